@@ -1,0 +1,26 @@
+// Datasets by name: where "mnist" and "fashion-mnist" are found, and how to fetch MNIST.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "data/dataset.hpp"
+
+namespace nnlab {
+
+/// Loads a named dataset ("mnist", "fashion-mnist"). `data_dir` is the directory given on the
+/// command line (may be empty). MNIST is looked up in data_dir, then $NNLAB_DATA, then ./data,
+/// then ../shared/data, each holding mnist/ with the four IDX files (gzipped or not);
+/// fashion-mnist likewise as fashion-mnist/, then in Debian's /usr/share/datasets/fashion-mnist.
+/// Not found: an error listing every place looked and how to get the data.
+DataPair load_dataset(const std::string& name, const std::string& data_dir);
+std::vector<std::string> dataset_names();
+
+/// The directories searched, in order, for a dataset name.
+std::vector<std::string> dataset_search_path(const std::string& name, const std::string& data_dir);
+
+/// Downloads MNIST into dir/mnist/ and verifies the MD5 of each (uncompressed) file; a
+/// mismatch deletes the download and throws.
+void fetch_dataset(const std::string& name, const std::string& dir);
+
+}  // namespace nnlab

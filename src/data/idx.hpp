@@ -1,0 +1,29 @@
+// IDX files (LeCun's MNIST format), gzipped or raw.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/dataset.hpp"
+
+namespace nnlab {
+
+struct IdxArray {
+  uint8_t type = 0x08;         // 0x08 = unsigned byte, the only type MNIST uses
+  std::vector<int64_t> dims;
+  std::vector<uint8_t> data;
+};
+
+/// Reads an IDX file (gzip detected from its first bytes). Checks the magic number, the data
+/// type, the dimensions and that the file holds exactly prod(dims) elements; each failure
+/// throws naming the file and what is wrong ("train-images-idx3-ubyte.gz: truncated: expected
+/// 47040000 pixel bytes, found 1000").
+IdxArray read_idx(const std::string& path);
+
+/// Reads an image file (N x H x W) and its label file (N) into a Dataset; checks that the
+/// counts agree. Labels become class indices 0..max; class names are the label values.
+Dataset read_idx_dataset(const std::string& images_path, const std::string& labels_path,
+                         const std::string& name);
+
+}  // namespace nnlab

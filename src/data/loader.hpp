@@ -1,0 +1,50 @@
+// Loader: shuffled minibatches of a dataset, converted from bytes to floats per batch.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "nn/loss.hpp"
+#include "tensor/rng.hpp"
+#include "tensor/tensor.hpp"
+
+namespace nnlab {
+
+struct Batch {
+  Tensor x;                     // [B, sample_shape...]
+  std::vector<int32_t> labels;  // [B], classification
+  Tensor targets;               // [B, target_dim], regression
+  std::vector<int64_t> index;   // position of each sample in the dataset
+
+  int64_t size() const { return x.rows(); }
+  Targets as_targets() const { return {labels, targets.empty() ? nullptr : &targets}; }
+};
+
+/// Iterates over `indices` of `data` in batches of `batch_size` (the last may be smaller).
+/// With shuffle, each epoch has its own order drawn from rng.fork(epoch), so an epoch's
+/// batches do not depend on what ran before it (resume gives the same batches).
+class Loader {
+ public:
+  Loader(const Dataset& data, std::vector<int64_t> indices, int64_t batch_size, bool shuffle,
+         uint64_t seed);
+
+  /// Starts epoch `epoch` (0-based).
+  void start_epoch(int epoch);
+  /// Fills the next batch; false at the end of the epoch. The batch's buffers are reused.
+  bool next(Batch& batch);
+
+  int64_t size() const { return static_cast<int64_t>(indices_.size()); }
+  int64_t batches_per_epoch() const;
+  const Dataset& data() const { return data_; }
+
+ private:
+  const Dataset& data_;
+  std::vector<int64_t> indices_, order_;
+  int64_t batch_size_;
+  bool shuffle_;
+  Rng rng_;
+  int64_t pos_ = 0;
+};
+
+}  // namespace nnlab

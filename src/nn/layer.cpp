@@ -1,0 +1,39 @@
+#include "nn/layer.hpp"
+
+#include "tensor/error.hpp"
+
+namespace nnlab {
+
+Shape Layer::build(const Shape& in) {
+  in_shape_ = in;
+  params_.clear();
+  out_shape_ = build_impl(in);
+  return out_shape_;
+}
+
+void Layer::forward(const Tensor& x, LayerContext& ctx) {
+  NNLAB_CHECK(x.rank() == static_cast<int>(in_shape_.size()) + 1 &&
+                  std::equal(in_shape_.begin(), in_shape_.end(), x.shape().begin() + 1),
+              "layer '{}' ({}) expects input [N, {}], got {}", name_, describe(),
+              fmt::join(in_shape_, ", "), shape_str(x.shape()));
+  ctx.x = &x;
+  forward_impl(x, ctx);
+}
+
+void Layer::backward(LayerContext& ctx, const Tensor& dy) {
+  NNLAB_CHECK(ctx.x != nullptr, "layer '{}': backward called without a forward pass", name_);
+  NNLAB_CHECK(dy.shape() == ctx.y.shape(), "layer '{}' ({}) expects a gradient of shape {}, got {}",
+              name_, describe(), shape_str(ctx.y.shape()), shape_str(dy.shape()));
+  backward_impl(ctx, dy);
+}
+
+Parameter& Layer::add_parameter(const std::string& role, Shape shape, bool is_weight) {
+  Parameter p;
+  p.name = name_ + "." + role;
+  p.shape = std::move(shape);
+  p.is_weight = is_weight;
+  params_.push_back(std::move(p));
+  return params_.back();
+}
+
+}  // namespace nnlab

@@ -1,0 +1,82 @@
+// Layer: the contract every layer keeps (STYLE.md rules 1-3).
+//
+//   N = batch size; a sample's shape excludes N (a dense input is [F], an image [C, H, W]).
+//
+//   build(in)        called once by the Model: checks the per-sample input shape, declares the
+//                    layer's parameters (shapes only) and returns the per-sample output shape.
+//   init(rng)        fills the parameters (after the Model has bound them to its arena).
+//   forward(x, ctx)  x: [N, in...]. Writes ctx.y = [N, out...] and whatever backward needs into
+//                    ctx (saved tensors are reused from batch to batch: no allocation once shapes
+//                    are known). ctx.x points at x, which must stay alive until backward.
+//   backward(ctx, dy)  dy: [N, out...]. ASSIGNS ctx.dx = dL/dx, ACCUMULATES dL/dparam into each
+//                    parameter's grad (the Model zeroes the gradient arena before each batch).
+//
+// The public calls check shapes once and name the layer in the error; the virtual *_impl
+// methods trust their inputs.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/parameter.hpp"
+#include "tensor/rng.hpp"
+#include "tensor/tensor.hpp"
+
+namespace nnlab {
+
+enum class Mode { train, eval };
+
+/// What one forward pass leaves for its backward. Owned by the caller, one per layer.
+struct LayerContext {
+  const Tensor* x = nullptr;  // the input of the forward pass
+  Tensor y;                   // output
+  Tensor dx;                  // gradient with respect to x, written by backward
+  Tensor saved;               // layer-specific: a dropout mask, a pre-activation, ...
+  Mode mode = Mode::train;
+  Rng* rng = nullptr;         // the run's generator, for dropout and noise
+};
+
+class Layer {
+ public:
+  explicit Layer(std::string name) : name_(std::move(name)) {}
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  /// "dense", "relu", "dropout": the registry name of the layer's kind.
+  virtual std::string kind() const = 0;
+  /// One-line description for the model summary: "dense(500)", "dropout(p=0.5)".
+  virtual std::string describe() const { return kind(); }
+
+  Shape build(const Shape& in);
+  const Shape& input_shape() const { return in_shape_; }
+  const Shape& output_shape() const { return out_shape_; }
+
+  virtual void init(Rng& /*rng*/) {}
+  void forward(const Tensor& x, LayerContext& ctx);
+  void backward(LayerContext& ctx, const Tensor& dy);
+
+  std::vector<Parameter>& parameters() { return params_; }
+  const std::vector<Parameter>& parameters() const { return params_; }
+
+ protected:
+  /// Declares the parameters (name prefix added by the caller) and returns the output shape.
+  virtual Shape build_impl(const Shape& in) = 0;
+  virtual void forward_impl(const Tensor& x, LayerContext& ctx) = 0;
+  virtual void backward_impl(LayerContext& ctx, const Tensor& dy) = 0;
+  /// Adds a parameter; its views are bound later by the Model.
+  Parameter& add_parameter(const std::string& role, Shape shape, bool is_weight);
+
+  std::vector<Parameter> params_;
+
+ private:
+  std::string name_;
+  Shape in_shape_, out_shape_;
+};
+
+using LayerPtr = std::unique_ptr<Layer>;
+
+}  // namespace nnlab

@@ -1,0 +1,29 @@
+// LayerSpec: a layer as a study file describes it, turned into layers by the registry.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "nn/layer.hpp"
+
+namespace nnlab {
+
+/// One entry of a study's `model.layers`, e.g. {type="dense", units=500, activation="relu"}.
+/// `where` locates it for error messages ("s1.toml:14: model.layers[2]").
+struct LayerSpec {
+  std::string type;
+  std::map<std::string, double> numbers;      // units, rate, alpha, sigma, l1, l2, max_norm
+  std::map<std::string, std::string> strings;  // activation, init
+  std::string where;
+};
+
+/// Turns a spec into one or more layers (a dense layer with an activation becomes a Dense and
+/// an Activation layer). Layer names are made unique by the caller-supplied `index`
+/// ("dense1", "relu2"). Unknown types or keys, and values out of range, throw naming
+/// spec.where and listing what is valid.
+std::vector<LayerPtr> make_layers(const LayerSpec& spec, int index);
+/// Every known layer type, for error messages and --help.
+std::vector<std::string> layer_types();
+
+}  // namespace nnlab

@@ -1,0 +1,70 @@
+// Model: a sequence of layers built at run time, owning one arena of parameter values and one of
+// gradients (layers' Parameters are views into them).
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nn/layer.hpp"
+
+namespace nnlab {
+
+/// What turns the model's last output into predictions. `softmax` is fused with the
+/// cross-entropy loss during training, so the layers end at the logits and the head is applied
+/// only by predict().
+enum class Head { none, softmax };
+
+class Model {
+ public:
+  /// Builds every layer for a per-sample `input` shape, allocates the arenas, binds the
+  /// parameters and initializes them from `init_rng`.
+  Model(Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng);
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  /// Runs layers [first, last) on x ([N, input...]); last = -1 means all. In train mode the
+  /// contexts are kept for backward(). Returns the output of layer last-1 (logits, no head).
+  const Tensor& forward(const Tensor& x, Mode mode, Rng& rng, int first = 0, int last = -1);
+  /// Back-propagates dy through the layers of the last forward pass; parameter gradients
+  /// accumulate into the gradient arena. Returns dL/dx of the first layer run.
+  const Tensor& backward(const Tensor& dy);
+  /// Eval-mode forward plus the head: class probabilities for a softmax head.
+  void predict(const Tensor& x, Tensor& out, Rng& rng);
+
+  void zero_grad();
+  /// Sum of the L1 and L2 penalty terms of every parameter, and their gradients added in.
+  double penalty() const;
+  void add_penalty_grads();
+  /// Max-norm constraints, applied after each optimizer step.
+  void apply_constraints();
+
+  std::span<float> values() { return {values_.data(), values_.size()}; }
+  std::span<const float> values() const { return {values_.data(), values_.size()}; }
+  std::span<float> grads() { return {grads_.data(), grads_.size()}; }
+  const std::vector<Parameter*>& parameters() const { return params_; }
+  int64_t parameter_count() const { return static_cast<int64_t>(values_.size()); }
+
+  int layer_count() const { return static_cast<int>(layers_.size()); }
+  Layer& layer(int i) { return *layers_[static_cast<size_t>(i)]; }
+  const Layer& layer(int i) const { return *layers_[static_cast<size_t>(i)]; }
+  /// The context of layer i after the last forward pass (activations for diagnostics).
+  const LayerContext& context(int i) const { return contexts_[static_cast<size_t>(i)]; }
+  const Shape& input_shape() const { return input_; }
+  const Shape& output_shape() const;
+  Head head() const { return head_; }
+
+  /// Table of layers, output shapes and parameter counts.
+  std::string summary() const;
+
+ private:
+  Shape input_;
+  std::vector<LayerPtr> layers_;
+  Head head_;
+  std::vector<LayerContext> contexts_;
+  std::vector<float> values_, grads_;
+  std::vector<Parameter*> params_;
+  int pass_first_ = 0, pass_last_ = 0;  // layer range of the last forward pass
+};
+
+}  // namespace nnlab

@@ -1,0 +1,20 @@
+// From a study's layer list to a Model.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "nn/layer_spec.hpp"
+#include "nn/loss.hpp"
+#include "nn/model.hpp"
+
+namespace nnlab {
+
+/// Builds the layers of `specs` for a per-sample `input` shape. When the loss fuses softmax
+/// (cross-entropy) a final softmax activation is left out of the layers and becomes the
+/// model's head; cross-entropy after any other final activation than softmax or linear is an
+/// error naming the last spec's `where`.
+std::unique_ptr<Model> build_model(const Shape& input, const std::vector<LayerSpec>& specs,
+                                   const Loss& loss, Rng& init_rng);
+
+}  // namespace nnlab

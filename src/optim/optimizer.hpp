@@ -1,0 +1,54 @@
+// Optimizers see the model's parameters as flat spans (one arena of values, one of gradients);
+// the Parameter list gives the ranges that get decoupled weight decay (weights, not biases).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nn/parameter.hpp"
+
+namespace nnlab {
+
+struct OptimizerConfig {
+  std::string type = "sgd";  // sgd | rmsprop | adam | adamw
+  float lr = 0.01f;
+  float momentum = 0.0f;     // sgd; rmsprop (PyTorch's momentum)
+  bool nesterov = false;     // sgd
+  float rho = 0.9f;          // rmsprop decay of the squared-gradient average (Keras' rho)
+  float beta1 = 0.9f;        // adam
+  float beta2 = 0.999f;      // adam
+  float eps = 1e-7f;         // adam, rmsprop (Keras' default; PyTorch uses 1e-8)
+  float weight_decay = 0.0f; // decoupled (AdamW-style) for every optimizer: w -= lr*wd*w
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  /// One update of `values` from `grads` with learning rate `lr` (the schedule's value).
+  virtual void step(float lr) = 0;
+  /// The optimizer's state (moments, step count) as flat tensors, for checkpoints.
+  virtual std::vector<Tensor*> state() = 0;
+  const OptimizerConfig& config() const { return config_; }
+
+ protected:
+  Optimizer(OptimizerConfig config, std::span<float> values, std::span<const float> grads,
+            const std::vector<Parameter*>& params);
+  /// Applies decoupled weight decay to the weights (not biases): w -= lr * wd * w.
+  void decay_weights(float lr);
+
+  OptimizerConfig config_;
+  std::span<float> values_;
+  std::span<const float> grads_;
+  std::vector<std::span<float>> weights_;  // views of values_ that carry is_weight
+};
+
+/// Unknown types and out-of-range values throw naming the key ("train.optimizer.lr must be
+/// > 0, got -1") and the list of known types.
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, std::span<float> values,
+                                          std::span<const float> grads,
+                                          const std::vector<Parameter*>& params);
+std::vector<std::string> optimizer_types();
+
+}  // namespace nnlab

@@ -1,0 +1,105 @@
+// Study: a study file (TOML) parsed, overridden from the command line, validated and expanded
+// into the concrete runs it describes. The runner executes them; nothing here trains.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nn/layer_spec.hpp"
+#include "optim/optimizer.hpp"
+#include "optim/schedule.hpp"
+
+namespace nnlab {
+
+struct DataConfig {
+  std::string dataset = "mnist";  // a name load_dataset knows
+  std::string dir;                // overrides the search path when set (also --data-dir)
+  int64_t train_limit = 0;        // use only the first N training samples (0 = all)
+  int64_t test_limit = 0;         // likewise for the test set
+  int64_t validation = 0;         // hold-out count ...
+  double validation_fraction = 0; // ... or fraction (validation = 0.2 in the file)
+  bool stratified = false;
+  int noisy_copies = 0;           // S1: add this many noisy copies of each training image
+  float noisy_sigma = 0.01f;
+};
+
+struct EarlyStoppingConfig {
+  bool enabled = false;
+  std::string monitor = "val_loss";  // val_loss | val_accuracy | train_loss
+  int patience = 5;
+  double min_delta = 0.0;
+  bool restore_best = true;
+};
+
+struct TrainConfig {
+  std::string loss = "cross_entropy";
+  int epochs = 10;
+  int64_t batch = 64;
+  bool shuffle = true;
+  OptimizerConfig optimizer;
+  ScheduleConfig schedule;
+  float grad_noise = 0.0f;  // std of Gaussian noise added to every gradient (annealed by t^-0.55)
+  EarlyStoppingConfig early_stopping;
+  bool refit = false;  // retrain on train+validation for the chosen epochs before the test
+};
+
+struct DiagnosticsConfig {
+  bool inactive_neurons = false;
+  float inactive_threshold = 1e-5f;
+  int inactive_every = 50;  // batches between two measurements
+  int misclassified = 36;   // images kept for the report's grid
+  bool weight_histograms = true;
+};
+
+/// The published numbers a run should reach, shown beside ours in the report.
+struct Reference {
+  std::optional<double> test_accuracy, test_accuracy_std, val_accuracy, train_accuracy;
+  std::string source;  // "S1 (published report)"
+};
+
+struct ModelConfig {
+  std::vector<LayerSpec> layers;
+  int64_t max_params = 0;  // a budget the study asserts (0 = none)
+};
+
+/// One concrete run, after the run's overrides were merged into the common settings.
+struct RunSpec {
+  std::string name;
+  int repeats = 1;
+  uint64_t seed = 1;  // repeat k uses seed + k
+  DataConfig data;
+  ModelConfig model;
+  TrainConfig train;
+  DiagnosticsConfig diagnostics;
+  Reference reference;
+};
+
+/// A learning-rate sweep (S1): the named run trained for `epochs` at each rate; the report
+/// plots each rate's training loss.
+struct LrSweep {
+  std::string run;
+  std::vector<double> rates;
+  int epochs = 1;
+};
+
+struct Study {
+  std::string name;
+  std::string description;
+  std::string path;         // the file it was read from
+  std::string source_text;  // the file as read, with --set overrides noted, for the report
+  std::vector<RunSpec> runs;
+  std::optional<LrSweep> lr_sweep;
+};
+
+/// Reads, overrides (`key=value` strings as given to --set, e.g. "train.epochs=3" or
+/// "data.dataset=fashion-mnist"), validates and expands a study file. Every error names the
+/// file, the line and the key: "s2.toml:12: train.optimizer.lr must be > 0, got -0.1".
+Study load_study(const std::string& path, const std::vector<std::string>& overrides);
+/// The same from TOML text (`path` only names it in errors); used by tests.
+Study parse_study(const std::string& text, const std::string& path,
+                  const std::vector<std::string>& overrides);
+
+}  // namespace nnlab

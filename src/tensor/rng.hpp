@@ -1,0 +1,54 @@
+// Rng: the one source of randomness. Hand-written (xoshiro256** seeded by splitmix64, Box-Muller
+// normals) because the standard library's distributions differ between platforms, and a study
+// must give the same numbers everywhere from the same seed.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace nnlab {
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed = 0);
+
+  /// An independent generator for a sub-task (a loader epoch, a worker), derived from this
+  /// one's seed and `stream` without advancing this one.
+  Rng fork(uint64_t stream) const;
+
+  uint64_t next_u64();
+  /// Uniform in [0, 1).
+  float uniform();
+  /// Uniform in [lo, hi).
+  float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+  /// Normal with the given mean and standard deviation.
+  float normal(float mean = 0.0f, float stddev = 1.0f);
+  /// Uniform integer in [0, n).
+  uint64_t below(uint64_t n);
+  /// True with probability p.
+  bool bernoulli(float p) { return uniform() < p; }
+
+  void fill_uniform(std::span<float> out, float lo, float hi);
+  void fill_normal(std::span<float> out, float mean, float stddev);
+  /// Fisher-Yates shuffle.
+  template <class T>
+  void shuffle(std::span<T> v) {
+    for (size_t i = v.size(); i > 1; --i) {
+      const size_t j = static_cast<size_t>(below(i));
+      std::swap(v[i - 1], v[j]);
+    }
+  }
+  /// 0, 1, ..., n-1 in random order.
+  std::vector<int64_t> permutation(int64_t n);
+
+  uint64_t seed() const { return seed_; }
+
+ private:
+  uint64_t seed_;
+  uint64_t s_[4];
+  bool has_spare_ = false;
+  float spare_ = 0.0f;
+};
+
+}  // namespace nnlab

@@ -1,0 +1,33 @@
+#include "support/test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+namespace nnlab::test {
+
+std::filesystem::path temp_dir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "test";
+  for (char& c : name)
+    if (c == '/') c = '_';
+  auto dir = std::filesystem::path(NNLAB_BINARY_DIR) / "test-tmp" / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::filesystem::path shared_data_dir() {
+  return std::filesystem::path(NNLAB_SOURCE_DIR) / ".." / "shared" / "data";
+}
+
+int run_python(const std::string& script, const std::string& args) {
+  const auto path = temp_dir() / "oracle.py";
+  std::ofstream(path) << script;
+  const std::string cmd = "/usr/bin/python3 " + path.string() + " " + args;
+  return std::system(cmd.c_str());
+}
+
+}  // namespace nnlab::test

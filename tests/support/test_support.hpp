@@ -1,0 +1,17 @@
+// Helpers shared by every test binary.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace nnlab::test {
+
+/// A fresh empty directory under the build tree, named after the running test.
+std::filesystem::path temp_dir();
+/// ../shared/data beside the source tree (where CI and developers have MNIST).
+std::filesystem::path shared_data_dir();
+/// Runs /usr/bin/python3 with the script text on stdin and args; returns its exit status.
+/// Tests that need PyTorch or scikit-learn use it to compute oracle values.
+int run_python(const std::string& script, const std::string& args);
+
+}  // namespace nnlab::test
