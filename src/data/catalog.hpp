@@ -23,4 +23,7 @@ std::vector<std::string> dataset_search_path(const std::string& name, const std:
 /// mismatch deletes the download and throws.
 void fetch_dataset(const std::string& name, const std::string& dir);
 
+/// Lowercase hex MD5 of an IDX file's uncompressed content (gzipped or raw file).
+std::string md5_hex_of_idx_file(const std::string& path);
+
 }  // namespace nnlab

@@ -15,6 +15,9 @@ struct ScheduleConfig {
 };
 
 /// The learning rate for 0-based `epoch` of `total_epochs`, from the optimizer's base rate.
+/// Warmup epoch e < W gives base*(e+1)/(W+1); the decay then counts epochs from the end of the
+/// warmup over the total_epochs - W that remain (cosine reaches min_lr at the last epoch).
+/// An unknown type throws with the list of known ones.
 float learning_rate(const ScheduleConfig& s, float base_lr, int epoch, int total_epochs);
 std::vector<std::string> schedule_types();
 

@@ -11,22 +11,22 @@
 namespace nnlab {
 
 struct RunOptions {
-  std::string out_dir;                // DIR
-  std::string data_dir;               // --data-dir, searched first for datasets
-  int threads = 0;                    // 0 = all cores
-  bool resume = false;                // continue from DIR's checkpoints
-  bool progress = true;               // a progress bar on a terminal, plain lines otherwise
-  std::vector<std::string> only_runs; // --run NAME (empty = all)
+  std::string out_dir;                 // DIR
+  std::string data_dir;                // --data-dir, searched first for datasets
+  int threads = 0;                     // 0 = all cores
+  bool resume = false;                 // continue from DIR's checkpoints
+  bool progress = true;                // a progress bar on a terminal, plain lines otherwise
+  std::vector<std::string> only_runs;  // --run NAME (empty = all)
 };
 
 /// Runs the study; returns the path of DIR/report.html.
 std::string run_study(const Study& study, const RunOptions& options);
 
 struct BenchResult {
-  int64_t samples = 0;              // training samples processed
-  double seconds = 0;               // wall time of the training epochs
+  int64_t samples = 0;  // training samples processed
+  double seconds = 0;   // wall time of the training epochs
   double samples_per_second = 0;
-  int64_t peak_rss_kb = 0;          // the process's peak resident memory
+  int64_t peak_rss_kb = 0;  // the process's peak resident memory
 };
 
 /// Trains `run` for `epochs` epochs (no validation, no outputs) and measures throughput: the

@@ -1,6 +1,7 @@
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -24,7 +25,11 @@ std::filesystem::path shared_data_dir() {
 }
 
 int run_python(const std::string& script, const std::string& args) {
-  const auto path = temp_dir() / "oracle.py";
+  // Not in temp_dir(): that would wipe the files the test just wrote for the script.
+  static int counter = 0;
+  const auto path =
+      std::filesystem::temp_directory_path() /
+      ("nnlab-oracle-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".py");
   std::ofstream(path) << script;
   const std::string cmd = "/usr/bin/python3 " + path.string() + " " + args;
   return std::system(cmd.c_str());

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds nnlab into build/ (or $BUILD_DIR) with the given extra CMake options.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build "$build" -j"$(nproc)"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The README's first command: installs, builds, runs the quick-start study and prints where its
+# report is. Pass another study file to run that one instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+study=${1:-experiments/quickstart.toml}
+out=${2:-out/$(basename "$study" .toml)}
+scripts/install-deps.sh
+scripts/build.sh -DNNLAB_TESTS=OFF -DNNLAB_BENCH=OFF
+build/nnlab run "$study" --out "$out"
+echo "Report: $(pwd)/$out/report.html"

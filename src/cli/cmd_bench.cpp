@@ -1,0 +1,55 @@
+// nnlab bench STUDY --run NAME: training throughput of one run, for bench/compare_pytorch.py.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "study/runner.hpp"
+#include "study/study.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab::cli {
+
+namespace {
+struct BenchArgs {
+  std::string study, run;
+  std::vector<std::string> sets;
+  RunOptions options;
+  int epochs = 1;
+  bool json = false;
+};
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  auto* cmd = app.add_subcommand("bench", "Measure the training throughput of one run");
+  cmd->add_option("study", args->study, "The study file (TOML)")->required();
+  cmd->add_option("--run", args->run, "The run to train")->required();
+  cmd->add_option("--epochs", args->epochs, "Epochs to time")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", args->options.threads, "Threads (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--data-dir", args->options.data_dir, "Directory searched first for datasets");
+  cmd->add_option("--set", args->sets, "Override a study key: KEY=VALUE (repeatable)");
+  cmd->add_flag("--json", args->json, "Also print one JSON line with the figures");
+  cmd->callback([args] {
+    const Study study = load_study(args->study, args->sets);
+    const RunSpec* run = nullptr;
+    std::vector<std::string> names;
+    for (const auto& r : study.runs) {
+      if (r.name == args->run) run = &r;
+      names.push_back(r.name);
+    }
+    NNLAB_CHECK(run, "{}: no run named '{}' (runs: {})", args->study, args->run,
+                fmt::join(names, ", "));
+    args->options.progress = false;
+    const BenchResult b = bench_run(*run, args->options, args->epochs);
+    fmt::print("{}: {} samples in {:.3f} s: {:.1f} samples/s, peak RSS {} kB\n", run->name,
+               b.samples, b.seconds, b.samples_per_second, b.peak_rss_kb);
+    if (args->json)
+      fmt::print("{{\"samples_per_second\": {}, \"seconds\": {}, \"peak_rss_kb\": {}}}\n",
+                 b.samples_per_second, b.seconds, b.peak_rss_kb);
+  });
+}
+
+}  // namespace nnlab::cli

@@ -1,0 +1,45 @@
+// nnlab: the command line. Parse errors exit 2 with CLI11's message; every other failure is
+// printed as "nnlab: error: MESSAGE" and exits 1.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.hpp"
+#include "tensor/error.hpp"
+
+#ifndef NNLAB_VERSION
+#define NNLAB_VERSION "0.1.0"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"nnlab: a neural-network laboratory. Runs study files and writes their reports.",
+               "nnlab"};
+  app.set_version_flag("--version", std::string("nnlab ") + NNLAB_VERSION);
+  app.require_subcommand(1);
+  nnlab::cli::add_run_command(app);
+  nnlab::cli::add_report_command(app);
+  nnlab::cli::add_eval_command(app);
+  nnlab::cli::add_predict_command(app);
+  nnlab::cli::add_data_command(app);
+  nnlab::cli::add_bench_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  } catch (const nnlab::Error& e) {
+    fmt::print(stderr, "nnlab: error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "nnlab: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

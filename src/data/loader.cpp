@@ -1,0 +1,77 @@
+#include "data/loader.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "tensor/error.hpp"
+
+namespace nnlab {
+namespace {
+
+// Below this many floats a batch converts faster on one thread than it takes to wake a team.
+constexpr int64_t kParallelFloats = int64_t{1} << 15;
+
+}  // namespace
+
+Loader::Loader(const Dataset& data, std::vector<int64_t> indices, int64_t batch_size, bool shuffle,
+               uint64_t seed)
+    : data_(data),
+      indices_(std::move(indices)),
+      batch_size_(batch_size),
+      shuffle_(shuffle),
+      rng_(seed) {
+  NNLAB_CHECK(batch_size > 0, "{}: batch size must be positive, got {}", data.name, batch_size);
+  const int64_t n = data.size();
+  for (const int64_t i : indices_)
+    NNLAB_CHECK(i >= 0 && i < n, "{}: sample index {} out of range (size {})", data.name, i, n);
+  start_epoch(0);
+}
+
+void Loader::start_epoch(int epoch) {
+  order_ = indices_;
+  if (shuffle_) {
+    const auto perm = rng_.fork(static_cast<uint64_t>(epoch)).permutation(size());
+    for (size_t j = 0; j < perm.size(); ++j) order_[j] = indices_[static_cast<size_t>(perm[j])];
+  }
+  pos_ = 0;
+}
+
+int64_t Loader::batches_per_epoch() const { return (size() + batch_size_ - 1) / batch_size_; }
+
+bool Loader::next(Batch& batch) {
+  if (pos_ >= size()) return false;
+  const int64_t b = std::min(batch_size_, size() - pos_);
+  const int64_t* idx = order_.data() + pos_;
+  pos_ += b;
+
+  Shape shape{b};
+  shape.insert(shape.end(), data_.sample_shape.begin(), data_.sample_shape.end());
+  batch.x.resize(shape);
+  batch.index.assign(idx, idx + b);
+
+  const int64_t ss = data_.sample_size();
+  float* x = batch.x.data();
+  const Dataset& d = data_;
+#pragma omp parallel for schedule(static) if (b * ss >= kParallelFloats)
+  for (int64_t r = 0; r < b; ++r) d.read_sample(idx[r], x + r * ss);
+
+  if (d.labels.empty()) {
+    batch.labels.clear();
+  } else {
+    batch.labels.resize(static_cast<size_t>(b));
+    for (int64_t r = 0; r < b; ++r)
+      batch.labels[static_cast<size_t>(r)] = d.labels[static_cast<size_t>(idx[r])];
+  }
+  if (d.targets.empty() || d.target_dim == 0) {
+    if (!batch.targets.empty()) batch.targets = Tensor();
+  } else {
+    const int64_t td = d.target_dim;
+    batch.targets.resize({b, td});
+    for (int64_t r = 0; r < b; ++r)
+      std::memcpy(batch.targets.row(r), d.targets.data() + idx[r] * td,
+                  static_cast<size_t>(td) * sizeof(float));
+  }
+  return true;
+}
+
+}  // namespace nnlab

@@ -1,0 +1,39 @@
+// Scoring a model on a dataset (eval mode, no gradients), and the small statistics the
+// training diagnostics record (weight histograms, inactive units).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "nn/loss.hpp"
+#include "nn/model.hpp"
+#include "tensor/rng.hpp"
+
+namespace nnlab {
+
+struct Evaluation {
+  double loss = 0;                 // mean over the samples
+  double accuracy = 0;             // classification only (0 without labels)
+  std::vector<int32_t> predicted;  // [count] argmax class per sample; empty without labels
+  std::vector<float> confidence;   // [count] the predicted class's probability
+  int64_t count = 0;               // samples evaluated
+};
+
+/// Runs the model in eval mode over data's samples at `indices`, `batch_size` at a time, in
+/// that order. Scores against the labels (classification) or data.targets (regression).
+/// With a softmax head the confidence is the softmax of the logits at the predicted class;
+/// otherwise it is the model's output there.
+Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
+                    std::span<const int64_t> indices, int64_t batch_size, Rng& rng);
+
+/// Counts of `v` in `bins` equal bins over [lo, hi], as numpy.histogram: values outside are
+/// left out, hi falls in the last bin, NaNs are ignored; lo == hi widens the range by 0.5 on
+/// each side.
+std::vector<double> histogram(std::span<const float> v, int bins, float lo, float hi);
+
+/// Percentage (0-100) of the entries with |g| < threshold; 0 for an empty span.
+double inactive_percent(std::span<const float> grad, float threshold);
+
+}  // namespace nnlab

@@ -1,0 +1,66 @@
+// Activation layers: one generic element-wise layer over the structs of activations.hpp, and
+// softmax (row-wise, so it cannot be one of them).
+//
+//   x: [N, ...]  ->  y: [N, ...] (same shape).
+//   backward uses ctx.x and ctx.y directly (the Layer contract keeps x alive until backward), so
+//   nothing extra is saved.
+#pragma once
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "nn/layer.hpp"
+
+namespace nnlab {
+
+enum class ActKind { sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus, linear };
+
+/// "relu" -> ActKind::relu; unknown names (softmax included) throw listing the valid ones.
+ActKind act_kind(const std::string& name);
+std::string act_name(ActKind kind);
+/// True for leaky_relu and elu, which take `alpha`.
+bool act_has_alpha(ActKind kind);
+/// Every activation name a study may use: the element-wise ones, then "softmax".
+std::vector<std::string> activation_names();
+
+class Activation : public Layer {
+ public:
+  /// `alpha` is used by leaky_relu (default 0.01) and elu (default 1); NaN means the default.
+  Activation(std::string name, ActKind kind, float alpha = std::numeric_limits<float>::quiet_NaN());
+  std::string kind() const override { return act_name(kind_); }
+  std::string describe() const override;
+  ActKind act() const { return kind_; }
+  float alpha() const { return alpha_; }
+
+ protected:
+  Shape build_impl(const Shape& in) override { return in; }
+  void forward_impl(const Tensor& x, LayerContext& ctx) override;
+  void backward_impl(LayerContext& ctx, const Tensor& dy) override;
+
+ private:
+  ActKind kind_;
+  float alpha_;
+};
+
+/// Row-wise softmax over the last dimensions: each sample's values sum to 1. Backward is the
+/// Jacobian-vector product dx = y * (dy - sum(dy * y)).
+class Softmax : public Layer {
+ public:
+  explicit Softmax(std::string name) : Layer(std::move(name)) {}
+  std::string kind() const override { return "softmax"; }
+
+ protected:
+  Shape build_impl(const Shape& in) override { return in; }
+  void forward_impl(const Tensor& x, LayerContext& ctx) override;
+  void backward_impl(LayerContext& ctx, const Tensor& dy) override;
+};
+
+/// Numerically stable softmax of each of `rows` rows of `cols` values (in and out may alias).
+void softmax_rows(const float* in, float* out, int64_t rows, int64_t cols);
+
+/// An Activation or a Softmax layer for any name of activation_names().
+LayerPtr make_activation(const std::string& layer_name, const std::string& activation,
+                         float alpha = std::numeric_limits<float>::quiet_NaN());
+
+}  // namespace nnlab

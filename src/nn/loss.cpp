@@ -1,0 +1,134 @@
+#include "nn/loss.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <utility>
+
+#include "tensor/error.hpp"
+
+namespace nnlab {
+
+namespace {
+
+/// Softmax cross-entropy on logits [N, K] against labels in [0, K): the mean over the batch
+/// of logsumexp(z) - z[label]; the gradient is (softmax(z) - onehot) / N.
+class CrossEntropy : public Loss {
+ public:
+  std::string name() const override { return "cross_entropy"; }
+  bool fuses_softmax() const override { return true; }
+
+  double compute(const Tensor& out, const Targets& t, Tensor* dout) const override {
+    const int64_t n = out.rows(), k = out.cols();
+    NNLAB_CHECK(out.rank() >= 2 && k > 0, "cross_entropy expects logits [N, K], got {}",
+                shape_str(out.shape()));
+    NNLAB_CHECK(static_cast<int64_t>(t.labels.size()) == n,
+                "cross_entropy: {} labels for a batch of {}", t.labels.size(), n);
+    if (dout) dout->resize(out.shape());
+    if (n == 0) return 0.0;
+    double total = 0.0;
+    for (int64_t r = 0; r < n; ++r) {
+      const int32_t label = t.labels[static_cast<size_t>(r)];
+      NNLAB_CHECK(label >= 0 && label < k,
+                  "cross_entropy: label {} of sample {} is outside [0, {}) (the model has {} "
+                  "outputs)",
+                  label, r, k, k);
+      const float* z = out.row(r);
+      // Shifting by the row maximum keeps exp in range; log-sum-exp is shifted back after.
+      const float mx = *std::max_element(z, z + k);
+      double sum = 0.0;
+      for (int64_t c = 0; c < k; ++c) sum += std::exp(static_cast<double>(z[c] - mx));
+      total += std::log(sum) + mx - z[label];
+      if (dout) {
+        float* d = dout->row(r);
+        const double scale = 1.0 / (sum * static_cast<double>(n));
+        for (int64_t c = 0; c < k; ++c)
+          d[c] = static_cast<float>(std::exp(static_cast<double>(z[c] - mx)) * scale);
+        d[label] -= 1.0f / static_cast<float>(n);
+      }
+    }
+    return total / static_cast<double>(n);
+  }
+};
+
+void check_values(const std::string& loss, const Tensor& out, const Targets& t) {
+  NNLAB_CHECK(t.values != nullptr, "{} needs target values, got none (labels only?)", loss);
+  NNLAB_CHECK(t.values->shape() == out.shape(),
+              "{}: targets of shape {} do not match the model's output {}", loss,
+              shape_str(t.values->shape()), shape_str(out.shape()));
+}
+
+/// Mean squared error over every element: mean((out - target)^2).
+class Mse : public Loss {
+ public:
+  std::string name() const override { return "mse"; }
+
+  double compute(const Tensor& out, const Targets& t, Tensor* dout) const override {
+    check_values(name(), out, t);
+    if (dout) dout->resize(out.shape());
+    const int64_t m = out.size();
+    if (m == 0) return 0.0;
+    const float* y = t.values->data();
+    const float scale = 2.0f / static_cast<float>(m);
+    double total = 0.0;
+    for (int64_t i = 0; i < m; ++i) {
+      const float diff = out[i] - y[i];
+      total += static_cast<double>(diff) * diff;
+      if (dout) (*dout)[i] = scale * diff;
+    }
+    return total / static_cast<double>(m);
+  }
+};
+
+/// Binary cross-entropy on probabilities (after a sigmoid), averaged over every element.
+/// Probabilities are clamped to [1e-7, 1 - 1e-7] so log never sees 0.
+class BinaryCrossEntropy : public Loss {
+ public:
+  std::string name() const override { return "binary_cross_entropy"; }
+
+  double compute(const Tensor& out, const Targets& t, Tensor* dout) const override {
+    check_values(name(), out, t);
+    if (dout) dout->resize(out.shape());
+    const int64_t m = out.size();
+    if (m == 0) return 0.0;
+    constexpr double kEps = 1e-7;
+    const float* y = t.values->data();
+    double total = 0.0;
+    for (int64_t i = 0; i < m; ++i) {
+      const double p = std::clamp(static_cast<double>(out[i]), kEps, 1.0 - kEps);
+      const double target = y[i];
+      total -= target * std::log(p) + (1.0 - target) * std::log(1.0 - p);
+      if (dout)
+        (*dout)[i] = static_cast<float>((p - target) / (p * (1.0 - p)) / static_cast<double>(m));
+    }
+    return total / static_cast<double>(m);
+  }
+};
+
+using LossFactory = std::function<std::unique_ptr<Loss>()>;
+
+const std::vector<std::pair<std::string, LossFactory>>& registry() {
+  static const std::vector<std::pair<std::string, LossFactory>> r = {
+      {"cross_entropy", [] { return std::make_unique<CrossEntropy>(); }},
+      {"mse", [] { return std::make_unique<Mse>(); }},
+      {"binary_cross_entropy", [] { return std::make_unique<BinaryCrossEntropy>(); }},
+  };
+  return r;
+}
+
+}  // namespace
+
+std::unique_ptr<Loss> make_loss(const std::string& name) {
+  for (const auto& [n, make] : registry())
+    if (n == name) return make();
+  throw Error(
+      fmt::format("unknown loss '{}'; known losses: {}", name, fmt::join(loss_names(), ", ")));
+}
+
+std::vector<std::string> loss_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : registry()) names.push_back(entry.first);
+  return names;
+}
+
+}  // namespace nnlab

@@ -1,0 +1,157 @@
+#include "nn/model.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "nn/activation_layer.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab {
+
+namespace {
+
+// 1333770 -> "1,333,770"
+std::string with_commas(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+Model::Model(Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng)
+    : input_(std::move(input)), layers_(std::move(layers)), head_(head) {
+  NNLAB_CHECK(!layers_.empty(), "a model needs at least one layer");
+  Shape shape = input_;
+  for (auto& layer : layers_) shape = layer->build(shape);
+
+  int64_t total = 0;
+  for (auto& layer : layers_)
+    for (Parameter& p : layer->parameters()) {
+      params_.push_back(&p);
+      total += shape_size(p.shape);
+    }
+  values_.assign(static_cast<size_t>(total), 0.0f);
+  grads_.assign(static_cast<size_t>(total), 0.0f);
+  // One arena each for values and gradients: parameters are consecutive views, so optimizers
+  // and checkpoints see one flat span (STYLE.md rule 4).
+  int64_t offset = 0;
+  for (Parameter* p : params_) {
+    p->value = Tensor::view(values_.data() + offset, p->shape);
+    p->grad = Tensor::view(grads_.data() + offset, p->shape);
+    offset += shape_size(p->shape);
+  }
+  for (auto& layer : layers_) layer->init(init_rng);
+  contexts_.resize(layers_.size());
+}
+
+const Shape& Model::output_shape() const { return layers_.back()->output_shape(); }
+
+const Tensor& Model::forward(const Tensor& x, Mode mode, Rng& rng, int first, int last) {
+  if (last < 0) last = layer_count();
+  NNLAB_CHECK(0 <= first && first < last && last <= layer_count(),
+              "model forward: layer range [{}, {}) is not within [0, {}]", first, last,
+              layer_count());
+  const Tensor* in = &x;
+  for (int i = first; i < last; ++i) {
+    LayerContext& ctx = contexts_[static_cast<size_t>(i)];
+    ctx.mode = mode;
+    ctx.rng = &rng;
+    layers_[static_cast<size_t>(i)]->forward(*in, ctx);
+    in = &ctx.y;
+  }
+  pass_first_ = first;
+  pass_last_ = last;
+  return *in;
+}
+
+const Tensor& Model::backward(const Tensor& dy) {
+  NNLAB_CHECK(pass_last_ > pass_first_, "model backward called before forward");
+  const Tensor* g = &dy;
+  for (int i = pass_last_ - 1; i >= pass_first_; --i) {
+    LayerContext& ctx = contexts_[static_cast<size_t>(i)];
+    layers_[static_cast<size_t>(i)]->backward(ctx, *g);
+    g = &ctx.dx;
+  }
+  return *g;
+}
+
+void Model::predict(const Tensor& x, Tensor& out, Rng& rng) {
+  out = forward(x, Mode::eval, rng);
+  if (head_ == Head::softmax) softmax_rows(out.data(), out.data(), out.rows(), out.cols());
+}
+
+void Model::zero_grad() {
+  if (!grads_.empty()) std::memset(grads_.data(), 0, grads_.size() * sizeof(float));
+}
+
+double Model::penalty() const {
+  double total = 0.0;
+  for (const Parameter* p : params_) {
+    if (!p->is_weight || (p->reg.l1 == 0.0f && p->reg.l2 == 0.0f)) continue;
+    double l1 = 0.0, l2 = 0.0;
+    for (float w : p->value.span()) {
+      l1 += std::abs(w);
+      l2 += static_cast<double>(w) * w;
+    }
+    total += p->reg.l1 * l1 + p->reg.l2 * l2;
+  }
+  return total;
+}
+
+void Model::add_penalty_grads() {
+  for (Parameter* p : params_) {
+    if (!p->is_weight || (p->reg.l1 == 0.0f && p->reg.l2 == 0.0f)) continue;
+    const float l1 = p->reg.l1, two_l2 = 2.0f * p->reg.l2;
+    const float* w = p->value.data();
+    float* g = p->grad.data();
+    const int64_t n = p->value.size();
+    // d|w|/dw = sign(w), taken as 0 at w = 0 (the subgradient PyTorch uses).
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) {
+      const float sign = w[i] > 0.0f ? 1.0f : (w[i] < 0.0f ? -1.0f : 0.0f);
+      g[i] += l1 * sign + two_l2 * w[i];
+    }
+  }
+}
+
+void Model::apply_constraints() {
+  for (Parameter* p : params_) {
+    if (!p->is_weight || p->reg.max_norm <= 0.0f) continue;
+    // A weight [out, in...]: row u is the incoming weight vector of output unit u.
+    const int64_t rows = p->value.rows(), cols = p->value.cols();
+    for (int64_t r = 0; r < rows; ++r) {
+      float* w = p->value.row(r);
+      double sq = 0.0;
+      for (int64_t c = 0; c < cols; ++c) sq += static_cast<double>(w[c]) * w[c];
+      const double norm = std::sqrt(sq);
+      if (norm <= p->reg.max_norm) continue;
+      const auto scale = static_cast<float>(p->reg.max_norm / norm);
+      for (int64_t c = 0; c < cols; ++c) w[c] *= scale;
+    }
+  }
+}
+
+std::string Model::summary() const {
+  std::string s = fmt::format("{:<16} {:<32} {:<16} {:>12}\n", "layer", "description",
+                              "output shape", "parameters");
+  s += std::string(79, '-') + "\n";
+  s += fmt::format("{:<16} {:<32} {:<16} {:>12}\n", "input", "", shape_str(input_), "");
+  for (const auto& layer : layers_) {
+    int64_t count = 0;
+    for (const Parameter& p : layer->parameters()) count += shape_size(p.shape);
+    s += fmt::format("{:<16} {:<32} {:<16} {:>12}\n", layer->name(), layer->describe(),
+                     shape_str(layer->output_shape()), with_commas(count));
+  }
+  if (head_ == Head::softmax)
+    s += fmt::format("{:<16} {:<32} {:<16} {:>12}\n", "head", "softmax (in predict)",
+                     shape_str(output_shape()), "");
+  s += std::string(79, '-') + "\n";
+  s += fmt::format("Total parameters: {}\n", with_commas(parameter_count()));
+  return s;
+}
+
+}  // namespace nnlab

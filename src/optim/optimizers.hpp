@@ -1,0 +1,54 @@
+// The concrete optimizers behind make_optimizer. Each follows PyTorch's update formulas
+// (torch.optim, single-tensor path) so results can be compared with it directly; weight decay
+// is always decoupled (Optimizer::decay_weights). Not part of the public contract: code outside
+// src/optim builds optimizers through make_optimizer.
+#pragma once
+
+#include "optim/optimizer.hpp"
+
+namespace nnlab {
+
+/// SGD with optional (Nesterov) momentum: v = mu*v + g; w -= lr*v (or lr*(g + mu*v)).
+class Sgd final : public Optimizer {
+ public:
+  Sgd(const OptimizerConfig& config, std::span<float> values, std::span<const float> grads,
+      const std::vector<Parameter*>& params);
+  void step(float lr) override;
+  std::vector<Tensor*> state() override;
+
+ private:
+  Tensor velocity_;  // [P], only used with momentum
+  Tensor steps_;     // [1]
+};
+
+/// RMSprop: s = rho*s + (1-rho)*g^2; with momentum b = mu*b + g/(sqrt(s)+eps), w -= lr*b;
+/// without, w -= lr*g/(sqrt(s)+eps).
+class RmsProp final : public Optimizer {
+ public:
+  RmsProp(const OptimizerConfig& config, std::span<float> values, std::span<const float> grads,
+          const std::vector<Parameter*>& params);
+  void step(float lr) override;
+  std::vector<Tensor*> state() override;
+
+ private:
+  Tensor square_avg_;  // [P]
+  Tensor momentum_;    // [P], only used with momentum
+  Tensor steps_;       // [1]
+};
+
+/// Adam with bias correction: w -= lr * mhat / (sqrt(vhat) + eps). "adamw" is the same class:
+/// weight decay is decoupled for every optimizer.
+class Adam final : public Optimizer {
+ public:
+  Adam(const OptimizerConfig& config, std::span<float> values, std::span<const float> grads,
+       const std::vector<Parameter*>& params);
+  void step(float lr) override;
+  std::vector<Tensor*> state() override;
+
+ private:
+  Tensor m_;      // [P] first moment
+  Tensor v_;      // [P] second moment
+  Tensor steps_;  // [1] number of steps taken (bias correction)
+};
+
+}  // namespace nnlab

@@ -1,0 +1,44 @@
+#include <cmath>
+
+#include "optim/optimizers.hpp"
+
+namespace nnlab {
+
+RmsProp::RmsProp(const OptimizerConfig& config, std::span<float> values,
+                 std::span<const float> grads, const std::vector<Parameter*>& params)
+    : Optimizer(config, values, grads, params),
+      square_avg_(Shape{static_cast<int64_t>(values.size())}),
+      momentum_(Shape{config.momentum > 0.0f ? static_cast<int64_t>(values.size()) : 0}),
+      steps_(Shape{1}) {}
+
+void RmsProp::step(float lr) {
+  decay_weights(lr);
+  float* w = values_.data();
+  const float* g = grads_.data();
+  float* s = square_avg_.data();
+  const size_t n = values_.size();
+  const float rho = config_.rho, eps = config_.eps, mu = config_.momentum;
+  if (mu == 0.0f) {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) {
+      s[i] = rho * s[i] + (1.0f - rho) * g[i] * g[i];
+      w[i] -= lr * g[i] / (std::sqrt(s[i]) + eps);
+    }
+  } else {
+    float* b = momentum_.data();
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) {
+      s[i] = rho * s[i] + (1.0f - rho) * g[i] * g[i];
+      b[i] = mu * b[i] + g[i] / (std::sqrt(s[i]) + eps);
+      w[i] -= lr * b[i];
+    }
+  }
+  steps_[0] += 1.0f;
+}
+
+std::vector<Tensor*> RmsProp::state() {
+  if (momentum_.empty()) return {&square_avg_, &steps_};
+  return {&square_avg_, &momentum_, &steps_};
+}
+
+}  // namespace nnlab

@@ -1,0 +1,100 @@
+#include "report/html.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+
+namespace nnlab::html {
+namespace {
+
+// Kept short and plain: the report must read well printed and without any network access.
+constexpr const char* kStyle = R"(
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1200px; padding: 0 1em; color: #222; line-height: 1.4; }
+h1 { border-bottom: 2px solid #1f4e9c; padding-bottom: .2em; }
+h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+h3 { margin-top: 1.5em; color: #1f4e9c; }
+table { border-collapse: collapse; margin: .5em 0 1em; font-size: 14px; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; }
+th { background: #eef2f8; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre { background: #f6f6f6; padding: .8em; overflow-x: auto; font-size: 13px; }
+.charts { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.grid { display: flex; flex-wrap: wrap; gap: 6px; }
+figure { margin: 0; text-align: center; font-size: 12px; }
+figure img { image-rendering: pixelated; border: 1px solid #ddd; }
+.better { color: #1a7f37; } .worse { color: #b42318; }
+.muted { color: #777; }
+)";
+
+bool looks_numeric(const std::string& cell) {
+  if (cell.empty()) return false;
+  for (char c : cell) {
+    const auto u = static_cast<unsigned char>(c);
+    if (!std::isdigit(u) && std::string_view("+-.eE%±&;#x ").find(c) == std::string_view::npos)
+      return false;
+  }
+  return std::isdigit(static_cast<unsigned char>(cell.front())) || cell.front() == '-' ||
+         cell.front() == '+' || cell.front() == '.';
+}
+
+}  // namespace
+
+std::string escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string table(const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows) {
+  std::string out = "<table>\n<tr>";
+  for (const std::string& h : header) out += "<th>" + h + "</th>";
+  out += "</tr>\n";
+  for (const auto& row : rows) {
+    out += "<tr>";
+    for (const std::string& cell : row)
+      out += (looks_numeric(cell) ? "<td class=\"num\">" : "<td>") + cell + "</td>";
+    out += "</tr>\n";
+  }
+  return out + "</table>\n";
+}
+
+std::string heading(int level, std::string_view title) {
+  std::string id;
+  for (char c : title) {
+    const auto u = static_cast<unsigned char>(c);
+    id += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-';
+  }
+  return fmt::format("<h{0} id=\"{1}\">{2}</h{0}>\n", level, escape(id), escape(title));
+}
+
+std::string page(std::string_view title, const std::string& body) {
+  return fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
+      escape(title), kStyle, body);
+}
+
+}  // namespace nnlab::html

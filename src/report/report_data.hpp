@@ -1,0 +1,44 @@
+// Internal to the report: reading the output directory's CSV files and the per-run section.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnlab::report {
+
+/// A CSV file with a header row, addressed by column name.
+struct CsvTable {
+  std::string path;
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+
+  /// Index of column `name`, or -1.
+  int column(const std::string& name) const;
+  /// Column `name` as numbers (empty cells NaN); all NaN when the column is absent. Throws
+  /// nnlab::Error naming path:line for a cell that is not a number.
+  std::vector<double> numbers(const std::string& name) const;
+  /// Column `name` as text ("" when absent or short).
+  std::vector<std::string> texts(const std::string& name) const;
+};
+
+/// The CSV at `path` when it exists (nullopt otherwise); errors name the file and line.
+std::optional<CsvTable> read_table(const std::filesystem::path& path);
+
+/// A number for a table cell: fixed `decimals`, "–" for NaN.
+std::string fixed(double value, int decimals = 4);
+
+/// Headings of the per-run subsections, in order (tests look for them).
+inline constexpr const char* kLearningCurves = "Learning curves";
+inline constexpr const char* kConfusion = "Confusion matrix";
+inline constexpr const char* kPerClass = "Per-class precision, recall and F1";
+inline constexpr const char* kMisclassified = "Misclassified test samples";
+inline constexpr const char* kInactive = "Inactive neurons";
+inline constexpr const char* kWeights = "Weight histograms";
+
+/// The HTML section for one run, from the files of its first repeat in `run_dir`; subsections
+/// whose files are missing are left out.
+std::string run_section(const std::string& name, const std::filesystem::path& run_dir);
+
+}  // namespace nnlab::report

@@ -1,0 +1,171 @@
+#include "study/runner.hpp"
+
+#include <sys/resource.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "io/atomic_file.hpp"
+#include "report/report.hpp"
+#include "study/run_repeat.hpp"
+#include "study/session.hpp"
+#include "tensor/error.hpp"
+#include "tensor/threads.hpp"
+
+namespace nnlab {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+bool selected(const RunSpec& run, const RunOptions& o) {
+  return o.only_runs.empty() ||
+         std::find(o.only_runs.begin(), o.only_runs.end(), run.name) != o.only_runs.end();
+}
+
+/// Mean and sample standard deviation (n-1; 0 for one value).
+std::pair<double, double> mean_std(const std::vector<double>& v) {
+  if (v.empty()) return {NAN, NAN};
+  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return {mean, v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0};
+}
+
+json summarize(const json& runs) {
+  json out = json::array();
+  std::vector<std::string> names;
+  for (const json& r : runs)
+    if (std::find(names.begin(), names.end(), r["name"]) == names.end()) names.push_back(r["name"]);
+  for (const std::string& name : names) {
+    std::vector<double> test, val, train, seconds;
+    json reference;
+    int repeats = 0, diverged = 0;
+    for (const json& r : runs) {
+      if (r["name"] != name) continue;
+      ++repeats;
+      reference = r["reference"];
+      if (r["stopped"] == "diverged") ++diverged;
+      if (r.contains("test") && r["test"].contains("accuracy"))
+        test.push_back(r["test"]["accuracy"]);
+      if (r.contains("val") && r["val"].contains("accuracy")) val.push_back(r["val"]["accuracy"]);
+      if (r.contains("train") && r["train"].contains("accuracy"))
+        train.push_back(r["train"]["accuracy"]);
+      seconds.push_back(r.value("train_seconds", 0.0));
+    }
+    json s = {
+        {"name", name}, {"repeats", repeats}, {"diverged", diverged}, {"reference", reference}};
+    const auto put = [&](const char* key, const std::vector<double>& v) {
+      if (v.empty()) return;
+      const auto [m, sd] = mean_std(v);
+      s[std::string(key) + "_mean"] = m;
+      s[std::string(key) + "_std"] = sd;
+    };
+    put("test_accuracy", test);
+    put("val_accuracy", val);
+    put("train_accuracy", train);
+    s["train_seconds_mean"] = mean_std(seconds).first;
+    out.push_back(s);
+  }
+  return out;
+}
+
+void run_lr_sweep(const Study& study, const LrSweep& sweep, DataCache& cache,
+                  const RunOptions& options) {
+  const auto it = std::find_if(study.runs.begin(), study.runs.end(),
+                               [&](const RunSpec& r) { return r.name == sweep.run; });
+  NNLAB_CHECK(it != study.runs.end(), "{}: lr_sweep.run names no run: '{}'", study.path, sweep.run);
+  const RunData data = prepare_run_data(cache.get(it->data), it->data, it->seed);
+  std::string csv = "rate,epoch,step,train_loss\n";
+  for (double rate : sweep.rates) {
+    RunSpec run = *it;
+    run.train.optimizer.lr = static_cast<float>(rate);
+    run.train.early_stopping.enabled = false;
+    Session s = make_session(run, data.train.sample_shape, run.seed, study.path);
+    const int64_t batches = (data.train.size() + run.train.batch - 1) / run.train.batch;
+    const TrainOutcome out =
+        train_session(s, run, data.train, nullptr, sweep.epochs, run.seed,
+                      {.loss_every = static_cast<int>(std::max<int64_t>(1, batches / 100)),
+                       .checkpoint = "",
+                       .label = fmt::format("lr sweep {} lr={:g}", run.name, rate),
+                       .progress = options.progress});
+    for (const auto& p : out.losses)
+      csv += fmt::format("{:g},{},{},{:.6g}\n", rate, p.epoch, p.step, p.loss);
+    if (out.stopped == "diverged" && options.progress)
+      fmt::print(stderr, "lr sweep: rate {:g} diverged ({})\n", rate, out.diverged);
+  }
+  write_file_atomic(options.out_dir + "/lr_sweep.csv", csv);
+}
+
+}  // namespace
+
+std::string run_study(const Study& study, const RunOptions& options) {
+  NNLAB_CHECK(!options.out_dir.empty(), "no output directory given (--out DIR)");
+  for (const std::string& name : options.only_runs)
+    NNLAB_CHECK(std::any_of(study.runs.begin(), study.runs.end(),
+                            [&](const RunSpec& r) { return r.name == name; }),
+                "{}: --run {}: the study has no run of that name", study.path, name);
+  set_threads(options.threads);
+  fs::create_directories(options.out_dir);
+  write_file_atomic(options.out_dir + "/study.toml", study.source_text);
+
+  DataCache cache(options.data_dir);
+  json metrics = {{"study", study.name},      {"description", study.description},
+                  {"nnlab_version", "0.1.0"}, {"threads", threads()},
+                  {"runs", json::array()},    {"model_summary", json::object()}};
+  std::vector<std::string> diverged;
+  for (const RunSpec& run : study.runs) {
+    if (!selected(run, options)) continue;
+    const DataPair& source = cache.get(run.data);
+    for (int k = 0; k < run.repeats; ++k) {
+      const RunData data = prepare_run_data(source, run.data, run.seed + static_cast<uint64_t>(k));
+      const std::string dir =
+          fmt::format("{}/runs/{}/r{}", options.out_dir, file_safe(run.name), k);
+      json result = run_repeat(run, k, data, dir, study.path, options);
+      if (result.contains("model_summary")) {
+        metrics["model_summary"][run.name] = result["model_summary"];
+        result.erase("model_summary");
+      }
+      if (result["stopped"] == "diverged")
+        diverged.push_back(fmt::format("run '{}' repeat {}: {}", run.name, k,
+                                       result["diverged"].get<std::string>()));
+      metrics["runs"].push_back(result);
+      metrics["summary"] = summarize(metrics["runs"]);
+      write_file_atomic(options.out_dir + "/metrics.json", metrics.dump(2));
+    }
+  }
+  if (study.lr_sweep && options.only_runs.empty())
+    run_lr_sweep(study, *study.lr_sweep, cache, options);
+  const std::string report = render_report(options.out_dir);
+  NNLAB_CHECK(diverged.empty(),
+              "{} diverged (the last good state of each is its checkpoint.safetensors; the "
+              "report covers the rest):\n  {}",
+              diverged.size() == 1 ? "a run" : "runs", fmt::join(diverged, "\n  "));
+  return report;
+}
+
+BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs) {
+  set_threads(options.threads);
+  DataCache cache(options.data_dir);
+  DataConfig no_split = run.data;
+  no_split.validation = 0;
+  no_split.validation_fraction = 0;
+  const RunData data = prepare_run_data(cache.get(run.data), no_split, run.seed);
+  Session s = make_session(run, data.train.sample_shape, run.seed, "bench");
+  const TrainOutcome out =
+      train_session(s, run, data.train, nullptr, epochs, run.seed,
+                    {.checkpoint = "", .label = "bench " + run.name, .progress = options.progress});
+  NNLAB_CHECK(out.stopped != "diverged", "bench: {}", out.diverged);
+  BenchResult r;
+  for (const EpochStats& e : out.history) r.samples += e.samples;
+  r.seconds = out.seconds();
+  r.samples_per_second = static_cast<double>(r.samples) / r.seconds;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  r.peak_rss_kb = usage.ru_maxrss;
+  return r;
+}
+
+}  // namespace nnlab

@@ -1,0 +1,265 @@
+#include "study/schema.hpp"
+
+#include "study/toml_access.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab::study_detail {
+
+namespace {
+
+using K = Kind;
+
+std::vector<KeyDef> section_keys() {
+  return {
+      {"data",
+       K::table,
+       {{"dataset", K::string, {}},
+        {"dir", K::string, {}},
+        {"train_limit", K::integer, {}},
+        {"test_limit", K::integer, {}},
+        {"validation", K::count_or_fraction, {}},
+        {"stratified", K::boolean, {}},
+        {"noisy_copies", K::integer, {}},
+        {"noisy_sigma", K::number, {}}}},
+      {"model",
+       K::table,
+       {{"activation", K::string, {}},
+        {"init", K::string, {}},
+        {"l1", K::number, {}},
+        {"l2", K::number, {}},
+        {"max_norm", K::number, {}},
+        {"max_params", K::integer, {}},
+        {"layers", K::layers, {}}}},
+      {"train",
+       K::table,
+       {{"loss", K::string, {}},
+        {"epochs", K::integer, {}},
+        {"batch", K::integer, {}},
+        {"shuffle", K::boolean, {}},
+        {"grad_noise", K::number, {}},
+        {"refit", K::boolean, {}},
+        {"optimizer",
+         K::table,
+         {{"type", K::string, {}},
+          {"lr", K::number, {}},
+          {"momentum", K::number, {}},
+          {"nesterov", K::boolean, {}},
+          {"rho", K::number, {}},
+          {"beta1", K::number, {}},
+          {"beta2", K::number, {}},
+          {"eps", K::number, {}},
+          {"weight_decay", K::number, {}}}},
+        {"schedule",
+         K::table,
+         {{"type", K::string, {}},
+          {"step_epochs", K::integer, {}},
+          {"gamma", K::number, {}},
+          {"min_lr", K::number, {}},
+          {"warmup_epochs", K::integer, {}}}},
+        {"early_stopping",
+         K::table,
+         {{"monitor", K::string, {}},
+          {"patience", K::integer, {}},
+          {"min_delta", K::number, {}},
+          {"restore_best", K::boolean, {}}}}}},
+      {"diagnostics",
+       K::table,
+       {{"inactive_neurons", K::boolean, {}},
+        {"inactive_threshold", K::number, {}},
+        {"inactive_every", K::integer, {}},
+        {"misclassified", K::integer, {}},
+        {"weight_histograms", K::boolean, {}}}},
+  };
+}
+
+KeyDef make_run_schema() {
+  KeyDef run{"runs", K::table, section_keys()};
+  run.children.push_back({"name", K::string, {}});
+  run.children.push_back({"repeats", K::integer, {}});
+  run.children.push_back({"seed", K::integer, {}});
+  run.children.push_back({"sweep", K::sweep, {}});
+  run.children.push_back({"reference",
+                          K::table,
+                          {{"test_accuracy", K::number, {}},
+                           {"test_accuracy_std", K::number, {}},
+                           {"val_accuracy", K::number, {}},
+                           {"train_accuracy", K::number, {}},
+                           {"source", K::string, {}}}});
+  return run;
+}
+
+KeyDef make_study_schema() {
+  KeyDef root{"", K::table, section_keys()};
+  root.children.push_back({"name", K::string, {}});
+  root.children.push_back({"description", K::string, {}});
+  root.children.push_back({"seed", K::integer, {}});
+  root.children.push_back({"repeats", K::integer, {}});
+  root.children.push_back(
+      {"lr_sweep",
+       K::table,
+       {{"run", K::string, {}}, {"rates", K::number_array, {}}, {"epochs", K::integer, {}}}});
+  root.children.push_back({"runs", K::runs, {}});
+  return root;
+}
+
+std::vector<std::string> names_of(const KeyDef& table, const std::string& prefix) {
+  std::vector<std::string> names;
+  for (const auto& c : table.children) names.push_back(prefix + c.name);
+  return names;
+}
+
+std::string join_key(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+const KeyDef* child(const KeyDef& table, const std::string& name) {
+  for (const auto& c : table.children)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+void check_table(const toml::table& table, const KeyDef& def, const std::string& path,
+                 const std::string& file) {
+  for (const auto& [key, node] : table) {
+    const std::string name(key.str());
+    const KeyDef* c = child(def, name);
+    if (!c) {
+      const std::string prefix = path.empty() ? "" : path + ".";
+      NNLAB_CHECK(false, "{}: unknown key '{}'; did you mean '{}'?", where(node, file),
+                  prefix + name, closest(prefix + name, names_of(def, prefix)));
+    }
+    validate_value(node, *c, join_key(path, name), file);
+  }
+}
+
+const KeyDef& layer_param_def() {
+  static const KeyDef def{"layer parameter", K::number, {}};
+  return def;
+}
+
+void check_layers(const toml::node& node, const std::string& key, const std::string& file) {
+  const auto* array = node.as_array();
+  NNLAB_CHECK(array, "{}: {} must be an array of tables, got {}", where(node, file), key,
+              type_phrase(node));
+  for (size_t i = 0; i < array->size(); ++i) {
+    const auto& item = *array->get(i);
+    const std::string item_key = fmt::format("{}[{}]", key, i);
+    const auto* layer = item.as_table();
+    NNLAB_CHECK(layer, "{}: {} must be a table like {{type=\"dense\", units=10}}, got {}",
+                where(item, file), item_key, type_phrase(item));
+    const auto* type = layer->get("type");
+    NNLAB_CHECK(type && type->is_string(), "{}: {}.type must be a string naming the layer type",
+                where(item, file), item_key);
+    for (const auto& [k, v] : *layer) {
+      NNLAB_CHECK(v.is_number() || v.is_string(), "{}: {}.{} must be a number or a string, got {}",
+                  where(v, file), item_key, k.str(), type_phrase(v));
+    }
+  }
+}
+
+void check_sweep(const toml::node& node, const std::string& key, const std::string& file) {
+  const auto* table = node.as_table();
+  NNLAB_CHECK(table, "{}: {} must be a table of \"key\" = [values], got {}", where(node, file), key,
+              type_phrase(node));
+  for (const auto& [k, v] : *table) {
+    const std::string swept(k.str());
+    NNLAB_CHECK(swept != "name" && swept != "sweep" && swept.rfind("reference", 0) != 0,
+                "{}: {} cannot sweep '{}'", where(v, file), key, swept);
+    const KeyDef& def = resolve_key(run_schema(), swept, where(v, file) + ": " + key);
+    const auto* values = v.as_array();
+    NNLAB_CHECK(values && !values->empty(), "{}: {}.\"{}\" must be a non-empty array, got {}",
+                where(v, file), key, swept, type_phrase(v));
+    for (const auto& value : *values) validate_value(value, def, swept, file);
+  }
+}
+
+}  // namespace
+
+const KeyDef& study_schema() {
+  static const KeyDef schema = make_study_schema();
+  return schema;
+}
+
+const KeyDef& run_schema() {
+  static const KeyDef schema = make_run_schema();
+  return schema;
+}
+
+const KeyDef& resolve_key(const KeyDef& table, const std::string& dotted,
+                          const std::string& context) {
+  const auto parts = split_path(dotted);
+  const KeyDef* def = &table;
+  std::string path;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (def->kind == K::layers && i + 1 == parts.size()) return layer_param_def();
+    const std::string prefix = path.empty() ? "" : path + ".";
+    const KeyDef* c = def->kind == K::table ? child(*def, parts[i]) : nullptr;
+    NNLAB_CHECK(c, "{}: unknown key '{}'; did you mean '{}'?", context, dotted,
+                closest(prefix + parts[i], names_of(*def, prefix)));
+    def = c;
+    path = join_key(path, parts[i]);
+  }
+  return *def;
+}
+
+void validate_value(const toml::node& node, const KeyDef& def, const std::string& key,
+                    const std::string& file) {
+  auto wrong = [&](const char* expected) {
+    NNLAB_CHECK(false, "{}: {} must be {}, got {}", where(node, file), key, expected,
+                type_phrase(node));
+  };
+  switch (def.kind) {
+    case K::string:
+      if (!node.is_string()) wrong("a string");
+      break;
+    case K::integer:
+      if (!node.is_integer()) wrong("an integer");
+      break;
+    case K::number:
+      if (!node.is_number()) wrong("a number");
+      break;
+    case K::boolean:
+      if (!node.is_boolean()) wrong("a boolean");
+      break;
+    case K::count_or_fraction:
+      if (!node.is_number()) wrong("an integer count or a float fraction");
+      break;
+    case K::number_array: {
+      const auto* array = node.as_array();
+      if (!array || array->empty()) wrong("a non-empty array of numbers");
+      for (const auto& v : *array)
+        NNLAB_CHECK(v.is_number(), "{}: {} must hold numbers only, got {}", where(v, file), key,
+                    type_phrase(v));
+      break;
+    }
+    case K::table:
+      if (!node.is_table()) wrong("a table");
+      check_table(*node.as_table(), def, key, file);
+      break;
+    case K::layers:
+      check_layers(node, key, file);
+      break;
+    case K::sweep:
+      check_sweep(node, key, file);
+      break;
+    case K::runs: {
+      const auto* array = node.as_array();
+      if (!array) wrong("an array of tables ([[runs]])");
+      for (size_t i = 0; i < array->size(); ++i) {
+        const auto& item = *array->get(i);
+        if (!item.is_table()) wrong("an array of tables ([[runs]])");
+        const auto* name = item.as_table()->get("name");
+        const std::string run_key = name && name->is_string() ? "runs." + name->as_string()->get()
+                                                              : fmt::format("runs[{}]", i);
+        check_table(*item.as_table(), run_schema(), run_key, file);
+      }
+      break;
+    }
+  }
+}
+
+void validate_study(const toml::table& root, const std::string& file) {
+  check_table(root, study_schema(), "", file);
+}
+
+}  // namespace nnlab::study_detail

@@ -1,0 +1,48 @@
+// The keys a study file may hold, their types, and the check of a parsed file against them:
+// unknown keys (with the closest valid one suggested) and wrong types, each naming its line.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <string>
+#include <vector>
+
+namespace nnlab::study_detail {
+
+enum class Kind {
+  string,
+  integer,
+  number,  // integer or float
+  boolean,
+  table,              // children are the valid keys
+  number_array,       // non-empty array of numbers
+  layers,             // model.layers: array of inline tables {type=..., numbers or strings}
+  runs,               // [[runs]]
+  sweep,              // runs.sweep: {"dotted.key" = [values...]}
+  count_or_fraction,  // data.validation
+};
+
+struct KeyDef {
+  std::string name;
+  Kind kind;
+  std::vector<KeyDef> children;
+};
+
+/// The root table of a study file.
+const KeyDef& study_schema();
+/// The table of one [[runs]] entry.
+const KeyDef& run_schema();
+
+/// Resolves a dotted key under `table` ("train.optimizer.lr" under the run schema); throws
+/// "<context>: unknown key 'KEY'; did you mean 'BEST'?" when some part is not valid.
+/// Paths under model.layers ("model.layers.sigma") resolve to a layer parameter (kind number).
+const KeyDef& resolve_key(const KeyDef& table, const std::string& dotted,
+                          const std::string& context);
+
+/// Checks every key and value type of a parsed study.
+void validate_study(const toml::table& root, const std::string& file);
+/// Checks one value against a key's definition; `key` names it in the message.
+void validate_value(const toml::node& node, const KeyDef& def, const std::string& key,
+                    const std::string& file);
+
+}  // namespace nnlab::study_detail

@@ -1,0 +1,90 @@
+#include "study/session.hpp"
+
+#include <filesystem>
+#include <numeric>
+
+#include "data/loader.hpp"
+#include "nn/model_builder.hpp"
+#include "train/checkpoint.hpp"
+#include "train/early_stopping.hpp"
+#include "train/progress.hpp"
+#include "train/trainer.hpp"
+
+namespace nnlab {
+
+Session make_session(const RunSpec& run, const Shape& input, uint64_t seed,
+                     const std::string& study_path) {
+  Session s;
+  s.loss = make_loss(run.train.loss);
+  Rng init_rng = Rng(seed).fork(0);
+  s.model = build_model(input, run.model.layers, *s.loss, init_rng);
+  NNLAB_CHECK(run.model.max_params <= 0 || s.model->parameter_count() <= run.model.max_params,
+              "{}: run '{}': model.max_params is {} but the model has {} parameters", study_path,
+              run.name, run.model.max_params, s.model->parameter_count());
+  s.optimizer = make_optimizer(run.train.optimizer, s.model->values(), s.model->grads(),
+                               s.model->parameters());
+  return s;
+}
+
+double TrainOutcome::seconds() const {
+  double t = 0;
+  for (const EpochStats& e : history) t += e.seconds;
+  return t;
+}
+
+TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train, const Dataset* val,
+                           int epochs, uint64_t seed, const TrainHooks& hooks) {
+  std::vector<int64_t> indices(static_cast<size_t>(train.size()));
+  std::iota(indices.begin(), indices.end(), int64_t{0});
+  Loader loader(train, std::move(indices), run.train.batch, run.train.shuffle,
+                Rng(seed).fork(1).seed());
+
+  const EarlyStoppingConfig& es = run.train.early_stopping;
+  EarlyStopping early({.monitor = es.monitor,
+                       .patience = es.patience,
+                       .min_delta = es.min_delta,
+                       .restore_best = es.restore_best});
+  InactiveNeurons inactive(run.diagnostics.inactive_threshold, run.diagnostics.inactive_every);
+  BatchLosses losses(std::max(1, hooks.loss_every));
+  Progress progress(hooks.label, stderr);
+
+  std::vector<Callback*> callbacks;
+  std::vector<StatefulCallback*> stateful;
+  if (hooks.early_stopping) stateful.push_back(&early);
+  if (hooks.inactive_neurons) stateful.push_back(&inactive);
+  callbacks.assign(stateful.begin(), stateful.end());
+  if (hooks.loss_every > 0) callbacks.push_back(&losses);
+  if (hooks.progress) callbacks.push_back(&progress);
+  Checkpointer checkpointer(hooks.checkpoint, stateful);
+  if (!hooks.checkpoint.empty()) callbacks.push_back(&checkpointer);
+
+  TrainOutcome out;
+  int start = 0;
+  if (hooks.resume && !hooks.checkpoint.empty() &&
+      checkpointer.restore(*s.model, *s.optimizer, out.history)) {
+    start = out.epochs_run();
+    if (hooks.progress) fmt::print(stderr, "{} resumed after epoch {}\n", hooks.label, start);
+  }
+
+  Trainer trainer(*s.model, *s.loss, *s.optimizer,
+                  {.epochs = epochs,
+                   .base_lr = run.train.optimizer.lr,
+                   .schedule = run.train.schedule,
+                   .grad_noise = run.train.grad_noise,
+                   .seed = Rng(seed).fork(2).seed()});
+  try {
+    trainer.fit(loader, val, out.history, start, callbacks);
+    if (hooks.early_stopping && early.best_epoch() >= 0 && out.epochs_run() < epochs)
+      out.stopped = "early_stopping";
+  } catch (const DivergedError& e) {
+    out.stopped = "diverged";
+    out.diverged = e.what();
+  }
+  out.best_epoch =
+      hooks.early_stopping && early.best_epoch() >= 0 ? early.best_epoch() : out.epochs_run() - 1;
+  out.inactive = inactive.rows();
+  out.losses = losses.points();
+  return out;
+}
+
+}  // namespace nnlab

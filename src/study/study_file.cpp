@@ -1,0 +1,322 @@
+// load_study / parse_study: TOML text -> overrides -> key and type checks -> runs expanded and
+// merged -> RunSpecs with every value range-checked (docs/study-format.md).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "study/expand.hpp"
+#include "study/schema.hpp"
+#include "study/study.hpp"
+#include "study/toml_access.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab {
+
+using namespace study_detail;
+
+namespace {
+
+DataConfig read_data(const Lookup& l) {
+  DataConfig d;
+  d.dataset = l.get_string("data.dataset", d.dataset);
+  NNLAB_CHECK(!d.dataset.empty(), "{}data.dataset must not be empty", l.at("data.dataset"));
+  d.dir = l.get_string("data.dir", d.dir);
+  d.train_limit = l.get_int("data.train_limit", 0, 0);
+  d.test_limit = l.get_int("data.test_limit", 0, 0);
+  if (const auto* v = l.find("data.validation")) {
+    if (v->is_integer()) {
+      d.validation = l.get_int("data.validation", 0, 0);
+    } else {
+      const double f = l.get_number("data.validation", 0);
+      NNLAB_CHECK(f > 0 && f < 1,
+                  "{}data.validation must be a fraction in (0, 1) or an integer count, got {}",
+                  l.at("data.validation"), f);
+      d.validation_fraction = f;
+    }
+  }
+  d.stratified = l.get_bool("data.stratified", d.stratified);
+  d.noisy_copies = static_cast<int>(l.get_int("data.noisy_copies", d.noisy_copies, 0));
+  const double sigma = l.get_number("data.noisy_sigma", d.noisy_sigma);
+  l.check_non_negative("data.noisy_sigma", sigma);
+  d.noisy_sigma = static_cast<float>(sigma);
+  return d;
+}
+
+// model.layers with the model-level defaults copied into the dense layers that lack them, and
+// the sweep's "model.layers.KEY" values set on every layer holding KEY.
+std::vector<LayerSpec> read_layers(const Lookup& l, const RunSource& src) {
+  const auto* node = l.find("model.layers");
+  NNLAB_CHECK(node && node->is_array() && !node->as_array()->empty(),
+              "{}model.layers must list the layers, e.g. layers = [{{type=\"dense\", units=10}}]",
+              l.at("model.layers"));
+  const auto& array = *node->as_array();
+  std::vector<LayerSpec> layers;
+  for (size_t i = 0; i < array.size(); ++i) {
+    const auto& table = *array.get(i)->as_table();
+    LayerSpec spec;
+    spec.where = fmt::format("{}: model.layers[{}]", where(*array.get(i), l.file()), i);
+    for (const auto& [key, value] : table) {
+      const std::string k(key.str());
+      if (k == "type")
+        spec.type = value.as_string()->get();
+      else if (value.is_string())
+        spec.strings[k] = value.as_string()->get();
+      else
+        spec.numbers[k] = value.is_integer() ? static_cast<double>(value.as_integer()->get())
+                                             : value.as_floating_point()->get();
+    }
+    layers.push_back(std::move(spec));
+  }
+  for (const auto& [key, value] : src.swept) {
+    if (key.rfind("model.layers.", 0) != 0) continue;
+    const std::string param = key.substr(13);
+    int count = 0;
+    for (auto& spec : layers) {
+      if (spec.numbers.count(param)) spec.numbers[param] = *value->value<double>(), ++count;
+      if (spec.strings.count(param)) spec.strings[param] = *value->value<std::string>(), ++count;
+    }
+    NNLAB_CHECK(count > 0, "{}: sweep key '{}': no layer of model.layers has '{}'",
+                where(*value, l.file()), key, param);
+  }
+
+  int last_dense = -1;
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].type == "dense") last_dense = static_cast<int>(i);
+  const std::string activation = l.get_string("model.activation", "relu");
+  const bool has_init = l.has("model.init");
+  const std::string init = l.get_string("model.init", "");
+  for (size_t i = 0; i < layers.size(); ++i) {
+    auto& spec = layers[i];
+    if (spec.type != "dense") continue;
+    if (static_cast<int>(i) != last_dense && !spec.strings.count("activation"))
+      spec.strings["activation"] = activation;
+    if (has_init && !spec.strings.count("init")) spec.strings["init"] = init;
+    for (const char* key : {"l1", "l2", "max_norm"}) {
+      const std::string full = std::string("model.") + key;
+      if (!l.has(full) || spec.numbers.count(key)) continue;
+      const double v = l.get_number(full, 0);
+      l.check_non_negative(full, v);
+      spec.numbers[key] = v;
+    }
+  }
+  return layers;
+}
+
+ModelConfig read_model(const Lookup& l, const RunSource& src) {
+  ModelConfig m;
+  m.layers = read_layers(l, src);
+  m.max_params = l.get_int("model.max_params", 0, 0);
+  return m;
+}
+
+OptimizerConfig read_optimizer(const Lookup& l) {
+  OptimizerConfig o;
+  o.type = l.get_string("train.optimizer.type", o.type);
+  l.check_one_of("train.optimizer.type", o.type, {"sgd", "rmsprop", "adam", "adamw"});
+  auto number = [&](const char* name, float fallback) {
+    const std::string key = std::string("train.optimizer.") + name;
+    return std::pair{key, l.get_number(key, fallback)};
+  };
+  auto [lr_key, lr] = number("lr", o.lr);
+  l.check_positive(lr_key, lr);
+  auto [m_key, momentum] = number("momentum", o.momentum);
+  l.check_unit(m_key, momentum, false);
+  auto [rho_key, rho] = number("rho", o.rho);
+  l.check_unit(rho_key, rho, false);
+  auto [b1_key, beta1] = number("beta1", o.beta1);
+  l.check_unit(b1_key, beta1, false);
+  auto [b2_key, beta2] = number("beta2", o.beta2);
+  l.check_unit(b2_key, beta2, false);
+  auto [eps_key, eps] = number("eps", o.eps);
+  l.check_positive(eps_key, eps);
+  auto [wd_key, wd] = number("weight_decay", o.weight_decay);
+  l.check_non_negative(wd_key, wd);
+  o.lr = static_cast<float>(lr);
+  o.momentum = static_cast<float>(momentum);
+  o.nesterov = l.get_bool("train.optimizer.nesterov", o.nesterov);
+  o.rho = static_cast<float>(rho);
+  o.beta1 = static_cast<float>(beta1);
+  o.beta2 = static_cast<float>(beta2);
+  o.eps = static_cast<float>(eps);
+  o.weight_decay = static_cast<float>(wd);
+  return o;
+}
+
+ScheduleConfig read_schedule(const Lookup& l) {
+  ScheduleConfig s;
+  s.type = l.get_string("train.schedule.type", s.type);
+  l.check_one_of("train.schedule.type", s.type, {"constant", "step", "exponential", "cosine"});
+  s.step_epochs = static_cast<int>(l.get_int("train.schedule.step_epochs", s.step_epochs, 1));
+  const double gamma = l.get_number("train.schedule.gamma", s.gamma);
+  l.check_positive("train.schedule.gamma", gamma);
+  const double min_lr = l.get_number("train.schedule.min_lr", s.min_lr);
+  l.check_non_negative("train.schedule.min_lr", min_lr);
+  s.gamma = static_cast<float>(gamma);
+  s.min_lr = static_cast<float>(min_lr);
+  s.warmup_epochs = static_cast<int>(l.get_int("train.schedule.warmup_epochs", s.warmup_epochs, 0));
+  return s;
+}
+
+TrainConfig read_train(const Lookup& l) {
+  TrainConfig t;
+  t.loss = l.get_string("train.loss", t.loss);
+  l.check_one_of("train.loss", t.loss, {"cross_entropy", "mse", "binary_cross_entropy"});
+  t.epochs = static_cast<int>(l.get_int("train.epochs", t.epochs, 1));
+  t.batch = l.get_int("train.batch", t.batch, 1);
+  t.shuffle = l.get_bool("train.shuffle", t.shuffle);
+  const double noise = l.get_number("train.grad_noise", t.grad_noise);
+  l.check_non_negative("train.grad_noise", noise);
+  t.grad_noise = static_cast<float>(noise);
+  t.refit = l.get_bool("train.refit", t.refit);
+  t.optimizer = read_optimizer(l);
+  t.schedule = read_schedule(l);
+  auto& es = t.early_stopping;
+  es.enabled = l.has("train.early_stopping");
+  es.monitor = l.get_string("train.early_stopping.monitor", es.monitor);
+  l.check_one_of("train.early_stopping.monitor", es.monitor,
+                 {"val_loss", "val_accuracy", "train_loss"});
+  es.patience = static_cast<int>(l.get_int("train.early_stopping.patience", es.patience, 0));
+  es.min_delta = l.get_number("train.early_stopping.min_delta", es.min_delta);
+  l.check_non_negative("train.early_stopping.min_delta", es.min_delta);
+  es.restore_best = l.get_bool("train.early_stopping.restore_best", es.restore_best);
+  return t;
+}
+
+DiagnosticsConfig read_diagnostics(const Lookup& l) {
+  DiagnosticsConfig d;
+  d.inactive_neurons = l.get_bool("diagnostics.inactive_neurons", d.inactive_neurons);
+  const double threshold = l.get_number("diagnostics.inactive_threshold", d.inactive_threshold);
+  l.check_positive("diagnostics.inactive_threshold", threshold);
+  d.inactive_threshold = static_cast<float>(threshold);
+  d.inactive_every = static_cast<int>(l.get_int("diagnostics.inactive_every", d.inactive_every, 1));
+  d.misclassified = static_cast<int>(l.get_int("diagnostics.misclassified", d.misclassified, 0));
+  d.weight_histograms = l.get_bool("diagnostics.weight_histograms", d.weight_histograms);
+  return d;
+}
+
+Reference read_reference(const Lookup& l) {
+  Reference r;
+  auto fraction = [&](const char* name) -> std::optional<double> {
+    const std::string key = std::string("reference.") + name;
+    auto v = l.get_optional_number(key);
+    if (v) l.check_unit(key, *v, true);
+    return v;
+  };
+  r.test_accuracy = fraction("test_accuracy");
+  r.test_accuracy_std = fraction("test_accuracy_std");
+  r.val_accuracy = fraction("val_accuracy");
+  r.train_accuracy = fraction("train_accuracy");
+  r.source = l.get_string("reference.source", "");
+  return r;
+}
+
+RunSpec read_run(const toml::table& root, const RunSource& src, const std::string& file) {
+  Lookup l(file);
+  for (const auto& [key, value] : src.swept) l.add(value, split_path(key));
+  l.add(src.table);
+  Lookup common(file);  // the reference belongs to the run alone
+  common.add(src.table);
+  l.add(&root);
+
+  RunSpec run;
+  run.name = src.name;
+  run.repeats = static_cast<int>(l.get_int("repeats", 1, 1));
+  run.seed = static_cast<uint64_t>(l.get_int("seed", 1, 0));
+  run.data = read_data(l);
+  run.model = read_model(l, src);
+  run.train = read_train(l);
+  run.diagnostics = read_diagnostics(l);
+  run.reference = read_reference(common);
+  const auto& es = run.train.early_stopping;
+  NNLAB_CHECK(!es.enabled || es.monitor == "train_loss" || run.data.validation > 0 ||
+                  run.data.validation_fraction > 0,
+              "{}train.early_stopping.monitor = \"{}\" needs a validation split (data.validation)",
+              l.at("train.early_stopping"), es.monitor);
+  return run;
+}
+
+std::optional<LrSweep> read_lr_sweep(const toml::table& root, const std::vector<RunSpec>& runs,
+                                     const std::string& file) {
+  if (!root.get("lr_sweep")) return std::nullopt;
+  Lookup l(file);
+  l.add(&root);
+  LrSweep sweep;
+  NNLAB_CHECK(l.has("lr_sweep.run"), "{}lr_sweep.run must name the run to sweep", l.at("lr_sweep"));
+  sweep.run = l.get_string("lr_sweep.run", "");
+  std::vector<std::string> names;
+  for (const auto& r : runs) names.push_back(r.name);
+  NNLAB_CHECK(std::find(names.begin(), names.end(), sweep.run) != names.end(),
+              "{}lr_sweep.run names no run: '{}' (runs: {}; did you mean '{}'?)",
+              l.at("lr_sweep.run"), sweep.run, fmt::join(names, ", "), closest(sweep.run, names));
+  NNLAB_CHECK(l.has("lr_sweep.rates"), "{}lr_sweep.rates must list the learning rates",
+              l.at("lr_sweep"));
+  for (const auto& rate : *l.find("lr_sweep.rates")->as_array()) {
+    const double v = rate.is_integer() ? static_cast<double>(rate.as_integer()->get())
+                                       : rate.as_floating_point()->get();
+    NNLAB_CHECK(v > 0, "{}: lr_sweep.rates must be > 0, got {}", where(rate, file), v);
+    sweep.rates.push_back(v);
+  }
+  sweep.epochs = static_cast<int>(l.get_int("lr_sweep.epochs", 1, 1));
+  return sweep;
+}
+
+}  // namespace
+
+Study parse_study(const std::string& text, const std::string& path,
+                  const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw Error(fmt::format("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column,
+                            e.description()));
+  }
+  apply_overrides(root, overrides);
+  validate_study(root, path);
+
+  Lookup top(path);
+  top.add(&root);
+  Study study;
+  study.path = path;
+  study.name = top.get_string("name", "");
+  if (study.name.empty()) {
+    study.name = path;
+    const size_t slash = study.name.find_last_of('/');
+    if (slash != std::string::npos) study.name = study.name.substr(slash + 1);
+    const size_t dot = study.name.rfind(".toml");
+    if (dot != std::string::npos) study.name.resize(dot);
+  }
+  study.description = top.get_string("description", "");
+  study.source_text = text;
+  if (!study.source_text.empty() && study.source_text.back() != '\n') study.source_text += '\n';
+  for (const auto& o : overrides) study.source_text += "# --set " + o + "\n";
+
+  if (const auto* runs = root.get_as<toml::array>("runs"))
+    for (const auto& item : *runs)
+      NNLAB_CHECK(item.as_table()->get("name"), "{}: every [[runs]] entry needs a name",
+                  where(item, path));
+  std::set<std::string> seen;
+  for (const auto& src : expand_runs(root, study.name)) {
+    const auto* name_node = src.table ? src.table->get("name") : nullptr;
+    const std::string at = name_node ? where(*name_node, path) : path;
+    NNLAB_CHECK(!src.name.empty(), "{}: runs.name must not be empty", at);
+    NNLAB_CHECK(seen.insert(src.name).second, "{}: runs.name '{}' is used by two runs", at,
+                src.name);
+    study.runs.push_back(read_run(root, src, path));
+  }
+  study.lr_sweep = read_lr_sweep(root, study.runs, path);
+  return study;
+}
+
+Study load_study(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  NNLAB_CHECK(in, "{}: cannot open the study file (no such file or not readable)", path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_study(text.str(), path, overrides);
+}
+
+}  // namespace nnlab

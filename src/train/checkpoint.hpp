@@ -1,0 +1,30 @@
+// Checkpoints: after every epoch the whole training state (weights, optimizer moments, history,
+// stateful callbacks) is written atomically, so `--resume` continues an interrupted run to the
+// same result and a diverged run keeps its last good state.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "train/callback_state.hpp"
+
+namespace nnlab {
+
+class Checkpointer : public Callback {
+ public:
+  /// `parts`: the stateful callbacks whose state the checkpoint carries.
+  Checkpointer(std::string path, std::vector<StatefulCallback*> parts);
+  void on_epoch_end(TrainState& s) override;
+
+  /// Restores model, optimizer, history and parts from `path`; returns false when there is no
+  /// checkpoint. A checkpoint of another model throws naming the file.
+  bool restore(Model& model, Optimizer& optimizer, History& history) const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::vector<StatefulCallback*> parts_;
+};
+
+}  // namespace nnlab

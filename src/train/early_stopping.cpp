@@ -1,0 +1,66 @@
+#include "train/early_stopping.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tensor/error.hpp"
+
+namespace nnlab {
+
+EarlyStopping::EarlyStopping(EarlyStoppingOptions options)
+    : options_(std::move(options)), maximize_(options_.monitor.ends_with("accuracy")) {
+  const bool known = options_.monitor == "val_loss" || options_.monitor == "val_accuracy" ||
+                     options_.monitor == "train_loss" || options_.monitor == "train_accuracy";
+  NNLAB_CHECK(known,
+              "train.early_stopping.monitor must be one of val_loss, val_accuracy, train_loss, "
+              "train_accuracy; got '{}'",
+              options_.monitor);
+}
+
+double EarlyStopping::figure(const EpochStats& e) const {
+  if (options_.monitor == "val_loss") return e.val_loss;
+  if (options_.monitor == "val_accuracy") return e.val_accuracy;
+  if (options_.monitor == "train_loss") return e.train_loss;
+  return e.train_accuracy;
+}
+
+void EarlyStopping::on_epoch_end(TrainState& s) {
+  const double v = figure(s.history.back());
+  NNLAB_CHECK(!std::isnan(v),
+              "early stopping monitors {}, which this run does not measure (no validation set?)",
+              options_.monitor);
+  const bool improved = best_epoch_ < 0 || (maximize_ ? v > best_ + options_.min_delta
+                                                      : v < best_ - options_.min_delta);
+  if (improved) {
+    best_ = v;
+    best_epoch_ = s.epoch;
+    wait_ = 0;
+    if (options_.restore_best)
+      best_values_.assign(s.model.values().begin(), s.model.values().end());
+    return;
+  }
+  if (++wait_ >= options_.patience) {
+    s.stop = true;
+    s.stop_reason = "early_stopping";
+  }
+}
+
+void EarlyStopping::on_train_end(TrainState& s) {
+  if (options_.restore_best && !best_values_.empty())
+    std::copy(best_values_.begin(), best_values_.end(), s.model.values().begin());
+}
+
+void EarlyStopping::save(CheckpointState& state) const {
+  state.meta["early_stopping"] = {{"best", best_}, {"best_epoch", best_epoch_}, {"wait", wait_}};
+  state.tensors["early_stopping.best_values"] = best_values_;
+}
+
+void EarlyStopping::load(const CheckpointState& state) {
+  const auto& m = state.meta.at("early_stopping");
+  best_ = m.at("best").get<double>();
+  best_epoch_ = m.at("best_epoch").get<int>();
+  wait_ = m.at("wait").get<int>();
+  best_values_ = state.tensors.at("early_stopping.best_values");
+}
+
+}  // namespace nnlab

@@ -1,0 +1,41 @@
+// Early stopping: stop when the monitored figure has not improved by more than min_delta for
+// `patience` epochs, and optionally restore the weights of the best epoch.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "train/callback_state.hpp"
+
+namespace nnlab {
+
+struct EarlyStoppingOptions {
+  std::string monitor = "val_loss";  // val_loss | val_accuracy | train_loss | train_accuracy
+  int patience = 5;
+  double min_delta = 0.0;
+  bool restore_best = true;
+};
+
+class EarlyStopping : public StatefulCallback {
+ public:
+  explicit EarlyStopping(EarlyStoppingOptions options);
+  void on_epoch_end(TrainState& s) override;
+  void on_train_end(TrainState& s) override;
+  void save(CheckpointState& state) const override;
+  void load(const CheckpointState& state) override;
+
+  /// The 0-based epoch whose figure was best (-1 before the first epoch).
+  int best_epoch() const { return best_epoch_; }
+
+ private:
+  double figure(const EpochStats& e) const;
+
+  EarlyStoppingOptions options_;
+  bool maximize_;
+  double best_ = 0;
+  int best_epoch_ = -1;
+  int wait_ = 0;
+  std::vector<float> best_values_;
+};
+
+}  // namespace nnlab

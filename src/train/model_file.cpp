@@ -1,0 +1,92 @@
+#include "train/model_file.hpp"
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "io/safetensors.hpp"
+#include "nn/model_builder.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab {
+namespace {
+
+using nlohmann::json;
+
+json spec_json(const LayerSpec& s) {
+  return {{"type", s.type}, {"numbers", s.numbers}, {"strings", s.strings}};
+}
+
+LayerSpec spec_from_json(const json& j, const std::string& where) {
+  LayerSpec s;
+  s.type = j.at("type").get<std::string>();
+  s.numbers = j.at("numbers").get<std::map<std::string, double>>();
+  s.strings = j.at("strings").get<std::map<std::string, std::string>>();
+  s.where = where;
+  return s;
+}
+
+}  // namespace
+
+void add_parameters(SafeTensors& file, const Model& model) {
+  for (const Parameter* p : model.parameters()) file.add_f32(p->name, p->shape, p->value.data());
+}
+
+void read_parameters(const SafeTensors& file, Model& model, const std::string& path) {
+  for (Parameter* p : model.parameters()) {
+    NNLAB_CHECK(file.contains(p->name), "{}: no tensor '{}' for the model's parameter", path,
+                p->name);
+    const SafeTensor& t = file.at(p->name);
+    NNLAB_CHECK(t.dtype == "F32" && t.shape == p->shape,
+                "{}: tensor '{}' is {} {}, the model needs F32 {}", path, p->name, t.dtype,
+                shape_str(t.shape), shape_str(p->shape));
+    std::memcpy(p->value.data(), t.bytes.data(), t.bytes.size());
+  }
+}
+
+void save_model_file(const std::string& path, const Model& model, const ModelDescription& d) {
+  SafeTensors file;
+  add_parameters(file, model);
+  json layers = json::array();
+  for (const LayerSpec& s : d.layers) layers.push_back(spec_json(s));
+  file.metadata["nnlab.model"] = json{
+      {"input", d.input},
+      {"layers", layers},
+      {"loss", d.loss},
+      {"class_names", d.class_names}}.dump();
+  save_safetensors(path, file);
+}
+
+LoadedModel load_model(const std::string& path) {
+  const SafeTensors file = load_safetensors(path);
+  const auto meta = file.metadata.find("nnlab.model");
+  NNLAB_CHECK(meta != file.metadata.end(),
+              "{}: not an nnlab model file (no 'nnlab.model' metadata); models are written by "
+              "`nnlab run` as runs/RUN/rK/weights.safetensors",
+              path);
+  LoadedModel out;
+  try {
+    const json j = json::parse(meta->second);
+    out.description.input = j.at("input").get<Shape>();
+    out.description.loss = j.at("loss").get<std::string>();
+    out.description.class_names = j.at("class_names").get<std::vector<std::string>>();
+    int i = 0;
+    for (const json& l : j.at("layers"))
+      out.description.layers.push_back(spec_from_json(l, fmt::format("{}: layers[{}]", path, i++)));
+  } catch (const json::exception& e) {
+    throw Error(fmt::format("{}: malformed 'nnlab.model' metadata: {}", path, e.what()));
+  }
+  out.loss = make_loss(out.description.loss);
+  Rng rng(0);
+  out.model = build_model(out.description.input, out.description.layers, *out.loss, rng);
+  read_parameters(file, *out.model, path);
+  return out;
+}
+
+std::unique_ptr<Model> load_model_file(const std::string& path,
+                                       std::vector<std::string>* class_names) {
+  LoadedModel m = load_model(path);
+  if (class_names) *class_names = m.description.class_names;
+  return std::move(m.model);
+}
+
+}  // namespace nnlab

@@ -1,0 +1,44 @@
+// Model files: the weights in safetensors (readable from PyTorch and NumPy) with, in the
+// file's metadata, everything needed to rebuild the model (input shape, layers, loss, classes).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/layer_spec.hpp"
+#include "nn/loss.hpp"
+#include "nn/model.hpp"
+
+namespace nnlab {
+
+struct ModelDescription {
+  Shape input;                    // per sample, e.g. [1, 28, 28]
+  std::vector<LayerSpec> layers;  // as the study gave them
+  std::string loss = "cross_entropy";
+  std::vector<std::string> class_names;  // index -> name; empty for regression
+};
+
+/// Writes every parameter as an F32 tensor named like "dense1.weight" plus the description in
+/// the metadata key "nnlab.model" (JSON). Atomic.
+void save_model_file(const std::string& path, const Model& model, const ModelDescription& d);
+
+struct LoadedModel {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Loss> loss;
+  ModelDescription description;
+};
+
+/// Rebuilds a model saved by save_model_file; errors name the file (not a model file, a
+/// missing or mis-shaped tensor).
+LoadedModel load_model(const std::string& path);
+/// The same, keeping only the model and, when class_names is non-null, its class names.
+std::unique_ptr<Model> load_model_file(const std::string& path,
+                                       std::vector<std::string>* class_names);
+
+/// Parameter values as safetensors entries and back (shared by model files and checkpoints).
+struct SafeTensors;
+void add_parameters(SafeTensors& file, const Model& model);
+void read_parameters(const SafeTensors& file, Model& model, const std::string& path);
+
+}  // namespace nnlab

@@ -1,0 +1,108 @@
+#include "train/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "eval/evaluate.hpp"
+
+namespace nnlab {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Correct argmax predictions of a batch of outputs against its labels.
+int64_t count_correct(const Tensor& out, std::span<const int32_t> labels) {
+  if (labels.empty()) return 0;
+  int64_t correct = 0;
+  const int64_t k = out.cols();
+  for (int64_t i = 0; i < out.rows(); ++i) {
+    const float* r = out.row(i);
+    correct += (std::max_element(r, r + k) - r) == labels[static_cast<size_t>(i)];
+  }
+  return correct;
+}
+
+}  // namespace
+
+Trainer::Trainer(Model& model, const Loss& loss, Optimizer& optimizer, TrainOptions options)
+    : model_(model), loss_(loss), optimizer_(optimizer), options_(std::move(options)) {}
+
+void Trainer::fit(Loader& train, const Dataset* val, History& history, int start_epoch,
+                  std::span<Callback* const> callbacks) {
+  TrainState s{model_, optimizer_, history};
+  s.epochs = options_.epochs;
+  s.batches_per_epoch = train.batches_per_epoch();
+  s.step = static_cast<int64_t>(start_epoch) * s.batches_per_epoch;
+  std::vector<int64_t> val_indices;
+  if (val) {
+    val_indices.resize(static_cast<size_t>(val->size()));
+    std::iota(val_indices.begin(), val_indices.end(), int64_t{0});
+  }
+  const Rng run_rng(options_.seed);
+  Batch batch;
+
+  for (int epoch = start_epoch; epoch < options_.epochs && !s.stop; ++epoch) {
+    // Each epoch draws from its own fork, so a resumed run repeats the same epochs exactly.
+    Rng rng = run_rng.fork(static_cast<uint64_t>(epoch));
+    EpochStats stats{
+        .epoch = epoch,
+        .lr = learning_rate(options_.schedule, options_.base_lr, epoch, options_.epochs)};
+    s.epoch = epoch;
+    s.batch = 0;
+    s.epoch_loss_sum = 0;
+    s.epoch_correct = s.epoch_samples = 0;
+    s.epoch_seconds = 0;
+    const auto t0 = Clock::now();
+
+    train.start_epoch(epoch);
+    while (train.next(batch)) {
+      const Tensor& out = model_.forward(batch.x, Mode::train, rng);
+      const double loss = loss_.compute(out, batch.as_targets(), &dout_);
+      if (!std::isfinite(loss)) {
+        throw DivergedError(fmt::format("training diverged at epoch {}, batch {}: the loss is {}",
+                                        epoch + 1, s.batch + 1, loss));
+      }
+      model_.zero_grad();
+      model_.backward(dout_);
+      model_.add_penalty_grads();
+      if (options_.grad_noise > 0) add_gradient_noise(s.step, rng);
+
+      s.batch_size = batch.size();
+      s.batch_loss = loss;
+      s.epoch_loss_sum += loss * static_cast<double>(batch.size());
+      s.epoch_correct += count_correct(out, batch.labels);
+      s.epoch_samples += batch.size();
+      s.epoch_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      for (Callback* c : callbacks) c->on_batch_end(s);
+
+      optimizer_.step(static_cast<float>(stats.lr));
+      model_.apply_constraints();
+      ++s.step;
+      ++s.batch;
+    }
+    stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    stats.samples = s.epoch_samples;
+    stats.train_loss =
+        s.epoch_loss_sum / static_cast<double>(std::max<int64_t>(1, s.epoch_samples));
+    if (!batch.labels.empty())
+      stats.train_accuracy =
+          static_cast<double>(s.epoch_correct) / static_cast<double>(s.epoch_samples);
+    if (val) {
+      const Evaluation e = evaluate(model_, loss_, *val, val_indices, options_.eval_batch, rng);
+      stats.val_loss = e.loss;
+      if (!val->labels.empty()) stats.val_accuracy = e.accuracy;
+    }
+    history.push_back(stats);
+    for (Callback* c : callbacks) c->on_epoch_end(s);
+  }
+  for (Callback* c : callbacks) c->on_train_end(s);
+}
+
+void Trainer::add_gradient_noise(int64_t step, Rng& rng) {
+  const float sigma = options_.grad_noise / std::pow(1.0f + static_cast<float>(step), 0.55f * 0.5f);
+  for (float& g : model_.grads()) g += rng.normal(0.0f, sigma);
+}
+
+}  // namespace nnlab

@@ -1,0 +1,55 @@
+// The training loop: shuffled minibatches, forward, loss, backward, step, then callbacks.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "data/loader.hpp"
+#include "nn/loss.hpp"
+#include "nn/model.hpp"
+#include "optim/optimizer.hpp"
+#include "optim/schedule.hpp"
+#include "tensor/error.hpp"
+#include "train/callback.hpp"
+#include "train/history.hpp"
+
+namespace nnlab {
+
+struct TrainOptions {
+  int epochs = 10;
+  float base_lr = 0.01f;
+  ScheduleConfig schedule;
+  float grad_noise = 0.0f;  // Neelakantan et al. 2015: N(0, grad_noise^2 / (1+t)^0.55)
+  uint64_t seed = 1;        // dropout, noise layers and gradient noise draw from forks of it
+  int64_t eval_batch = 1000;
+};
+
+/// Thrown when a batch's loss is NaN or infinite.
+class DivergedError : public Error {
+ public:
+  using Error::Error;
+};
+
+class Trainer {
+ public:
+  Trainer(Model& model, const Loss& loss, Optimizer& optimizer, TrainOptions options);
+
+  /// Trains from `start_epoch` (0, or the epoch after a checkpoint) to options.epochs or until a
+  /// callback stops; validates on `val` after each epoch when it is non-null. The history
+  /// holds earlier epochs on resume. Throws DivergedError on a NaN or infinite loss.
+  void fit(Loader& train, const Dataset* val, History& history, int start_epoch,
+           std::span<Callback* const> callbacks);
+
+ private:
+  void add_gradient_noise(int64_t step, Rng& rng);
+
+  Model& model_;
+  const Loss& loss_;
+  Optimizer& optimizer_;
+  TrainOptions options_;
+  Tensor dout_;
+};
+
+}  // namespace nnlab

@@ -1,0 +1,100 @@
+// Dense + cross-entropy against PyTorch (torch.nn.functional.linear + cross_entropy): loss,
+// dW, db and dx within 1e-4 relative (STYLE.md rule 7).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "gradient_check.hpp"
+#include "nn/dense.hpp"
+#include "nn/loss.hpp"
+#include "support/test_support.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab::test {
+namespace {
+
+// Reads x [N, F], W [U, F], b [U], labels [N] (whitespace-separated text); writes the loss, then
+// dW, db, dx, each flattened row-major.
+constexpr const char* kScript = R"(
+import sys
+try:
+    import torch
+except ImportError:
+    sys.exit(77)
+d = sys.argv[1]
+n, f, u = (int(v) for v in sys.argv[2:5])
+def load(name, shape):
+    vals = [float(v) for v in open(f"{d}/{name}").read().split()]
+    return torch.tensor(vals, dtype=torch.float64).reshape(shape)
+x = load("x.txt", (n, f)).requires_grad_()
+w = load("w.txt", (u, f)).requires_grad_()
+b = load("b.txt", (u,)).requires_grad_()
+labels = load("labels.txt", (n,)).long()
+loss = torch.nn.functional.cross_entropy(torch.nn.functional.linear(x, w, b), labels)
+loss.backward()
+with open(f"{d}/out.txt", "w") as out:
+    for t in (loss.reshape(1), w.grad, b.grad, x.grad):
+        out.write(" ".join(repr(v) for v in t.reshape(-1).tolist()) + "\n")
+)";
+
+void write(const std::filesystem::path& path, std::span<const float> v) {
+  std::ofstream out(path);
+  out.precision(9);
+  for (float f : v) out << f << ' ';
+}
+
+void expect_rel(double ours, double torch, const std::string& what) {
+  EXPECT_LE(std::abs(ours - torch), 1e-4 * std::max(1.0, std::abs(torch)))
+      << what << ": ours " << ours << " vs torch " << torch;
+}
+
+TEST(DenseTorch, LinearCrossEntropyMatchesPyTorch) {
+  const int64_t n = 8, f = 13, u = 5;
+  // run_python() clears temp_dir(), so the data lives in a sibling directory.
+  const auto dir = std::filesystem::path(temp_dir().string() + "-data");
+  std::filesystem::create_directories(dir);
+
+  std::vector<LayerPtr> layers;
+  layers.push_back(std::make_unique<Dense>("dense1", u));
+  Rng init(3);
+  Model model({f}, std::move(layers), Head::softmax, init);
+  auto& dense = static_cast<Dense&>(model.layer(0));
+  Rng rng(4);
+  rng.fill_normal(dense.bias().value.span(), 0.0f, 0.5f);  // a nonzero bias tests db too
+  const Tensor x = random_tensor({n, f}, 5);
+  std::vector<int32_t> labels(static_cast<size_t>(n));
+  std::vector<float> label_values;
+  for (auto& l : labels) {
+    l = static_cast<int32_t>(rng.below(u));
+    label_values.push_back(static_cast<float>(l));
+  }
+  write(dir / "x.txt", x.span());
+  write(dir / "w.txt", dense.weight().value.span());
+  write(dir / "b.txt", dense.bias().value.span());
+  write(dir / "labels.txt", label_values);
+
+  const int rc = run_python(kScript, fmt::format("{} {} {} {}", dir.string(), n, f, u));
+  if (rc != 0) GTEST_SKIP() << "/usr/bin/python3 with torch is not available (exit " << rc << ")";
+
+  const auto loss = make_loss("cross_entropy");
+  Tensor dout;
+  model.zero_grad();
+  const double ours = loss->compute(model.forward(x, Mode::train, rng), {.labels = labels}, &dout);
+  const Tensor dx = model.backward(dout);
+
+  std::ifstream in(dir / "out.txt");
+  auto next = [&] {
+    double v = NAN;
+    in >> v;
+    return v;
+  };
+  expect_rel(ours, next(), "loss");
+  for (int64_t i = 0; i < u * f; ++i) expect_rel(dense.weight().grad[i], next(), "dW");
+  for (int64_t i = 0; i < u; ++i) expect_rel(dense.bias().grad[i], next(), "db");
+  for (int64_t i = 0; i < n * f; ++i) expect_rel(dx[i], next(), "dx");
+  ASSERT_TRUE(in.good()) << "short oracle output";
+}
+
+}  // namespace
+}  // namespace nnlab::test

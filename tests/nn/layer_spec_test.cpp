@@ -1,0 +1,107 @@
+#include "nn/layer_spec.hpp"
+
+#include <gtest/gtest.h>
+
+#include "nn/activation_layer.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab {
+namespace {
+
+LayerSpec spec(std::string type) {
+  LayerSpec s;
+  s.type = std::move(type);
+  s.where = "s1.toml:14: model.layers[2]";
+  return s;
+}
+
+// Runs make_layers and returns the message it throws ("" when it does not).
+std::string error_of(const LayerSpec& s) {
+  try {
+    make_layers(s, 3);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(LayerSpec, DenseWithActivationIsTwoNamedLayers) {
+  LayerSpec s = spec("dense");
+  s.numbers["units"] = 500;
+  s.strings["activation"] = "relu";
+  const auto layers = make_layers(s, 1);
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0]->name(), "dense1");
+  EXPECT_EQ(layers[1]->name(), "relu1");
+  EXPECT_EQ(layers[1]->kind(), "relu");
+}
+
+TEST(LayerSpec, EveryTypeBuilds) {
+  for (const std::string& type : layer_types()) {
+    LayerSpec s = spec(type);
+    if (type == "dense") s.numbers["units"] = 4;
+    const auto layers = make_layers(s, 2);
+    ASSERT_EQ(layers.size(), 1u) << type;
+    EXPECT_EQ(layers[0]->kind(), type);
+    EXPECT_EQ(layers[0]->name(), type + "2");
+  }
+}
+
+TEST(LayerSpec, AlphaReachesTheActivation) {
+  LayerSpec s = spec("leaky_relu");
+  s.numbers["alpha"] = 0.2;
+  const auto layers = make_layers(s, 1);
+  EXPECT_FLOAT_EQ(dynamic_cast<const Activation&>(*layers[0]).alpha(), 0.2f);
+}
+
+TEST(LayerSpec, UnknownTypeListsKnownTypes) {
+  EXPECT_EQ(error_of(spec("foo")),
+            fmt::format("s1.toml:14: model.layers[2]: unknown layer type 'foo'; known types: {}",
+                        fmt::join(layer_types(), ", ")));
+  EXPECT_NE(error_of(spec("foo")).find("known types: dense, dropout, "), std::string::npos);
+}
+
+TEST(LayerSpec, UnknownKeyListsValidKeys) {
+  LayerSpec s = spec("dense");
+  s.numbers["unitz"] = 5;
+  EXPECT_EQ(error_of(s),
+            "s1.toml:14: model.layers[2]: unknown key 'unitz' for a dense layer; valid keys: "
+            "units, activation, init, l1, l2, max_norm");
+  LayerSpec d = spec("dropout");
+  d.strings["activation"] = "relu";
+  EXPECT_NE(error_of(d).find("unknown key 'activation' for a dropout layer"), std::string::npos);
+}
+
+TEST(LayerSpec, OutOfRangeValuesThrow) {
+  LayerSpec d = spec("dropout");
+  d.numbers["rate"] = 1.5;
+  EXPECT_EQ(error_of(d), "s1.toml:14: model.layers[2]: dropout rate must be in [0, 1), got 1.5");
+
+  LayerSpec units = spec("dense");
+  units.numbers["units"] = 0;
+  EXPECT_NE(error_of(units).find("s1.toml:14: model.layers[2]: dense units"), std::string::npos);
+
+  LayerSpec norm = spec("dense");
+  norm.numbers["units"] = 3;
+  norm.numbers["max_norm"] = -1;
+  EXPECT_NE(error_of(norm).find("max_norm must be >= 0, got -1"), std::string::npos);
+
+  LayerSpec sigma = spec("gaussian_noise");
+  sigma.numbers["sigma"] = -0.5;
+  EXPECT_NE(error_of(sigma).find("s1.toml:14: model.layers[2]: gaussian_noise sigma"),
+            std::string::npos);
+}
+
+TEST(LayerSpec, UnknownActivationAndInitAreNamed) {
+  LayerSpec s = spec("dense");
+  s.numbers["units"] = 3;
+  s.strings["activation"] = "swish";
+  EXPECT_NE(error_of(s).find("unknown activation 'swish'"), std::string::npos);
+  s.strings["activation"] = "relu";
+  s.strings["init"] = "orthogonal";
+  EXPECT_NE(error_of(s).find("unknown init 'orthogonal'; known initializers: glorot_uniform"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace nnlab

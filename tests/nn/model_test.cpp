@@ -1,0 +1,136 @@
+#include "nn/model.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "gradient_check.hpp"
+#include "nn/activation_layer.hpp"
+#include "nn/dense.hpp"
+#include "nn/loss.hpp"
+#include "nn/model_builder.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab::test {
+namespace {
+
+LayerSpec dense(double units, std::string activation = "relu") {
+  LayerSpec s;
+  s.type = "dense";
+  s.numbers["units"] = units;
+  s.where = "test";
+  if (!activation.empty()) s.strings["activation"] = activation;
+  return s;
+}
+
+std::unique_ptr<Model> mlp(const Shape& input, const std::vector<double>& units) {
+  std::vector<LayerSpec> specs;
+  for (double u : units) specs.push_back(dense(u));
+  specs.back().strings["activation"] = "softmax";
+  Rng rng(1);
+  return build_model(input, specs, *make_loss("cross_entropy"), rng);
+}
+
+TEST(Model, ParameterCounts) {
+  const auto a = mlp({784}, {1024, 512, 10});
+  EXPECT_EQ(a->parameter_count(), 1333770);
+  EXPECT_NE(a->summary().find("Total parameters: 1,333,770"), std::string::npos) << a->summary();
+  EXPECT_EQ(a->head(), Head::softmax);
+  EXPECT_EQ(a->layer(a->layer_count() - 1).kind(), "dense");  // softmax became the head
+  EXPECT_EQ(mlp({1092}, {80, 70, 50})->parameter_count(), 96660);
+}
+
+TEST(Model, ArenaIsContiguous) {
+  const auto m = mlp({6}, {5, 4, 3});
+  float* expect = m->values().data();
+  for (const Parameter* p : m->parameters()) {
+    EXPECT_EQ(p->value.data(), expect) << p->name;
+    EXPECT_EQ(p->grad.data() - m->grads().data(), expect - m->values().data());
+    expect += p->value.size();
+  }
+  EXPECT_EQ(expect, m->values().data() + m->values().size());
+  EXPECT_EQ(m->parameters()[0]->name, "dense1.weight");
+}
+
+TEST(Model, GradientsAccumulateAndZeroGradZeroes) {
+  const auto m = mlp({6}, {5, 3});
+  const Tensor x = random_tensor({4, 6}, 2);
+  const Tensor dy = random_tensor({4, 3}, 3);
+  Rng rng(1);
+  m->zero_grad();
+  m->forward(x, Mode::train, rng);
+  m->backward(dy);
+  const std::vector<float> once(m->grads().begin(), m->grads().end());
+  m->forward(x, Mode::train, rng);
+  m->backward(dy);
+  for (size_t i = 0; i < once.size(); ++i) ASSERT_NEAR(m->grads()[i], 2 * once[i], 1e-5f) << i;
+  m->zero_grad();
+  for (float g : m->grads()) ASSERT_EQ(g, 0.0f);
+}
+
+TEST(Model, MaxNormBoundsRowNorms) {
+  LayerSpec s = dense(8, "");
+  s.numbers["max_norm"] = 0.5;
+  Rng rng(1);
+  const auto m = build_model({20}, {s}, *make_loss("mse"), rng);
+  for (float& v : m->values()) v *= 10.0f;
+  m->apply_constraints();
+  const Parameter& w = *m->parameters()[0];
+  for (int64_t r = 0; r < w.value.rows(); ++r) {
+    double sq = 0;
+    for (int64_t c = 0; c < w.value.cols(); ++c) sq += w.value.row(r)[c] * w.value.row(r)[c];
+    EXPECT_LE(std::sqrt(sq), 0.5 + 1e-5);
+    EXPECT_GT(std::sqrt(sq), 0.49);  // scaled down to the bound, not below it
+  }
+}
+
+TEST(Model, PenaltyGradientsMatchFiniteDifferences) {
+  LayerSpec a = dense(4), b = dense(3, "");
+  a.numbers["l1"] = 0.01;
+  b.numbers["l2"] = 0.05;
+  Rng rng(1);
+  const auto m = build_model({5}, {a, b}, *make_loss("mse"), rng);
+  // Keep weights away from 0, where |w| has its kink.
+  for (float& v : m->values())
+    if (std::abs(v) < 0.05f) v += v < 0 ? -0.05f : 0.05f;
+  m->zero_grad();
+  m->add_penalty_grads();
+  const double eps = 1e-3;
+  for (Parameter* p : m->parameters()) {
+    for (int64_t i = 0; i < p->value.size(); ++i) {
+      float& v = p->value[i];
+      const float saved = v;
+      v = static_cast<float>(saved + eps);
+      const double plus = m->penalty();
+      v = static_cast<float>(saved - eps);
+      const double minus = m->penalty();
+      v = saved;
+      EXPECT_NEAR(p->grad[i], (plus - minus) / (2 * eps), 1e-3) << p->name << "[" << i << "]";
+    }
+  }
+  EXPECT_GT(m->penalty(), 0.0);
+}
+
+TEST(Model, PredictAppliesSoftmaxHead) {
+  const auto m = mlp({6}, {5, 3});
+  Tensor out;
+  Rng rng(1);
+  m->predict(random_tensor({4, 6}, 5), out, rng);
+  ASSERT_EQ(out.shape(), (Shape{4, 3}));
+  for (int64_t r = 0; r < 4; ++r)
+    EXPECT_NEAR(out.row(r)[0] + out.row(r)[1] + out.row(r)[2], 1.0f, 1e-5f);
+}
+
+TEST(Model, CrossEntropyAfterSigmoidIsRejected) {
+  Rng rng(1);
+  try {
+    build_model({6}, {dense(3, "sigmoid")}, *make_loss("cross_entropy"), rng);
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("test: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sigmoid"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace nnlab::test

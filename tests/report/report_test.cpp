@@ -1,0 +1,216 @@
+#include "report/report.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "io/atomic_file.hpp"
+#include "io/csv.hpp"
+#include "io/safetensors.hpp"
+#include "report/png_image.hpp"
+#include "report/svg_chart.hpp"
+#include "support/test_support.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kRuns[] = {"baseline", "regularized"};
+
+void write(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  write_file_atomic(path.string(), text);
+}
+
+// One repeat's files, as docs/output-format.md lists them.
+void write_repeat(const fs::path& dir, int seed) {
+  std::string history = "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n";
+  for (int e = 1; e <= 5; ++e)
+    history += CsvRow()
+                   .add(e)
+                   .add(0.001)
+                   .add(1.0 / e)
+                   .add(0.9 + 0.01 * e)
+                   .add(1.1 / e)
+                   .add(0.89 + 0.01 * e)
+                   .add(1.5)
+                   .str();
+  write(dir / "history.csv", history);
+  write(dir / "refit_history.csv",
+        "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n1,0.001,0.6,0.9,,,1\n"
+        "2,0.001,0.4,0.95,,,1\n");
+  write(dir / "confusion.csv",
+        "true\\predicted,cat,dog,bird\ncat,50,2,1\ndog,3,45,0\nbird,0,1,48\n");
+  write(dir / "classification_report.csv",
+        "class,precision,recall,f1,support\ncat,0.943396,0.943396,0.943396,53\n"
+        "dog,0.9375,0.9375,0.9375,48\nbird,0.979592,0.979592,0.979592,49\n"
+        "accuracy,,,0.953333,150\nmacro avg,0.95,0.95,0.95,150\nweighted avg,0.95,0.95,0.95,150\n");
+  write(dir / "misclassified.csv",
+        "index,label,predicted,confidence\n3,cat,dog,0.71\n9,dog,cat,0.55\n");
+  std::vector<uint8_t> images(2 * 4 * 5);
+  for (size_t i = 0; i < images.size(); ++i) images[i] = static_cast<uint8_t>(i * 6 + seed);
+  SafeTensors mis;
+  mis.add_u8("images", {2, 4, 5}, images.data());
+  save_safetensors((dir / "misclassified.safetensors").string(), mis);
+  write(dir / "inactive.csv",
+        "step,epoch,layer,inactive_percent\n0,0,dense1,0\n0,0,dense2,1.5\n100,1,dense1,3.25\n"
+        "100,1,dense2,4\n");
+  SafeTensors weights;
+  std::vector<float> w(12 * 6), b(12);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i % 17) / 17.0f - 0.5f;
+  weights.add_f32("dense1.weight", {12, 6}, w.data());
+  weights.add_f32("dense1.bias", {12}, b.data());
+  save_safetensors((dir / "weights.safetensors").string(), weights);
+}
+
+fs::path synthetic_output() {
+  const fs::path dir = test::temp_dir() / "out";
+  nlohmann::json runs = nlohmann::json::array(), summary = nlohmann::json::array();
+  for (const char* name : kRuns) {
+    for (int k = 0; k < 2; ++k) {
+      const std::string rel = fmt::format("runs/{}/r{}", name, k);
+      write_repeat(dir / rel, k);
+      runs.push_back(
+          {{"name", name},
+           {"repeat", k},
+           {"seed", k + 1},
+           {"dir", rel},
+           {"params", 1333770},
+           {"epochs_run", 5},
+           {"best_epoch", 4},
+           {"train_samples", 50000},
+           {"train_seconds", 41.2},
+           {"samples_per_second", 45000.0},
+           {"stopped", "early_stopping"},
+           {"train", {{"accuracy", 0.998}, {"loss", 0.01}}},
+           {"val", {{"accuracy", 0.985}, {"loss", 0.05}}},
+           {"test", {{"accuracy", 0.9861 - 0.001 * k}, {"loss", 0.046}, {"errors", 139}}},
+           {"macro", {{"precision", 0.98}, {"recall", 0.98}, {"f1", 0.98}}},
+           {"reference", {{"test_accuracy", 0.9837}}}});
+    }
+    summary.push_back({{"name", name},
+                       {"repeats", 2},
+                       {"test_accuracy_mean", 0.98561},
+                       {"test_accuracy_std", 0.000707},
+                       {"val_accuracy_mean", 0.985},
+                       {"train_seconds_mean", 41.2},
+                       {"reference", {{"test_accuracy", 0.9837}, {"test_accuracy_std", 0.0012}}}});
+  }
+  const nlohmann::json metrics = {
+      {"study", "s2-dense-regularization"},
+      {"description", "Dense nets <with> & without dropout"},
+      {"nnlab_version", "0.1.0"},
+      {"threads", 2},
+      {"runs", runs},
+      {"summary", summary},
+      {"model_summary", {{"baseline", "Dense(784 -> 10)"}, {"regularized", "Dropout(0.5)"}}}};
+  write(dir / "metrics.json", metrics.dump(2));
+  write(dir / "study.toml", "name = \"s2-dense-regularization\"\n[train]\nepochs = 5\n");
+  std::string sweep = "rate,epoch,step,train_loss\n";
+  for (double rate : {0.001, 0.01, 0.1})
+    for (int step = 0; step < 50; step += 10)
+      sweep += CsvRow().add(rate).add(0).add(step).add(2.3 / (1 + rate * step)).str();
+  write(dir / "lr_sweep.csv", sweep);
+  return dir;
+}
+
+TEST(Report, RendersEverySectionFromASyntheticStudy) {
+  const fs::path dir = synthetic_output();
+  const std::string path = render_report(dir.string());
+  EXPECT_EQ(fs::path(path), dir / "report.html");
+  const std::string html = read_file(path);
+  for (const char* heading :
+       {"Environment", "Summary", "Comparison", "Repeats", "Learning-rate sweep", "Run: baseline",
+        "Run: regularized", "Learning curves", "Confusion matrix",
+        "Per-class precision, recall and F1", "Misclassified test samples", "Inactive neurons",
+        "Weight histograms", "Model summaries", "Study file"}) {
+    EXPECT_NE(html.find(std::string(">") + heading + "</h"), std::string::npos) << heading;
+  }
+  EXPECT_NE(html.find("s2-dense-regularization"), std::string::npos);
+  EXPECT_NE(html.find("Dense nets &lt;with&gt; &amp; without dropout"), std::string::npos);
+  EXPECT_NE(html.find("0.9837 ± 0.0012"), std::string::npos);  // reference beside ours
+  EXPECT_NE(html.find("0.9856 ± 0.0007"), std::string::npos);
+  EXPECT_NE(html.find("+0.0019"), std::string::npos);  // the difference
+  EXPECT_NE(html.find("1333770"), std::string::npos);
+  EXPECT_NE(html.find("cat→dog"), std::string::npos);
+  EXPECT_NE(html.find("dense1.weight [12, 6]"), std::string::npos);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("data:image/png;base64,iVBORw0KGgo"), std::string::npos);  // PNG magic
+  EXPECT_EQ(html.find("http"), std::string::npos);  // no external resources of any kind
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+}
+
+TEST(Report, OptionalFilesMaySimplyBeMissing) {
+  const fs::path dir = synthetic_output();
+  fs::remove(dir / "lr_sweep.csv");
+  fs::remove(dir / "study.toml");
+  fs::remove_all(dir / "runs" / "regularized");
+  fs::remove(dir / "runs" / "baseline" / "r0" / "inactive.csv");
+  fs::remove(dir / "runs" / "baseline" / "r0" / "misclassified.safetensors");
+  const std::string html = read_file(render_report(dir.string()));
+  EXPECT_EQ(html.find("Learning-rate sweep"), std::string::npos);
+  EXPECT_EQ(html.find("Inactive neurons"), std::string::npos);
+  EXPECT_NE(html.find("Run: regularized"), std::string::npos);
+  EXPECT_NE(html.find("Confusion matrix"), std::string::npos);
+}
+
+TEST(Report, MissingMetricsThrowsNamingIt) {
+  const fs::path dir = test::temp_dir();
+  try {
+    render_report(dir.string());
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find((dir / "metrics.json").string()), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir / "report.html"));
+}
+
+TEST(Report, MalformedMetricsThrowsNamingIt) {
+  const fs::path dir = test::temp_dir();
+  for (const char* text : {"{\"runs\": [", "[1, 2]", "{\"runs\": [], \"summary\": 3}",
+                           "{\"runs\": [], \"summary\": [{\"repeats\": 1}]}"}) {
+    write(dir / "metrics.json", text);
+    try {
+      render_report(dir.string());
+      ADD_FAILURE() << "expected an error for " << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("metrics.json"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Report, MalformedCsvNamesFileAndLine) {
+  const fs::path dir = synthetic_output();
+  write(dir / "runs" / "baseline" / "r0" / "history.csv",
+        "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n1,0.1,oops,,,,1\n");
+  try {
+    render_report(dir.string());
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("history.csv:2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ReportParts, Base64AndNiceTicks) {
+  EXPECT_EQ(base64(""), "");
+  EXPECT_EQ(base64("f"), "Zg==");
+  EXPECT_EQ(base64("fo"), "Zm8=");
+  EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+  const std::vector<double> unit = svg::nice_ticks(0, 1, 6);
+  ASSERT_EQ(unit.size(), 6u);
+  for (size_t i = 0; i < unit.size(); ++i)
+    EXPECT_NEAR(unit[i], 0.2 * static_cast<double>(i), 1e-12);
+  const std::vector<double> t = svg::nice_ticks(0.973, 0.991);
+  EXPECT_LE(t.front(), 0.973);
+  EXPECT_GE(t.back(), 0.991);
+  const uint8_t px[4] = {0, 64, 128, 255};
+  const std::string png = encode_png_gray(px, 2, 2);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+}
+
+}  // namespace
+}  // namespace nnlab

@@ -1,0 +1,245 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+
+#include "study/study.hpp"
+#include "support/test_support.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab {
+namespace {
+
+const char* kStudy = R"(name = "demo"
+description = "a test study"
+seed = 7
+repeats = 2
+[data]
+dataset = "mnist"
+train_limit = 1000
+validation = 0.1
+[model]
+activation = "tanh"
+init = "glorot_uniform"
+l2 = 1e-4
+layers = [
+  {type = "dense", units = 32},
+  {type = "dropout", rate = 0.5},
+  {type = "gaussian_noise", sigma = 0.01},
+  {type = "dense", units = 10, activation = "softmax", l2 = 0.0},
+]
+[train]
+epochs = 3
+batch = 32
+optimizer = {type = "sgd", lr = 0.05, momentum = 0.9, nesterov = true}
+early_stopping = {patience = 2}
+
+[[runs]]
+name = "base"
+reference = {test_accuracy = 0.9212, test_accuracy_std = 0.0014, source = "S1"}
+
+[[runs]]
+name = "relu"
+repeats = 5
+model.activation = "relu"
+train.optimizer.lr = 0.1
+train.epochs = 4
+
+[[runs]]
+name = "reg"
+sweep = {"model.l2" = [1e-5, 1e-4], "train.batch" = [16, 64]}
+
+[[runs]]
+name = "noise"
+sweep = {"model.layers.sigma" = [0.02, 0.05]}
+
+[lr_sweep]
+run = "base"
+rates = [1e-3, 0.1, 1]
+)";
+
+// Expects parse_study to throw with every fragment in its message.
+void expect_error(const std::string& text, std::initializer_list<const char*> fragments,
+                  const std::vector<std::string>& overrides = {}) {
+  try {
+    parse_study(text, "bad.toml", overrides);
+    ADD_FAILURE() << "no error for:\n" << text;
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    for (const char* f : fragments)
+      EXPECT_NE(message.find(f), std::string::npos) << "'" << f << "' not in: " << message;
+  }
+}
+
+const RunSpec& run_named(const Study& s, const std::string& name) {
+  for (const auto& r : s.runs)
+    if (r.name == name) return r;
+  throw std::runtime_error("no run " + name);
+}
+
+TEST(StudyFile, ParsesRunsWithMergedSettings) {
+  const Study s = parse_study(kStudy, "demo.toml", {});
+  EXPECT_EQ(s.name, "demo");
+  EXPECT_EQ(s.description, "a test study");
+  ASSERT_EQ(s.runs.size(), 8u);  // base, relu, 4 reg, 2 noise
+
+  const RunSpec& base = run_named(s, "base");
+  EXPECT_EQ(base.repeats, 2);
+  EXPECT_EQ(base.seed, 7u);
+  EXPECT_EQ(base.data.train_limit, 1000);
+  EXPECT_DOUBLE_EQ(base.data.validation_fraction, 0.1);
+  EXPECT_EQ(base.data.validation, 0);
+  EXPECT_EQ(base.train.epochs, 3);
+  EXPECT_EQ(base.train.batch, 32);
+  EXPECT_EQ(base.train.optimizer.type, "sgd");
+  EXPECT_FLOAT_EQ(base.train.optimizer.lr, 0.05f);
+  EXPECT_TRUE(base.train.optimizer.nesterov);
+  EXPECT_TRUE(base.train.early_stopping.enabled);
+  EXPECT_EQ(base.train.early_stopping.patience, 2);
+  EXPECT_EQ(base.train.early_stopping.monitor, "val_loss");
+  ASSERT_TRUE(base.reference.test_accuracy.has_value());
+  EXPECT_DOUBLE_EQ(*base.reference.test_accuracy, 0.9212);
+  EXPECT_EQ(base.reference.source, "S1");
+
+  ASSERT_EQ(base.model.layers.size(), 4u);
+  const LayerSpec& hidden = base.model.layers[0];
+  EXPECT_EQ(hidden.type, "dense");
+  EXPECT_EQ(hidden.numbers.at("units"), 32);
+  EXPECT_EQ(hidden.strings.at("activation"), "tanh");
+  EXPECT_EQ(hidden.strings.at("init"), "glorot_uniform");
+  EXPECT_DOUBLE_EQ(hidden.numbers.at("l2"), 1e-4);
+  EXPECT_EQ(hidden.where, "demo.toml:14: model.layers[0]");
+  EXPECT_EQ(base.model.layers[1].numbers.at("rate"), 0.5);
+  EXPECT_EQ(base.model.layers[1].strings.count("activation"), 0u);
+  const LayerSpec& out = base.model.layers[3];
+  EXPECT_EQ(out.strings.at("activation"), "softmax");
+  EXPECT_EQ(out.numbers.at("l2"), 0.0);  // its own value wins
+  EXPECT_EQ(out.strings.at("init"), "glorot_uniform");
+
+  const RunSpec& relu = run_named(s, "relu");
+  EXPECT_EQ(relu.repeats, 5);
+  EXPECT_EQ(relu.train.epochs, 4);
+  EXPECT_FLOAT_EQ(relu.train.optimizer.lr, 0.1f);
+  EXPECT_FLOAT_EQ(relu.train.optimizer.momentum, 0.9f);  // merged from the common table
+  EXPECT_EQ(relu.model.layers[0].strings.at("activation"), "relu");
+  EXPECT_EQ(relu.model.layers[3].strings.at("activation"), "softmax");
+  EXPECT_FALSE(relu.reference.test_accuracy.has_value());
+
+  const RunSpec& reg = run_named(s, "reg-l2=1e-05-batch=16");
+  EXPECT_DOUBLE_EQ(reg.model.layers[0].numbers.at("l2"), 1e-5);
+  EXPECT_EQ(reg.train.batch, 16);
+  EXPECT_EQ(run_named(s, "reg-l2=0.0001-batch=64").train.batch, 64);
+  EXPECT_EQ(s.runs[2].name, "reg-l2=1e-05-batch=16");
+  EXPECT_EQ(s.runs[3].name, "reg-l2=1e-05-batch=64");
+  EXPECT_EQ(s.runs[4].name, "reg-l2=0.0001-batch=16");
+  EXPECT_EQ(run_named(s, "noise-sigma=0.05").model.layers[2].numbers.at("sigma"), 0.05);
+
+  ASSERT_TRUE(s.lr_sweep.has_value());
+  EXPECT_EQ(s.lr_sweep->run, "base");
+  EXPECT_EQ(s.lr_sweep->rates, (std::vector<double>{1e-3, 0.1, 1}));
+  EXPECT_EQ(s.lr_sweep->epochs, 1);
+}
+
+TEST(StudyFile, StudyWithoutRunsHasOneNamedAfterIt) {
+  const Study s = parse_study("name = \"solo\"\n[model]\nlayers = [{type=\"dense\", units=10}]\n",
+                              "solo.toml", {});
+  ASSERT_EQ(s.runs.size(), 1u);
+  EXPECT_EQ(s.runs[0].name, "solo");
+  EXPECT_EQ(s.runs[0].train.epochs, 10);
+  EXPECT_EQ(s.runs[0].model.layers[0].strings.count("activation"), 0u);  // the last dense layer
+  EXPECT_FALSE(s.lr_sweep.has_value());
+}
+
+TEST(StudyFile, SetOverridesChangeValues) {
+  const Study s = parse_study(kStudy, "demo.toml",
+                              {"train.epochs=9", "data.dataset=fashion-mnist",
+                               "runs.relu.train.batch=128", "model.layers.rate=0.3"});
+  const RunSpec& base = run_named(s, "base");
+  EXPECT_EQ(base.train.epochs, 9);
+  EXPECT_EQ(base.data.dataset, "fashion-mnist");
+  EXPECT_EQ(base.train.batch, 32);
+  EXPECT_EQ(base.model.layers[1].numbers.at("rate"), 0.3);
+  EXPECT_EQ(run_named(s, "relu").train.batch, 128);
+  EXPECT_EQ(run_named(s, "relu").train.epochs, 4);  // the run's own value still wins
+  EXPECT_NE(s.source_text.find("# --set train.epochs=9\n"), std::string::npos);
+}
+
+TEST(StudyFile, SetErrors) {
+  expect_error(kStudy, {"--set train.epoch=3", "unknown key 'train.epoch'", "'train.epochs'"},
+               {"train.epoch=3"});
+  expect_error(kStudy, {"--set runs.nosuch.train.epochs=3", "nosuch", "base, relu"},
+               {"runs.nosuch.train.epochs=3"});
+  expect_error(kStudy, {"--set train.epochs=0", "train.epochs must be >= 1"}, {"train.epochs=0"});
+  expect_error(kStudy, {"--set train.epochs=x", "train.epochs must be an integer, got a string"},
+               {"train.epochs=x"});
+}
+
+TEST(StudyFile, UnknownKeySuggestsTheClosest) {
+  expect_error("[train]\nepoch = 3\n",
+               {"bad.toml:2:", "unknown key 'train.epoch'", "did you mean 'train.epochs'?"});
+  expect_error("[[runs]]\nname = \"a\"\ntrain.optimizer.lrr = 0.1\n",
+               {"bad.toml:3:", "'runs.a.train.optimizer.lrr'", "'runs.a.train.optimizer.lr'"});
+  expect_error("seeds = 3\n", {"bad.toml:1:", "unknown key 'seeds'", "'seed'"});
+  expect_error("[[runs]]\nname = \"a\"\nsweep = {\"model.activaton\" = [\"relu\"]}\n",
+               {"bad.toml:3:", "unknown key 'model.activaton'", "'model.activation'"});
+}
+
+TEST(StudyFile, WrongTypes) {
+  expect_error("[train]\nepochs = \"ten\"\n",
+               {"bad.toml:2:", "train.epochs must be an integer, got a string"});
+  expect_error("[train]\nbatch = 64.0\n",
+               {"bad.toml:2:", "train.batch must be an integer, got a float"});
+  expect_error("[model]\nlayers = [{type=\"dense\", units=10, bias=true}]\n",
+               {"bad.toml:2:", "model.layers[0].bias must be a number or a string, got a boolean"});
+}
+
+TEST(StudyFile, ValuesOutOfRange) {
+  const std::string layers = "[model]\nlayers = [{type=\"dense\", units=10}]\n";
+  expect_error(layers + "[train]\noptimizer = {lr = -0.1}\n",
+               {"bad.toml:4:", "train.optimizer.lr must be > 0, got -0.1"});
+  expect_error(layers + "[train]\nepochs = 0\n", {"bad.toml:4:", "train.epochs must be >= 1"});
+  expect_error("[data]\nvalidation = 1.5\n" + layers,
+               {"bad.toml:2:", "data.validation must be a fraction in (0, 1)", "1.5"});
+  expect_error("repeats = 0\n" + layers, {"bad.toml:1:", "repeats must be >= 1"});
+  expect_error(layers + "[train.early_stopping]\npatience = -1\n",
+               {"bad.toml:4:", "train.early_stopping.patience must be >= 0"});
+  expect_error(layers + "[train]\noptimizer = {type = \"adagrad\"}\n",
+               {"bad.toml:4:", "train.optimizer.type must be one of", "adam"});
+}
+
+TEST(StudyFile, RunNamesAndLrSweep) {
+  const std::string layers = "[model]\nlayers = [{type=\"dense\", units=10}]\n";
+  expect_error(layers + "[[runs]]\nname = \"a\"\n[[runs]]\nname = \"a\"\n",
+               {"bad.toml:6:", "'a' is used by two runs"});
+  expect_error(layers +
+                   "[lr_sweep]\nrun = \"sigmod\"\nrates = [0.1]\n[[runs]]\nname = "
+                   "\"sigmoid\"\n",
+               {"bad.toml:4:", "lr_sweep.run", "sigmod", "did you mean 'sigmoid'?"});
+}
+
+TEST(StudyFile, SyntaxErrorAndMissingFile) {
+  expect_error("[train]\nepochs = = 3\n", {"bad.toml:2:"});
+  try {
+    load_study("/nonexistent/study.toml", {});
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/study.toml"), std::string::npos);
+  }
+}
+
+TEST(StudyFile, ShippedExperimentsParse) {
+  const auto dir = std::filesystem::path(NNLAB_SOURCE_DIR) / "experiments";
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".toml") continue;
+    SCOPED_TRACE(entry.path().string());
+    const Study s = load_study(entry.path().string(), {});
+    EXPECT_FALSE(s.runs.empty());
+    ++count;
+  }
+  EXPECT_GE(count, 4);
+}
+
+}  // namespace
+}  // namespace nnlab

@@ -1,0 +1,60 @@
+#include "train/model_file.hpp"
+
+#include <gtest/gtest.h>
+
+#include "io/safetensors.hpp"
+#include "nn/model_builder.hpp"
+#include "support/test_support.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab {
+namespace {
+
+TEST(ModelFile, RoundTripRebuildsTheSameModel) {
+  const std::string path = (test::temp_dir() / "m.safetensors").string();
+  ModelDescription d{.input = {1, 4, 4},
+                     .layers = {{.type = "dense",
+                                 .numbers = {{"units", 5}},
+                                 .strings = {{"activation", "relu"}},
+                                 .where = ""},
+                                {.type = "dense",
+                                 .numbers = {{"units", 3}},
+                                 .strings = {{"activation", "softmax"}},
+                                 .where = ""}},
+                     .loss = "cross_entropy",
+                     .class_names = {"x", "y", "z"}};
+  auto loss = make_loss(d.loss);
+  Rng rng(9);
+  auto model = build_model(d.input, d.layers, *loss, rng);
+  save_model_file(path, *model, d);
+
+  LoadedModel back = load_model(path);
+  EXPECT_EQ(back.description.class_names, d.class_names);
+  ASSERT_EQ(back.model->parameter_count(), model->parameter_count());
+  EXPECT_TRUE(
+      std::equal(model->values().begin(), model->values().end(), back.model->values().begin()));
+  Tensor x({2, 1, 4, 4});
+  Rng(1).fill_normal(x.span(), 0, 1);
+  Tensor p1, p2;
+  model->predict(x, p1, rng);
+  back.model->predict(x, p2, rng);
+  for (int64_t i = 0; i < p1.size(); ++i) EXPECT_FLOAT_EQ(p1[i], p2[i]);
+}
+
+TEST(ModelFile, AFileWithoutModelMetadataIsRejected) {
+  const std::string path = (test::temp_dir() / "plain.safetensors").string();
+  SafeTensors st;
+  const float v[2] = {1, 2};
+  st.add_f32("w", {2}, v);
+  save_safetensors(path, st);
+  try {
+    load_model(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not an nnlab model file"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace nnlab

@@ -1,0 +1,129 @@
+#include "train/trainer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <numeric>
+
+#include "nn/model_builder.hpp"
+#include "support/test_support.hpp"
+#include "train/checkpoint.hpp"
+#include "train/early_stopping.hpp"
+
+namespace nnlab {
+namespace {
+
+/// Two Gaussian blobs in 4-D, separable: a tiny classification problem.
+Dataset blobs(int64_t n, uint64_t seed) {
+  Dataset d;
+  d.name = "blobs";
+  d.sample_shape = {4};
+  d.class_names = {"a", "b"};
+  Rng rng(seed);
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t c = static_cast<int32_t>(i % 2);
+    d.labels.push_back(c);
+    for (int j = 0; j < 4; ++j) d.features.push_back(rng.normal(c ? 1.0f : -1.0f, 0.7f));
+  }
+  return d;
+}
+
+struct Fixture {
+  Dataset train = blobs(256, 1), val = blobs(64, 2);
+  std::unique_ptr<Loss> loss = make_loss("cross_entropy");
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Optimizer> opt;
+  History history;
+
+  explicit Fixture(float lr = 0.05f) {
+    std::vector<LayerSpec> specs = {
+        {.type = "dense",
+         .numbers = {{"units", 8}},
+         .strings = {{"activation", "tanh"}},
+         .where = "t"},
+        {.type = "dropout", .numbers = {{"rate", 0.2}}, .strings = {}, .where = "t"},
+        {.type = "dense",
+         .numbers = {{"units", 2}},
+         .strings = {{"activation", "softmax"}},
+         .where = "t"}};
+    Rng rng(3);
+    model = build_model({4}, specs, *loss, rng);
+    opt = make_optimizer({.type = "adam", .lr = lr}, model->values(), model->grads(),
+                         model->parameters());
+  }
+  void fit(int epochs, std::span<Callback* const> callbacks, int start = 0) {
+    std::vector<int64_t> idx(static_cast<size_t>(train.size()));
+    std::iota(idx.begin(), idx.end(), int64_t{0});
+    Loader loader(train, idx, 32, true, 11);
+    TrainOptions o;
+    o.epochs = epochs;
+    o.base_lr = opt->config().lr;
+    o.seed = 5;
+    Trainer t(*model, *loss, *opt, o);
+    t.fit(loader, &val, history, start, callbacks);
+  }
+};
+
+TEST(Trainer, LearnsASeparableProblem) {
+  Fixture f;
+  f.fit(20, {});
+  ASSERT_EQ(f.history.size(), 20u);
+  EXPECT_LT(f.history.back().train_loss, f.history.front().train_loss * 0.5);
+  EXPECT_GT(f.history.back().val_accuracy, 0.9);
+}
+
+TEST(Trainer, SameSeedSameNumbers) {
+  Fixture a, b;
+  a.fit(3, {});
+  b.fit(3, {});
+  EXPECT_EQ(a.history.back().val_loss, b.history.back().val_loss);
+  EXPECT_TRUE(
+      std::equal(a.model->values().begin(), a.model->values().end(), b.model->values().begin()));
+}
+
+TEST(Trainer, ResumeFromCheckpointGivesTheSameResult) {
+  const std::string path = (test::temp_dir() / "ckpt.safetensors").string();
+  Fixture whole;
+  whole.fit(6, {});
+
+  Fixture first;  // trains 3 epochs, checkpointing, then "crashes"
+  Checkpointer ckpt(path, {});
+  Callback* cbs[] = {&ckpt};
+  first.fit(3, cbs);
+
+  Fixture resumed;  // a fresh process: restores and continues to 6
+  ASSERT_TRUE(ckpt.restore(*resumed.model, *resumed.opt, resumed.history));
+  ASSERT_EQ(resumed.history.size(), 3u);
+  resumed.fit(6, {}, 3);
+  EXPECT_EQ(resumed.history.back().val_loss, whole.history.back().val_loss);
+  EXPECT_TRUE(std::equal(whole.model->values().begin(), whole.model->values().end(),
+                         resumed.model->values().begin()));
+}
+
+TEST(Trainer, EarlyStoppingStopsAndRestoresTheBestWeights) {
+  Fixture f(0.05f);
+  EarlyStopping es({.monitor = "val_loss", .patience = 2, .min_delta = 10.0, .restore_best = true});
+  Callback* cbs[] = {&es};
+  f.fit(50, cbs);
+  // No epoch can improve by 10: the first is the best, and training stops after patience.
+  EXPECT_EQ(es.best_epoch(), 0);
+  EXPECT_EQ(f.history.size(), 3u);
+}
+
+TEST(Trainer, NonFiniteLossStopsWithAClearError) {
+  Fixture f;
+  f.train.features[17] = std::numeric_limits<float>::quiet_NaN();  // one poisoned sample
+  try {
+    f.fit(5, {});
+    FAIL() << "expected divergence";
+  } catch (const DivergedError& e) {
+    EXPECT_NE(std::string(e.what()).find("diverged at epoch"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EarlyStopping, RejectsAnUnknownMonitor) {
+  EXPECT_THROW(EarlyStopping({.monitor = "val_los"}), Error);
+}
+
+}  // namespace
+}  // namespace nnlab
