@@ -7,5 +7,8 @@ study=${1:-experiments/quickstart.toml}
 out=${2:-out/$(basename "$study" .toml)}
 scripts/install-deps.sh
 scripts/build.sh -DNNLAB_TESTS=OFF -DNNLAB_BENCH=OFF
+# MNIST: found in --data-dir, $NNLAB_DATA, ./data or ../shared/data; otherwise downloaded
+# (with checksums) into ./data.
+build/nnlab data info mnist >/dev/null 2>&1 || build/nnlab data fetch mnist
 build/nnlab run "$study" --out "$out"
 echo "Report: $(pwd)/$out/report.html"

@@ -1,9 +1,13 @@
 // nnlab: the command line. Parse errors exit 2 with CLI11's message; every other failure is
 // printed as "nnlab: error: MESSAGE" and exits 1.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "tensor/error.hpp"
@@ -23,6 +27,19 @@ int main(int argc, char** argv) {
   nnlab::cli::add_predict_command(app);
   nnlab::cli::add_data_command(app);
   nnlab::cli::add_bench_command(app);
+  // CLI11 would only say "A subcommand is required" for a misspelt one.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      fmt::print(
+          stderr,
+          "nnlab: unknown subcommand '{}'; known: {}\nRun with --help for more information.\n",
+          argv[1], fmt::join(names, ", "));
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

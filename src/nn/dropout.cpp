@@ -21,13 +21,29 @@ void Dropout::forward_impl(const Tensor& x, LayerContext& ctx) {
   NNLAB_CHECK(ctx.rng != nullptr, "dropout layer '{}': train mode needs ctx.rng", name());
   ctx.saved.resize(x.shape());
   const float keep_scale = 1.0f / (1.0f - rate_);
-  // Drawn serially: the mask must depend only on the seed, not on the thread count.
+  // Each sample draws its mask from its own generator, forked from one number of the run's:
+  // the mask depends only on the seed, never on the thread count, and is drawn in parallel.
+  const Rng batch_rng(ctx.rng->next_u64());
+  const int64_t rows = x.rows(), cols = x.cols();
+  // A 32-bit uniform per unit: two per 64-bit draw.
+  const auto threshold = static_cast<uint64_t>(static_cast<double>(rate_) * 4294967296.0);
   float* mask = ctx.saved.data();
-  for (int64_t i = 0; i < n; ++i) mask[i] = ctx.rng->uniform() < rate_ ? 0.0f : keep_scale;
   const float* a = x.data();
   float* y = ctx.y.data();
+#pragma omp parallel for if (n > (1 << 15))
+  for (int64_t r = 0; r < rows; ++r) {
+    Rng rng = batch_rng.fork(static_cast<uint64_t>(r));
+    float* m = mask + r * cols;
+    for (int64_t c = 0; c < cols; c += 2) {
+      const uint64_t bits = rng.next_u64();
+      m[c] = (bits & 0xffffffffu) < threshold ? 0.0f : keep_scale;
+      if (c + 1 < cols) m[c + 1] = (bits >> 32) < threshold ? 0.0f : keep_scale;
+    }
+    const float* ar = a + r * cols;
+    float* yr = y + r * cols;
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) y[i] = a[i] * mask[i];
+    for (int64_t c = 0; c < cols; ++c) yr[c] = ar[c] * m[c];
+  }
 }
 
 void Dropout::backward_impl(LayerContext& ctx, const Tensor& dy) {

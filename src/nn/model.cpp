@@ -110,7 +110,7 @@ void Model::add_penalty_grads() {
     float* g = p->grad.data();
     const int64_t n = p->value.size();
     // d|w|/dw = sign(w), taken as 0 at w = 0 (the subgradient PyTorch uses).
-#pragma omp simd
+#pragma omp parallel for simd if (n > (1 << 16))
     for (int64_t i = 0; i < n; ++i) {
       const float sign = w[i] > 0.0f ? 1.0f : (w[i] < 0.0f ? -1.0f : 0.0f);
       g[i] += l1 * sign + two_l2 * w[i];
@@ -123,11 +123,14 @@ void Model::apply_constraints() {
     if (!p->is_weight || p->reg.max_norm <= 0.0f) continue;
     // A weight [out, in...]: row u is the incoming weight vector of output unit u.
     const int64_t rows = p->value.rows(), cols = p->value.cols();
+    // Rows are independent, so the result does not depend on the thread count.
+#pragma omp parallel for if (rows * cols > (1 << 16))
     for (int64_t r = 0; r < rows; ++r) {
       float* w = p->value.row(r);
-      double sq = 0.0;
-      for (int64_t c = 0; c < cols; ++c) sq += static_cast<double>(w[c]) * w[c];
-      const double norm = std::sqrt(sq);
+      float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+      for (int64_t c = 0; c < cols; ++c) sq += w[c] * w[c];
+      const double norm = std::sqrt(static_cast<double>(sq));
       if (norm <= p->reg.max_norm) continue;
       const auto scale = static_cast<float>(p->reg.max_norm / norm);
       for (int64_t c = 0; c < cols; ++c) w[c] *= scale;

@@ -27,7 +27,7 @@ void Adam::step(float lr) {
   float* m = m_.data();
   float* v = v_.data();
   const size_t n = values_.size();
-#pragma omp simd
+#pragma omp parallel for simd if (n > (1 << 16))
   for (size_t i = 0; i < n; ++i) {
     m[i] = b1 * m[i] + (1.0f - b1) * g[i];
     v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];

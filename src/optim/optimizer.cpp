@@ -36,7 +36,7 @@ void Optimizer::decay_weights(float lr) {
   for (std::span<float> w : weights_) {
     float* p = w.data();
     const size_t n = w.size();
-#pragma omp simd
+#pragma omp parallel for simd if (n > (1 << 16))
     for (size_t i = 0; i < n; ++i) p[i] *= keep;
   }
 }

@@ -19,14 +19,14 @@ void RmsProp::step(float lr) {
   const size_t n = values_.size();
   const float rho = config_.rho, eps = config_.eps, mu = config_.momentum;
   if (mu == 0.0f) {
-#pragma omp simd
+#pragma omp parallel for simd if (n > (1 << 16))
     for (size_t i = 0; i < n; ++i) {
       s[i] = rho * s[i] + (1.0f - rho) * g[i] * g[i];
       w[i] -= lr * g[i] / (std::sqrt(s[i]) + eps);
     }
   } else {
     float* b = momentum_.data();
-#pragma omp simd
+#pragma omp parallel for simd if (n > (1 << 16))
     for (size_t i = 0; i < n; ++i) {
       s[i] = rho * s[i] + (1.0f - rho) * g[i] * g[i];
       b[i] = mu * b[i] + g[i] / (std::sqrt(s[i]) + eps);

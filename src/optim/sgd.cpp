@@ -15,19 +15,19 @@ void Sgd::step(float lr) {
   const size_t n = values_.size();
   const float mu = config_.momentum;
   if (mu == 0.0f) {
-#pragma omp simd
+#pragma omp parallel for simd if (n > (1 << 16))
     for (size_t i = 0; i < n; ++i) w[i] -= lr * g[i];
   } else {
     // PyTorch starts the buffer at g; with a zero buffer mu*0 + g is the same thing.
     float* v = velocity_.data();
     if (config_.nesterov) {
-#pragma omp simd
+#pragma omp parallel for simd if (n > (1 << 16))
       for (size_t i = 0; i < n; ++i) {
         v[i] = mu * v[i] + g[i];
         w[i] -= lr * (g[i] + mu * v[i]);
       }
     } else {
-#pragma omp simd
+#pragma omp parallel for simd if (n > (1 << 16))
       for (size_t i = 0; i < n; ++i) {
         v[i] = mu * v[i] + g[i];
         w[i] -= lr * v[i];

@@ -1,6 +1,7 @@
 // Runs the built `nnlab` binary with bad inputs: exit status and stderr text.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -22,7 +23,11 @@ struct Result {
 };
 
 Result run(const std::string& args) {
-  const auto dir = nnlab::test::temp_dir();
+  // Not temp_dir(): that would empty the directory holding the test's own input files.
+  // One folder per process: ctest runs the tests of this binary in parallel.
+  const auto dir = std::filesystem::path(NNLAB_BINARY_DIR) / "test-tmp" /
+                   ("cli-capture-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
   const auto out = dir / "stdout.txt", err = dir / "stderr.txt";
   const std::string cmd =
       binary() + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";

@@ -1,0 +1,536 @@
+#!/usr/bin/python3
+"""nnlab vs PyTorch (CPU): training throughput and peak memory on the same model, side by side.
+
+For each (study, run) pair the script builds the run's model twice -- once by `nnlab bench`,
+once in PyTorch from the same study file, written the way a PyTorch user writes it (nn.Linear +
+activation modules, nn.Dropout, L1/L2 as loss penalties, max-norm as a renorm after the step,
+torch.optim with the study's hyper-parameters, MNIST read with gzip+numpy into a
+TensorDataset + DataLoader(shuffle=True), the plain forward / loss / zero_grad / backward / step
+loop) -- and trains it for --epochs full epochs after a short warm-up, each side in its own
+subprocess, alternating the two sides --rounds times. It prints the medians as a table
+(plain text, --markdown for docs/results.md, or --json).
+
+    bench/compare_pytorch.py                       # the SPEC's two models, 2 threads, 3 rounds
+    bench/compare_pytorch.py --torch-only          # only the PyTorch side (no nnlab binary needed)
+    bench/compare_pytorch.py experiments/s2-dense-regularization.toml:regularized:3 --threads 1 2
+
+A pair is STUDY.toml:RUN[:GOAL], GOAL being the throughput ratio the SPEC asks for (default 3
+for batch >= 256, else 2). Peak RSS is the child's ru_maxrss as the parent sees it through
+wait4() (the same measure for both sides); the ratio is nnlab / PyTorch (goal: <= 0.5).
+
+Run with /usr/bin/python3 (Debian's python3-torch lives there, not in pyenv's python).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import gzip
+import json
+import math
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PAIRS = [
+    "experiments/s2-dense-regularization.toml:regularized:3",
+    "experiments/s1-activations.toml:sigmoid:2",
+]
+NUM_CLASSES = 10
+
+
+# ----------------------------------------------------------------------------- study files
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """Tables merge key by key; everything else (arrays included) replaces whole."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def load_run(study_path: str, run_name: str) -> dict:
+    import tomllib
+    with open(study_path, "rb") as f:
+        doc = tomllib.load(f)
+    common = {k: v for k, v in doc.items() if k != "runs"}
+    runs = doc.get("runs", [])
+    for r in runs:
+        if r.get("name") == run_name:
+            over = {k: v for k, v in r.items() if k != "name"}
+            merged = deep_merge(common, over)
+            merged["run"] = run_name
+            return merged
+    names = ", ".join(str(r.get("name")) for r in runs) or "(none)"
+    sys.exit(f"{study_path}: no run named '{run_name}' (runs: {names})")
+
+
+def opt_get(d: dict, key: str, default):
+    v = d.get(key, default)
+    return default if v is None else v
+
+
+def dense_plan(cfg: dict) -> list[dict]:
+    """The layer list with the model-level defaults (activation, init, l1, l2, max_norm) filled
+    in: the model's activation applies to every dense layer but the last, whose default is
+    softmax (sigmoid for binary cross-entropy)."""
+    model = cfg.get("model", {})
+    loss = cfg.get("train", {}).get("loss", "cross_entropy")
+    layers = [dict(l) for l in model.get("layers", [])]
+    dense_idx = [i for i, l in enumerate(layers) if l.get("type") == "dense"]
+    if not dense_idx or layers[dense_idx[-1]].get("units") != NUM_CLASSES:
+        # The study lists hidden layers only: add the classifier.
+        layers.append({"type": "dense", "units": NUM_CLASSES})
+        dense_idx.append(len(layers) - 1)
+    last_default = "sigmoid" if loss == "binary_cross_entropy" else "softmax"
+    for i in dense_idx:
+        l = layers[i]
+        if "activation" not in l:
+            l["activation"] = last_default if i == dense_idx[-1] else model.get("activation", "relu")
+        for key, default in (("init", "glorot_uniform"), ("l1", 0.0), ("l2", 0.0), ("max_norm", 0.0)):
+            if key not in l:
+                l[key] = opt_get(model, key, default)
+    return layers
+
+
+def describe(cfg: dict) -> str:
+    parts = []
+    for l in dense_plan(cfg):
+        t = l.get("type")
+        if t == "dense":
+            parts.append(f"{l['units']}{'' if l['activation'] in ('softmax', 'linear') else ' ' + l['activation']}")
+        elif t == "dropout":
+            parts.append(f"drop{l.get('rate', 0.5)}")
+        elif t == "gaussian_noise":
+            parts.append(f"noise{l.get('sigma')}")
+        else:
+            parts.append(t)
+    return "784-" + "-".join(parts)
+
+
+# ----------------------------------------------------------------------------- data
+
+def data_dir(explicit: str | None) -> Path:
+    for d in (explicit, os.environ.get("NNLAB_DATA"), str(ROOT.parent / "shared" / "data")):
+        if not d:
+            continue
+        p = Path(d)
+        for cand in (p, p / "mnist"):
+            if (cand / "train-images-idx3-ubyte.gz").exists():
+                return cand
+    sys.exit("MNIST not found: pass --data-dir or set NNLAB_DATA (looked in ../shared/data/mnist)")
+
+
+def load_mnist(d: Path):
+    """What a PyTorch user writes: gzip + numpy, scaled to [0, 1]."""
+    import numpy as np
+    with gzip.open(d / "train-images-idx3-ubyte.gz", "rb") as f:
+        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
+    with gzip.open(d / "train-labels-idx1-ubyte.gz", "rb") as f:
+        y = np.frombuffer(f.read(), np.uint8, offset=8)
+    return x.astype(np.float32) / 255.0, y.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- PyTorch side
+
+def torch_child(args) -> dict:
+    import numpy as np
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    cfg = load_run(args.study, args.run)
+    data, model_cfg, train = cfg.get("data", {}), cfg.get("model", {}), cfg.get("train", {})
+    loss_name = train.get("loss", "cross_entropy")
+    batch = int(train.get("batch", 64))
+
+    # --- data: the training part of the split, plus S1's noisy copies
+    x, y = load_mnist(data_dir(args.data_dir))
+    limit = int(data.get("train_limit", 0) or 0)
+    if limit:
+        x, y = x[:limit], y[:limit]
+    val = data.get("validation", 0) or 0
+    n_val = int(round(len(x) * val)) if isinstance(val, float) else int(val)
+    x, y = x[: len(x) - n_val], y[: len(y) - n_val]
+    copies = int(data.get("noisy_copies", 0) or 0)
+    if copies:
+        sigma = float(data.get("noisy_sigma", 0.01))
+        rng = np.random.default_rng(1)
+        x = np.concatenate([x] + [x + rng.normal(0, sigma, x.shape).astype(np.float32)
+                                  for _ in range(copies)])
+        y = np.concatenate([y] * (copies + 1))
+    X = torch.from_numpy(x)
+    Y = torch.from_numpy(y)
+    if loss_name != "cross_entropy":
+        Y = nn.functional.one_hot(Y, NUM_CLASSES).float()
+    n_train = len(X)
+    dataset = torch.utils.data.TensorDataset(X, Y)
+    if args.torch_loader == "dataloader":
+        loader = torch.utils.data.DataLoader(dataset, batch_size=batch, shuffle=True)
+    else:  # "tensor": whole-batch slicing of a shuffled index, no per-sample collate
+        def loader_iter():
+            perm = torch.randperm(n_train)
+            for i in range(0, n_train, batch):
+                idx = perm[i:i + batch]
+                yield X[idx], Y[idx]
+
+        class _L:
+            def __iter__(self):
+                return loader_iter()
+
+            def __len__(self):
+                return math.ceil(n_train / batch)
+        loader = _L()
+
+    # --- model
+    class GaussianNoise(nn.Module):
+        def __init__(self, sigma):
+            super().__init__()
+            self.sigma = sigma
+
+        def forward(self, t):
+            return t + self.sigma * torch.randn_like(t) if self.training else t
+
+    acts = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "elu": nn.ELU,
+            "selu": nn.SELU, "softplus": nn.Softplus, "leaky_relu": nn.LeakyReLU,
+            "gelu": nn.GELU, "softmax": lambda: nn.Softmax(dim=1)}
+    plan = dense_plan(cfg)
+    mods, regs, norms = [], [], []
+    width = 784
+    last_dense = max(i for i, l in enumerate(plan) if l["type"] == "dense")
+    for i, l in enumerate(plan):
+        t = l["type"]
+        if t == "dense":
+            lin = nn.Linear(width, int(l["units"]))
+            init = l["init"]
+            if init in ("glorot", "glorot_uniform", "xavier", "xavier_uniform"):
+                nn.init.xavier_uniform_(lin.weight)
+            elif init in ("glorot_normal", "xavier_normal"):
+                nn.init.xavier_normal_(lin.weight)
+            elif init in ("he", "he_normal", "kaiming", "kaiming_normal"):
+                nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+            elif init in ("he_uniform", "kaiming_uniform"):
+                nn.init.kaiming_uniform_(lin.weight, nonlinearity="relu")
+            # else: PyTorch's default init
+            nn.init.zeros_(lin.bias)
+            mods.append(lin)
+            width = int(l["units"])
+            if l["l1"] or l["l2"]:
+                regs.append((lin.weight, float(l["l1"]), float(l["l2"])))
+            if l["max_norm"]:
+                norms.append((lin.weight, float(l["max_norm"])))
+            a = l["activation"]
+            fused = i == last_dense and (
+                (loss_name == "cross_entropy" and a in ("softmax", "linear")) or
+                (loss_name == "binary_cross_entropy" and a == "sigmoid"))
+            if a != "linear" and not fused:
+                if a not in acts:
+                    sys.exit(f"activation '{a}' has no PyTorch mapping here")
+                mods.append(acts[a]())
+        elif t == "dropout":
+            mods.append(nn.Dropout(float(l.get("rate", 0.5))))
+        elif t == "gaussian_noise":
+            mods.append(GaussianNoise(float(l["sigma"])))
+        elif t == "activation":
+            mods.append(acts[l["activation"]]())
+        elif t in ("batch_norm", "batchnorm"):
+            mods.append(nn.BatchNorm1d(width))
+        else:
+            sys.exit(f"layer type '{t}' has no PyTorch mapping here")
+    model = nn.Sequential(*mods)
+    criterion = {"cross_entropy": nn.CrossEntropyLoss(), "mse": nn.MSELoss(),
+                 "binary_cross_entropy": nn.BCEWithLogitsLoss()}[loss_name]
+
+    # --- optimizer (nnlab's defaults: Keras' eps 1e-7, rmsprop rho 0.9)
+    o = train.get("optimizer", {})
+    if isinstance(o, str):
+        o = {"type": o}
+    kind = o.get("type", "sgd")
+    lr = float(o.get("lr", 0.01))
+    wd = float(o.get("weight_decay", 0.0))
+    eps = float(o.get("eps", 1e-7))
+    weights = [m.weight for m in model if isinstance(m, nn.Linear)]
+    others = [p for p in model.parameters() if all(p is not w for w in weights)]
+    groups = [{"params": weights, "weight_decay": wd}, {"params": others, "weight_decay": 0.0}]
+    if kind == "sgd":
+        opt = torch.optim.SGD(groups, lr=lr, momentum=float(o.get("momentum", 0.0)),
+                              nesterov=bool(o.get("nesterov", False)))
+    elif kind == "rmsprop":
+        opt = torch.optim.RMSprop(groups, lr=lr, alpha=float(o.get("rho", 0.9)), eps=eps,
+                                  momentum=float(o.get("momentum", 0.0)))
+    elif kind in ("adam", "adamw"):
+        cls = torch.optim.AdamW if kind == "adamw" else torch.optim.Adam
+        opt = cls(groups, lr=lr, betas=(float(o.get("beta1", 0.9)), float(o.get("beta2", 0.999))),
+                  eps=eps)
+    else:
+        sys.exit(f"optimizer '{kind}' has no PyTorch mapping here")
+
+    def train_batch(xb, yb):
+        out = model(xb)
+        loss = criterion(out, yb)
+        for w, l1, l2 in regs:
+            if l1:
+                loss = loss + l1 * w.abs().sum()
+            if l2:
+                loss = loss + l2 * w.pow(2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if norms:
+            with torch.no_grad():
+                for w, c in norms:  # Keras' MaxNorm: each unit's incoming weights (a row here)
+                    w.copy_(torch.renorm(w, 2, 0, c))
+        return loss
+
+    model.train()
+    done = 0
+    for xb, yb in loader:  # warm-up
+        train_batch(xb, yb)
+        done += 1
+        if done >= args.warmup_batches:
+            break
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(args.epochs):
+        for xb, yb in loader:
+            loss = train_batch(xb, yb)
+    seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - c0  # all threads: > seconds when T > 1 ran busy
+    return {"samples_per_second": args.epochs * n_train / seconds, "seconds": seconds,
+            "cpu_seconds": cpu_seconds, "samples": args.epochs * n_train, "batch": batch, "final_loss": float(loss),
+            "peak_rss_kb": peak_self_kb(), "loader": args.torch_loader,
+            "threads": torch.get_num_threads(),
+            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+
+
+def peak_self_kb() -> int:
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+# ----------------------------------------------------------------------------- parent
+
+def child_env(threads: int) -> dict:
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)  # the machine sets Haswell: ~40% slower on AVX-512
+    env["OMP_NUM_THREADS"] = str(threads)
+    env["OPENBLAS_NUM_THREADS"] = str(threads)
+    return env
+
+
+def run_child_rusage(cmd: list[str], env: dict) -> dict:
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    # Read the pipes without reaping, then wait4 this pid for its own rusage.
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n"
+                 f"{err.decode(errors='replace')[-3000:]}")
+    lines = [l for l in out.decode().splitlines() if l.strip().startswith("{")]
+    if not lines:
+        sys.exit(f"no JSON line from: {' '.join(cmd)}\n{out.decode()[-2000:]}"
+                 f"\n{err.decode(errors='replace')[-2000:]}")
+    res = json.loads(lines[-1])
+    res["wait4_maxrss_kb"] = ru.ru_maxrss
+    return res
+
+
+def check_blas() -> str:
+    try:
+        q = subprocess.run(["update-alternatives", "--query", "libblas.so.3-x86_64-linux-gnu"],
+                           capture_output=True, text=True, check=False).stdout
+    except FileNotFoundError:
+        q = ""
+    m = re.search(r"^Value:\s*(\S+)", q, re.M)
+    value = m.group(1) if m else "(none)"
+    if "openblas" not in value:
+        sys.exit(f"libblas.so.3 points to {value}, not OpenBLAS: PyTorch (Debian's build links "
+                 "libblas.so.3) would run on the reference BLAS. Run: apt-get install "
+                 "libopenblas0-pthread")
+    return value
+
+
+def cpu_model() -> str:
+    name, flags = platform.processor() or "?", ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name") and name in ("?", "", "x86_64"):
+                name = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = line
+                break
+    except OSError:
+        pass
+    isa = "avx512f" if "avx512f" in flags else ("avx2" if "avx2" in flags else "")
+    return f"{name} ({os.cpu_count()} cpus{', ' + isa if isa else ''})"
+
+
+def torch_info() -> dict:
+    code = ("import torch,json;p=torch.__config__.parallel_info();"
+            "print(json.dumps({'version':torch.__version__,'parallel':p}))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{sys.executable} cannot import torch (use /usr/bin/python3):\n{r.stderr[-1500:]}")
+    info = json.loads(r.stdout.strip().splitlines()[-1])
+    keep = [l.strip() for l in info["parallel"].splitlines()
+            if any(k in l for k in ("ATen parallel backend", "MKL", "MKL-DNN", "OpenMP 2"))]
+    info["parallel_summary"] = "; ".join(keep)
+    return info
+
+
+def parse_pair(s: str, batch: int | None = None):
+    parts = s.split(":")
+    if len(parts) < 2:
+        sys.exit(f"pair '{s}': expected STUDY.toml:RUN[:GOAL]")
+    goal = float(parts[2]) if len(parts) > 2 else None
+    return parts[0], parts[1], goal
+
+
+def fmt_table(rows: list[dict], markdown: bool) -> str:
+    head = ["model", "batch", "threads", "nnlab samples/s", "PyTorch samples/s", "ratio (goal)",
+            "nnlab peak RSS MB", "PyTorch peak RSS MB", "memory ratio (goal <= 0.5)"]
+    body = []
+    for r in rows:
+        n, t = r.get("nnlab_sps"), r["torch_sps"]
+        nm, tm = r.get("nnlab_rss_mb"), r["torch_rss_mb"]
+        ratio = f"{n / t:.2f}x" if n else "-"
+        mem = f"{nm / tm:.2f}" if nm else "-"
+        body.append([f"{r['run']} ({r['desc']})", str(r["batch"]), str(r["threads"]),
+                     f"{n:,.0f}" if n else "-", f"{t:,.0f}", f"{ratio} (>= {r['goal']:g}x)",
+                     f"{nm:,.0f}" if nm else "-", f"{tm:,.0f}", mem])
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        lines += ["| " + " | ".join(b) + " |" for b in body]
+        return "\n".join(lines)
+    w = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    lines = ["  ".join(h.ljust(w[i]) for i, h in enumerate(head))]
+    lines += ["  ".join(c.ljust(w[i]) for i, c in enumerate(b)) for b in body]
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("pairs", nargs="*", default=DEFAULT_PAIRS, metavar="STUDY.toml:RUN[:GOAL]")
+    ap.add_argument("--threads", type=int, nargs="+", default=[2])
+    ap.add_argument("--epochs", type=int, default=1, help="timed full epochs per measurement")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating nnlab/PyTorch rounds")
+    ap.add_argument("--warmup-batches", type=int, default=50)
+    ap.add_argument("--nnlab", default=str(ROOT / "build" / "nnlab"), help="the nnlab binary")
+    ap.add_argument("--data-dir", default=None, help="MNIST folder (else $NNLAB_DATA, ../shared/data)")
+    ap.add_argument("--torch-only", action="store_true", help="measure only the PyTorch side")
+    ap.add_argument("--torch-loader", choices=["dataloader", "tensor"], default="dataloader",
+                    help="dataloader: TensorDataset+DataLoader (idiomatic, the default); "
+                         "tensor: index a shuffled tensor per batch (PyTorch's best case)")
+    ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--child", choices=["torch"], help=argparse.SUPPRESS)
+    ap.add_argument("--study", help=argparse.SUPPRESS)
+    ap.add_argument("--run", help=argparse.SUPPRESS)
+    ap.add_argument("--threads1", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.child == "torch":
+        args.threads = args.threads1
+        print(json.dumps(torch_child(args)), flush=True)
+        return
+
+    log = sys.stderr
+    blas = check_blas()
+    info = torch_info()
+    env_note = os.environ.get("OPENBLAS_CORETYPE")
+    meta = {"cpu": cpu_model(), "torch": info["version"], "torch_parallel": info["parallel_summary"],
+            "libblas.so.3": blas, "python": sys.executable,
+            "OPENBLAS_CORETYPE": f"unset in the children (was {env_note!r} here)" if env_note
+            else "unset", "epochs": args.epochs, "rounds": args.rounds,
+            "warmup_batches": args.warmup_batches, "torch_loader": args.torch_loader}
+    meta["load_average"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    for k, v in meta.items():
+        print(f"# {k}: {v}", file=log)
+    if os.getloadavg()[0] > 1.0:
+        print(f"# WARNING: load average {os.getloadavg()[0]:.2f}: other processes share the CPUs, "
+              "timings are not trustworthy", file=log)
+    if not args.torch_only and not os.access(args.nnlab, os.X_OK):
+        sys.exit(f"{args.nnlab} not found: build nnlab first (cmake --build build) or use --torch-only")
+
+    rows = []
+    for pair in args.pairs:
+        study, run, goal = parse_pair(pair)
+        study_path = str((ROOT / study) if not os.path.isabs(study) else Path(study))
+        if not os.path.exists(study_path):
+            sys.exit(f"{study_path}: no such study file")
+        cfg = load_run(study_path, run)
+        batch = int(cfg.get("train", {}).get("batch", 64))
+        if goal is None:
+            goal = 3.0 if batch >= 256 else 2.0
+        for threads in args.threads:
+            env = child_env(threads)
+            torch_cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "torch",
+                         "--study", study_path, "--run", run, "--threads1", str(threads),
+                         "--epochs", str(args.epochs), "--warmup-batches", str(args.warmup_batches),
+                         "--torch-loader", args.torch_loader]
+            if args.data_dir:
+                torch_cmd += ["--data-dir", args.data_dir]
+            nn_cmd = [args.nnlab, "bench", study_path, "--run", run, "--epochs", str(args.epochs),
+                      "--threads", str(threads), "--json"]
+            nn_res, t_res = [], []
+            for r in range(args.rounds):
+                if not args.torch_only:
+                    res = run_child_rusage(nn_cmd, env)
+                    nn_res.append(res)
+                    print(f"  {run} t={threads} round {r + 1}: nnlab {res['samples_per_second']:,.0f}"
+                          f" samples/s, {res['wait4_maxrss_kb'] / 1024:,.0f} MB", file=log)
+                res = run_child_rusage(torch_cmd, env)
+                if res.get("openblas_coretype"):
+                    sys.exit("OPENBLAS_CORETYPE reached the PyTorch child")
+                t_res.append(res)
+                print(f"  {run} t={threads} round {r + 1}: PyTorch {res['samples_per_second']:,.0f}"
+                      f" samples/s, {res['wait4_maxrss_kb'] / 1024:,.0f} MB", file=log)
+            row = {"study": study, "run": run, "desc": describe(cfg), "batch": batch,
+                   "threads": threads, "goal": goal,
+                   "torch_sps": statistics.median(x["samples_per_second"] for x in t_res),
+                   "torch_rss_mb": statistics.median(x["wait4_maxrss_kb"] for x in t_res) / 1024,
+                   "torch_runs": t_res}
+            if nn_res:
+                row.update({
+                    "nnlab_sps": statistics.median(x["samples_per_second"] for x in nn_res),
+                    "nnlab_rss_mb": statistics.median(x["wait4_maxrss_kb"] for x in nn_res) / 1024,
+                    "nnlab_runs": nn_res})
+                row["ratio"] = row["nnlab_sps"] / row["torch_sps"]
+                row["memory_ratio"] = row["nnlab_rss_mb"] / row["torch_rss_mb"]
+                row["pass"] = row["ratio"] >= goal and row["memory_ratio"] <= 0.5
+            rows.append(row)
+
+    meta["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    if args.json:
+        print(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    elif args.markdown:
+        print(f"CPU: {meta['cpu']}; PyTorch {meta['torch']} ({meta['torch_parallel']}); "
+              f"libblas.so.3 -> {blas}; OPENBLAS_CORETYPE unset; median of {args.rounds} rounds "
+              f"of {args.epochs} epoch(s) after {args.warmup_batches} warm-up batches; PyTorch "
+              f"loader: {args.torch_loader}; load average {meta['load_average']} at the start, "
+              f"{meta['load_average_end']} at the end.\n")
+    if not args.json:
+        print(fmt_table(rows, args.markdown))
+    if any("pass" in r and not r["pass"] for r in rows):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

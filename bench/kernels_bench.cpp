@@ -1,0 +1,194 @@
+// Kernel benchmarks (Google Benchmark): the matrix products and dense layers that dominate the
+// SPEC's throughput targets, S2 (784-1024-512-10, batch 512) and S1 (784-500-250-100-10,
+// batch 64).
+//
+//   build-bench/nnlab_bench --benchmark_counters_tabular=true
+//   build-bench/nnlab_bench --benchmark_filter='Gemm.*threads:2'   (see bench/README.md)
+//
+// Every benchmark takes the thread budget as its last argument (nnlab::set_threads) and reports
+// GFLOP/s (the "GFLOP" column, a rate: 2*m*n*k per product) and, for the layers,
+// samples/s. OPENBLAS_CORETYPE does not matter here (oneDNN's sgemm picks its own kernels).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/activation_layer.hpp"
+#include "nn/dense.hpp"
+#include "nn/dropout.hpp"
+#include "nn/layer.hpp"
+#include "nn/model.hpp"
+#include "tensor/gemm.hpp"
+#include "tensor/rng.hpp"
+#include "tensor/tensor.hpp"
+#include "tensor/threads.hpp"
+
+namespace {
+
+using nnlab::Tensor;
+
+Tensor random_tensor(nnlab::Shape shape, uint64_t seed) {
+  Tensor t(std::move(shape));
+  // A cheap deterministic fill in [-0.5, 0.5): values only need to be finite and non-trivial.
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (int64_t i = 0; i < t.size(); ++i) {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    t[i] = static_cast<float>(s >> 40) / static_cast<float>(1 << 24) - 0.5f;
+  }
+  return t;
+}
+
+void set_flops(benchmark::State& state, double flops_per_iter) {
+  state.counters["GFLOP"] = benchmark::Counter(flops_per_iter * 1e-9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ---------------------------------------------------------------------------------------------
+// gemm: C[m x n] = op(A) op(B). Args: m, n, k, trans_a, trans_b, threads.
+// The dense layer's three products for batch N, in-features F, units U (W stored [U, F]):
+//   forward   y  = x  W^T : m=N, n=U, k=F, trans_b
+//   backward  dW = dy^T x : m=U, n=F, k=N, trans_a
+//             dx = dy W   : m=N, n=F, k=U
+void BM_Gemm(benchmark::State& state) {
+  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
+  const bool ta = state.range(3) != 0, tb = state.range(4) != 0;
+  nnlab::set_threads(static_cast<int>(state.range(5)));
+  Tensor a = random_tensor({m * k}, 1), b = random_tensor({k * n}, 2), c({m * n});
+  for (auto _ : state) {
+    nnlab::gemm(ta, tb, m, n, k, 1.0f, a.data(), b.data(), 0.0f, c.data());
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k));
+}
+
+void gemm_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"m", "n", "k", "tA", "tB", "threads"});
+  struct Shape3 {
+    int64_t m, n, k;
+    int ta, tb;
+  };
+  const std::vector<Shape3> shapes = {
+      {512, 1024, 784, 0, 0},  // the brief's plain shape: 512x784 * 784x1024
+      // S2 layer 1 (batch 512, 784 -> 1024)
+      {512, 1024, 784, 0, 1},  // forward  y = x W^T
+      {1024, 784, 512, 1, 0},  // backward dW = dy^T x
+      {512, 784, 1024, 0, 0},  // backward dx = dy W (not needed for the first layer in
+                               // training, measured for completeness)
+      // S2 layer 2 (batch 512, 1024 -> 512)
+      {512, 512, 1024, 0, 1},
+      {512, 1024, 512, 1, 0},
+      {512, 1024, 512, 0, 0},
+      // S1 layer 1 (batch 64, 784 -> 500)
+      {64, 500, 784, 0, 1},
+      {500, 784, 64, 1, 0},
+  };
+  for (int threads : {1, 2}) {
+    for (const auto& s : shapes) b->Args({s.m, s.n, s.k, s.ta, s.tb, threads});
+  }
+}
+BENCHMARK(BM_Gemm)->Apply(gemm_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// ---------------------------------------------------------------------------------------------
+// A small Model (its arenas bind the parameters) run forward + backward on a fixed batch.
+// Gradients are zeroed each step as in training; no optimizer, no loss.
+
+struct Net {
+  std::unique_ptr<nnlab::Model> model;
+  Tensor x, dy;
+  nnlab::Rng rng{1};
+  double flops = 0;  // per forward+backward step: 3 products per dense layer (the first
+                    // layer's dx is computed too: Model::backward returns it)
+};
+
+Net make_net(int64_t batch, int64_t in, const std::vector<int64_t>& units, nnlab::ActKind act,
+             const std::vector<float>& dropout) {
+  Net net;
+  std::vector<nnlab::LayerPtr> layers;
+  int64_t width = in;
+  for (size_t i = 0; i < units.size(); ++i) {
+    const std::string idx = std::to_string(i + 1);
+    layers.push_back(std::make_unique<nnlab::Dense>("dense" + idx, units[i]));
+    const bool last = units.size() > 1 && i + 1 == units.size();
+    if (!last) {
+      layers.push_back(std::make_unique<nnlab::Activation>("act" + idx, act));
+      if (i < dropout.size() && dropout[i] > 0)
+        layers.push_back(std::make_unique<nnlab::Dropout>("dropout" + idx, dropout[i]));
+    }
+    const double mnk = 2.0 * static_cast<double>(batch) * static_cast<double>(width) *
+                       static_cast<double>(units[i]);
+    net.flops += 3.0 * mnk;
+    width = units[i];
+  }
+  nnlab::Rng init_rng(7);
+  net.model = std::make_unique<nnlab::Model>(nnlab::Shape{in}, std::move(layers),
+                                             nnlab::Head::none, init_rng);
+  net.x = random_tensor({batch, in}, 3);
+  net.dy = random_tensor({batch, width}, 4);
+  return net;
+}
+
+void run_net(benchmark::State& state, Net& net, int64_t batch) {
+  for (auto _ : state) {
+    net.model->zero_grad();
+    const Tensor& y = net.model->forward(net.x, nnlab::Mode::train, net.rng);
+    benchmark::DoNotOptimize(y.data());
+    const Tensor& dx = net.model->backward(net.dy);
+    benchmark::DoNotOptimize(dx.data());
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, net.flops);
+  state.counters["samples/s"] =
+      benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// One Dense (+ activation) layer, forward + backward. Args: batch, in, units, threads.
+void BM_DenseRelu(benchmark::State& state) {
+  nnlab::set_threads(static_cast<int>(state.range(3)));
+  const int64_t batch = state.range(0);
+  // units.size() == 1: the layer keeps its activation (a hidden layer).
+  Net net = make_net(batch, state.range(1), {state.range(2)}, nnlab::ActKind::relu, {});
+  run_net(state, net, batch);
+}
+BENCHMARK(BM_DenseRelu)
+    ->ArgNames({"batch", "in", "units", "threads"})
+    ->Args({512, 784, 1024, 1})
+    ->Args({512, 784, 1024, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+void BM_DenseSigmoid(benchmark::State& state) {
+  nnlab::set_threads(static_cast<int>(state.range(3)));
+  const int64_t batch = state.range(0);
+  Net net = make_net(batch, state.range(1), {state.range(2)}, nnlab::ActKind::sigmoid, {});
+  run_net(state, net, batch);
+}
+BENCHMARK(BM_DenseSigmoid)
+    ->ArgNames({"batch", "in", "units", "threads"})
+    ->Args({64, 784, 500, 1})
+    ->Args({64, 784, 500, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// The SPEC's two whole models, forward + backward (no loss, no optimizer step). Arg: threads.
+void BM_S2RegularizedMlp(benchmark::State& state) {
+  nnlab::set_threads(static_cast<int>(state.range(0)));
+  Net net = make_net(512, 784, {1024, 512, 10}, nnlab::ActKind::relu, {0.6f, 0.5f});
+  run_net(state, net, 512);
+}
+BENCHMARK(BM_S2RegularizedMlp)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(
+    benchmark::kMicrosecond);
+
+void BM_S1SigmoidMlp(benchmark::State& state) {
+  nnlab::set_threads(static_cast<int>(state.range(0)));
+  Net net = make_net(64, 784, {500, 250, 100, 10}, nnlab::ActKind::sigmoid, {});
+  run_net(state, net, 64);
+}
+BENCHMARK(BM_S1SigmoidMlp)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(
+    benchmark::kMicrosecond);
+
+}  // namespace
