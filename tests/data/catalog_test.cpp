@@ -12,18 +12,9 @@
 namespace nnlab {
 namespace {
 
-namespace fs = std::filesystem;
+using test::error_of;
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no nnlab::Error thrown";
-  return {};
-}
+namespace fs = std::filesystem;
 
 // Sets an environment variable and the working directory for one test, then restores them.
 class Scoped {

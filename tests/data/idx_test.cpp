@@ -11,6 +11,8 @@
 namespace nnlab {
 namespace {
 
+using test::error_of;
+
 // An IDX file with the given header fields, then `data` and `extra` trailing bytes.
 std::string write_idx(const std::filesystem::path& path, uint8_t type,
                       const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data,
@@ -27,18 +29,6 @@ std::string write_idx(const std::filesystem::path& path, uint8_t type,
     std::ofstream(path, std::ios::binary) << bytes;
   }
   return path.string();
-}
-
-// Runs f, which must throw nnlab::Error, and returns the message.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no nnlab::Error thrown";
-  return {};
 }
 
 TEST(Idx, ReadsRawAndGzippedFiles) {

@@ -13,6 +13,8 @@
 namespace nnlab {
 namespace {
 
+using test::error_of;
+
 SafeTensors sample() {
   SafeTensors st;
   const float w[6] = {0.5f, -1.25f, 3.0f, 1e-7f, -0.0f, 42.0f};
@@ -23,17 +25,6 @@ SafeTensors sample() {
   st.add_u8("images", {2, 2, 3}, img);
   st.metadata["format"] = "pt";
   return st;
-}
-
-// Runs `f` and returns the nnlab::Error message it throws ("" when it does not throw).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // A file's bytes with its header replaced by `header` (padded as the format asks).

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "nn/activation_layer.hpp"
+#include "support/test_support.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {

@@ -1,8 +1,12 @@
 // Helpers shared by every test binary.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
+
+#include "tensor/error.hpp"
 
 namespace nnlab::test {
 
@@ -13,5 +17,18 @@ std::filesystem::path shared_data_dir();
 /// Runs /usr/bin/python3 with the script text on stdin and args; returns its exit status.
 /// Tests that need PyTorch or scikit-learn use it to compute oracle values.
 int run_python(const std::string& script, const std::string& args);
+
+/// Runs f, which must throw nnlab::Error, and returns the message ("" and a test failure when
+/// it does not throw).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no nnlab::Error thrown";
+  return {};
+}
 
 }  // namespace nnlab::test

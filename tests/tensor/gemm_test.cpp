@@ -23,9 +23,19 @@ TEST(Gemm, MatchesReferenceForAllTranspositions) {
         rng.fill_normal(b, 0, 1);
         rng.fill_normal(c1, 0, 1);
         c2 = c1;
-        GemmArgs g{.trans_a = ta == 1, .trans_b = tb == 1, .m = m, .n = n, .k = k, .alpha = 0.5f,
-                   .a = a.data(), .lda = ta ? m : k, .b = b.data(), .ldb = tb ? k : n,
-                   .beta = beta, .c = c1.data(), .ldc = n};
+        GemmArgs g{.trans_a = ta == 1,
+                   .trans_b = tb == 1,
+                   .m = m,
+                   .n = n,
+                   .k = k,
+                   .alpha = 0.5f,
+                   .a = a.data(),
+                   .lda = ta ? m : k,
+                   .b = b.data(),
+                   .ldb = tb ? k : n,
+                   .beta = beta,
+                   .c = c1.data(),
+                   .ldc = n};
         gemm(g);
         g.c = c2.data();
         gemm_reference(g);
