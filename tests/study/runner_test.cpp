@@ -1,0 +1,119 @@
+// A tiny study end to end: MNIST subset, training with validation and refit, outputs, report.
+#include "study/runner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "data/catalog.hpp"
+#include "eval/evaluate.hpp"
+#include "io/atomic_file.hpp"
+#include "support/test_support.hpp"
+#include "train/model_file.hpp"
+
+namespace nnlab {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kStudy = R"toml(
+name = "tiny"
+seed = 3
+repeats = 2
+[data]
+dataset = "mnist"
+train_limit = 600
+test_limit = 300
+validation = 100
+[model]
+activation = "relu"
+layers = [
+  {type = "dense", units = 32},
+  {type = "dropout", rate = 0.2},
+  {type = "dense", units = 10, activation = "softmax"},
+]
+[train]
+epochs = 3
+batch = 50
+refit = true
+optimizer = {type = "adam", lr = 1e-3}
+early_stopping = {monitor = "val_loss", patience = 1}
+[diagnostics]
+inactive_neurons = true
+inactive_every = 2
+[[runs]]
+name = "a"
+reference = {test_accuracy = 0.9}
+)toml";
+
+nlohmann::json run_tiny(const fs::path& out, bool resume = false) {
+  const Study study = parse_study(kStudy, "tiny.toml", {});
+  run_study(study, {.out_dir = out.string(),
+                    .data_dir = test::shared_data_dir().string(),
+                    .threads = 2,
+                    .resume = resume,
+                    .progress = false,
+                    .only_runs = {}});
+  return nlohmann::json::parse(read_file((out / "metrics.json").string()));
+}
+
+TEST(Runner, TinyStudyWritesEverythingAndIsReproducible) {
+  const fs::path dir = test::temp_dir();
+  const auto first = run_tiny(dir / "one");
+  ASSERT_EQ(first["runs"].size(), 2u);
+  for (const char* f :
+       {"report.html", "study.toml", "runs/a/r0/history.csv", "runs/a/r0/refit_history.csv",
+        "runs/a/r0/confusion.csv", "runs/a/r0/classification_report.csv",
+        "runs/a/r0/misclassified.csv", "runs/a/r0/misclassified.safetensors",
+        "runs/a/r0/inactive.csv", "runs/a/r0/weights.safetensors", "runs/a/r1/weights.safetensors"})
+    EXPECT_TRUE(fs::exists(dir / "one" / f)) << f;
+  EXPECT_FALSE(fs::exists(dir / "one/runs/a/r0/checkpoint.safetensors"));
+
+  const auto& r0 = first["runs"][0];
+  EXPECT_EQ(r0["train_samples"], 500);
+  EXPECT_GT(r0["test"]["accuracy"].get<double>(), 0.5);  // 600 images, 3 epochs: well above chance
+  EXPECT_EQ(first["summary"][0]["repeats"], 2);
+
+  // Same study, seed and threads: the same numbers.
+  const auto second = run_tiny(dir / "two");
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(first["runs"][k]["test"], second["runs"][k]["test"]);
+    EXPECT_EQ(first["runs"][k]["val"], second["runs"][k]["val"]);
+  }
+  // Different seeds (repeats) give different models.
+  EXPECT_NE(first["runs"][0]["val"]["loss"], first["runs"][1]["val"]["loss"]);
+
+  // The saved model reproduces the test accuracy when evaluated on its own.
+  LoadedModel m = load_model((dir / "one/runs/a/r0/weights.safetensors").string());
+  EXPECT_EQ(m.model->parameter_count(), r0["params"].get<int64_t>());
+  const DataPair mnist = load_dataset("mnist", test::shared_data_dir().string());
+  std::vector<int64_t> first300(300);
+  std::iota(first300.begin(), first300.end(), int64_t{0});
+  Rng rng(0);
+  const Evaluation e = evaluate(*m.model, *m.loss, mnist.test, first300, 100, rng);
+  EXPECT_NEAR(e.accuracy, r0["test"]["accuracy"].get<double>(), 1e-12);
+
+  // Resuming a finished study changes nothing.
+  const auto resumed = run_tiny(dir / "one", true);
+  EXPECT_EQ(resumed["runs"][1]["test"], first["runs"][1]["test"]);
+}
+
+TEST(Runner, UnknownRunNameIsAnError) {
+  const Study study = parse_study(kStudy, "tiny.toml", {});
+  try {
+    run_study(study, {.out_dir = test::temp_dir().string(),
+                      .data_dir = test::shared_data_dir().string(),
+                      .threads = 1,
+                      .resume = false,
+                      .progress = false,
+                      .only_runs = {"nosuch"}});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--run nosuch"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace nnlab
