@@ -43,8 +43,8 @@ Tensor random_tensor(nnlab::Shape shape, uint64_t seed) {
 }
 
 void set_flops(benchmark::State& state, double flops_per_iter) {
-  state.counters["GFLOP"] = benchmark::Counter(flops_per_iter * 1e-9,
-                                                 benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP"] =
+      benchmark::Counter(flops_per_iter * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ struct Net {
   Tensor x, dy;
   nnlab::Rng rng{1};
   double flops = 0;  // per forward+backward step: 3 products per dense layer (the first
-                    // layer's dx is computed too: Model::backward returns it)
+                     // layer's dx is computed too: Model::backward returns it)
 };
 
 Net make_net(int64_t batch, int64_t in, const std::vector<int64_t>& units, nnlab::ActKind act,
@@ -125,8 +125,8 @@ Net make_net(int64_t batch, int64_t in, const std::vector<int64_t>& units, nnlab
     width = units[i];
   }
   nnlab::Rng init_rng(7);
-  net.model = std::make_unique<nnlab::Model>(nnlab::Shape{in}, std::move(layers),
-                                             nnlab::Head::none, init_rng);
+  net.model = std::make_unique<nnlab::Model>(nnlab::Shape{in}, std::move(layers), nnlab::Head::none,
+                                             init_rng);
   net.x = random_tensor({batch, in}, 3);
   net.dy = random_tensor({batch, width}, 4);
   return net;
@@ -180,15 +180,23 @@ void BM_S2RegularizedMlp(benchmark::State& state) {
   Net net = make_net(512, 784, {1024, 512, 10}, nnlab::ActKind::relu, {0.6f, 0.5f});
   run_net(state, net, 512);
 }
-BENCHMARK(BM_S2RegularizedMlp)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(
-    benchmark::kMicrosecond);
+BENCHMARK(BM_S2RegularizedMlp)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_S1SigmoidMlp(benchmark::State& state) {
   nnlab::set_threads(static_cast<int>(state.range(0)));
   Net net = make_net(64, 784, {500, 250, 100, 10}, nnlab::ActKind::sigmoid, {});
   run_net(state, net, 64);
 }
-BENCHMARK(BM_S1SigmoidMlp)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()->Unit(
-    benchmark::kMicrosecond);
+BENCHMARK(BM_S1SigmoidMlp)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
