@@ -16,7 +16,8 @@ struct Dataset {
   std::string name;             // "mnist/train"
   Shape sample_shape;           // [1, 28, 28] for images, [F] for rows
   std::vector<uint8_t> pixels;  // images: N * prod(sample_shape) bytes, scaled by 1/255 on read
-  std::vector<float> features;  // rows (CSV): N * prod(sample_shape) floats, used when pixels is empty
+  std::vector<float>
+      features;  // rows (CSV): N * prod(sample_shape) floats, used when pixels is empty
   std::vector<int32_t> labels;  // class index per sample; empty for regression
   std::vector<float> targets;   // regression: N * target_dim values
   int64_t target_dim = 0;

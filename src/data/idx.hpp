@@ -10,7 +10,7 @@
 namespace nnlab {
 
 struct IdxArray {
-  uint8_t type = 0x08;         // 0x08 = unsigned byte, the only type MNIST uses
+  uint8_t type = 0x08;  // 0x08 = unsigned byte, the only type MNIST uses
   std::vector<int64_t> dims;
   std::vector<uint8_t> data;
 };

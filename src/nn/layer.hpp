@@ -34,7 +34,7 @@ struct LayerContext {
   Tensor dx;                  // gradient with respect to x, written by backward
   Tensor saved;               // layer-specific: a dropout mask, a pre-activation, ...
   Mode mode = Mode::train;
-  Rng* rng = nullptr;         // the run's generator, for dropout and noise
+  Rng* rng = nullptr;  // the run's generator, for dropout and noise
 };
 
 class Layer {

@@ -13,7 +13,7 @@ namespace nnlab {
 /// `where` locates it for error messages ("s1.toml:14: model.layers[2]").
 struct LayerSpec {
   std::string type;
-  std::map<std::string, double> numbers;      // units, rate, alpha, sigma, l1, l2, max_norm
+  std::map<std::string, double> numbers;       // units, rate, alpha, sigma, l1, l2, max_norm
   std::map<std::string, std::string> strings;  // activation, init
   std::string where;
 };

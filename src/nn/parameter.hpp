@@ -19,11 +19,11 @@ struct Regularizer {
 };
 
 struct Parameter {
-  std::string name;  // "dense1.weight": layer name, dot, role
-  Shape shape;       // weight of a dense layer: [out, in] (PyTorch's layout)
-  Tensor value;      // view into the model's value arena
-  Tensor grad;       // view into the model's gradient arena
-  Regularizer reg;   // penalties and constraints; only layers' weights carry them
+  std::string name;        // "dense1.weight": layer name, dot, role
+  Shape shape;             // weight of a dense layer: [out, in] (PyTorch's layout)
+  Tensor value;            // view into the model's value arena
+  Tensor grad;             // view into the model's gradient arena
+  Regularizer reg;         // penalties and constraints; only layers' weights carry them
   bool is_weight = false;  // weights get decoupled weight decay and regularizers, biases do not
 };
 

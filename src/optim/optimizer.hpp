@@ -14,13 +14,13 @@ namespace nnlab {
 struct OptimizerConfig {
   std::string type = "sgd";  // sgd | rmsprop | adam | adamw
   float lr = 0.01f;
-  float momentum = 0.0f;     // sgd; rmsprop (PyTorch's momentum)
-  bool nesterov = false;     // sgd
-  float rho = 0.9f;          // rmsprop decay of the squared-gradient average (Keras' rho)
-  float beta1 = 0.9f;        // adam
-  float beta2 = 0.999f;      // adam
-  float eps = 1e-7f;         // adam, rmsprop (Keras' default; PyTorch uses 1e-8)
-  float weight_decay = 0.0f; // decoupled (AdamW-style) for every optimizer: w -= lr*wd*w
+  float momentum = 0.0f;      // sgd; rmsprop (PyTorch's momentum)
+  bool nesterov = false;      // sgd
+  float rho = 0.9f;           // rmsprop decay of the squared-gradient average (Keras' rho)
+  float beta1 = 0.9f;         // adam
+  float beta2 = 0.999f;       // adam
+  float eps = 1e-7f;          // adam, rmsprop (Keras' default; PyTorch uses 1e-8)
+  float weight_decay = 0.0f;  // decoupled (AdamW-style) for every optimizer: w -= lr*wd*w
 };
 
 class Optimizer {

@@ -15,14 +15,14 @@
 namespace nnlab {
 
 struct DataConfig {
-  std::string dataset = "mnist";  // a name load_dataset knows
-  std::string dir;                // overrides the search path when set (also --data-dir)
-  int64_t train_limit = 0;        // use only the first N training samples (0 = all)
-  int64_t test_limit = 0;         // likewise for the test set
-  int64_t validation = 0;         // hold-out count ...
-  double validation_fraction = 0; // ... or fraction (validation = 0.2 in the file)
+  std::string dataset = "mnist";   // a name load_dataset knows
+  std::string dir;                 // overrides the search path when set (also --data-dir)
+  int64_t train_limit = 0;         // use only the first N training samples (0 = all)
+  int64_t test_limit = 0;          // likewise for the test set
+  int64_t validation = 0;          // hold-out count ...
+  double validation_fraction = 0;  // ... or fraction (validation = 0.2 in the file)
   bool stratified = false;
-  int noisy_copies = 0;           // S1: add this many noisy copies of each training image
+  int noisy_copies = 0;  // S1: add this many noisy copies of each training image
   float noisy_sigma = 0.01f;
 };
 

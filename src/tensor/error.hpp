@@ -16,8 +16,8 @@ class Error : public std::runtime_error {
 };
 
 /// Throws nnlab::Error with a fmt-formatted message when `cond` is false.
-#define NNLAB_CHECK(cond, ...)                                   \
-  do {                                                           \
+#define NNLAB_CHECK(cond, ...)                                     \
+  do {                                                             \
     if (!(cond)) throw ::nnlab::Error(::fmt::format(__VA_ARGS__)); \
   } while (0)
 

@@ -8,9 +8,8 @@ namespace nnlab {
 
 void gemm(const GemmArgs& g) {
   if (g.m == 0 || g.n == 0) return;
-  const dnnl_status_t st =
-      dnnl_sgemm(g.trans_a ? 'T' : 'N', g.trans_b ? 'T' : 'N', g.m, g.n, g.k, g.alpha, g.a, g.lda,
-                 g.b, g.ldb, g.beta, g.c, g.ldc);
+  const dnnl_status_t st = dnnl_sgemm(g.trans_a ? 'T' : 'N', g.trans_b ? 'T' : 'N', g.m, g.n, g.k,
+                                      g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc);
   NNLAB_CHECK(st == dnnl_success, "oneDNN sgemm failed (status {}) for m={} n={} k={}",
               static_cast<int>(st), g.m, g.n, g.k);
 }
