@@ -15,7 +15,8 @@ Dataset first(const Dataset& d, int64_t limit) {
   return d.subset(idx);
 }
 
-Dataset augment(const Dataset& d, const DataConfig& c, Rng& rng) {
+// Takes the dataset by value so that, without augmentation, it is moved rather than copied.
+Dataset augment(Dataset d, const DataConfig& c, Rng& rng) {
   return c.noisy_copies > 0 ? add_noisy_copies(d, c.noisy_copies, c.noisy_sigma, rng) : d;
 }
 
@@ -32,7 +33,7 @@ const DataPair& DataCache::get(const DataConfig& c) {
 RunData prepare_run_data(const DataPair& source, const DataConfig& c, uint64_t seed) {
   Rng rng(seed);
   Rng split_rng = rng.fork(1), noise_rng = rng.fork(2);
-  const Dataset all = first(source.train, c.train_limit);
+  Dataset all = first(source.train, c.train_limit);
   RunData out;
   out.test = first(source.test, c.test_limit);
   if (c.validation > 0 || c.validation_fraction > 0) {
@@ -44,14 +45,12 @@ RunData prepare_run_data(const DataPair& source, const DataConfig& c, uint64_t s
                              .shuffle = true,
                              .stratified = c.stratified},
                             split_rng);
-    const Dataset train = all.subset(s.train);
     out.val = all.subset(s.val);
-    out.train = augment(train, c, noise_rng);
+    out.train = augment(all.subset(s.train), c, noise_rng);
     Rng refit_rng = rng.fork(3);
-    out.train_val = augment(all, c, refit_rng);
+    out.train_val = augment(std::move(all), c, refit_rng);
   } else {
-    out.train = augment(all, c, noise_rng);
-    out.train_val = out.train;
+    out.train = augment(std::move(all), c, noise_rng);
   }
   return out;
 }

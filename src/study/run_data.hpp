@@ -14,7 +14,7 @@ namespace nnlab {
 struct RunData {
   Dataset train;      // what the model trains on (augmented)
   Dataset val;        // empty without a validation split
-  Dataset train_val;  // train + validation (augmented), for the refit
+  Dataset train_val;  // train + validation (augmented), for the refit; empty without a split
   Dataset test;
 };
 
