@@ -108,6 +108,14 @@ def describe(cfg: dict) -> str:
         t = l.get("type")
         if t == "dense":
             parts.append(f"{l['units']}{'' if l['activation'] in ('softmax', 'linear') else ' ' + l['activation']}")
+        elif t == "conv2d":
+            parts.append(f"conv{l['filters']}@{l['kernel']}x{l['kernel']}")
+        elif t in ("max_pool", "avg_pool"):
+            parts.append(f"{t.split('_')[0]}pool{l['size']}")
+        elif t == "batch_norm":
+            parts.append("bn")
+        elif t == "flatten":
+            continue
         elif t == "dropout":
             parts.append(f"drop{l.get('rate', 0.5)}")
         elif t == "gaussian_noise":
@@ -169,7 +177,7 @@ def torch_child(args) -> dict:
         x = np.concatenate([x] + [x + rng.normal(0, sigma, x.shape).astype(np.float32)
                                   for _ in range(copies)])
         y = np.concatenate([y] * (copies + 1))
-    X = torch.from_numpy(x)
+    X = torch.from_numpy(x).reshape(-1, 1, 28, 28)  # the model flattens where it needs to
     Y = torch.from_numpy(y)
     if loss_name != "cross_entropy":
         Y = nn.functional.one_hot(Y, NUM_CLASSES).float()
@@ -204,47 +212,83 @@ def torch_child(args) -> dict:
     acts = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "elu": nn.ELU,
             "selu": nn.SELU, "softplus": nn.Softplus, "leaky_relu": nn.LeakyReLU,
             "gelu": nn.GELU, "softmax": lambda: nn.Softmax(dim=1)}
+
+    def activation(name: str, spec: dict):
+        if name not in acts:
+            sys.exit(f"activation '{name}' has no PyTorch mapping here")
+        if name in ("leaky_relu", "elu") and "alpha" in spec:
+            return acts[name](float(spec["alpha"]))
+        return acts[name]()
+
+    def init_weight(w, init: str):
+        if init in ("glorot", "glorot_uniform", "xavier", "xavier_uniform"):
+            nn.init.xavier_uniform_(w)
+        elif init in ("glorot_normal", "xavier_normal"):
+            nn.init.xavier_normal_(w)
+        elif init in ("he", "he_normal", "kaiming", "kaiming_normal"):
+            nn.init.kaiming_normal_(w, nonlinearity="relu")
+        elif init in ("he_uniform", "kaiming_uniform"):
+            nn.init.kaiming_uniform_(w, nonlinearity="relu")
+        # else: PyTorch's default init
+
     plan = dense_plan(cfg)
     mods, regs, norms = [], [], []
-    width = 784
+    shape = [1, 28, 28]  # per-sample; MNIST images reach the model as [N, 1, 28, 28]
     last_dense = max(i for i, l in enumerate(plan) if l["type"] == "dense")
     for i, l in enumerate(plan):
         t = l["type"]
-        if t == "dense":
-            lin = nn.Linear(width, int(l["units"]))
-            init = l["init"]
-            if init in ("glorot", "glorot_uniform", "xavier", "xavier_uniform"):
-                nn.init.xavier_uniform_(lin.weight)
-            elif init in ("glorot_normal", "xavier_normal"):
-                nn.init.xavier_normal_(lin.weight)
-            elif init in ("he", "he_normal", "kaiming", "kaiming_normal"):
-                nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
-            elif init in ("he_uniform", "kaiming_uniform"):
-                nn.init.kaiming_uniform_(lin.weight, nonlinearity="relu")
-            # else: PyTorch's default init
-            nn.init.zeros_(lin.bias)
-            mods.append(lin)
-            width = int(l["units"])
-            if l["l1"] or l["l2"]:
-                regs.append((lin.weight, float(l["l1"]), float(l["l2"])))
-            if l["max_norm"]:
-                norms.append((lin.weight, float(l["max_norm"])))
-            a = l["activation"]
+        if t in ("dense", "conv2d"):
+            if t == "dense":
+                if len(shape) > 1:
+                    mods.append(nn.Flatten())
+                    shape = [math.prod(shape)]
+                layer = nn.Linear(shape[0], int(l["units"]))
+                shape = [int(l["units"])]
+            else:
+                k, st, pad = int(l["kernel"]), int(l.get("stride", 1)), int(l.get("padding", 0))
+                layer = nn.Conv2d(shape[0], int(l["filters"]), k, stride=st, padding=pad)
+                size = [(d + 2 * pad - k) // st + 1 for d in shape[1:]]
+                shape = [int(l["filters"])] + size
+            init_weight(layer.weight, l.get("init", "glorot_uniform"))
+            nn.init.zeros_(layer.bias)
+            mods.append(layer)
+            if l.get("l1") or l.get("l2"):
+                regs.append((layer.weight, float(l.get("l1", 0)), float(l.get("l2", 0))))
+            if l.get("max_norm"):
+                norms.append((layer.weight, float(l["max_norm"])))
+            a = l.get("activation", "linear")
             fused = i == last_dense and (
                 (loss_name == "cross_entropy" and a in ("softmax", "linear")) or
                 (loss_name == "binary_cross_entropy" and a == "sigmoid"))
             if a != "linear" and not fused:
-                if a not in acts:
-                    sys.exit(f"activation '{a}' has no PyTorch mapping here")
-                mods.append(acts[a]())
+                mods.append(activation(a, l))
+        elif t in ("max_pool", "avg_pool"):
+            size = int(l["size"])
+            st, pad = int(l.get("stride", size)), int(l.get("padding", 0))
+            cls = nn.MaxPool2d if t == "max_pool" else nn.AvgPool2d
+            mods.append(cls(size, stride=st, padding=pad))
+            shape = [shape[0]] + [(d + 2 * pad - size) // st + 1 for d in shape[1:]]
+        elif t == "batch_norm":
+            cls = nn.BatchNorm1d if len(shape) == 1 else nn.BatchNorm2d
+            mods.append(cls(shape[0], eps=float(l.get("eps", 1e-5)),
+                            momentum=float(l.get("momentum", 0.1))))
+        elif t == "flatten":
+            mods.append(nn.Flatten())
+            shape = [math.prod(shape)]
+        elif t == "reshape":
+            target = [int(v) for v in l["shape"]]
+            if -1 in target:
+                known = math.prod(v for v in target if v != -1)
+                target[target.index(-1)] = math.prod(shape) // known
+            mods.append(nn.Unflatten(1, target) if len(shape) == 1 else
+                        nn.Sequential(nn.Flatten(), nn.Unflatten(1, target)))
+            shape = target
         elif t == "dropout":
             mods.append(nn.Dropout(float(l.get("rate", 0.5))))
         elif t == "gaussian_noise":
             mods.append(GaussianNoise(float(l["sigma"])))
-        elif t == "activation":
-            mods.append(acts[l["activation"]]())
-        elif t in ("batch_norm", "batchnorm"):
-            mods.append(nn.BatchNorm1d(width))
+        elif t in acts:
+            mods.append(activation(t, l))
         else:
             sys.exit(f"layer type '{t}' has no PyTorch mapping here")
     model = nn.Sequential(*mods)
@@ -259,7 +303,7 @@ def torch_child(args) -> dict:
     lr = float(o.get("lr", 0.01))
     wd = float(o.get("weight_decay", 0.0))
     eps = float(o.get("eps", 1e-7))
-    weights = [m.weight for m in model if isinstance(m, nn.Linear)]
+    weights = [m.weight for m in model if isinstance(m, (nn.Linear, nn.Conv2d))]
     others = [p for p in model.parameters() if all(p is not w for w in weights)]
     groups = [{"params": weights, "weight_decay": wd}, {"params": others, "weight_decay": 0.0}]
     if kind == "sgd":
@@ -288,7 +332,7 @@ def torch_child(args) -> dict:
         opt.step()
         if norms:
             with torch.no_grad():
-                for w, c in norms:  # Keras' MaxNorm: each unit's incoming weights (a row here)
+                for w, c in norms:  # Keras' MaxNorm: each unit's (filter's) incoming weights
                     w.copy_(torch.renorm(w, 2, 0, c))
         return loss
 

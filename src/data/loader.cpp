@@ -10,17 +10,25 @@ namespace {
 
 // Below this many floats a batch converts faster on one thread than it takes to wake a team.
 constexpr int64_t kParallelFloats = int64_t{1} << 15;
+// The augmentation's stream of the loader's seed, far above the epoch numbers that fork the
+// shuffles from the same seed.
+constexpr uint64_t kAugmentStream = uint64_t{1} << 40;
 
 }  // namespace
 
 Loader::Loader(const Dataset& data, std::vector<int64_t> indices, int64_t batch_size, bool shuffle,
-               uint64_t seed)
+               uint64_t seed, const AugmentConfig& augment)
     : data_(data),
       indices_(std::move(indices)),
       batch_size_(batch_size),
       shuffle_(shuffle),
-      rng_(seed) {
+      rng_(seed),
+      augment_rng_(rng_.fork(kAugmentStream)) {
   NNLAB_CHECK(batch_size > 0, "{}: batch size must be positive, got {}", data.name, batch_size);
+  if (augment.enabled()) {
+    NNLAB_CHECK(data.is_images(), "{}: augmentation needs an image dataset", data.name);
+    augmenter_.emplace(augment, data.sample_shape);
+  }
   const int64_t n = data.size();
   for (const int64_t i : indices_)
     NNLAB_CHECK(i >= 0 && i < n, "{}: sample index {} out of range (size {})", data.name, i, n);
@@ -29,6 +37,7 @@ Loader::Loader(const Dataset& data, std::vector<int64_t> indices, int64_t batch_
 
 void Loader::start_epoch(int epoch) {
   order_ = indices_;
+  epoch_ = epoch;
   if (shuffle_) {
     const auto perm = rng_.fork(static_cast<uint64_t>(epoch)).permutation(size());
     for (size_t j = 0; j < perm.size(); ++j) order_[j] = indices_[static_cast<size_t>(perm[j])];
@@ -41,7 +50,8 @@ int64_t Loader::batches_per_epoch() const { return (size() + batch_size_ - 1) / 
 bool Loader::next(Batch& batch) {
   if (pos_ >= size()) return false;
   const int64_t b = std::min(batch_size_, size() - pos_);
-  const int64_t* idx = order_.data() + pos_;
+  const int64_t first = pos_;
+  const int64_t* idx = order_.data() + first;
   pos_ += b;
 
   Shape shape{b};
@@ -52,8 +62,25 @@ bool Loader::next(Batch& batch) {
   const int64_t ss = data_.sample_size();
   float* x = batch.x.data();
   const Dataset& d = data_;
+  if (augmenter_) {
+    const Augmenter& augmenter = *augmenter_;
+    const Rng epoch_rng = augment_rng_.fork(static_cast<uint64_t>(epoch_));
+#pragma omp parallel if (b > 1)
+    {
+      // Work space per thread and batch: a few KB, nothing beside the warps.
+      AugmentBuffers buffers;
+      std::vector<float> src(static_cast<size_t>(ss));
+#pragma omp for schedule(static)
+      for (int64_t r = 0; r < b; ++r) {
+        d.read_sample(idx[r], src.data());
+        Rng rng = epoch_rng.fork(static_cast<uint64_t>(first + r));
+        augmenter.apply(src.data(), x + r * ss, rng, buffers);
+      }
+    }
+  } else {
 #pragma omp parallel for schedule(static) if (b * ss >= kParallelFloats)
-  for (int64_t r = 0; r < b; ++r) d.read_sample(idx[r], x + r * ss);
+    for (int64_t r = 0; r < b; ++r) d.read_sample(idx[r], x + r * ss);
+  }
 
   if (d.labels.empty()) {
     batch.labels.clear();

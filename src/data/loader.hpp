@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "data/augment.hpp"
 #include "data/dataset.hpp"
 #include "nn/loss.hpp"
 #include "tensor/rng.hpp"
@@ -24,10 +26,13 @@ struct Batch {
 /// Iterates over `indices` of `data` in batches of `batch_size` (the last may be smaller).
 /// With shuffle, each epoch has its own order drawn from rng.fork(epoch), so an epoch's
 /// batches do not depend on what ran before it (resume gives the same batches).
+/// With an enabled `augment` (training only: [C, H, W] images), every sample is augmented after
+/// its conversion to floats; sample p of epoch e draws from a generator forked from (seed, e, p),
+/// so a batch is the same for any thread count and on resume.
 class Loader {
  public:
   Loader(const Dataset& data, std::vector<int64_t> indices, int64_t batch_size, bool shuffle,
-         uint64_t seed);
+         uint64_t seed, const AugmentConfig& augment = {});
 
   /// Starts epoch `epoch` (0-based).
   void start_epoch(int epoch);
@@ -44,6 +49,9 @@ class Loader {
   int64_t batch_size_;
   bool shuffle_;
   Rng rng_;
+  std::optional<Augmenter> augmenter_;
+  Rng augment_rng_;
+  int epoch_ = 0;
   int64_t pos_ = 0;
 };
 

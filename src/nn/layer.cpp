@@ -7,6 +7,7 @@ namespace nnlab {
 Shape Layer::build(const Shape& in) {
   in_shape_ = in;
   params_.clear();
+  buffers_.clear();
   out_shape_ = build_impl(in);
   return out_shape_;
 }
@@ -34,6 +35,11 @@ Parameter& Layer::add_parameter(const std::string& role, Shape shape, bool is_we
   p.is_weight = is_weight;
   params_.push_back(std::move(p));
   return params_.back();
+}
+
+Buffer& Layer::add_buffer(const std::string& role, Shape shape) {
+  buffers_.push_back({.name = name_ + "." + role, .shape = std::move(shape), .value = {}});
+  return buffers_.back();
 }
 
 }  // namespace nnlab

@@ -3,8 +3,10 @@
 //   N = batch size; a sample's shape excludes N (a dense input is [F], an image [C, H, W]).
 //
 //   build(in)        called once by the Model: checks the per-sample input shape, declares the
-//                    layer's parameters (shapes only) and returns the per-sample output shape.
-//   init(rng)        fills the parameters (after the Model has bound them to its arena).
+//                    layer's parameters and buffers (shapes only) and returns the per-sample
+//                    output shape.
+//   init(rng)        fills the parameters and buffers (after the Model has bound them to its
+//                    arenas).
 //   forward(x, ctx)  x: [N, in...]. Writes ctx.y = [N, out...] and whatever backward needs into
 //                    ctx (saved tensors are reused from batch to batch: no allocation once shapes
 //                    are known). ctx.x points at x, which must stay alive until backward.
@@ -61,6 +63,8 @@ class Layer {
 
   std::vector<Parameter>& parameters() { return params_; }
   const std::vector<Parameter>& parameters() const { return params_; }
+  std::vector<Buffer>& buffers() { return buffers_; }
+  const std::vector<Buffer>& buffers() const { return buffers_; }
 
  protected:
   /// Declares the parameters (name prefix added by the caller) and returns the output shape.
@@ -69,8 +73,11 @@ class Layer {
   virtual void backward_impl(LayerContext& ctx, const Tensor& dy) = 0;
   /// Adds a parameter; its views are bound later by the Model.
   Parameter& add_parameter(const std::string& role, Shape shape, bool is_weight);
+  /// Adds a non-trainable buffer (running statistics); its view is bound later by the Model.
+  Buffer& add_buffer(const std::string& role, Shape shape);
 
   std::vector<Parameter> params_;
+  std::vector<Buffer> buffers_;
 
  private:
   std::string name_;

@@ -6,22 +6,28 @@
 #include <utility>
 
 #include "nn/activation_layer.hpp"
+#include "nn/batch_norm.hpp"
+#include "nn/conv2d.hpp"
 #include "nn/dense.hpp"
 #include "nn/dropout.hpp"
 #include "nn/flatten.hpp"
 #include "nn/init.hpp"
 #include "nn/noise.hpp"
+#include "nn/pool2d.hpp"
+#include "nn/reshape.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
 
 namespace {
 
-/// A registered layer type: the keys a spec may set (numbers or strings) and the factory.
+/// A registered layer type: the keys a spec may set (numbers, strings or lists of numbers) and
+/// the factory.
 struct LayerType {
   std::vector<std::string> number_keys;
   std::vector<std::string> string_keys;
   std::function<std::vector<LayerPtr>(const LayerSpec&, int index)> make;
+  std::vector<std::string> list_keys = {};
 };
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -51,27 +57,49 @@ std::vector<LayerPtr> one(LayerPtr layer) {
   return v;
 }
 
+// The keys dense and conv2d share: l1, l2, max_norm, init and activation.
+Regularizer regularizer_of(const LayerSpec& spec) {
+  return {.l1 = non_negative(spec, "l1"),
+          .l2 = non_negative(spec, "l2"),
+          .max_norm = non_negative(spec, "max_norm")};
+}
+
+InitKind init_of(const LayerSpec& spec) {
+  const std::string init = string_or(spec, "init", "glorot_uniform");
+  NNLAB_CHECK(contains(init_names(), init), "{}: unknown init '{}'; known initializers: {}",
+              spec.where, init, fmt::join(init_names(), ", "));
+  return init_kind(init);
+}
+
+/// Appends the layer of spec's activation; a linear activation is the identity: no layer.
+void add_activation(const LayerSpec& spec, int index, std::vector<LayerPtr>& layers) {
+  const std::string act = string_or(spec, "activation", "linear");
+  NNLAB_CHECK(contains(activation_names(), act),
+              "{}: unknown activation '{}'; known activations: {}", spec.where, act,
+              fmt::join(activation_names(), ", "));
+  if (act != "linear") layers.push_back(make_activation(fmt::format("{}{}", act, index), act));
+}
+
+/// An integer-valued key, at least `min`; `fallback` when the spec leaves it out.
+int64_t integer_at_least(const LayerSpec& spec, const std::string& key, int64_t fallback,
+                         int64_t min) {
+  const double v = number(spec, key, static_cast<double>(fallback));
+  NNLAB_CHECK(v >= static_cast<double>(min) && v == std::floor(v) && v < 1e9,
+              "{}: {} {} must be an integer >= {}, got {}", spec.where, spec.type, key, min, v);
+  return static_cast<int64_t>(v);
+}
+
 std::vector<LayerPtr> make_dense(const LayerSpec& spec, int index) {
   NNLAB_CHECK(spec.numbers.count("units"), "{}: a dense layer needs 'units'", spec.where);
   const double units = spec.numbers.at("units");
   NNLAB_CHECK(units > 0 && units == std::floor(units) && units < 1e9,
               "{}: dense units must be a positive integer, got {}", spec.where, units);
-  Regularizer reg{.l1 = non_negative(spec, "l1"),
-                  .l2 = non_negative(spec, "l2"),
-                  .max_norm = non_negative(spec, "max_norm")};
-  const std::string init = string_or(spec, "init", "glorot_uniform");
-  NNLAB_CHECK(contains(init_names(), init), "{}: unknown init '{}'; known initializers: {}",
-              spec.where, init, fmt::join(init_names(), ", "));
-  const std::string act = string_or(spec, "activation", "linear");
-  NNLAB_CHECK(contains(activation_names(), act),
-              "{}: unknown activation '{}'; known activations: {}", spec.where, act,
-              fmt::join(activation_names(), ", "));
-
+  const Regularizer reg = regularizer_of(spec);
+  const InitKind init = init_of(spec);
   std::vector<LayerPtr> layers;
   layers.push_back(std::make_unique<Dense>(fmt::format("dense{}", index),
-                                           static_cast<int64_t>(units), init_kind(init), reg));
-  // A linear activation is the identity: no layer for it.
-  if (act != "linear") layers.push_back(make_activation(fmt::format("{}{}", act, index), act));
+                                           static_cast<int64_t>(units), init, reg));
+  add_activation(spec, index, layers);
   return layers;
 }
 
@@ -80,6 +108,67 @@ std::vector<LayerPtr> make_dropout(const LayerSpec& spec, int index) {
   NNLAB_CHECK(rate >= 0.0 && rate < 1.0, "{}: dropout rate must be in [0, 1), got {}", spec.where,
               rate);
   return one(std::make_unique<Dropout>(fmt::format("dropout{}", index), static_cast<float>(rate)));
+}
+
+std::vector<LayerPtr> make_batch_norm(const LayerSpec& spec, int index) {
+  const double momentum = number(spec, "momentum", 0.1), eps = number(spec, "eps", 1e-5);
+  NNLAB_CHECK(momentum > 0.0 && momentum <= 1.0,
+              "{}: batch_norm momentum must be in (0, 1], got {}", spec.where, momentum);
+  NNLAB_CHECK(eps > 0.0 && std::isfinite(eps), "{}: batch_norm eps must be > 0, got {}", spec.where,
+              eps);
+  return one(std::make_unique<BatchNorm>(fmt::format("batch_norm{}", index),
+                                         static_cast<float>(momentum), static_cast<float>(eps)));
+}
+
+std::vector<LayerPtr> make_reshape(const LayerSpec& spec, int index) {
+  const auto it = spec.lists.find("shape");
+  NNLAB_CHECK(it != spec.lists.end(), "{}: a reshape layer needs 'shape', e.g. shape = [1, 28, 28]",
+              spec.where);
+  Shape shape;
+  for (double d : it->second) {
+    NNLAB_CHECK((d >= 1 || d == -1) && d == std::floor(d) && d < 1e9,
+                "{}: reshape shape must list positive integers and at most one -1, got [{}]",
+                spec.where, fmt::join(it->second, ", "));
+    shape.push_back(static_cast<int64_t>(d));
+  }
+  NNLAB_CHECK(!shape.empty() && std::count(shape.begin(), shape.end(), -1) <= 1,
+              "{}: reshape shape must list positive integers and at most one -1, got [{}]",
+              spec.where, fmt::join(it->second, ", "));
+  return one(std::make_unique<Reshape>(fmt::format("reshape{}", index), std::move(shape)));
+}
+
+std::vector<LayerPtr> make_conv2d(const LayerSpec& spec, int index) {
+  for (const char* key : {"filters", "kernel"})
+    NNLAB_CHECK(spec.numbers.count(key), "{}: a conv2d layer needs '{}'", spec.where, key);
+  const int64_t filters = integer_at_least(spec, "filters", 0, 1);
+  const int64_t kernel = integer_at_least(spec, "kernel", 0, 1);
+  Conv2dOptions opt{.stride = integer_at_least(spec, "stride", 1, 1),
+                    .padding = integer_at_least(spec, "padding", 0, 0),
+                    .init = init_of(spec),
+                    .reg = regularizer_of(spec)};
+  // padding is a number of zeros on every side, or "same" or "valid" as Keras and PyTorch say.
+  const std::string pad = string_or(spec, "padding", "valid");
+  NNLAB_CHECK(pad == "same" || pad == "valid",
+              "{}: conv2d padding must be an integer >= 0, \"same\" or \"valid\", got '{}'",
+              spec.where, pad);
+  opt.same_padding = pad == "same";
+  NNLAB_CHECK(!opt.same_padding || opt.stride == 1,
+              "{}: conv2d padding=\"same\" needs stride 1, got stride {}", spec.where, opt.stride);
+
+  std::vector<LayerPtr> layers;
+  layers.push_back(std::make_unique<Conv2d>(fmt::format("conv2d{}", index), filters, kernel, opt));
+  add_activation(spec, index, layers);
+  return layers;
+}
+
+std::vector<LayerPtr> make_pool(const LayerSpec& spec, int index, PoolKind pool) {
+  const int64_t size = integer_at_least(spec, "size", 2, 1);
+  const int64_t stride = integer_at_least(spec, "stride", size, 1);
+  const int64_t padding = integer_at_least(spec, "padding", 0, 0);
+  NNLAB_CHECK(padding <= size / 2, "{}: {} padding must be at most size / 2 = {}, got {}",
+              spec.where, spec.type, size / 2, padding);
+  return one(
+      std::make_unique<Pool2d>(fmt::format("{}{}", spec.type, index), pool, size, stride, padding));
 }
 
 const std::vector<std::pair<std::string, LayerType>>& registry() {
@@ -107,6 +196,20 @@ const std::vector<std::pair<std::string, LayerType>>& registry() {
           [](const LayerSpec&, int i) {
             return one(std::make_unique<Flatten>(fmt::format("flatten{}", i)));
           }}},
+        {"batch_norm", {{"momentum", "eps"}, {}, make_batch_norm}},
+        {"reshape", {{}, {}, make_reshape, {"shape"}}},
+        {"conv2d",
+         {{"filters", "kernel", "stride", "padding", "l1", "l2", "max_norm"},
+          {"padding", "activation", "init"},
+          make_conv2d}},
+        {"max_pool",
+         {{"size", "stride", "padding"},
+          {},
+          [](const LayerSpec& s, int i) { return make_pool(s, i, PoolKind::max); }}},
+        {"avg_pool",
+         {{"size", "stride", "padding"},
+          {},
+          [](const LayerSpec& s, int i) { return make_pool(s, i, PoolKind::avg); }}},
     };
     // Every activation is also a layer type of its own; leaky_relu and elu take alpha.
     for (const std::string& act : activation_names()) {
@@ -129,27 +232,33 @@ const std::vector<std::pair<std::string, LayerType>>& registry() {
   return r;
 }
 
-// Keys in the order a user reads them in the docs: numbers, then strings, except for dense,
-// whose documented order interleaves them.
+// Keys in the order a user reads them in the docs: numbers, strings, lists, except for dense
+// and conv2d, whose documented order interleaves them (conv2d's padding is a number or a string).
 std::vector<std::string> valid_keys(const std::string& type, const LayerType& t) {
   if (type == "dense") return {"units", "activation", "init", "l1", "l2", "max_norm"};
+  if (type == "conv2d")
+    return {"filters", "kernel", "stride", "padding", "activation", "init", "l1", "l2", "max_norm"};
   std::vector<std::string> keys = t.number_keys;
   keys.insert(keys.end(), t.string_keys.begin(), t.string_keys.end());
+  keys.insert(keys.end(), t.list_keys.begin(), t.list_keys.end());
   return keys;
 }
 
 void check_keys(const LayerSpec& spec, const LayerType& t) {
   const auto keys = valid_keys(spec.type, t);
   const std::string valid = keys.empty() ? "none" : fmt::format("{}", fmt::join(keys, ", "));
-  auto check = [&](const std::string& key, const std::vector<std::string>& right,
-                   const char* what) {
+  auto check = [&](const std::string& key, const std::vector<std::string>& right) {
     NNLAB_CHECK(contains(keys, key), "{}: unknown key '{}' for a {} layer; valid keys: {}",
                 spec.where, key, spec.type, valid);
+    const char* what = contains(t.number_keys, key)   ? "a number"
+                       : contains(t.string_keys, key) ? "a string"
+                                                      : "a list of numbers";
     NNLAB_CHECK(contains(right, key), "{}: key '{}' of a {} layer must be {}", spec.where, key,
                 spec.type, what);
   };
-  for (const auto& [key, value] : spec.numbers) check(key, t.number_keys, "a string");
-  for (const auto& [key, value] : spec.strings) check(key, t.string_keys, "a number");
+  for (const auto& [key, value] : spec.numbers) check(key, t.number_keys);
+  for (const auto& [key, value] : spec.strings) check(key, t.string_keys);
+  for (const auto& [key, value] : spec.lists) check(key, t.list_keys);
 }
 
 }  // namespace

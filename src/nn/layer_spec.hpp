@@ -15,6 +15,7 @@ struct LayerSpec {
   std::string type;
   std::map<std::string, double> numbers;       // units, rate, alpha, sigma, l1, l2, max_norm
   std::map<std::string, std::string> strings;  // activation, init
+  std::map<std::string, std::vector<double>> lists = {};  // shape (= {}: may be left out)
   std::string where;
 };
 

@@ -44,6 +44,18 @@ Model::Model(Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng
     p->grad = Tensor::view(grads_.data() + offset, p->shape);
     offset += shape_size(p->shape);
   }
+  int64_t buffer_total = 0;
+  for (auto& layer : layers_)
+    for (Buffer& b : layer->buffers()) {
+      buffer_list_.push_back(&b);
+      buffer_total += shape_size(b.shape);
+    }
+  buffers_.assign(static_cast<size_t>(buffer_total), 0.0f);
+  offset = 0;
+  for (Buffer* b : buffer_list_) {
+    b->value = Tensor::view(buffers_.data() + offset, b->shape);
+    offset += shape_size(b->shape);
+  }
   for (auto& layer : layers_) layer->init(init_rng);
   contexts_.resize(layers_.size());
 }
@@ -154,6 +166,8 @@ std::string Model::summary() const {
                      shape_str(output_shape()), "");
   s += std::string(79, '-') + "\n";
   s += fmt::format("Total parameters: {}\n", with_commas(parameter_count()));
+  if (buffer_count() > 0)
+    s += fmt::format("Buffers (not trained): {}\n", with_commas(buffer_count()));
   return s;
 }
 

@@ -1,5 +1,5 @@
-// Model: a sequence of layers built at run time, owning one arena of parameter values and one of
-// gradients (layers' Parameters are views into them).
+// Model: a sequence of layers built at run time, owning one arena of parameter values, one of
+// gradients and one of buffers (layers' Parameters and Buffers are views into them).
 #pragma once
 
 #include <span>
@@ -18,7 +18,7 @@ enum class Head { none, softmax };
 class Model {
  public:
   /// Builds every layer for a per-sample `input` shape, allocates the arenas, binds the
-  /// parameters and initializes them from `init_rng`.
+  /// parameters and buffers and initializes them from `init_rng`.
   Model(Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng);
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -44,6 +44,12 @@ class Model {
   std::span<float> grads() { return {grads_.data(), grads_.size()}; }
   const std::vector<Parameter*>& parameters() const { return params_; }
   int64_t parameter_count() const { return static_cast<int64_t>(values_.size()); }
+  /// The non-trainable state (batch norm's running statistics) in one flat span, apart from the
+  /// parameters: optimizers never see it; checkpoints, model files and early stopping do.
+  std::span<float> buffer_values() { return {buffers_.data(), buffers_.size()}; }
+  std::span<const float> buffer_values() const { return {buffers_.data(), buffers_.size()}; }
+  const std::vector<Buffer*>& buffers() const { return buffer_list_; }
+  int64_t buffer_count() const { return static_cast<int64_t>(buffers_.size()); }
 
   int layer_count() const { return static_cast<int>(layers_.size()); }
   Layer& layer(int i) { return *layers_[static_cast<size_t>(i)]; }
@@ -54,7 +60,7 @@ class Model {
   const Shape& output_shape() const;
   Head head() const { return head_; }
 
-  /// Table of layers, output shapes and parameter counts.
+  /// Table of layers, output shapes and trainable parameter counts, then the buffer count.
   std::string summary() const;
 
  private:
@@ -62,8 +68,9 @@ class Model {
   std::vector<LayerPtr> layers_;
   Head head_;
   std::vector<LayerContext> contexts_;
-  std::vector<float> values_, grads_;
+  std::vector<float> values_, grads_, buffers_;
   std::vector<Parameter*> params_;
+  std::vector<Buffer*> buffer_list_;
   int pass_first_ = 0, pass_last_ = 0;  // layer range of the last forward pass
 };
 

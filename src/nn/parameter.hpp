@@ -1,6 +1,6 @@
 // Parameters: every trainable tensor of a model lives in one arena of values and one of
 // gradients (STYLE.md rule 4); a Parameter is a named pair of views into them plus the
-// per-layer penalties and constraints that apply to it.
+// per-layer penalties and constraints that apply to it. Buffers are the non-trainable state.
 #pragma once
 
 #include <string>
@@ -25,6 +25,15 @@ struct Parameter {
   Tensor grad;             // view into the model's gradient arena
   Regularizer reg;         // penalties and constraints; only layers' weights carry them
   bool is_weight = false;  // weights get decoupled weight decay and regularizers, biases do not
+};
+
+/// Non-trainable state a layer keeps across batches (batch norm's running statistics): a view
+/// into the model's buffer arena, apart from the parameters, so optimizers, penalties and
+/// gradients never see it; checkpoints and model files save it beside the parameters.
+struct Buffer {
+  std::string name;  // "batch_norm2.running_mean"
+  Shape shape;
+  Tensor value;  // view into the model's buffer arena
 };
 
 }  // namespace nnlab

@@ -23,6 +23,9 @@ pre { background: #f6f6f6; padding: .8em; overflow-x: auto; font-size: 13px; }
 .grid { display: flex; flex-wrap: wrap; gap: 6px; }
 figure { margin: 0; text-align: center; font-size: 12px; }
 figure img { image-rendering: pixelated; border: 1px solid #ddd; }
+figure.plate { display: table; margin: .5em 0 1.2em; text-align: left; }
+figure.plate figcaption { display: table-caption; caption-side: bottom; text-align: left;
+                          min-width: 30em; font-size: 13px; color: #444; padding-top: 4px; }
 .better { color: #1a7f37; } .worse { color: #b42318; }
 .muted { color: #777; }
 )";

@@ -3,7 +3,6 @@
 #include <png.h>
 
 #include <algorithm>
-#include <vector>
 
 #include "tensor/error.hpp"
 
@@ -78,25 +77,29 @@ std::string encode_png_gray(const uint8_t* pixels, int width, int height) {
   return out;
 }
 
-std::string png_grid_data_uri(const uint8_t* images, int count, int h, int w, int cols, int scale,
-                              int pad) {
+GrayImage tile_images(const uint8_t* images, int count, int h, int w, int cols, int scale,
+                      int pad) {
   NNLAB_CHECK(count > 0 && h > 0 && w > 0 && cols > 0 && scale > 0 && pad >= 0,
               "PNG grid: bad layout ({} images of {}x{}, {} columns)", count, h, w, cols);
   cols = std::min(cols, count);
   const int rows = (count + cols - 1) / cols;
   const int cell_w = w * scale + pad, cell_h = h * scale + pad;
-  const int width = cols * cell_w - pad, height = rows * cell_h - pad;
-  std::vector<uint8_t> canvas(static_cast<size_t>(width) * height, 255);
+  GrayImage out{.width = cols * cell_w - pad, .height = rows * cell_h - pad, .pixels = {}};
+  out.pixels.assign(static_cast<size_t>(out.width) * out.height, 255);
   for (int i = 0; i < count; ++i) {
     const uint8_t* img = images + static_cast<size_t>(i) * h * w;
     const int x0 = (i % cols) * cell_w, y0 = (i / cols) * cell_h;
     for (int y = 0; y < h * scale; ++y)
       for (int x = 0; x < w * scale; ++x)
-        canvas[static_cast<size_t>(y0 + y) * width + x0 + x] =
+        out.pixels[static_cast<size_t>(y0 + y) * out.width + x0 + x] =
             img[static_cast<size_t>(y / scale) * w + x / scale];
   }
-  const std::string png = encode_png_gray(canvas.data(), width, height);
-  return "data:image/png;base64," + base64(png);
+  return out;
+}
+
+std::string png_data_uri(const GrayImage& image) {
+  return "data:image/png;base64," +
+         base64(encode_png_gray(image.pixels.data(), image.width, image.height));
 }
 
 }  // namespace nnlab

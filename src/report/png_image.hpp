@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace nnlab {
 
@@ -14,10 +15,19 @@ std::string base64(std::string_view bytes);
 /// libpng fails.
 std::string encode_png_gray(const uint8_t* pixels, int width, int height);
 
+/// A grey 8-bit image: `height` rows of `width` pixels.
+struct GrayImage {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> pixels;
+};
+
 /// Lays out `count` grey images of h x w pixels (stored one after the other) in a grid of
-/// `cols` columns, each pixel repeated `scale` times and images separated by `pad` white
-/// pixels, and returns it as "data:image/png;base64,...".
-std::string png_grid_data_uri(const uint8_t* images, int count, int h, int w, int cols,
-                              int scale = 2, int pad = 2);
+/// `cols` columns (fewer when there are fewer images), each pixel repeated `scale` times and
+/// images separated by `pad` white pixels: cols * (w * scale + pad) - pad pixels wide.
+GrayImage tile_images(const uint8_t* images, int count, int h, int w, int cols, int scale, int pad);
+
+/// "data:image/png;base64,..." holding `image` as a PNG file.
+std::string png_data_uri(const GrayImage& image);
 
 }  // namespace nnlab

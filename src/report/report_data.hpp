@@ -36,6 +36,18 @@ inline constexpr const char* kPerClass = "Per-class precision, recall and F1";
 inline constexpr const char* kMisclassified = "Misclassified test samples";
 inline constexpr const char* kInactive = "Inactive neurons";
 inline constexpr const char* kWeights = "Weight histograms";
+inline constexpr const char* kAugmented = "Augmented samples";
+inline constexpr const char* kKernels = "Learned convolution kernels";
+inline constexpr const char* kFeatureMaps = "Feature maps";
+inline constexpr const char* kReceptiveFields = "Receptive fields of the first dense layer";
+inline constexpr const char* kProfiles = "Activation profiles of hidden layers";
+
+/// The figures of figures.safetensors in `run_dir` (docs/output-format.md): kernels, feature
+/// maps, receptive fields, activation profiles; "" without the file. A figure whose tensors are
+/// absent is left out; a tensor of the wrong type or rank throws naming the file.
+std::string network_figures(const std::filesystem::path& run_dir);
+/// The augmentation preview of augmented.safetensors ("original" over "augmented"); "" without.
+std::string augmented_samples(const std::filesystem::path& run_dir);
 
 /// The HTML section for one run, from the files of its first repeat in `run_dir`; subsections
 /// whose files are missing are left out.

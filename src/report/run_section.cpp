@@ -8,8 +8,8 @@
 
 #include "io/csv.hpp"
 #include "io/safetensors.hpp"
+#include "report/figure_grids.hpp"
 #include "report/html.hpp"
-#include "report/png_image.hpp"
 #include "report/report_data.hpp"
 #include "report/svg_chart.hpp"
 #include "tensor/error.hpp"
@@ -114,15 +114,13 @@ std::string misclassified(const fs::path& dir) {
   out += "<div class=\"grid\">\n";
   for (int i = 0; i < m; ++i) {
     const uint8_t* img = images.bytes.data() + static_cast<size_t>(i) * h * w;
-    out += fmt::format(
-        "<figure><img src=\"{}\" width=\"{}\" height=\"{}\" alt=\"sample\">"
-        "<figcaption>{}→{}{}</figcaption></figure>\n",
-        png_grid_data_uri(img, 1, h, w, 1, 2, 0), 2 * w, 2 * h,
-        html::escape(label[static_cast<size_t>(i)]),
-        html::escape(predicted[static_cast<size_t>(i)]),
-        std::isfinite(confidence[static_cast<size_t>(i)])
-            ? fmt::format(" ({:.2f})", confidence[static_cast<size_t>(i)])
-            : "");
+    out += fmt::format("<figure>{}<figcaption>{}→{}{}</figcaption></figure>\n",
+                       grid_image({std::vector<uint8_t>(img, img + h * w), 1, h, w}, 1, "sample"),
+                       html::escape(label[static_cast<size_t>(i)]),
+                       html::escape(predicted[static_cast<size_t>(i)]),
+                       std::isfinite(confidence[static_cast<size_t>(i)])
+                           ? fmt::format(" ({:.2f})", confidence[static_cast<size_t>(i)])
+                           : "");
   }
   return out + "</div>\n";
 }
@@ -173,7 +171,8 @@ std::string weights(const fs::path& dir) {
 
 std::string run_section(const std::string& name, const std::filesystem::path& run_dir) {
   std::string body = learning_curves(run_dir) + confusion(run_dir) + per_class(run_dir) +
-                     misclassified(run_dir) + inactive(run_dir) + weights(run_dir);
+                     misclassified(run_dir) + augmented_samples(run_dir) + inactive(run_dir) +
+                     weights(run_dir) + network_figures(run_dir);
   if (body.empty())
     body = "<p class=\"muted\">No per-run files found in " + html::escape(run_dir.string()) +
            ".</p>\n";

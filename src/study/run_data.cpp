@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "data/catalog.hpp"
+#include "data/oversample.hpp"
 #include "data/split.hpp"
 
 namespace nnlab {
@@ -15,9 +16,12 @@ Dataset first(const Dataset& d, int64_t limit) {
   return d.subset(idx);
 }
 
-// Takes the dataset by value so that, without augmentation, it is moved rather than copied.
+// The offline augmentation of a training part: class-balancing copies, then noisy copies of
+// everything. Takes the dataset by value so that, without either, it is moved rather than copied.
 Dataset augment(Dataset d, const DataConfig& c, Rng& rng) {
-  return c.noisy_copies > 0 ? add_noisy_copies(d, c.noisy_copies, c.noisy_sigma, rng) : d;
+  if (c.oversample) d = oversample_classes(d, *c.oversample, rng);
+  if (c.noisy_copies > 0) d = add_noisy_copies(d, c.noisy_copies, c.noisy_sigma, rng);
+  return d;
 }
 
 }  // namespace

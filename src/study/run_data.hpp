@@ -29,7 +29,8 @@ class DataCache {
   std::map<std::string, DataPair> loaded_;
 };
 
-/// Builds a run's data; `seed` drives the split and the noisy copies.
+/// Builds a run's data; `seed` drives the split, the oversampling and the noisy copies (both
+/// applied to the training part only, so the validation set stays clean).
 RunData prepare_run_data(const DataPair& source, const DataConfig& c, uint64_t seed);
 
 }  // namespace nnlab

@@ -3,10 +3,12 @@
 #include <filesystem>
 #include <numeric>
 
+#include "data/augment.hpp"
 #include "eval/evaluate.hpp"
 #include "eval/metrics.hpp"
 #include "io/atomic_file.hpp"
 #include "io/safetensors.hpp"
+#include "study/figures.hpp"
 #include "study/session.hpp"
 #include "tensor/error.hpp"
 #include "train/model_file.hpp"
@@ -68,6 +70,22 @@ json write_test_files(const Evaluation& e, const Dataset& test, const std::strin
           {"errors", errors}};
 }
 
+/// augmented.safetensors: the first `keep` training images as u8 [K, H, W] "original" and one
+/// augmentation of each as "augmented" (single-channel images only).
+void write_augment_preview(const Dataset& train, const AugmentConfig& augment, int keep,
+                           uint64_t seed, const std::string& path) {
+  const Shape& shape = train.sample_shape;
+  if (!train.is_images() || shape.size() != 3 || shape[0] != 1) return;
+  std::vector<int64_t> first(static_cast<size_t>(std::min<int64_t>(keep, train.size())));
+  std::iota(first.begin(), first.end(), int64_t{0});
+  const Dataset augmented = augmented_copies(train, first, augment, Rng(seed).fork(3));
+  const Shape grid{static_cast<int64_t>(first.size()), shape[1], shape[2]};
+  SafeTensors st;
+  st.add_u8("original", grid, train.pixels.data());
+  st.add_u8("augmented", grid, augmented.pixels.data());
+  save_safetensors(path, st);
+}
+
 json reference_json(const Reference& r) {
   json j = json::object();
   if (r.test_accuracy) j["test_accuracy"] = *r.test_accuracy;
@@ -106,6 +124,9 @@ json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::
                    .label = label,
                    .progress = options.progress};
 
+  if (run.data.augment.enabled() && run.diagnostics.augment_preview > 0)
+    write_augment_preview(data.train, run.data.augment, run.diagnostics.augment_preview, seed,
+                          dir + "/augmented.safetensors");
   Session s = make_session(run, data.train.sample_shape, seed, study_path);
   TrainOutcome phase = train_session(s, run, data.train, has_val ? &data.val : nullptr,
                                      run.train.epochs, seed, hooks);
@@ -181,6 +202,7 @@ json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::
                    .layers = run.model.layers,
                    .loss = run.train.loss,
                    .class_names = data.train.class_names});
+  write_figures(*s.model, data.test, run.diagnostics, dir + "/figures.safetensors");
   result["model_summary"] = s.model->summary();
   write_file_atomic(result_path, result.dump(2));
   fs::remove(dir + "/checkpoint.safetensors");

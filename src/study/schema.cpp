@@ -9,6 +9,14 @@ namespace {
 
 using K = Kind;
 
+// data.augment's keys; data.oversample takes them too, to alter its copies.
+std::vector<KeyDef> augment_keys(std::vector<KeyDef> extra) {
+  for (const char* name :
+       {"shift", "rotation", "scale", "elastic_alpha", "elastic_sigma", "noise", "probability"})
+    extra.push_back({name, K::number, {}});
+  return extra;
+}
+
 std::vector<KeyDef> section_keys() {
   return {
       {"data",
@@ -20,7 +28,9 @@ std::vector<KeyDef> section_keys() {
         {"validation", K::count_or_fraction, {}},
         {"stratified", K::boolean, {}},
         {"noisy_copies", K::integer, {}},
-        {"noisy_sigma", K::number, {}}}},
+        {"noisy_sigma", K::number, {}},
+        {"augment", K::table, augment_keys({})},
+        {"oversample", K::table, augment_keys({{"p", K::number, {}}})}}},
       {"model",
        K::table,
        {{"activation", K::string, {}},
@@ -68,7 +78,12 @@ std::vector<KeyDef> section_keys() {
         {"inactive_threshold", K::number, {}},
         {"inactive_every", K::integer, {}},
         {"misclassified", K::integer, {}},
-        {"weight_histograms", K::boolean, {}}}},
+        {"augment_preview", K::integer, {}},
+        {"weight_histograms", K::boolean, {}},
+        {"figures", K::boolean, {}},
+        {"figure_input", K::integer, {}},
+        {"profile_inputs", K::count_or_indices, {}},
+        {"receptive_fields", K::integer, {}}}},
   };
 }
 
@@ -151,8 +166,13 @@ void check_layers(const toml::node& node, const std::string& key, const std::str
     NNLAB_CHECK(type && type->is_string(), "{}: {}.type must be a string naming the layer type",
                 where(item, file), item_key);
     for (const auto& [k, v] : *layer) {
-      NNLAB_CHECK(v.is_number() || v.is_string(), "{}: {}.{} must be a number or a string, got {}",
+      NNLAB_CHECK(v.is_number() || v.is_string() || v.is_array(),
+                  "{}: {}.{} must be a number, a string or an array of numbers, got {}",
                   where(v, file), item_key, k.str(), type_phrase(v));
+      if (const auto* list = v.as_array())
+        for (const auto& e : *list)
+          NNLAB_CHECK(e.is_number(), "{}: {}.{} must hold numbers only, got {}", where(e, file),
+                      item_key, k.str(), type_phrase(e));
     }
   }
 }
@@ -224,6 +244,15 @@ void validate_value(const toml::node& node, const KeyDef& def, const std::string
     case K::count_or_fraction:
       if (!node.is_number()) wrong("an integer count or a float fraction");
       break;
+    case K::count_or_indices: {
+      if (node.is_integer()) break;
+      const auto* array = node.as_array();
+      if (!array) wrong("an integer count or an array of integer indices");
+      for (const auto& v : *array)
+        NNLAB_CHECK(v.is_integer(), "{}: {} must hold integers only, got {}", where(v, file), key,
+                    type_phrase(v));
+      break;
+    }
     case K::number_array: {
       const auto* array = node.as_array();
       if (!array || array->empty()) wrong("a non-empty array of numbers");

@@ -20,6 +20,7 @@ enum class Kind {
   runs,               // [[runs]]
   sweep,              // runs.sweep: {"dotted.key" = [values...]}
   count_or_fraction,  // data.validation
+  count_or_indices,   // diagnostics.profile_inputs: an integer count or an array of integers
 };
 
 struct KeyDef {

@@ -37,7 +37,7 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train,
   std::vector<int64_t> indices(static_cast<size_t>(train.size()));
   std::iota(indices.begin(), indices.end(), int64_t{0});
   Loader loader(train, std::move(indices), run.train.batch, run.train.shuffle,
-                Rng(seed).fork(1).seed());
+                Rng(seed).fork(1).seed(), run.data.augment);
 
   const EarlyStoppingConfig& es = run.train.early_stopping;
   EarlyStopping early({.monitor = es.monitor,

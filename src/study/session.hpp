@@ -49,7 +49,8 @@ struct TrainOutcome {
   int epochs_run() const { return static_cast<int>(history.size()); }
 };
 
-/// Trains `s` on `train` (validating on `val` when non-null) for `epochs` epochs.
+/// Trains `s` on `train` (validating on `val` when non-null) for `epochs` epochs. The training
+/// batches get run.data.augment; `val` is never augmented.
 TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train, const Dataset* val,
                            int epochs, uint64_t seed, const TrainHooks& hooks);
 

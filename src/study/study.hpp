@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "data/oversample.hpp"
 #include "nn/layer_spec.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/schedule.hpp"
@@ -24,6 +25,8 @@ struct DataConfig {
   bool stratified = false;
   int noisy_copies = 0;  // S1: add this many noisy copies of each training image
   float noisy_sigma = 0.01f;
+  AugmentConfig augment;                       // on the fly, training batches only; zeros = off
+  std::optional<OversampleConfig> oversample;  // S5: balance the training part's classes
 };
 
 struct EarlyStoppingConfig {
@@ -52,6 +55,11 @@ struct DiagnosticsConfig {
   int inactive_every = 50;  // batches between two measurements
   int misclassified = 36;   // images kept for the report's grid
   bool weight_histograms = true;
+  bool figures = true;       // write figures.safetensors for the report's network figures
+  int64_t figure_input = 0;  // test sample whose conv feature maps are drawn
+  std::vector<int64_t> profile_inputs = {0, 1, 2};  // test samples whose activations are drawn
+  int receptive_fields = 64;  // units of the first dense layer drawn as input images
+  int augment_preview = 16;   // training images shown augmented in augmented.safetensors
 };
 
 /// The published numbers a run should reach, shown beside ours in the report.

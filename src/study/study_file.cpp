@@ -19,6 +19,31 @@ using namespace study_detail;
 
 namespace {
 
+// The transforms of data.augment or data.oversample (`table`), each range-checked; absent
+// keys stay off.
+AugmentConfig read_augment(const Lookup& l, const std::string& table) {
+  auto number = [&](const char* name, float fallback) {
+    const std::string key = table + "." + name;
+    const double v = l.get_number(key, fallback);
+    l.check_non_negative(key, v);
+    return static_cast<float>(v);
+  };
+  AugmentConfig a;
+  a.shift = number("shift", a.shift);
+  a.rotation = number("rotation", a.rotation);
+  NNLAB_CHECK(a.rotation <= 180, "{}{}.rotation must be in [0, 180] degrees, got {}",
+              l.at(table + ".rotation"), table, a.rotation);
+  a.scale = number("scale", a.scale);
+  l.check_unit(table + ".scale", a.scale, false);
+  a.elastic_alpha = number("elastic_alpha", a.elastic_alpha);
+  a.elastic_sigma = number("elastic_sigma", a.elastic_sigma);
+  l.check_positive(table + ".elastic_sigma", a.elastic_sigma);
+  a.noise = number("noise", a.noise);
+  a.probability = number("probability", a.probability);
+  l.check_unit(table + ".probability", a.probability, true);
+  return a;
+}
+
 DataConfig read_data(const Lookup& l) {
   DataConfig d;
   d.dataset = l.get_string("data.dataset", d.dataset);
@@ -42,6 +67,15 @@ DataConfig read_data(const Lookup& l) {
   const double sigma = l.get_number("data.noisy_sigma", d.noisy_sigma);
   l.check_non_negative("data.noisy_sigma", sigma);
   d.noisy_sigma = static_cast<float>(sigma);
+  d.augment = read_augment(l, "data.augment");
+  if (l.has("data.oversample")) {
+    OversampleConfig o;
+    const double p = l.get_number("data.oversample.p", o.p);
+    l.check_unit("data.oversample.p", p, true);
+    o.p = static_cast<float>(p);
+    o.augment = read_augment(l, "data.oversample");
+    d.oversample = o;
+  }
   return d;
 }
 
@@ -64,6 +98,8 @@ std::vector<LayerSpec> read_layers(const Lookup& l, const RunSource& src) {
         spec.type = value.as_string()->get();
       else if (value.is_string())
         spec.strings[k] = value.as_string()->get();
+      else if (const auto* list = value.as_array())
+        for (auto& out = spec.lists[k]; const auto& e : *list) out.push_back(*e.value<double>());
       else
         spec.numbers[k] = value.is_integer() ? static_cast<double>(value.as_integer()->get())
                                              : value.as_floating_point()->get();
@@ -185,6 +221,34 @@ TrainConfig read_train(const Lookup& l) {
   return t;
 }
 
+constexpr int64_t kMaxProfileInputs = 32;  // rows of a profile heatmap
+constexpr int64_t kMaxReceptiveFields = 1024;
+
+// diagnostics.profile_inputs: a count K (the first K test samples) or a list of indices.
+std::vector<int64_t> read_profile_inputs(const Lookup& l, std::vector<int64_t> fallback) {
+  const std::string key = "diagnostics.profile_inputs";
+  const auto* node = l.find(key);
+  if (!node) return fallback;
+  std::vector<int64_t> indices;
+  if (node->is_integer()) {
+    const int64_t count = l.get_int(key, 0, 0);
+    NNLAB_CHECK(count <= kMaxProfileInputs, "{}{} must be <= {}, got {}", l.at(key), key,
+                kMaxProfileInputs, count);
+    for (int64_t i = 0; i < count; ++i) indices.push_back(i);
+    return indices;
+  }
+  const auto& array = *node->as_array();  // the schema allows only integers here
+  NNLAB_CHECK(static_cast<int64_t>(array.size()) <= kMaxProfileInputs,
+              "{}{} may list at most {} samples, got {}", l.at(key), key, kMaxProfileInputs,
+              array.size());
+  for (const auto& v : array) {
+    const int64_t i = v.as_integer()->get();
+    NNLAB_CHECK(i >= 0, "{}{} must hold indices >= 0, got {}", l.at(key), key, i);
+    indices.push_back(i);
+  }
+  return indices;
+}
+
 DiagnosticsConfig read_diagnostics(const Lookup& l) {
   DiagnosticsConfig d;
   d.inactive_neurons = l.get_bool("diagnostics.inactive_neurons", d.inactive_neurons);
@@ -193,7 +257,27 @@ DiagnosticsConfig read_diagnostics(const Lookup& l) {
   d.inactive_threshold = static_cast<float>(threshold);
   d.inactive_every = static_cast<int>(l.get_int("diagnostics.inactive_every", d.inactive_every, 1));
   d.misclassified = static_cast<int>(l.get_int("diagnostics.misclassified", d.misclassified, 0));
+  d.augment_preview =
+      static_cast<int>(l.get_int("diagnostics.augment_preview", d.augment_preview, 0));
   d.weight_histograms = l.get_bool("diagnostics.weight_histograms", d.weight_histograms);
+  d.figures = l.get_bool("diagnostics.figures", d.figures);
+  d.figure_input = l.get_int("diagnostics.figure_input", d.figure_input, 0);
+  d.profile_inputs = read_profile_inputs(l, d.profile_inputs);
+  const int64_t fields = l.get_int("diagnostics.receptive_fields", d.receptive_fields, 0);
+  NNLAB_CHECK(fields <= kMaxReceptiveFields, "{}diagnostics.receptive_fields must be <= {}, got {}",
+              l.at("diagnostics.receptive_fields"), kMaxReceptiveFields, fields);
+  d.receptive_fields = static_cast<int>(fields);
+  // The full test sets hold 10000 samples; a limited one is known here already.
+  const int64_t test_limit = l.get_int("data.test_limit", 0, 0);
+  if (d.figures && test_limit > 0) {
+    NNLAB_CHECK(d.figure_input < test_limit,
+                "{}diagnostics.figure_input must be < data.test_limit ({}), got {}",
+                l.at("diagnostics.figure_input"), test_limit, d.figure_input);
+    for (int64_t i : d.profile_inputs)
+      NNLAB_CHECK(i < test_limit,
+                  "{}diagnostics.profile_inputs must be < data.test_limit ({}), got {}",
+                  l.at("diagnostics.profile_inputs"), test_limit, i);
+  }
   return d;
 }
 

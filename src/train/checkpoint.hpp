@@ -1,6 +1,7 @@
-// Checkpoints: after every epoch the whole training state (weights, optimizer moments, history,
-// stateful callbacks) is written atomically, so `--resume` continues an interrupted run to the
-// same result and a diverged run keeps its last good state.
+// Checkpoints: after every epoch the whole training state (weights, buffers such as batch norm's
+// running statistics, optimizer moments, history, stateful callbacks) is written atomically, so
+// `--resume` continues an interrupted run to the same result and a diverged run keeps its last
+// good state.
 #pragma once
 
 #include <string>

@@ -35,8 +35,12 @@ void EarlyStopping::on_epoch_end(TrainState& s) {
     best_ = v;
     best_epoch_ = s.epoch;
     wait_ = 0;
-    if (options_.restore_best)
+    if (options_.restore_best) {
+      // The buffers too: the best epoch's running statistics belong with its weights.
       best_values_.assign(s.model.values().begin(), s.model.values().end());
+      best_values_.insert(best_values_.end(), s.model.buffer_values().begin(),
+                          s.model.buffer_values().end());
+    }
     return;
   }
   if (++wait_ >= options_.patience) {
@@ -46,8 +50,14 @@ void EarlyStopping::on_epoch_end(TrainState& s) {
 }
 
 void EarlyStopping::on_train_end(TrainState& s) {
-  if (options_.restore_best && !best_values_.empty())
-    std::copy(best_values_.begin(), best_values_.end(), s.model.values().begin());
+  if (!options_.restore_best || best_values_.empty()) return;
+  const std::span<float> values = s.model.values(), buffers = s.model.buffer_values();
+  NNLAB_CHECK(best_values_.size() == values.size() + buffers.size(),
+              "early stopping: the saved best weights ({} values) do not fit this model ({} + {})",
+              best_values_.size(), values.size(), buffers.size());
+  const auto split = best_values_.begin() + static_cast<std::ptrdiff_t>(values.size());
+  std::copy(best_values_.begin(), split, values.begin());
+  std::copy(split, best_values_.end(), buffers.begin());
 }
 
 void EarlyStopping::save(CheckpointState& state) const {

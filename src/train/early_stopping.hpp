@@ -35,7 +35,7 @@ class EarlyStopping : public StatefulCallback {
   double best_ = 0;
   int best_epoch_ = -1;
   int wait_ = 0;
-  std::vector<float> best_values_;
+  std::vector<float> best_values_;  // the best epoch's parameter values, then its buffers
 };
 
 }  // namespace nnlab

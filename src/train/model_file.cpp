@@ -13,7 +13,7 @@ namespace {
 using nlohmann::json;
 
 json spec_json(const LayerSpec& s) {
-  return {{"type", s.type}, {"numbers", s.numbers}, {"strings", s.strings}};
+  return {{"type", s.type}, {"numbers", s.numbers}, {"strings", s.strings}, {"lists", s.lists}};
 }
 
 LayerSpec spec_from_json(const json& j, const std::string& where) {
@@ -21,26 +21,34 @@ LayerSpec spec_from_json(const json& j, const std::string& where) {
   s.type = j.at("type").get<std::string>();
   s.numbers = j.at("numbers").get<std::map<std::string, double>>();
   s.strings = j.at("strings").get<std::map<std::string, std::string>>();
+  // Files written before layers took lists have none.
+  if (j.contains("lists"))
+    s.lists = j.at("lists").get<std::map<std::string, std::vector<double>>>();
   s.where = where;
   return s;
+}
+
+/// Copies the F32 tensor `name` of `file` into `into` (a parameter's or buffer's view).
+void read_tensor(const SafeTensors& file, const std::string& name, Tensor& into,
+                 const std::string& path, const char* what) {
+  NNLAB_CHECK(file.contains(name), "{}: no tensor '{}' for the model's {}", path, name, what);
+  const SafeTensor& t = file.at(name);
+  NNLAB_CHECK(t.dtype == "F32" && t.shape == into.shape(),
+              "{}: tensor '{}' is {} {}, the model needs F32 {}", path, name, t.dtype,
+              shape_str(t.shape), shape_str(into.shape()));
+  std::memcpy(into.data(), t.bytes.data(), t.bytes.size());
 }
 
 }  // namespace
 
 void add_parameters(SafeTensors& file, const Model& model) {
   for (const Parameter* p : model.parameters()) file.add_f32(p->name, p->shape, p->value.data());
+  for (const Buffer* b : model.buffers()) file.add_f32(b->name, b->shape, b->value.data());
 }
 
 void read_parameters(const SafeTensors& file, Model& model, const std::string& path) {
-  for (Parameter* p : model.parameters()) {
-    NNLAB_CHECK(file.contains(p->name), "{}: no tensor '{}' for the model's parameter", path,
-                p->name);
-    const SafeTensor& t = file.at(p->name);
-    NNLAB_CHECK(t.dtype == "F32" && t.shape == p->shape,
-                "{}: tensor '{}' is {} {}, the model needs F32 {}", path, p->name, t.dtype,
-                shape_str(t.shape), shape_str(p->shape));
-    std::memcpy(p->value.data(), t.bytes.data(), t.bytes.size());
-  }
+  for (Parameter* p : model.parameters()) read_tensor(file, p->name, p->value, path, "parameter");
+  for (Buffer* b : model.buffers()) read_tensor(file, b->name, b->value, path, "buffer");
 }
 
 void save_model_file(const std::string& path, const Model& model, const ModelDescription& d) {

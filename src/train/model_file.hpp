@@ -19,8 +19,9 @@ struct ModelDescription {
   std::vector<std::string> class_names;  // index -> name; empty for regression
 };
 
-/// Writes every parameter as an F32 tensor named like "dense1.weight" plus the description in
-/// the metadata key "nnlab.model" (JSON). Atomic.
+/// Writes every parameter and buffer as an F32 tensor named like "dense1.weight" or
+/// "batch_norm2.running_mean" plus the description in the metadata key "nnlab.model" (JSON).
+/// Atomic.
 void save_model_file(const std::string& path, const Model& model, const ModelDescription& d);
 
 struct LoadedModel {
@@ -36,7 +37,8 @@ LoadedModel load_model(const std::string& path);
 std::unique_ptr<Model> load_model_file(const std::string& path,
                                        std::vector<std::string>* class_names);
 
-/// Parameter values as safetensors entries and back (shared by model files and checkpoints).
+/// Parameter and buffer values as safetensors entries and back (shared by model files and
+/// checkpoints).
 struct SafeTensors;
 void add_parameters(SafeTensors& file, const Model& model);
 void read_parameters(const SafeTensors& file, Model& model, const std::string& path);

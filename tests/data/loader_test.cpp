@@ -7,7 +7,9 @@
 #include <numbers>
 #include <numeric>
 
+#include "support/test_support.hpp"
 #include "tensor/error.hpp"
+#include "tensor/threads.hpp"
 
 namespace nnlab {
 namespace {
@@ -151,6 +153,83 @@ TEST(Dataset, NoisyCopies) {
   EXPECT_EQ(add_noisy_copies(d, 1, sigma, rng2).pixels, n.pixels);
   EXPECT_NE(add_noisy_copies(d, 1, sigma, rng3).pixels, n.pixels);
   EXPECT_EQ(add_noisy_copies(d, 3, sigma, rng).size(), 800);
+}
+
+// n 8x8 images of a centred 4x4 square with intensity (i % 5 + 1) / 5.
+Dataset squares(int64_t n) {
+  Dataset d;
+  d.name = "squares";
+  d.sample_shape = {1, 8, 8};
+  d.class_names = {"a", "b"};
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t p = 0; p < 64; ++p) {
+      const bool inside = p / 8 >= 2 && p / 8 < 6 && p % 8 >= 2 && p % 8 < 6;
+      d.pixels.push_back(inside ? static_cast<uint8_t>(51 * (i % 5 + 1)) : 0);
+    }
+    d.labels.push_back(static_cast<int32_t>(i % 2));
+  }
+  return d;
+}
+
+std::vector<float> epoch_pixels(Loader& loader, int epoch) {
+  loader.start_epoch(epoch);
+  std::vector<float> all;
+  Batch b;
+  while (loader.next(b)) all.insert(all.end(), b.x.data(), b.x.data() + b.x.size());
+  return all;
+}
+
+const AugmentConfig kAugment{.shift = 1.5f, .rotation = 20, .elastic_alpha = 6, .noise = 0.05f};
+
+TEST(Loader, AugmentedBatchesAreTheSameForAnyThreadCount) {
+  const Dataset d = squares(50);
+  const int saved = threads();
+  set_threads(1);
+  Loader one(d, iota(50), 16, true, 7, kAugment);
+  const auto a = epoch_pixels(one, 2);
+  set_threads(2);
+  Loader two(d, iota(50), 16, true, 7, kAugment);
+  const auto b = epoch_pixels(two, 2);
+  set_threads(saved);
+  EXPECT_EQ(a, b);
+  // And for any batch size: a sample's augmentation depends on its position in the epoch.
+  Loader other_batches(d, iota(50), 5, true, 7, kAugment);
+  EXPECT_EQ(epoch_pixels(other_batches, 2), a);
+}
+
+TEST(Loader, EachEpochAugmentsAfreshAndResumeRepeatsIt) {
+  const Dataset d = squares(20);
+  Loader unshuffled(d, iota(20), 8, false, 3, kAugment);
+  const auto e0 = epoch_pixels(unshuffled, 0), e1 = epoch_pixels(unshuffled, 1);
+  EXPECT_NE(e0, e1);
+  Loader resumed(d, iota(20), 8, false, 3, kAugment);
+  EXPECT_EQ(epoch_pixels(resumed, 1), e1);
+  Loader plain(d, iota(20), 8, false, 3);
+  const auto clean = epoch_pixels(plain, 0);
+  EXPECT_NE(e0, clean);
+  for (const float v : e0) {
+    ASSERT_GE(v, 0.f);
+    ASSERT_LE(v, 1.f);
+  }
+  // Same labels and order as without augmentation.
+  Batch a, b;
+  unshuffled.start_epoch(0);
+  plain.start_epoch(0);
+  ASSERT_TRUE(unshuffled.next(a) && plain.next(b));
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.index, b.index);
+}
+
+TEST(Loader, AugmentationNeedsImages) {
+  Dataset rows;
+  rows.name = "rows";
+  rows.sample_shape = {4};
+  rows.features.assign(8, 0.5f);
+  rows.labels = {0, 1};
+  EXPECT_NE(test::error_of([&] { Loader(rows, iota(2), 2, false, 0, kAugment); }).find("image"),
+            std::string::npos);
+  // A disabled config on rows is fine.
+  EXPECT_NO_THROW(Loader(rows, iota(2), 2, false, 0, AugmentConfig{}));
 }
 
 }  // namespace

@@ -41,6 +41,8 @@ TEST(LayerSpec, EveryTypeBuilds) {
   for (const std::string& type : layer_types()) {
     LayerSpec s = spec(type);
     if (type == "dense") s.numbers["units"] = 4;
+    if (type == "reshape") s.lists["shape"] = {-1};
+    if (type == "conv2d") s.numbers["filters"] = 2, s.numbers["kernel"] = 3;
     const auto layers = make_layers(s, 2);
     ASSERT_EQ(layers.size(), 1u) << type;
     EXPECT_EQ(layers[0]->kind(), type);
@@ -102,6 +104,69 @@ TEST(LayerSpec, UnknownActivationAndInitAreNamed) {
   s.strings["init"] = "orthogonal";
   EXPECT_NE(error_of(s).find("unknown init 'orthogonal'; known initializers: glorot_uniform"),
             std::string::npos);
+}
+
+TEST(LayerSpec, Conv2dAndPooling) {
+  LayerSpec c = spec("conv2d");
+  c.numbers = {{"filters", 8}, {"kernel", 5}, {"padding", 2}, {"l2", 0.01}};
+  c.strings = {{"activation", "relu"}, {"init", "he_uniform"}};
+  const auto layers = make_layers(c, 1);
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0]->name(), "conv2d1");
+  EXPECT_EQ(layers[0]->describe(), "conv2d(8, 5x5, pad 2) l2=0.01");
+  EXPECT_EQ(layers[1]->name(), "relu1");
+
+  LayerSpec same = spec("conv2d");
+  same.numbers = {{"filters", 8}, {"kernel", 3}};
+  same.strings["padding"] = "same";
+  EXPECT_EQ(make_layers(same, 1)[0]->describe(), "conv2d(8, 3x3, same)");
+
+  LayerSpec m = spec("max_pool");
+  EXPECT_EQ(make_layers(m, 4)[0]->describe(), "max_pool(2)");
+  LayerSpec a = spec("avg_pool");
+  a.numbers = {{"size", 3}, {"stride", 1}, {"padding", 1}};
+  EXPECT_EQ(make_layers(a, 4)[0]->describe(), "avg_pool(3, stride 1, pad 1)");
+}
+
+TEST(LayerSpec, Conv2dAndPoolingValuesOutOfRange) {
+  auto conv = [](std::map<std::string, double> numbers) {
+    LayerSpec s = spec("conv2d");
+    s.numbers = {{"filters", 4}, {"kernel", 3}};
+    for (const auto& [k, v] : numbers) s.numbers[k] = v;
+    return error_of(s);
+  };
+  const std::string at = "s1.toml:14: model.layers[2]: ";
+  EXPECT_EQ(conv({{"filters", 0}}), at + "conv2d filters must be an integer >= 1, got 0");
+  EXPECT_EQ(conv({{"kernel", 2.5}}), at + "conv2d kernel must be an integer >= 1, got 2.5");
+  EXPECT_EQ(conv({{"stride", 0}}), at + "conv2d stride must be an integer >= 1, got 0");
+  EXPECT_EQ(conv({{"padding", -1}}), at + "conv2d padding must be an integer >= 0, got -1");
+  EXPECT_EQ(conv({{"max_norm", -1}}), at + "conv2d max_norm must be >= 0, got -1");
+
+  LayerSpec missing = spec("conv2d");
+  missing.numbers["filters"] = 4;
+  EXPECT_EQ(error_of(missing), at + "a conv2d layer needs 'kernel'");
+  LayerSpec full = spec("conv2d");
+  full.numbers = {{"filters", 4}, {"kernel", 3}};
+  full.strings["padding"] = "full";
+  EXPECT_EQ(error_of(full),
+            at + "conv2d padding must be an integer >= 0, \"same\" or \"valid\", got 'full'");
+  full.strings["padding"] = "same";
+  full.numbers["stride"] = 2;
+  EXPECT_EQ(error_of(full), at + "conv2d padding=\"same\" needs stride 1, got stride 2");
+  full.numbers["units"] = 2;
+  EXPECT_EQ(error_of(full), at + "unknown key 'units' for a conv2d layer; valid keys: filters, "
+                                 "kernel, stride, padding, activation, init, l1, l2, max_norm");
+
+  LayerSpec pool = spec("max_pool");
+  pool.numbers["size"] = 0;
+  EXPECT_EQ(error_of(pool), at + "max_pool size must be an integer >= 1, got 0");
+  pool.numbers = {{"size", 3}, {"padding", 2}};
+  EXPECT_EQ(error_of(pool), at + "max_pool padding must be at most size / 2 = 1, got 2");
+  LayerSpec avg = spec("avg_pool");
+  avg.numbers["stride"] = 0;
+  EXPECT_EQ(error_of(avg), at + "avg_pool stride must be an integer >= 1, got 0");
+  avg.strings["activation"] = "relu";
+  EXPECT_NE(error_of(avg).find("valid keys: size, stride, padding"), std::string::npos);
 }
 
 }  // namespace

@@ -191,7 +191,19 @@ TEST(StudyFile, WrongTypes) {
   expect_error("[train]\nbatch = 64.0\n",
                {"bad.toml:2:", "train.batch must be an integer, got a float"});
   expect_error("[model]\nlayers = [{type=\"dense\", units=10, bias=true}]\n",
-               {"bad.toml:2:", "model.layers[0].bias must be a number or a string, got a boolean"});
+               {"bad.toml:2:",
+                "model.layers[0].bias must be a number, a string or an array of numbers, got a "
+                "boolean"});
+  expect_error("[model]\nlayers = [\n  {type=\"reshape\", shape=[1, \"28\", 28]},\n]\n",
+               {"bad.toml:3:", "model.layers[0].shape must hold numbers only, got a string"});
+}
+
+TEST(StudyFile, LayerListsBecomeLists) {
+  const Study s = parse_study(
+      "[model]\nlayers = [{type=\"reshape\", shape=[1, 28, 28]}, {type=\"batch_norm\"}]\n",
+      "s.toml", {"model.layers.shape=[784]"});
+  EXPECT_EQ(s.runs[0].model.layers[0].lists.at("shape"), (std::vector<double>{784}));
+  EXPECT_TRUE(s.runs[0].model.layers[1].lists.empty());
 }
 
 TEST(StudyFile, ValuesOutOfRange) {
@@ -206,6 +218,70 @@ TEST(StudyFile, ValuesOutOfRange) {
                {"bad.toml:4:", "train.early_stopping.patience must be >= 0"});
   expect_error(layers + "[train]\noptimizer = {type = \"adagrad\"}\n",
                {"bad.toml:4:", "train.optimizer.type must be one of", "adam"});
+}
+
+TEST(StudyFile, AugmentationAndOversampling) {
+  const std::string layers = "[model]\nlayers = [{type=\"dense\", units=10}]\n";
+  const Study s = parse_study(
+      layers +
+          "[data]\naugment = {shift = 2, rotation = 10, scale = 0.1, elastic_alpha = 34, "
+          "elastic_sigma = 4}\noversample = {p = 0.5, noise = 0.05, rotation = 20}\n"
+          "[diagnostics]\naugment_preview = 4\n[[runs]]\nname = \"plain\"\n"
+          "data.augment.rotation = 0\n[[runs]]\nname = \"p\"\n"
+          "sweep = {\"data.oversample.p\" = [0, 1]}\n",
+      "aug.toml", {"runs.plain.data.augment.probability=0.5"});
+  const DataConfig& plain = run_named(s, "plain").data;
+  EXPECT_EQ(plain.augment.shift, 2.f);
+  EXPECT_EQ(plain.augment.rotation, 0.f);  // the run's own value over the common table's
+  EXPECT_FLOAT_EQ(plain.augment.scale, 0.1f);
+  EXPECT_EQ(plain.augment.elastic_alpha, 34.f);
+  EXPECT_EQ(plain.augment.elastic_sigma, 4.f);
+  EXPECT_EQ(plain.augment.noise, 0.f);
+  EXPECT_EQ(plain.augment.probability, 0.5f);
+  ASSERT_TRUE(plain.oversample.has_value());
+  EXPECT_EQ(plain.oversample->p, 0.5f);
+  EXPECT_FLOAT_EQ(plain.oversample->augment.noise, 0.05f);
+  EXPECT_EQ(plain.oversample->augment.rotation, 20.f);
+  EXPECT_EQ(plain.oversample->augment.shift, 0.f);
+  EXPECT_EQ(run_named(s, "plain").diagnostics.augment_preview, 4);
+  EXPECT_EQ(run_named(s, "p=1").data.oversample->p, 1.f);
+  EXPECT_EQ(run_named(s, "p=1").data.augment.rotation, 10.f);
+
+  // Absent tables: no augmentation, no oversampling, the default preview size.
+  const RunSpec& bare = parse_study(layers, "bare.toml", {}).runs[0];
+  EXPECT_FALSE(bare.data.augment.enabled());
+  EXPECT_FALSE(bare.data.oversample.has_value());
+  EXPECT_EQ(bare.diagnostics.augment_preview, 16);
+  // An empty oversample table balances the classes fully.
+  const Study balanced = parse_study(layers + "[data]\noversample = {}\n", "o.toml", {});
+  EXPECT_EQ(balanced.runs[0].data.oversample->p, 1.f);
+}
+
+TEST(StudyFile, AugmentationErrors) {
+  const std::string layers = "[model]\nlayers = [{type=\"dense\", units=10}]\n";
+  expect_error(layers + "[data]\naugment = {rotation = -5}\n",
+               {"bad.toml:4:", "data.augment.rotation must be >= 0, got -5"});
+  expect_error(layers + "[data]\naugment = {rotation = 270}\n",
+               {"bad.toml:4:", "data.augment.rotation must be in [0, 180] degrees, got 270"});
+  expect_error(layers + "[data]\noversample = {p = 1.5}\n",
+               {"bad.toml:4:", "data.oversample.p must be in [0, 1], got 1.5"});
+  expect_error(layers + "[data]\naugment = {rotate = 10}\n",
+               {"bad.toml:4:", "unknown key 'data.augment.rotate'",
+                "did you mean 'data.augment.rotation'?"});
+  expect_error(layers + "[data]\naugment = {scale = 1}\n",
+               {"bad.toml:4:", "data.augment.scale must be in [0, 1), got 1"});
+  expect_error(layers + "[data]\naugment = {elastic_alpha = 34, elastic_sigma = 0}\n",
+               {"bad.toml:4:", "data.augment.elastic_sigma must be > 0, got 0"});
+  expect_error(layers + "[data]\naugment = {noise = \"high\"}\n",
+               {"bad.toml:4:", "data.augment.noise must be a number, got a string"});
+  expect_error(layers + "[data]\naugment = 2\n",
+               {"bad.toml:4:", "data.augment must be a table, got an integer"});
+  expect_error(layers + "[data]\noversample = {p = 0.5, shfit = 2}\n",
+               {"bad.toml:4:", "unknown key 'data.oversample.shfit'", "'data.oversample.shift'"});
+  expect_error(layers + "[diagnostics]\naugment_preview = -1\n",
+               {"bad.toml:4:", "diagnostics.augment_preview must be >= 0, got -1"});
+  expect_error(layers, {"--set data.augment.probability=2", "must be in [0, 1], got 2"},
+               {"data.augment.probability=2"});
 }
 
 TEST(StudyFile, RunNamesAndLrSweep) {

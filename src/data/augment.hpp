@@ -1,0 +1,82 @@
+// On-the-fly image augmentation: a random affine transform (shift, rotation, scale) combined with
+// an elastic distortion (Simard, Steinkraus & Platt 2003), resampled bilinearly, then additive
+// Gaussian noise. Shapes: images are [C, H, W] floats in [0, 1]; every channel gets the same warp.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "tensor/rng.hpp"
+#include "tensor/tensor.hpp"
+
+namespace nnlab {
+
+/// What to draw for each sample. All zero (the default) leaves images unchanged.
+struct AugmentConfig {
+  float shift = 0;          // max pixels per axis: offsets uniform in [-shift, shift]
+  float rotation = 0;       // max degrees: angle uniform in [-rotation, rotation]
+  float scale = 0;          // max relative change: factor uniform in [1 - scale, 1 + scale]
+  float elastic_alpha = 0;  // elastic displacement scale in pixels (34 for MNIST); 0 = none
+  float elastic_sigma = 4;  // std in pixels of the Gaussian smoothing the displacement field
+  float noise = 0;          // std of additive Gaussian noise (result clipped to [0, 1])
+  float probability = 1;    // fraction of samples augmented; the others pass unchanged
+
+  /// True when some transform is on (and probability > 0).
+  bool enabled() const;
+  /// True when the image is resampled (shift, rotation, scale or elastic).
+  bool geometric() const;
+};
+
+/// One sample's affine transform about the image centre: the content is scaled by `scale`,
+/// turned by `degrees` (counter-clockwise as displayed, y pointing down) and moved by (dx, dy)
+/// pixels (right, down).
+struct Affine {
+  float dx = 0, dy = 0, degrees = 0, scale = 1;
+};
+
+/// Per-thread work space of an Augmenter; reused from sample to sample.
+struct AugmentBuffers {
+  std::vector<float> field_x, field_y, tmp;  // [H, W] each
+};
+
+/// Augments images of one shape with one config; holds the precomputed Gaussian kernel.
+/// Const and thread-safe: each thread passes its own Rng and buffers.
+class Augmenter {
+ public:
+  /// `sample_shape` must be [C, H, W]; the config's values are checked (all >= 0, scale < 1,
+  /// elastic_sigma > 0 when elastic_alpha > 0, probability in [0, 1]).
+  Augmenter(const AugmentConfig& config, const Shape& sample_shape);
+
+  /// Writes an augmented copy of the image at `in` to `out` (they must not overlap), drawing
+  /// every random number from `rng`: the same rng state gives the same image.
+  void apply(const float* in, float* out, Rng& rng, AugmentBuffers& buffers) const;
+
+  /// The deterministic part: out(y, x) = in(A^-1 (y, x) + field(y, x)) by bilinear
+  /// interpolation, zero outside the image. `field_x` / `field_y` ([H, W] pixel displacements of
+  /// the sampling point) may be null for a pure affine warp.
+  void warp(const float* in, float* out, const Affine& a, const float* field_x,
+            const float* field_y) const;
+
+  /// One elastic displacement field [H, W] (pixels): H*W values uniform in [-1, 1] drawn in
+  /// row-major order, smoothed by the Gaussian of std elastic_sigma (zero outside the image, as
+  /// scipy's gaussian_filter(mode="constant", truncate=3)) and scaled by elastic_alpha. `tmp`
+  /// is work space. Needs elastic_alpha > 0.
+  void elastic_field(Rng& rng, std::vector<float>& field, std::vector<float>& tmp) const;
+
+  const AugmentConfig& config() const { return config_; }
+
+ private:
+  AugmentConfig config_;
+  int64_t channels_, height_, width_;
+  std::vector<float> kernel_;  // normalized Gaussian taps, 2 * radius + 1
+};
+
+/// Augmented copies of the samples `indices` of image dataset `d` (labels and targets copied,
+/// pixels rounded back to bytes). Copy k draws from rng.fork(k), so the result is the same for
+/// any number of threads.
+Dataset augmented_copies(const Dataset& d, std::span<const int64_t> indices,
+                         const AugmentConfig& config, const Rng& rng);
+
+}  // namespace nnlab

@@ -1,0 +1,39 @@
+// Helpers for the layers built on oneDNN primitives (convolution, pooling; later transposed
+// convolution): layouts, buffers reused from batch to batch, reorders, the scratchpad.
+//
+// Tensors are plain (NCHW activations, OIHW weights). A primitive created with
+// format_tag::any picks its own blocked layout (nChw16c, OIhw16i16o, ...), so a layer reorders
+// its plain tensors into that layout where the two differ, into storage it keeps.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <unordered_map>
+
+#include "tensor/dnnl_context.hpp"
+#include "tensor/tensor.hpp"
+
+namespace nnlab {
+
+/// An f32 memory descriptor.
+dnnl::memory::desc f32_desc(const dnnl::memory::dims& dims, dnnl::memory::format_tag tag);
+
+/// A memory of layout `desc` over `storage`, which grows when too small and is reused
+/// otherwise: a buffer kept in a layer or a context allocates only for the first batch.
+dnnl::memory bind(Tensor& storage, const dnnl::memory::desc& desc);
+
+/// `m` itself when it already has layout `want`, else `m` reordered into `storage`.
+dnnl::memory in_layout(const dnnl::memory& m, const dnnl::memory::desc& want, Tensor& storage);
+
+/// dst = src converted to dst's layout; with `accumulate`, dst += src.
+void reorder(const dnnl::memory& src, const dnnl::memory& dst, bool accumulate = false);
+
+/// Attributes that leave a primitive's scratchpad to the caller (see execute): oneDNN would
+/// otherwise manage it behind the layer's back.
+dnnl::primitive_attr user_scratchpad();
+
+/// Runs a primitive created with user_scratchpad() on the CPU stream, with `scratchpad` as its
+/// scratchpad, and waits for it.
+void execute(const dnnl::primitive& p, const dnnl::primitive_desc& pd,
+             std::unordered_map<int, dnnl::memory> args, Tensor& scratchpad);
+
+}  // namespace nnlab

@@ -1,0 +1,286 @@
+// Conv2d: finite-difference gradients, forward and gradients against PyTorch
+// (torch.nn.functional.conv2d in float64, within 1e-4 relative), bad inputs, the per-batch-size
+// primitive cache, max-norm per filter, and a small CNN that learns.
+#include "nn/conv2d.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "gradient_check.hpp"
+#include "nn/activation_layer.hpp"
+#include "nn/dense.hpp"
+#include "nn/flatten.hpp"
+#include "nn/loss.hpp"
+#include "nn/pool2d.hpp"
+#include "support/test_support.hpp"
+#include "tensor/threads.hpp"
+
+namespace nnlab::test {
+namespace {
+
+LayerPtr conv(int64_t filters, int64_t kernel, Conv2dOptions opt = {}) {
+  return std::make_unique<Conv2d>("conv1", filters, kernel, opt);
+}
+
+/// A one-layer model around a Conv2d for a per-sample input shape.
+struct ConvModel {
+  std::unique_ptr<Model> model;
+  Conv2d* layer;
+};
+
+ConvModel conv_model(const Shape& sample, int64_t filters, int64_t kernel, Conv2dOptions opt = {}) {
+  std::vector<LayerPtr> layers;
+  layers.push_back(conv(filters, kernel, opt));
+  Rng init(3);
+  ConvModel m{std::make_unique<Model>(sample, std::move(layers), Head::none, init), nullptr};
+  m.layer = &static_cast<Conv2d&>(m.model->layer(0));
+  Rng rng(4);
+  rng.fill_normal(m.layer->bias().value.span(), 0.0f, 0.5f);  // a nonzero bias tests y and db
+  return m;
+}
+
+TEST(Conv2dGradients, PaddedNonSquareInput) {
+  expect_layer_gradients(conv(3, 3, {.padding = 1}), random_tensor({2, 2, 5, 6}, 1));
+}
+
+TEST(Conv2dGradients, StrideTwo) {
+  expect_layer_gradients(conv(2, 3, {.stride = 2}), random_tensor({2, 3, 7, 5}, 2));
+}
+
+TEST(Conv2dGradients, StrideTwoWithPadding) {
+  expect_layer_gradients(conv(2, 2, {.stride = 2, .padding = 1}), random_tensor({1, 2, 5, 4}, 3));
+}
+
+TEST(Conv2dGradients, SamePaddingEvenKernel) {
+  // A 4x4 kernel pads 1 before and 2 after.
+  expect_layer_gradients(conv(2, 4, {.same_padding = true}), random_tensor({2, 1, 5, 4}, 4));
+}
+
+TEST(Conv2dGradients, ManyChannels) {
+  // 16 input channels: oneDNN's blocked layouts rather than the plain few-channel path.
+  expect_layer_gradients(conv(3, 3, {.padding = 1}), random_tensor({2, 16, 4, 3}, 5));
+}
+
+// Reads x [N, C, H, W], w [O, C, k, k], b [O] and r (shaped like y); writes y = conv2d(x, w, b)
+// and the gradients of sum(y * r): dW, db, dx, each flattened row-major on its own line.
+constexpr const char* kScript = R"(
+import sys
+try:
+    import torch
+except ImportError:
+    sys.exit(77)
+d = sys.argv[1]
+n, c, h, w, o, k, stride = (int(v) for v in sys.argv[2:9])
+padding = sys.argv[9] if sys.argv[9] == "same" else int(sys.argv[9])
+def load(name, shape=None):
+    t = torch.tensor([float(v) for v in open(f"{d}/{name}").read().split()], dtype=torch.float64)
+    return t if shape is None else t.reshape(shape)
+x = load("x.txt", (n, c, h, w)).requires_grad_()
+wt = load("w.txt", (o, c, k, k)).requires_grad_()
+b = load("b.txt", (o,)).requires_grad_()
+y = torch.nn.functional.conv2d(x, wt, b, stride=stride, padding=padding)
+y.backward(load("r.txt").reshape(y.shape))
+with open(f"{d}/out.txt", "w") as out:
+    for t in (y, wt.grad, b.grad, x.grad):
+        out.write(" ".join(repr(v) for v in t.reshape(-1).tolist()) + "\n")
+)";
+
+void write(const std::filesystem::path& path, std::span<const float> v) {
+  std::ofstream out(path);
+  out.precision(9);
+  for (float f : v) out << f << ' ';
+}
+
+void expect_rel(double ours, double torch, const std::string& what) {
+  EXPECT_LE(std::abs(ours - torch), 1e-4 * std::max(1.0, std::abs(torch)))
+      << what << ": ours " << ours << " vs torch " << torch;
+}
+
+struct TorchCase {
+  Shape x;  // [N, C, H, W]
+  int64_t filters, kernel;
+  Conv2dOptions opt;
+};
+
+void expect_matches_torch(const TorchCase& c) {
+  // run_python() clears temp_dir(), so the data lives in a sibling directory.
+  const auto dir = std::filesystem::path(temp_dir().string() + "-data");
+  std::filesystem::create_directories(dir);
+  ConvModel m = conv_model({c.x[1], c.x[2], c.x[3]}, c.filters, c.kernel, c.opt);
+  const Tensor x = random_tensor(c.x, 5);
+  Rng rng(6);
+  const Tensor& y = m.model->forward(x, Mode::train, rng);
+  const Tensor r = random_tensor(y.shape(), 7);
+  write(dir / "x.txt", x.span());
+  write(dir / "w.txt", m.layer->weight().value.span());
+  write(dir / "b.txt", m.layer->bias().value.span());
+  write(dir / "r.txt", r.span());
+  const std::string padding = c.opt.same_padding ? "same" : std::to_string(c.opt.padding);
+  const int rc =
+      run_python(kScript, fmt::format("{} {} {} {} {} {}", dir.string(), fmt::join(c.x, " "),
+                                      c.filters, c.kernel, c.opt.stride, padding));
+  if (rc != 0) GTEST_SKIP() << "/usr/bin/python3 with torch is not available (exit " << rc << ")";
+
+  m.model->zero_grad();
+  const Tensor& dx = m.model->backward(r);
+  std::ifstream in(dir / "out.txt");
+  auto next = [&] {
+    double v = NAN;
+    in >> v;
+    return v;
+  };
+  for (int64_t i = 0; i < y.size(); ++i) expect_rel(y[i], next(), "y");
+  const Tensor& dw = m.layer->weight().grad;
+  for (int64_t i = 0; i < dw.size(); ++i) expect_rel(dw[i], next(), "dW");
+  for (int64_t i = 0; i < c.filters; ++i) expect_rel(m.layer->bias().grad[i], next(), "db");
+  for (int64_t i = 0; i < dx.size(); ++i) expect_rel(dx[i], next(), "dx");
+  ASSERT_TRUE(in.good()) << "short oracle output";
+}
+
+TEST(Conv2dTorch, FewChannelsStrideTwoPadded) {
+  expect_matches_torch(
+      {.x = {3, 3, 9, 7}, .filters = 4, .kernel = 3, .opt = {.stride = 2, .padding = 1}});
+}
+
+TEST(Conv2dTorch, ManyChannels5x5) {
+  expect_matches_torch({.x = {2, 20, 8, 6}, .filters = 17, .kernel = 5, .opt = {.padding = 2}});
+}
+
+TEST(Conv2dTorch, SamePaddingEvenKernel) {
+  expect_matches_torch(
+      {.x = {2, 2, 6, 5}, .filters = 3, .kernel = 4, .opt = {.same_padding = true}});
+}
+
+TEST(Conv2d, RejectsFlatInputNamingTheReshape) {
+  std::vector<LayerPtr> layers;
+  layers.push_back(conv(4, 3));
+  Rng init(1);
+  const std::string msg = error_of([&] { Model({784}, std::move(layers), Head::none, init); });
+  EXPECT_NE(msg.find("conv2d layer 'conv1' expects a per-sample input [C, H, W], got [784]"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("{type=\"reshape\", shape=[1, 28, 28]}"), std::string::npos) << msg;
+}
+
+TEST(Conv2d, RejectsAKernelLargerThanTheInput) {
+  std::vector<LayerPtr> layers;
+  layers.push_back(conv(4, 5, {.padding = 0}));
+  Rng init(1);
+  EXPECT_EQ(error_of([&] {
+              Model({1, 3, 8}, std::move(layers), Head::none, init);
+            }),
+            "conv2d layer 'conv1': a 5x5 kernel with padding 0 does not fit the input [1, 3, 8]");
+}
+
+TEST(Conv2d, RejectsBadOptions) {
+  EXPECT_NE(error_of([] { Conv2d("c", 0, 3); }).find("filters must be > 0, got 0"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { Conv2d("c", 2, 3, {.stride = 0}); }).find("stride must be > 0"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              Conv2d("c", 2, 3, {.stride = 2, .same_padding = true});
+            }).find("padding=\"same\" needs stride 1"),
+            std::string::npos);
+}
+
+TEST(Conv2d, DescribesItself) {
+  EXPECT_EQ(Conv2d("c", 8, 5, {.padding = 2}).describe(), "conv2d(8, 5x5, pad 2)");
+  EXPECT_EQ(Conv2d("c", 8, 3, {.stride = 2, .reg = {.l2 = 0.01f}}).describe(),
+            "conv2d(8, 3x3, stride 2) l2=0.01");
+  EXPECT_EQ(Conv2d("c", 8, 3, {.same_padding = true}).describe(), "conv2d(8, 3x3, same)");
+}
+
+// Primitives are cached per batch size and thread count: changing either between calls must
+// give the same per-sample results.
+TEST(Conv2d, BatchSizeAndThreadChangesReuseNothingStale) {
+  ConvModel m = conv_model({16, 6, 5}, 8, 3, {.padding = 1});
+  Rng rng(1);
+  const Tensor x4 = random_tensor({4, 16, 6, 5}, 2), dy4 = random_tensor({4, 8, 6, 5}, 3);
+  const Tensor y4 = m.model->forward(x4, Mode::train, rng);
+  const Tensor dx4 = m.model->backward(dy4);
+
+  const int threads_before = threads();
+  for (int t : {threads_before, 1}) {
+    set_threads(t);
+    // The first 3 samples as a batch of 3, in eval mode too.
+    Tensor x3({3, 16, 6, 5}), dy3({3, 8, 6, 5});
+    std::copy_n(x4.data(), x3.size(), x3.data());
+    std::copy_n(dy4.data(), dy3.size(), dy3.data());
+    for (Mode mode : {Mode::eval, Mode::train}) {
+      const Tensor& y3 = m.model->forward(x3, mode, rng);
+      ASSERT_EQ(y3.shape(), (Shape{3, 8, 6, 5}));
+      for (int64_t i = 0; i < y3.size(); ++i) ASSERT_NEAR(y3[i], y4[i], 1e-5) << i;
+    }
+    const Tensor& dx3 = m.model->backward(dy3);
+    for (int64_t i = 0; i < dx3.size(); ++i) ASSERT_NEAR(dx3[i], dx4[i], 1e-5) << i;
+  }
+  set_threads(threads_before);
+}
+
+TEST(Conv2d, GradientsAccumulate) {
+  ConvModel m = conv_model({2, 5, 5}, 3, 3);
+  Rng rng(1);
+  const Tensor x = random_tensor({2, 2, 5, 5}, 2), dy = random_tensor({2, 3, 3, 3}, 3);
+  m.model->zero_grad();
+  m.model->forward(x, Mode::train, rng);
+  m.model->backward(dy);
+  const std::vector<float> once(m.model->grads().begin(), m.model->grads().end());
+  m.model->forward(x, Mode::train, rng);
+  m.model->backward(dy);
+  for (size_t i = 0; i < once.size(); ++i) EXPECT_NEAR(m.model->grads()[i], 2 * once[i], 1e-5);
+}
+
+TEST(Conv2d, MaxNormBoundsEachFilter) {
+  ConvModel m = conv_model({2, 4, 4}, 3, 3, {.reg = {.max_norm = 0.5f}});
+  Tensor& w = m.layer->weight().value;
+  for (int64_t i = 0; i < w.size(); ++i) w[i] = i < 18 ? 1.0f : 0.01f;  // filter 0 too long
+  m.model->apply_constraints();
+  for (int64_t f = 0; f < 3; ++f) {
+    double sq = 0;
+    for (int64_t i = 0; i < 18; ++i) sq += w[f * 18 + i] * w[f * 18 + i];
+    EXPECT_LE(std::sqrt(sq), 0.5 + 1e-6) << "filter " << f;
+  }
+  EXPECT_FLOAT_EQ(w[18], 0.01f);  // a short filter is left alone
+}
+
+TEST(Conv2d, GlorotUniformUsesKerasFans) {
+  // fan_in = 2 * 3 * 3 = 18, fan_out = 8 * 3 * 3 = 72: the limit is sqrt(6 / 90).
+  ConvModel m = conv_model({2, 5, 5}, 8, 3);
+  const double limit = std::sqrt(6.0 / 90.0);
+  float largest = 0;
+  for (float v : m.layer->weight().value.span()) largest = std::max(largest, std::abs(v));
+  EXPECT_LE(largest, limit);
+  EXPECT_GT(largest, 0.9 * limit);
+}
+
+TEST(Conv2d, SmallCnnLearnsRandomLabels) {
+  std::vector<LayerPtr> layers;
+  layers.push_back(conv(4, 3, {.padding = 1}));
+  layers.push_back(std::make_unique<Activation>("relu1", ActKind::relu));
+  layers.push_back(std::make_unique<Pool2d>("max_pool1", PoolKind::max, 2));
+  layers.push_back(std::make_unique<Flatten>("flatten1"));
+  layers.push_back(std::make_unique<Dense>("dense1", 3));
+  Rng rng(1);
+  Model model({1, 8, 8}, std::move(layers), Head::softmax, rng);
+  const Tensor x = random_tensor({16, 1, 8, 8}, 2);
+  std::vector<int32_t> labels(16);
+  for (auto& l : labels) l = static_cast<int32_t>(rng.below(3));
+  const auto loss = make_loss("cross_entropy");
+  Tensor dout;
+  double first = 0, last = 0;
+  for (int step = 0; step < 60; ++step) {
+    model.zero_grad();
+    last = loss->compute(model.forward(x, Mode::train, rng), {.labels = labels}, &dout);
+    if (step == 0) first = last;
+    model.backward(dout);
+    auto values = model.values();
+    auto grads = model.grads();
+    for (size_t i = 0; i < values.size(); ++i) values[i] -= 0.1f * grads[i];
+  }
+  EXPECT_LT(last, 0.5 * first) << "first " << first << ", last " << last;
+}
+
+}  // namespace
+}  // namespace nnlab::test

@@ -1,0 +1,117 @@
+// Augmentation in a study: oversampling touches the training part only, on-the-fly
+// augmentation the training batches only (validation never), and the preview file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <numeric>
+
+#include "eval/evaluate.hpp"
+#include "io/safetensors.hpp"
+#include "study/run_data.hpp"
+#include "study/run_repeat.hpp"
+#include "study/session.hpp"
+#include "support/test_support.hpp"
+
+namespace nnlab {
+namespace {
+
+// n 8x8 images: class 0 (3 of 4 samples) a bright square on the left, class 1 on the right.
+Dataset squares(const std::string& name, int64_t n) {
+  Dataset d;
+  d.name = name;
+  d.sample_shape = {1, 8, 8};
+  d.class_names = {"left", "right"};
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t label = i % 4 == 3 ? 1 : 0;
+    for (int64_t p = 0; p < 64; ++p) {
+      const int64_t y = p / 8, x = p % 8 - (label == 1 ? 4 : 0);
+      const bool inside = y >= 2 && y < 6 && x >= 1 && x < 4;
+      d.pixels.push_back(inside ? static_cast<uint8_t>(150 + i % 100) : 0);
+    }
+    d.labels.push_back(label);
+  }
+  return d;
+}
+
+RunSpec tiny_run(const std::string& data_keys) {
+  const std::string text = R"(
+[model]
+layers = [{type = "dense", units = 8}, {type = "dense", units = 2, activation = "softmax"}]
+[train]
+epochs = 2
+batch = 16
+optimizer = {type = "adam", lr = 0.01}
+[data]
+)" + data_keys;
+  return parse_study(text, "aug.toml", {}).runs[0];
+}
+
+const DataPair& pair() {
+  static const DataPair p{squares("squares/train", 200), squares("squares/test", 40)};
+  return p;
+}
+
+TEST(AugmentStudy, OversamplingBalancesTheTrainingPartOnly) {
+  const RunSpec plain = tiny_run("validation = 40\nstratified = true\n");
+  const RunSpec balanced =
+      tiny_run("validation = 40\nstratified = true\noversample = {p = 1, noise = 0.1}\n");
+  const RunData a = prepare_run_data(pair(), plain.data, 5);
+  const RunData b = prepare_run_data(pair(), balanced.data, 5);
+  EXPECT_EQ(b.val.pixels, a.val.pixels);
+  EXPECT_EQ(b.val.labels, a.val.labels);
+  EXPECT_EQ(a.train.class_counts(), (std::vector<int64_t>{120, 40}));
+  EXPECT_EQ(b.train.class_counts(), (std::vector<int64_t>{120, 120}));
+  EXPECT_EQ(b.train_val.class_counts(), (std::vector<int64_t>{150, 150}));  // the refit's data
+  EXPECT_EQ(b.test.pixels, a.test.pixels);
+}
+
+TEST(AugmentStudy, TrainingBatchesAreAugmentedValidationNever) {
+  const RunSpec plain = tiny_run("validation = 40\n");
+  const RunSpec augmented = tiny_run("validation = 40\naugment = {shift = 2, noise = 0.3}\n");
+  const RunData data = prepare_run_data(pair(), augmented.data, 5);
+  TrainHooks quiet;
+  quiet.progress = false;
+  std::vector<double> train_loss;
+  for (const RunSpec* run : {&plain, &augmented}) {
+    Session s = make_session(*run, data.train.sample_shape, 3, "aug.toml");
+    const TrainOutcome out =
+        train_session(s, *run, data.train, &data.val, run->train.epochs, 3, quiet);
+    ASSERT_EQ(out.epochs_run(), 2);
+    train_loss.push_back(out.history.back().train_loss);
+    // The last epoch's validation loss is that of the clean validation images.
+    std::vector<int64_t> idx(static_cast<size_t>(data.val.size()));
+    std::iota(idx.begin(), idx.end(), int64_t{0});
+    Rng rng(0);
+    const Evaluation clean = evaluate(*s.model, *s.loss, data.val, idx, 1000, rng);
+    EXPECT_NEAR(out.history.back().val_loss, clean.loss, 1e-6);
+  }
+  EXPECT_NE(train_loss[0], train_loss[1]);
+}
+
+TEST(AugmentStudy, PreviewFile) {
+  RunSpec run = tiny_run("augment = {rotation = 30, elastic_alpha = 8, elastic_sigma = 2}\n");
+  run.diagnostics.augment_preview = 5;
+  run.train.epochs = 1;
+  const RunData data = prepare_run_data(pair(), run.data, 1);
+  const auto dir = test::temp_dir();
+  RunOptions options;
+  options.out_dir = dir.string();
+  options.progress = false;
+  run_repeat(run, 0, data, (dir / "r0").string(), "aug.toml", options);
+  const SafeTensors st = load_safetensors((dir / "r0/augmented.safetensors").string());
+  const SafeTensor& original = st.at("original");
+  const SafeTensor& augmented = st.at("augmented");
+  EXPECT_EQ(original.dtype, "U8");
+  EXPECT_EQ(original.shape, (std::vector<int64_t>{5, 8, 8}));
+  EXPECT_EQ(augmented.shape, original.shape);
+  EXPECT_TRUE(std::equal(original.bytes.begin(), original.bytes.end(), data.train.pixels.begin()));
+  EXPECT_NE(augmented.bytes, original.bytes);
+
+  // No file without augmentation or with a preview of 0.
+  run.diagnostics.augment_preview = 0;
+  run_repeat(run, 0, data, (dir / "none").string(), "aug.toml", options);
+  EXPECT_FALSE(std::filesystem::exists(dir / "none/augmented.safetensors"));
+}
+
+}  // namespace
+}  // namespace nnlab
