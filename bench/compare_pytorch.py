@@ -164,10 +164,10 @@ def torch_child(args) -> dict:
 
     # --- data: the training part of the split, plus S1's noisy copies
     x, y = load_mnist(data_dir(args.data_dir))
-    limit = int(data.get("train_limit", 0) or 0)
+    limit = args.train_limit or int(data.get("train_limit", 0) or 0)
     if limit:
         x, y = x[:limit], y[:limit]
-    val = data.get("validation", 0) or 0
+    val = 0 if args.train_limit else (data.get("validation", 0) or 0)
     n_val = int(round(len(x) * val)) if isinstance(val, float) else int(val)
     x, y = x[: len(x) - n_val], y[: len(y) - n_val]
     copies = int(data.get("noisy_copies", 0) or 0)
@@ -476,6 +476,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=1, help="timed full epochs per measurement")
     ap.add_argument("--rounds", type=int, default=3, help="alternating nnlab/PyTorch rounds")
     ap.add_argument("--warmup-batches", type=int, default=50)
+    ap.add_argument("--train-limit", type=int, default=0,
+                    help="train on the first N images, no validation split (both sides; for slow "
+                         "models)")
     ap.add_argument("--nnlab", default=str(ROOT / "build" / "nnlab"), help="the nnlab binary")
     ap.add_argument("--data-dir", default=None, help="MNIST folder (else $NNLAB_DATA, ../shared/data)")
     ap.add_argument("--torch-only", action="store_true", help="measure only the PyTorch side")
@@ -528,11 +531,17 @@ def main():
             torch_cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "torch",
                          "--study", study_path, "--run", run, "--threads1", str(threads),
                          "--epochs", str(args.epochs), "--warmup-batches", str(args.warmup_batches),
-                         "--torch-loader", args.torch_loader]
+                         "--torch-loader", args.torch_loader, "--train-limit", str(args.train_limit)]
             if args.data_dir:
                 torch_cmd += ["--data-dir", args.data_dir]
+            # PyTorch's side has no on-the-fly augmentation: nnlab trains without it too.
             nn_cmd = [args.nnlab, "bench", study_path, "--run", run, "--epochs", str(args.epochs),
-                      "--threads", str(threads), "--json"]
+                      "--threads", str(threads), "--json", "--no-augment"]
+            if args.train_limit:
+                # `nnlab bench` trains on all N (it drops the split); the split only keeps the
+                # study valid for runs that early-stop on validation loss.
+                nn_cmd += ["--set", f"runs.{run}.data.train_limit={args.train_limit}",
+                           "--set", f"runs.{run}.data.validation=1000"]
             nn_res, t_res = [], []
             for r in range(args.rounds):
                 if not args.torch_only:

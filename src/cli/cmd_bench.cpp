@@ -18,6 +18,7 @@ struct BenchArgs {
   RunOptions options;
   int epochs = 1;
   bool json = false;
+  bool no_augment = false;
 };
 }  // namespace
 
@@ -32,17 +33,20 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--data-dir", args->options.data_dir, "Directory searched first for datasets");
   cmd->add_option("--set", args->sets, "Override a study key: KEY=VALUE (repeatable)");
   cmd->add_flag("--json", args->json, "Also print one JSON line with the figures");
+  cmd->add_flag("--no-augment", args->no_augment,
+                "Train without the run's on-the-fly augmentation (data.augment)");
   cmd->callback([args] {
-    const Study study = load_study(args->study, args->sets);
-    const RunSpec* run = nullptr;
+    Study study = load_study(args->study, args->sets);
+    RunSpec* run = nullptr;
     std::vector<std::string> names;
-    for (const auto& r : study.runs) {
+    for (auto& r : study.runs) {
       if (r.name == args->run) run = &r;
       names.push_back(r.name);
     }
     NNLAB_CHECK(run, "{}: no run named '{}' (runs: {})", args->study, args->run,
                 fmt::join(names, ", "));
     args->options.progress = false;
+    if (args->no_augment) run->data.augment = {};
     const BenchResult b = bench_run(*run, args->options, args->epochs);
     fmt::print("{}: {} samples in {:.3f} s: {:.1f} samples/s, peak RSS {} kB\n", run->name,
                b.samples, b.seconds, b.samples_per_second, b.peak_rss_kb);
