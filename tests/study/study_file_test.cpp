@@ -248,7 +248,7 @@ TEST(StudyFile, AugmentationAndOversampling) {
   EXPECT_EQ(run_named(s, "p=1").data.augment.rotation, 10.f);
 
   // Absent tables: no augmentation, no oversampling, the default preview size.
-  const RunSpec& bare = parse_study(layers, "bare.toml", {}).runs[0];
+  const RunSpec bare = parse_study(layers, "bare.toml", {}).runs[0];
   EXPECT_FALSE(bare.data.augment.enabled());
   EXPECT_FALSE(bare.data.oversample.has_value());
   EXPECT_EQ(bare.diagnostics.augment_preview, 16);
