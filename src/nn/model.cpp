@@ -1,7 +1,10 @@
 #include "nn/model.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "nn/activation_layer.hpp"
 #include "tensor/error.hpp"
@@ -151,20 +154,31 @@ void Model::apply_constraints() {
 }
 
 std::string Model::summary() const {
-  std::string s = fmt::format("{:<16} {:<32} {:<16} {:>12}\n", "layer", "description",
-                              "output shape", "parameters");
-  s += std::string(79, '-') + "\n";
-  s += fmt::format("{:<16} {:<32} {:<16} {:>12}\n", "input", "", shape_str(input_), "");
+  using Row = std::array<std::string, 4>;  // layer, description, output shape, parameters
+  std::vector<Row> rows = {{"input", "", shape_str(input_), ""}};
   for (const auto& layer : layers_) {
     int64_t count = 0;
     for (const Parameter& p : layer->parameters()) count += shape_size(p.shape);
-    s += fmt::format("{:<16} {:<32} {:<16} {:>12}\n", layer->name(), layer->describe(),
-                     shape_str(layer->output_shape()), with_commas(count));
+    rows.push_back(
+        {layer->name(), layer->describe(), shape_str(layer->output_shape()), with_commas(count)});
   }
   if (head_ == Head::softmax)
-    s += fmt::format("{:<16} {:<32} {:<16} {:>12}\n", "head", "softmax (in predict)",
-                     shape_str(output_shape()), "");
-  s += std::string(79, '-') + "\n";
+    rows.push_back({"head", "softmax (in predict)", shape_str(output_shape()), ""});
+
+  // Columns as wide as their widest entry, so long descriptions stay aligned.
+  Row header = {"layer", "description", "output shape", "parameters"};
+  std::array<size_t, 4> w{};
+  for (size_t c = 0; c < 4; ++c) w[c] = header[c].size();
+  for (const Row& r : rows)
+    for (size_t c = 0; c < 4; ++c) w[c] = std::max(w[c], r[c].size());
+  const auto line = [&w](const Row& r) {
+    return fmt::format("{:<{}} {:<{}} {:<{}} {:>{}}\n", r[0], w[0], r[1], w[1], r[2], w[2], r[3],
+                       w[3]);
+  };
+  const std::string rule(w[0] + w[1] + w[2] + w[3] + 3, '-');
+  std::string s = line(header) + rule + "\n";
+  for (const Row& r : rows) s += line(r);
+  s += rule + "\n";
   s += fmt::format("Total parameters: {}\n", with_commas(parameter_count()));
   if (buffer_count() > 0)
     s += fmt::format("Buffers (not trained): {}\n", with_commas(buffer_count()));

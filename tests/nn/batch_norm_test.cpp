@@ -7,6 +7,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "gradient_check.hpp"
 #include "nn/layer_spec.hpp"
@@ -82,6 +85,19 @@ TEST(BatchNorm, TrainModeNormalizesPerChannelAndUpdatesTheRunningStatistics) {
     EXPECT_NEAR(bn.buffers()[0].value[ch], 0.25 * mean, 1e-5) << ch;
     EXPECT_NEAR(bn.buffers()[1].value[ch], 0.75 + 0.25 * var * count / (count - 1), 1e-4) << ch;
   }
+}
+
+// "batch_norm(momentum=0.1, eps=1e-05)" is wider than most descriptions: the summary's
+// columns widen to it, so every row of the table (and its rules) has the same length.
+TEST(BatchNorm, SummaryColumnsWidenToTheLongestDescription) {
+  const std::string summary = bn_model({4}, 1)->summary();
+  std::istringstream lines(summary);
+  std::string line;
+  std::vector<size_t> widths;
+  while (std::getline(lines, line) && line.rfind("Total", 0) != 0) widths.push_back(line.size());
+  ASSERT_GE(widths.size(), 5u) << summary;
+  for (size_t w : widths) EXPECT_EQ(w, widths[0]) << summary;
+  EXPECT_NE(summary.find("batch_norm(momentum=0.1, eps=1e-05)"), std::string::npos) << summary;
 }
 
 TEST(BatchNorm, EvalModeUsesTheRunningStatisticsAndChangesNothing) {
