@@ -162,12 +162,6 @@ put(rv)
 put(F.batch_norm(load("x3.txt", (n3, *sample)), rm, rv, gamma, beta, training=False, eps=1e-5))
 )";
 
-void write(const std::filesystem::path& path, std::span<const float> v) {
-  std::ofstream out(path);
-  out.precision(9);
-  for (float f : v) out << f << ' ';
-}
-
 // Two training steps of different batch sizes (two cached primitives), then an eval pass.
 void expect_matches_pytorch(const Shape& sample) {
   const int64_t n1 = 8, n2 = 5, n3 = 3;
@@ -189,13 +183,13 @@ void expect_matches_pytorch(const Shape& sample) {
   const Tensor x1 = random_tensor(with_batch(n1), 1, 2.0f), dy1 = random_tensor(x1.shape(), 2);
   const Tensor x2 = random_tensor(with_batch(n2), 3, 0.5f), dy2 = random_tensor(x2.shape(), 4);
   const Tensor x3 = random_tensor(with_batch(n3), 5);
-  write(dir / "gamma.txt", bn.gamma().value.span());
-  write(dir / "beta.txt", bn.beta().value.span());
-  write(dir / "x1.txt", x1.span());
-  write(dir / "dy1.txt", dy1.span());
-  write(dir / "x2.txt", x2.span());
-  write(dir / "dy2.txt", dy2.span());
-  write(dir / "x3.txt", x3.span());
+  write_floats(dir / "gamma.txt", bn.gamma().value.span());
+  write_floats(dir / "beta.txt", bn.beta().value.span());
+  write_floats(dir / "x1.txt", x1.span());
+  write_floats(dir / "dy1.txt", dy1.span());
+  write_floats(dir / "x2.txt", x2.span());
+  write_floats(dir / "dy2.txt", dy2.span());
+  write_floats(dir / "x3.txt", x3.span());
 
   const int rc = run_python(
       kScript, fmt::format("{} {} {} {} {}", dir.string(), n1, n2, n3, fmt::join(sample, " ")));

@@ -87,17 +87,6 @@ with open(f"{d}/out.txt", "w") as out:
         out.write(" ".join(repr(v) for v in t.reshape(-1).tolist()) + "\n")
 )";
 
-void write(const std::filesystem::path& path, std::span<const float> v) {
-  std::ofstream out(path);
-  out.precision(9);
-  for (float f : v) out << f << ' ';
-}
-
-void expect_rel(double ours, double torch, const std::string& what) {
-  EXPECT_LE(std::abs(ours - torch), 1e-4 * std::max(1.0, std::abs(torch)))
-      << what << ": ours " << ours << " vs torch " << torch;
-}
-
 struct TorchCase {
   Shape x;  // [N, C, H, W]
   int64_t filters, kernel;
@@ -113,10 +102,10 @@ void expect_matches_torch(const TorchCase& c) {
   Rng rng(6);
   const Tensor& y = m.model->forward(x, Mode::train, rng);
   const Tensor r = random_tensor(y.shape(), 7);
-  write(dir / "x.txt", x.span());
-  write(dir / "w.txt", m.layer->weight().value.span());
-  write(dir / "b.txt", m.layer->bias().value.span());
-  write(dir / "r.txt", r.span());
+  write_floats(dir / "x.txt", x.span());
+  write_floats(dir / "w.txt", m.layer->weight().value.span());
+  write_floats(dir / "b.txt", m.layer->bias().value.span());
+  write_floats(dir / "r.txt", r.span());
   const std::string padding = c.opt.same_padding ? "same" : std::to_string(c.opt.padding);
   const int rc =
       run_python(kScript, fmt::format("{} {} {} {} {} {}", dir.string(), fmt::join(c.x, " "),
@@ -131,11 +120,11 @@ void expect_matches_torch(const TorchCase& c) {
     in >> v;
     return v;
   };
-  for (int64_t i = 0; i < y.size(); ++i) expect_rel(y[i], next(), "y");
+  for (int64_t i = 0; i < y.size(); ++i) expect_near_torch(y[i], next(), "y");
   const Tensor& dw = m.layer->weight().grad;
-  for (int64_t i = 0; i < dw.size(); ++i) expect_rel(dw[i], next(), "dW");
-  for (int64_t i = 0; i < c.filters; ++i) expect_rel(m.layer->bias().grad[i], next(), "db");
-  for (int64_t i = 0; i < dx.size(); ++i) expect_rel(dx[i], next(), "dx");
+  for (int64_t i = 0; i < dw.size(); ++i) expect_near_torch(dw[i], next(), "dW");
+  for (int64_t i = 0; i < c.filters; ++i) expect_near_torch(m.layer->bias().grad[i], next(), "db");
+  for (int64_t i = 0; i < dx.size(); ++i) expect_near_torch(dx[i], next(), "dx");
   ASSERT_TRUE(in.good()) << "short oracle output";
 }
 

@@ -38,17 +38,6 @@ with open(f"{d}/out.txt", "w") as out:
         out.write(" ".join(repr(v) for v in t.reshape(-1).tolist()) + "\n")
 )";
 
-void write(const std::filesystem::path& path, std::span<const float> v) {
-  std::ofstream out(path);
-  out.precision(9);
-  for (float f : v) out << f << ' ';
-}
-
-void expect_rel(double ours, double torch, const std::string& what) {
-  EXPECT_LE(std::abs(ours - torch), 1e-4 * std::max(1.0, std::abs(torch)))
-      << what << ": ours " << ours << " vs torch " << torch;
-}
-
 TEST(DenseTorch, LinearCrossEntropyMatchesPyTorch) {
   const int64_t n = 8, f = 13, u = 5;
   // run_python() clears temp_dir(), so the data lives in a sibling directory.
@@ -69,10 +58,10 @@ TEST(DenseTorch, LinearCrossEntropyMatchesPyTorch) {
     l = static_cast<int32_t>(rng.below(u));
     label_values.push_back(static_cast<float>(l));
   }
-  write(dir / "x.txt", x.span());
-  write(dir / "w.txt", dense.weight().value.span());
-  write(dir / "b.txt", dense.bias().value.span());
-  write(dir / "labels.txt", label_values);
+  write_floats(dir / "x.txt", x.span());
+  write_floats(dir / "w.txt", dense.weight().value.span());
+  write_floats(dir / "b.txt", dense.bias().value.span());
+  write_floats(dir / "labels.txt", label_values);
 
   const int rc = run_python(kScript, fmt::format("{} {} {} {}", dir.string(), n, f, u));
   if (rc != 0) GTEST_SKIP() << "/usr/bin/python3 with torch is not available (exit " << rc << ")";
@@ -89,10 +78,10 @@ TEST(DenseTorch, LinearCrossEntropyMatchesPyTorch) {
     in >> v;
     return v;
   };
-  expect_rel(ours, next(), "loss");
-  for (int64_t i = 0; i < u * f; ++i) expect_rel(dense.weight().grad[i], next(), "dW");
-  for (int64_t i = 0; i < u; ++i) expect_rel(dense.bias().grad[i], next(), "db");
-  for (int64_t i = 0; i < n * f; ++i) expect_rel(dx[i], next(), "dx");
+  expect_near_torch(ours, next(), "loss");
+  for (int64_t i = 0; i < u * f; ++i) expect_near_torch(dense.weight().grad[i], next(), "dW");
+  for (int64_t i = 0; i < u; ++i) expect_near_torch(dense.bias().grad[i], next(), "db");
+  for (int64_t i = 0; i < n * f; ++i) expect_near_torch(dx[i], next(), "dx");
   ASSERT_TRUE(in.good()) << "short oracle output";
 }
 

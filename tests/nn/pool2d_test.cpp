@@ -64,17 +64,6 @@ with open(f"{d}/out.txt", "w") as out:
         out.write(" ".join(repr(v) for v in t.reshape(-1).tolist()) + "\n")
 )";
 
-void write(const std::filesystem::path& path, std::span<const float> v) {
-  std::ofstream out(path);
-  out.precision(9);
-  for (float f : v) out << f << ' ';
-}
-
-void expect_rel(double ours, double torch, const std::string& what) {
-  EXPECT_LE(std::abs(ours - torch), 1e-4 * std::max(1.0, std::abs(torch)))
-      << what << ": ours " << ours << " vs torch " << torch;
-}
-
 void expect_matches_torch(PoolKind kind, const Shape& shape, int64_t size, int64_t stride,
                           int64_t padding) {
   const auto dir = std::filesystem::path(temp_dir().string() + "-data");
@@ -84,8 +73,8 @@ void expect_matches_torch(PoolKind kind, const Shape& shape, int64_t size, int64
   Rng rng(6);
   const Tensor& y = model->forward(x, Mode::train, rng);
   const Tensor r = random_tensor(y.shape(), 7);
-  write(dir / "x.txt", x.span());
-  write(dir / "r.txt", r.span());
+  write_floats(dir / "x.txt", x.span());
+  write_floats(dir / "r.txt", r.span());
   const int rc = run_python(
       kScript, fmt::format("{} {} {} {} {} {}", dir.string(), kind == PoolKind::max ? "max" : "avg",
                            fmt::join(shape, " "), size, stride, padding));
@@ -98,8 +87,8 @@ void expect_matches_torch(PoolKind kind, const Shape& shape, int64_t size, int64
     in >> v;
     return v;
   };
-  for (int64_t i = 0; i < y.size(); ++i) expect_rel(y[i], next(), "y");
-  for (int64_t i = 0; i < dx.size(); ++i) expect_rel(dx[i], next(), "dx");
+  for (int64_t i = 0; i < y.size(); ++i) expect_near_torch(y[i], next(), "y");
+  for (int64_t i = 0; i < dx.size(); ++i) expect_near_torch(dx[i], next(), "dx");
   ASSERT_TRUE(in.good()) << "short oracle output";
 }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -33,6 +35,17 @@ int run_python(const std::string& script, const std::string& args) {
   std::ofstream(path) << script;
   const std::string cmd = "/usr/bin/python3 " + path.string() + " " + args;
   return std::system(cmd.c_str());
+}
+
+void write_floats(const std::filesystem::path& path, std::span<const float> v) {
+  std::ofstream out(path);
+  out.precision(9);
+  for (float f : v) out << f << ' ';
+}
+
+void expect_near_torch(double ours, double torch, const std::string& what) {
+  EXPECT_LE(std::abs(ours - torch), 1e-4 * std::max(1.0, std::abs(torch)))
+      << what << ": ours " << ours << " vs torch " << torch;
 }
 
 }  // namespace nnlab::test
