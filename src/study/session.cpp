@@ -5,6 +5,7 @@
 
 #include "data/loader.hpp"
 #include "nn/model_builder.hpp"
+#include "tensor/error.hpp"
 #include "train/checkpoint.hpp"
 #include "train/early_stopping.hpp"
 #include "train/progress.hpp"
@@ -17,7 +18,11 @@ Session make_session(const RunSpec& run, const Shape& input, uint64_t seed,
   Session s;
   s.loss = make_loss(run.train.loss);
   Rng init_rng = Rng(seed).fork(0);
-  s.model = build_model(input, run.model.layers, *s.loss, init_rng);
+  try {
+    s.model = build_model(input, run.model.layers, *s.loss, init_rng);
+  } catch (const Error& e) {  // the layer names its problem; the user needs the file and run too
+    throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
+  }
   NNLAB_CHECK(run.model.max_params <= 0 || s.model->parameter_count() <= run.model.max_params,
               "{}: run '{}': model.max_params is {} but the model has {} parameters", study_path,
               run.name, run.model.max_params, s.model->parameter_count());
