@@ -124,10 +124,13 @@ std::vector<LayerSpec> read_layers(const Lookup& l, const RunSource& src) {
   const std::string activation = l.get_string("model.activation", "relu");
   const bool has_init = l.has("model.init");
   const std::string init = l.get_string("model.init", "");
+  // model.init and the penalties reach every layer with weights; model.activation only the
+  // hidden dense layers, since a conv layer is often followed by batch_norm before its activation.
   for (size_t i = 0; i < layers.size(); ++i) {
     auto& spec = layers[i];
-    if (spec.type != "dense") continue;
-    if (static_cast<int>(i) != last_dense && !spec.strings.count("activation"))
+    if (spec.type != "dense" && spec.type != "conv2d") continue;
+    if (spec.type == "dense" && static_cast<int>(i) != last_dense &&
+        !spec.strings.count("activation"))
       spec.strings["activation"] = activation;
     if (has_init && !spec.strings.count("init")) spec.strings["init"] = init;
     for (const char* key : {"l1", "l2", "max_norm"}) {

@@ -151,6 +151,32 @@ TEST(StudyFile, StudyWithoutRunsHasOneNamedAfterIt) {
   EXPECT_FALSE(s.lr_sweep.has_value());
 }
 
+TEST(StudyFile, ModelInitAndPenaltiesReachConvLayersButNotTheirActivation) {
+  const Study s = parse_study(R"(name = "conv"
+[model]
+activation = "tanh"
+init = "he_normal"
+l2 = 1e-3
+layers = [
+  {type = "conv2d", filters = 4, kernel = 3},
+  {type = "batch_norm"},
+  {type = "relu"},
+  {type = "conv2d", filters = 4, kernel = 3, init = "glorot_normal", l2 = 0.0},
+  {type = "flatten"},
+  {type = "dense", units = 10, activation = "softmax"},
+]
+)",
+                              "conv.toml", {});
+  const auto& layers = s.runs[0].model.layers;
+  EXPECT_EQ(layers[0].strings.at("init"), "he_normal");
+  EXPECT_DOUBLE_EQ(layers[0].numbers.at("l2"), 1e-3);
+  EXPECT_EQ(layers[0].strings.count("activation"), 0u);      // conv names its own (here: none)
+  EXPECT_EQ(layers[3].strings.at("init"), "glorot_normal");  // its own values win
+  EXPECT_EQ(layers[3].numbers.at("l2"), 0.0);
+  EXPECT_EQ(layers[1].strings.count("init"), 0u);
+  EXPECT_EQ(layers[1].numbers.count("l2"), 0u);
+}
+
 TEST(StudyFile, SetOverridesChangeValues) {
   const Study s = parse_study(kStudy, "demo.toml",
                               {"train.epochs=9", "data.dataset=fashion-mnist",
