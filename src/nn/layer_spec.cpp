@@ -273,6 +273,12 @@ std::vector<LayerPtr> make_layers(const LayerSpec& spec, int index) {
                           fmt::join(layer_types(), ", ")));
 }
 
+bool layer_takes(const std::string& type, const std::string& key) {
+  for (const auto& [name, t] : registry())
+    if (name == type) return contains(valid_keys(type, t), key);
+  return false;
+}
+
 std::vector<std::string> layer_types() {
   std::vector<std::string> names;
   for (const auto& entry : registry()) names.push_back(entry.first);

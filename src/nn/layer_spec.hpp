@@ -26,5 +26,8 @@ struct LayerSpec {
 std::vector<LayerPtr> make_layers(const LayerSpec& spec, int index);
 /// Every known layer type, for error messages and --help.
 std::vector<std::string> layer_types();
+/// Whether a layer of `type` takes `key` (e.g. conv2d takes "init"; max_pool does not), so a
+/// study's model-wide defaults reach exactly the layers they apply to.
+bool layer_takes(const std::string& type, const std::string& key);
 
 }  // namespace nnlab

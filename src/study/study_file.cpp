@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "nn/layer_spec.hpp"
 #include "study/expand.hpp"
 #include "study/schema.hpp"
 #include "study/study.hpp"
@@ -124,18 +125,18 @@ std::vector<LayerSpec> read_layers(const Lookup& l, const RunSource& src) {
   const std::string activation = l.get_string("model.activation", "relu");
   const bool has_init = l.has("model.init");
   const std::string init = l.get_string("model.init", "");
-  // model.init and the penalties reach every layer with weights; model.activation only the
+  // model.init and the penalties reach every layer that takes them; model.activation only the
   // hidden dense layers, since a conv layer is often followed by batch_norm before its activation.
   for (size_t i = 0; i < layers.size(); ++i) {
     auto& spec = layers[i];
-    if (spec.type != "dense" && spec.type != "conv2d") continue;
     if (spec.type == "dense" && static_cast<int>(i) != last_dense &&
         !spec.strings.count("activation"))
       spec.strings["activation"] = activation;
-    if (has_init && !spec.strings.count("init")) spec.strings["init"] = init;
+    if (has_init && layer_takes(spec.type, "init") && !spec.strings.count("init"))
+      spec.strings["init"] = init;
     for (const char* key : {"l1", "l2", "max_norm"}) {
       const std::string full = std::string("model.") + key;
-      if (!l.has(full) || spec.numbers.count(key)) continue;
+      if (!l.has(full) || spec.numbers.count(key) || !layer_takes(spec.type, key)) continue;
       const double v = l.get_number(full, 0);
       l.check_non_negative(full, v);
       spec.numbers[key] = v;
