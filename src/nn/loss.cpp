@@ -11,10 +11,15 @@ namespace nnlab {
 
 namespace {
 
-/// Softmax cross-entropy on logits [N, K] against labels in [0, K): the mean over the batch
-/// of logsumexp(z) - z[label]; the gradient is (softmax(z) - onehot) / N.
+/// Softmax cross-entropy on logits [N, K] against labels in [0, K), the target of each sample
+/// being q = (1 - e) onehot + e / K for label smoothing e (Szegedy et al. 2016; 0 = plain): the
+/// mean over the batch of logsumexp(z) - sum_c q_c z_c; the gradient is (softmax(z) - q) / N.
 class CrossEntropy : public Loss {
  public:
+  explicit CrossEntropy(float label_smoothing) : smoothing_(label_smoothing) {
+    NNLAB_CHECK(smoothing_ >= 0 && smoothing_ < 1,
+                "cross_entropy: label smoothing must be in [0, 1), got {}", smoothing_);
+  }
   std::string name() const override { return "cross_entropy"; }
   bool fuses_softmax() const override { return true; }
 
@@ -36,19 +41,27 @@ class CrossEntropy : public Loss {
       const float* z = out.row(r);
       // Shifting by the row maximum keeps exp in range; log-sum-exp is shifted back after.
       const float mx = *std::max_element(z, z + k);
-      double sum = 0.0;
-      for (int64_t c = 0; c < k; ++c) sum += std::exp(static_cast<double>(z[c] - mx));
-      total += std::log(sum) + mx - z[label];
+      double sum = 0.0, z_sum = 0.0;
+      for (int64_t c = 0; c < k; ++c) {
+        sum += std::exp(static_cast<double>(z[c] - mx));
+        z_sum += z[c];
+      }
+      total += std::log(sum) + mx - (1.0 - smoothing_) * z[label] -
+               smoothing_ * z_sum / static_cast<double>(k);
       if (dout) {
         float* d = dout->row(r);
         const double scale = 1.0 / (sum * static_cast<double>(n));
+        const double off = smoothing_ / static_cast<double>(k * n);  // q_c / N off the label
         for (int64_t c = 0; c < k; ++c)
-          d[c] = static_cast<float>(std::exp(static_cast<double>(z[c] - mx)) * scale);
-        d[label] -= 1.0f / static_cast<float>(n);
+          d[c] = static_cast<float>(std::exp(static_cast<double>(z[c] - mx)) * scale - off);
+        d[label] -= static_cast<float>((1.0 - smoothing_) / static_cast<double>(n));
       }
     }
     return total / static_cast<double>(n);
   }
+
+ private:
+  double smoothing_;
 };
 
 void check_values(const std::string& loss, const Tensor& out, const Targets& t) {
@@ -105,22 +118,24 @@ class BinaryCrossEntropy : public Loss {
   }
 };
 
-using LossFactory = std::function<std::unique_ptr<Loss>()>;
+using LossFactory = std::function<std::unique_ptr<Loss>(float label_smoothing)>;
 
 const std::vector<std::pair<std::string, LossFactory>>& registry() {
   static const std::vector<std::pair<std::string, LossFactory>> r = {
-      {"cross_entropy", [] { return std::make_unique<CrossEntropy>(); }},
-      {"mse", [] { return std::make_unique<Mse>(); }},
-      {"binary_cross_entropy", [] { return std::make_unique<BinaryCrossEntropy>(); }},
+      {"cross_entropy", [](float e) { return std::make_unique<CrossEntropy>(e); }},
+      {"mse", [](float) { return std::make_unique<Mse>(); }},
+      {"binary_cross_entropy", [](float) { return std::make_unique<BinaryCrossEntropy>(); }},
   };
   return r;
 }
 
 }  // namespace
 
-std::unique_ptr<Loss> make_loss(const std::string& name) {
+std::unique_ptr<Loss> make_loss(const std::string& name, float label_smoothing) {
+  NNLAB_CHECK(label_smoothing == 0 || name == "cross_entropy",
+              "label smoothing applies to cross_entropy only, not to '{}'", name);
   for (const auto& [n, make] : registry())
-    if (n == name) return make();
+    if (n == name) return make(label_smoothing);
   throw Error(
       fmt::format("unknown loss '{}'; known losses: {}", name, fmt::join(loss_names(), ", ")));
 }

@@ -32,8 +32,9 @@ class Loss {
 };
 
 /// "cross_entropy" (softmax fused, takes logits), "mse", "binary_cross_entropy" (takes
-/// probabilities). Unknown names throw with the list of known ones.
-std::unique_ptr<Loss> make_loss(const std::string& name);
+/// probabilities). Unknown names throw with the list of known ones. `label_smoothing` in [0, 1)
+/// softens cross-entropy's one-hot targets (PyTorch's label_smoothing); other losses take 0.
+std::unique_ptr<Loss> make_loss(const std::string& name, float label_smoothing = 0);
 std::vector<std::string> loss_names();
 
 }  // namespace nnlab

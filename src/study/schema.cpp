@@ -43,6 +43,7 @@ std::vector<KeyDef> section_keys() {
       {"train",
        K::table,
        {{"loss", K::string, {}},
+        {"label_smoothing", K::number, {}},
         {"epochs", K::integer, {}},
         {"batch", K::integer, {}},
         {"shuffle", K::boolean, {}},

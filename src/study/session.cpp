@@ -16,7 +16,7 @@ namespace nnlab {
 Session make_session(const RunSpec& run, const Shape& input, uint64_t seed,
                      const std::string& study_path) {
   Session s;
-  s.loss = make_loss(run.train.loss);
+  s.loss = make_loss(run.train.loss, run.train.label_smoothing);
   Rng init_rng = Rng(seed).fork(0);
   try {
     s.model = build_model(input, run.model.layers, *s.loss, init_rng);

@@ -39,6 +39,7 @@ struct EarlyStoppingConfig {
 
 struct TrainConfig {
   std::string loss = "cross_entropy";
+  float label_smoothing = 0.0f;  // cross_entropy's targets (1 - e) onehot + e / K
   int epochs = 10;
   int64_t batch = 64;
   bool shuffle = true;

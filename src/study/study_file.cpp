@@ -204,6 +204,12 @@ TrainConfig read_train(const Lookup& l) {
   TrainConfig t;
   t.loss = l.get_string("train.loss", t.loss);
   l.check_one_of("train.loss", t.loss, {"cross_entropy", "mse", "binary_cross_entropy"});
+  const double smoothing = l.get_number("train.label_smoothing", t.label_smoothing);
+  l.check_unit("train.label_smoothing", smoothing, false);
+  NNLAB_CHECK(smoothing == 0 || t.loss == "cross_entropy",
+              "{}train.label_smoothing applies to cross_entropy only, not to train.loss '{}'",
+              l.at("train.label_smoothing"), t.loss);
+  t.label_smoothing = static_cast<float>(smoothing);
   t.epochs = static_cast<int>(l.get_int("train.epochs", t.epochs, 1));
   t.batch = l.get_int("train.batch", t.batch, 1);
   t.shuffle = l.get_bool("train.shuffle", t.shuffle);

@@ -1,5 +1,5 @@
-// Dense + cross-entropy against PyTorch (torch.nn.functional.linear + cross_entropy): loss,
-// dW, db and dx within 1e-4 relative (STYLE.md rule 7).
+// Dense + cross-entropy against PyTorch (torch.nn.functional.linear + cross_entropy, plain and
+// with label smoothing): loss, dW, db and dx within 1e-4 relative (STYLE.md rule 7).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -24,6 +24,7 @@ except ImportError:
     sys.exit(77)
 d = sys.argv[1]
 n, f, u = (int(v) for v in sys.argv[2:5])
+smoothing = float(sys.argv[5])
 def load(name, shape):
     vals = [float(v) for v in open(f"{d}/{name}").read().split()]
     return torch.tensor(vals, dtype=torch.float64).reshape(shape)
@@ -31,14 +32,15 @@ x = load("x.txt", (n, f)).requires_grad_()
 w = load("w.txt", (u, f)).requires_grad_()
 b = load("b.txt", (u,)).requires_grad_()
 labels = load("labels.txt", (n,)).long()
-loss = torch.nn.functional.cross_entropy(torch.nn.functional.linear(x, w, b), labels)
+loss = torch.nn.functional.cross_entropy(torch.nn.functional.linear(x, w, b), labels,
+                                         label_smoothing=smoothing)
 loss.backward()
 with open(f"{d}/out.txt", "w") as out:
     for t in (loss.reshape(1), w.grad, b.grad, x.grad):
         out.write(" ".join(repr(v) for v in t.reshape(-1).tolist()) + "\n")
 )";
 
-TEST(DenseTorch, LinearCrossEntropyMatchesPyTorch) {
+void expect_dense_cross_entropy_matches_torch(float smoothing) {
   const int64_t n = 8, f = 13, u = 5;
   // run_python() clears temp_dir(), so the data lives in a sibling directory.
   const auto dir = std::filesystem::path(temp_dir().string() + "-data");
@@ -63,10 +65,11 @@ TEST(DenseTorch, LinearCrossEntropyMatchesPyTorch) {
   write_floats(dir / "b.txt", dense.bias().value.span());
   write_floats(dir / "labels.txt", label_values);
 
-  const int rc = run_python(kScript, fmt::format("{} {} {} {}", dir.string(), n, f, u));
+  const int rc =
+      run_python(kScript, fmt::format("{} {} {} {} {}", dir.string(), n, f, u, smoothing));
   if (rc != 0) GTEST_SKIP() << "/usr/bin/python3 with torch is not available (exit " << rc << ")";
 
-  const auto loss = make_loss("cross_entropy");
+  const auto loss = make_loss("cross_entropy", smoothing);
   Tensor dout;
   model.zero_grad();
   const double ours = loss->compute(model.forward(x, Mode::train, rng), {.labels = labels}, &dout);
@@ -83,6 +86,12 @@ TEST(DenseTorch, LinearCrossEntropyMatchesPyTorch) {
   for (int64_t i = 0; i < u; ++i) expect_near_torch(dense.bias().grad[i], next(), "db");
   for (int64_t i = 0; i < n * f; ++i) expect_near_torch(dx[i], next(), "dx");
   ASSERT_TRUE(in.good()) << "short oracle output";
+}
+
+TEST(DenseTorch, LinearCrossEntropyMatchesPyTorch) { expect_dense_cross_entropy_matches_torch(0); }
+
+TEST(DenseTorch, LinearCrossEntropyWithLabelSmoothingMatchesPyTorch) {
+  expect_dense_cross_entropy_matches_torch(0.1f);
 }
 
 }  // namespace

@@ -38,6 +38,35 @@ TEST(Loss, CrossEntropyOfUniformLogitsIsLogK) {
   EXPECT_NEAR(loss->compute(out, {.labels = labels}, nullptr), std::log(10.0), 1e-6);
 }
 
+TEST(Loss, SmoothedCrossEntropyGradient) {
+  const auto loss = make_loss("cross_entropy", 0.1f);
+  const std::vector<int32_t> labels = {2, 0, 1, 2};
+  expect_loss_gradient(*loss, random_tensor({4, 3}, 1, 2.0f), {.labels = labels});
+}
+
+// With smoothing e the target is (1 - e) onehot + e / K, so the loss is (1 - e) times the
+// plain loss of the label plus e times the mean of the plain losses of every class.
+TEST(Loss, SmoothedCrossEntropyMixesThePlainLossesOfEveryClass) {
+  const float e = 0.2f;
+  const auto plain = make_loss("cross_entropy");
+  const auto smoothed = make_loss("cross_entropy", e);
+  const Tensor out = random_tensor({1, 4}, 6, 3.0f);
+  const std::vector<int32_t> label = {1};
+  double mean_over_classes = 0;
+  for (int32_t c = 0; c < 4; ++c) {
+    const std::vector<int32_t> other = {c};
+    mean_over_classes += plain->compute(out, {.labels = other}, nullptr) / 4;
+  }
+  const double expected =
+      (1 - e) * plain->compute(out, {.labels = label}, nullptr) + e * mean_over_classes;
+  EXPECT_NEAR(smoothed->compute(out, {.labels = label}, nullptr), expected, 1e-6);
+}
+
+TEST(Loss, LabelSmoothingIsForCrossEntropyOnly) {
+  EXPECT_THROW(make_loss("mse", 0.1f), Error);
+  EXPECT_THROW(make_loss("cross_entropy", 1.0f), Error);
+}
+
 TEST(Loss, MseGradient) {
   const auto loss = make_loss("mse");
   const Tensor target = random_tensor({3, 4}, 2);

@@ -178,9 +178,11 @@ layers = [
 }
 
 TEST(StudyFile, SetOverridesChangeValues) {
-  const Study s = parse_study(kStudy, "demo.toml",
-                              {"train.epochs=9", "data.dataset=fashion-mnist",
-                               "runs.relu.train.batch=128", "model.layers.rate=0.3"});
+  const Study s =
+      parse_study(kStudy, "demo.toml",
+                  {"train.epochs=9", "data.dataset=fashion-mnist", "runs.relu.train.batch=128",
+                   "model.layers.rate=0.3", "runs.relu.train.label_smoothing=0.1"});
+  EXPECT_EQ(run_named(s, "relu").train.label_smoothing, 0.1f);
   const RunSpec& base = run_named(s, "base");
   EXPECT_EQ(base.train.epochs, 9);
   EXPECT_EQ(base.data.dataset, "fashion-mnist");
@@ -188,6 +190,7 @@ TEST(StudyFile, SetOverridesChangeValues) {
   EXPECT_EQ(base.model.layers[1].numbers.at("rate"), 0.3);
   EXPECT_EQ(run_named(s, "relu").train.batch, 128);
   EXPECT_EQ(run_named(s, "relu").train.epochs, 4);  // the run's own value still wins
+  EXPECT_EQ(base.train.label_smoothing, 0.0f);
   EXPECT_NE(s.source_text.find("# --set train.epochs=9\n"), std::string::npos);
 }
 
@@ -244,6 +247,10 @@ TEST(StudyFile, ValuesOutOfRange) {
                {"bad.toml:4:", "train.early_stopping.patience must be >= 0"});
   expect_error(layers + "[train]\noptimizer = {type = \"adagrad\"}\n",
                {"bad.toml:4:", "train.optimizer.type must be one of", "adam"});
+  expect_error(layers + "[train]\nlabel_smoothing = 1\n",
+               {"bad.toml:4:", "train.label_smoothing must be in [0, 1), got 1"});
+  expect_error(layers + "[train]\nloss = \"mse\"\nlabel_smoothing = 0.1\n",
+               {"bad.toml:5:", "label_smoothing applies to cross_entropy only", "'mse'"});
 }
 
 TEST(StudyFile, AugmentationAndOversampling) {
