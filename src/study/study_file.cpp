@@ -197,6 +197,7 @@ ScheduleConfig read_schedule(const Lookup& l) {
   s.gamma = static_cast<float>(gamma);
   s.min_lr = static_cast<float>(min_lr);
   s.warmup_epochs = static_cast<int>(l.get_int("train.schedule.warmup_epochs", s.warmup_epochs, 0));
+  s.warmup_steps = l.get_int("train.schedule.warmup_steps", s.warmup_steps, 0);
   return s;
 }
 
