@@ -55,6 +55,10 @@ TEST(Preflight, ChecksTheModelsOfTheSelectedRunsOnly) {
             "pre.toml: run 'budget': model.max_params is 25449 but the model has 25450 parameters");
   EXPECT_NE(error_of([&] { check_runs_before_training(s, {}); }).find("run 'cnn-big'"),
             std::string::npos);
+  // An unknown dataset is known to be one before any file is looked for.
+  const Study unknown = parse_study(kStudy, "pre.toml", {"data.dataset=nosuch"});
+  EXPECT_EQ(error_of([&] { check_runs_before_training(unknown, {"ok"}); }),
+            "pre.toml: run 'ok': unknown dataset 'nosuch'; known datasets: mnist, fashion-mnist");
   // The budget met exactly passes.
   const Study exact = parse_study(kStudy, "pre.toml", {"runs.budget.model.max_params=25450"});
   EXPECT_NO_THROW(check_runs_before_training(exact, {"ok", "budget"}));
