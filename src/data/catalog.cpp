@@ -39,6 +39,7 @@ struct DatasetInfo {
   std::string system_dir;                // a packaged copy holding the files directly
   std::string hint;                      // how to get it
   std::vector<std::string> class_names;  // empty: the label values
+  Shape sample_shape = {1, 28, 28};      // what its images are, known before reading them
 };
 
 const std::vector<DatasetInfo>& catalog() {
@@ -150,6 +151,8 @@ std::vector<std::string> dataset_names() {
   for (const auto& info : catalog()) names.push_back(info.name);
   return names;
 }
+
+Shape dataset_sample_shape(const std::string& name) { return lookup(name).sample_shape; }
 
 std::vector<std::string> dataset_search_path(const std::string& name, const std::string& data_dir) {
   const DatasetInfo& info = lookup(name);

@@ -79,6 +79,52 @@ TEST_F(Cli, SetUnknownKey) {
   EXPECT_NE(r.err.find("'train.epochs'"), std::string::npos) << r.err;
 }
 
+// A study whose second run cannot be built: `nnlab run` stops before it reads the data or
+// writes DIR, naming the run; --run and --set name what they cannot find.
+class CliStudy : public Cli {
+ protected:
+  void SetUp() override {
+    Cli::SetUp();
+    dir = nnlab::test::temp_dir();
+    study = dir / "two.toml";
+    std::ofstream(study) << "[data]\ntrain_limit = 100\n[model]\nlayers = [{type = \"dense\", "
+                            "units = 8}, {type = \"dense\", units = 10, activation = "
+                            "\"softmax\"}]\n[train]\nepochs = 1\n[[runs]]\nname = \"a\"\n"
+                            "[[runs]]\nname = \"b\"\nmodel.max_params = 10\n";
+  }
+  Result run_study(const std::string& extra) {
+    return run("run " + study.string() + " --out " + (dir / "out").string() +
+               " --no-progress --data-dir " + nnlab::test::shared_data_dir().string() + " " +
+               extra);
+  }
+  std::filesystem::path dir, study;
+};
+
+TEST_F(CliStudy, ABadRunFailsBeforeAnythingIsWritten) {
+  const Result r = run_study("");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("two.toml: run 'b': model.max_params is 10 but the model has 6370 "
+                       "parameters"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out")) << "run 'a' trained first";
+}
+
+TEST_F(CliStudy, RunAndSetNameWhatTheyCannotFind) {
+  Result r = run_study("--run a --run c");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("--run 'c': no such run in " + study.string() + "; runs: a, b"),
+            std::string::npos)
+      << r.err;
+  r = run_study("--run a --set 'model.layers[2].units=4'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("--set model.layers[2].units=4: model.layers[2].units: index 2 is out of "
+                       "range: model.layers has 2 layers (0 to 1)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+}
+
 TEST_F(Cli, ReportOnEmptyDir) {
   const auto dir = nnlab::test::temp_dir() / "empty";
   std::filesystem::create_directories(dir);
