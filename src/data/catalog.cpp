@@ -39,16 +39,18 @@ struct DatasetInfo {
   std::string system_dir;                // a packaged copy holding the files directly
   std::string hint;                      // how to get it
   std::vector<std::string> class_names;  // empty: the label values
+  std::string preprocess;                // how its images were made (data/preprocess.hpp)
 };
 
 const std::vector<DatasetInfo>& catalog() {
   static const std::vector<DatasetInfo> infos = {
-      {"mnist", "", "run `nnlab data fetch mnist` or pass --data-dir", {}},
+      {"mnist", "", "run `nnlab data fetch mnist` or pass --data-dir", {}, "mnist"},
       {"fashion-mnist",
        "/usr/share/datasets/fashion-mnist",
        "apt-get install dataset-fashion-mnist, or pass --data-dir",
        {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-        "Ankle boot"}},
+        "Ankle boot"},
+       "fashion-mnist"},
   };
   return infos;
 }
@@ -149,6 +151,11 @@ std::vector<std::string> dataset_names() {
   std::vector<std::string> names;
   for (const auto& info : catalog()) names.push_back(info.name);
   return names;
+}
+
+DataOrigin data_origin(const std::string& name) {
+  // Every catalogued dataset is IDX bytes, which Dataset::read_sample scales by 1/255.
+  return {.dataset = name, .scaling = "byte/255", .preprocess = lookup(name).preprocess};
 }
 
 std::vector<std::string> dataset_search_path(const std::string& name, const std::string& data_dir) {

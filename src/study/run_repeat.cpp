@@ -201,7 +201,8 @@ json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::
                   {.input = data.train.sample_shape,
                    .layers = run.model.layers,
                    .loss = run.train.loss,
-                   .class_names = data.train.class_names});
+                   .class_names = data.train.class_names,
+                   .data = data_origin(run.data.dataset)});
   write_figures(*s.model, data.test, run.diagnostics, dir + "/figures.safetensors");
   result["model_summary"] = s.model->summary();
   write_file_atomic(result_path, result.dump(2));
