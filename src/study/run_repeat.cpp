@@ -215,7 +215,8 @@ json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::
                   {.input = data.train.sample_shape,
                    .layers = run.model.layers,
                    .loss = run.train.loss,
-                   .class_names = data.train.class_names});
+                   .class_names = data.train.class_names,
+                   .data = data_origin(run.data.dataset)});
   crash_point("weights_written");
   write_figures(*s.model, data.test, run.diagnostics, dir + "/figures.safetensors");
   result["model_summary"] = s.model->summary();
