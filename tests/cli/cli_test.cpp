@@ -1,54 +1,24 @@
 // Runs the built `nnlab` binary with bad inputs: exit status and stderr text.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
+#include "cli/nnlab_binary.hpp"
 #include "support/test_support.hpp"
 
 namespace {
 
-std::string binary() {
-  const char* env = std::getenv("NNLAB_BIN");
-  return env && *env ? env : NNLAB_BINARY_DIR "/nnlab";
-}
+using nnlab::test::nnlab_binary;
+using Result = nnlab::test::CommandResult;
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-Result run(const std::string& args) {
-  // Not temp_dir(): that would empty the directory holding the test's own input files.
-  // One folder per process: ctest runs the tests of this binary in parallel.
-  const auto dir = std::filesystem::path(NNLAB_BINARY_DIR) / "test-tmp" /
-                   ("cli-capture-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd =
-      binary() + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
-  const int raw = std::system(cmd.c_str());
-  Result r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  auto slurp = [](const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+Result run(const std::string& args) { return nnlab::test::run_nnlab(args); }
 
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(binary())) GTEST_SKIP() << binary() << " not built";
+    if (!std::filesystem::exists(nnlab_binary()))
+      nnlab::test::skip_for_missing(nnlab_binary() + " not built");
   }
 };
 
