@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
                "nnlab"};
   app.set_version_flag("--version", std::string("nnlab ") + NNLAB_VERSION);
   app.require_subcommand(1);
+  // --help shows every option's default ("--threads INT=0"); subcommands inherit this setting.
+  app.option_defaults()->always_capture_default();
   nnlab::cli::add_run_command(app);
   nnlab::cli::add_report_command(app);
   nnlab::cli::add_eval_command(app);

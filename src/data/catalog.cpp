@@ -39,8 +39,8 @@ struct DatasetInfo {
   std::string system_dir;                // a packaged copy holding the files directly
   std::string hint;                      // how to get it
   std::vector<std::string> class_names;  // empty: the label values
-  Shape sample_shape = {1, 28, 28};      // what its images are, known before reading them
   std::string preprocess;                // how its images were made (data/preprocess.hpp)
+  Shape sample_shape = {1, 28, 28};      // what its images are, known before reading them
 };
 
 const std::vector<DatasetInfo>& catalog() {

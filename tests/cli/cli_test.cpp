@@ -4,19 +4,21 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cli/cli_run.hpp"
+#include "cli/nnlab_binary.hpp"
 #include "support/test_support.hpp"
 
 namespace {
 
-std::string binary() { return nnlab::test::nnlab_binary(); }
-using Result = nnlab::test::CliResult;
+using nnlab::test::nnlab_binary;
+using Result = nnlab::test::CommandResult;
+
 Result run(const std::string& args) { return nnlab::test::run_nnlab(args); }
 
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(binary())) GTEST_SKIP() << binary() << " not built";
+    if (!std::filesystem::exists(nnlab_binary()))
+      nnlab::test::skip_for_missing(nnlab_binary() + " not built");
   }
 };
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "cli/cli_run.hpp"
+#include "cli/nnlab_binary.hpp"
 #include "data/catalog.hpp"
 #include "nn/model_builder.hpp"
 #include "support/test_support.hpp"
@@ -38,7 +38,7 @@ std::string write_model(const fs::path& dir, const std::string& trained_on) {
 class Eval : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(test::nnlab_binary())) GTEST_SKIP() << test::nnlab_binary() << " not built";
+    if (!fs::exists(test::nnlab_binary())) return test::skip_for_missing(test::nnlab_binary() + " not built");
     dir_ = test::temp_dir();
   }
   std::string eval(const std::string& model, const std::string& extra = "") {
@@ -48,7 +48,7 @@ class Eval : public ::testing::Test {
 };
 
 TEST_F(Eval, PrintsThePerClassReport) {
-  const test::CliResult r = test::run_nnlab(eval(write_model(dir_, "mnist")));
+  const test::CommandResult r = test::run_nnlab(eval(write_model(dir_, "mnist")));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err, "");  // trained on MNIST: no warning
   EXPECT_NE(r.out.find("accuracy "), std::string::npos) << r.out;
@@ -60,7 +60,7 @@ TEST_F(Eval, PrintsThePerClassReport) {
 }
 
 TEST_F(Eval, JsonHoldsTheSameScores) {
-  const test::CliResult r = test::run_nnlab(eval(write_model(dir_, "mnist"), " --json"));
+  const test::CommandResult r = test::run_nnlab(eval(write_model(dir_, "mnist"), " --json"));
   ASSERT_EQ(r.status, 0) << r.err;
   const json out = json::parse(r.out);
   EXPECT_EQ(out.at("samples"), 10000);
@@ -84,12 +84,12 @@ TEST_F(Eval, JsonHoldsTheSameScores) {
 
 TEST_F(Eval, WarnsWhenTheDataIsNotWhatTheModelWasTrainedOn) {
   const std::string model = write_model(dir_, "fashion-mnist");
-  const test::CliResult r = test::run_nnlab(eval(model));
+  const test::CommandResult r = test::run_nnlab(eval(model));
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("nnlab: warning: " + model + " was trained on fashion-mnist, not mnist"),
             std::string::npos)
       << r.err;
-  const test::CliResult j = test::run_nnlab(eval(model, " --json"));
+  const test::CommandResult j = test::run_nnlab(eval(model, " --json"));
   EXPECT_EQ(json::parse(j.out).at("warnings").size(), 1u);
 }
 

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "cli/cli_run.hpp"
+#include "cli/nnlab_binary.hpp"
 #include "data/catalog.hpp"
 #include "io/safetensors.hpp"
 #include "nn/model_builder.hpp"
@@ -85,7 +85,7 @@ double max_diff(const std::map<std::string, double>& a, const std::map<std::stri
 class Predict : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(test::nnlab_binary())) GTEST_SKIP() << test::nnlab_binary() << " not built";
+    if (!fs::exists(test::nnlab_binary())) return test::skip_for_missing(test::nnlab_binary() + " not built");
     dir_ = test::temp_dir();
     model_ = write_model(dir_);
     write_png(dir_ / "original.png", digit(1, false), 28, PNG_FORMAT_GRAY);
@@ -121,7 +121,7 @@ TEST_F(Predict, DrawingsOfAnySizeColourAndBackgroundReachTheModelAsTheDigit) {
       "grey16.png"};
   std::string args = "predict " + model_ + " --json --top 10";
   for (const auto& n : names) args.append(" ").append(file(n));
-  const test::CliResult r = test::run_nnlab(args);
+  const test::CommandResult r = test::run_nnlab(args);
   ASSERT_EQ(r.status, 0) << r.err;
   const json out = json::parse(r.out);
   EXPECT_EQ(out.at("preprocess"), "mnist");  // from the model file
@@ -131,7 +131,7 @@ TEST_F(Predict, DrawingsOfAnySizeColourAndBackgroundReachTheModelAsTheDigit) {
     EXPECT_LT(max_diff(probabilities(out["images"][i]), reference), 2e-3) << names[i];
 
   // Without preprocessing the black-on-white digit is another input altogether.
-  const test::CliResult raw = test::run_nnlab(
+  const test::CommandResult raw = test::run_nnlab(
       "predict " + model_ + " --no-preprocess --json --top 10 " + file("small-black-on-white.png"));
   ASSERT_EQ(raw.status, 0) << raw.err;
   EXPECT_GT(max_diff(probabilities(json::parse(raw.out)["images"][0]), reference), 0.05);
@@ -140,7 +140,7 @@ TEST_F(Predict, DrawingsOfAnySizeColourAndBackgroundReachTheModelAsTheDigit) {
 TEST_F(Predict, BadFilesAreReportedAndTheOthersStillClassified) {
   std::ofstream(dir_ / "notes.png") << "not a picture";
   write_png(dir_ / "blank.png", std::vector<uint8_t>(40 * 40, 255), 40, PNG_FORMAT_GRAY);
-  const test::CliResult r =
+  const test::CommandResult r =
       test::run_nnlab("predict " + model_ + " " + file("missing.png") + " " + file("notes.png") +
                       " " + file("blank.png") + " " + file("original.png"));
   EXPECT_EQ(r.status, 1);
@@ -152,13 +152,13 @@ TEST_F(Predict, BadFilesAreReportedAndTheOthersStillClassified) {
 }
 
 TEST_F(Predict, TopKLinesAndJson) {
-  const test::CliResult text =
+  const test::CommandResult text =
       test::run_nnlab("predict " + model_ + " --top 2 " + file("original.png"));
   ASSERT_EQ(text.status, 0) << text.err;
   EXPECT_EQ(std::count(text.out.begin(), text.out.end(), '('), 2) << text.out;
   EXPECT_NE(text.err.find("preprocessing 'mnist'"), std::string::npos) << text.err;
 
-  const test::CliResult r =
+  const test::CommandResult r =
       test::run_nnlab("predict " + model_ + " --top 3 --json " + file("original.png"));
   ASSERT_EQ(r.status, 0) << r.err;
   const json top = json::parse(r.out).at("images").at(0).at("top");
@@ -177,7 +177,7 @@ TEST_F(Predict, OldModelFilesReadImagesAsTheyAreUnlessToldOtherwise) {
   save_safetensors(old_model, old);
   write_png(dir_ / "large.png", digit(7, true), 196, PNG_FORMAT_GRAY);
 
-  test::CliResult r = test::run_nnlab("predict " + old_model + " " + file("large.png"));
+  test::CommandResult r = test::run_nnlab("predict " + old_model + " " + file("large.png"));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("does not record how its training images were made"), std::string::npos)
       << r.err;
