@@ -6,7 +6,7 @@
 namespace nnlab {
 
 std::unique_ptr<Model> build_model(const Shape& input, const std::vector<LayerSpec>& specs,
-                                   const Loss& loss, Rng& init_rng) {
+                                   const Loss& loss, Rng& init_rng, int64_t max_params) {
   NNLAB_CHECK(!specs.empty(), "model.layers is empty: a model needs at least one layer");
   std::vector<LayerPtr> layers;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -30,7 +30,7 @@ std::unique_ptr<Model> build_model(const Shape& input, const std::vector<LayerSp
     NNLAB_CHECK(!layers.empty(), "{}: a model with {} needs layers before the softmax",
                 specs.back().where, loss.name());
   }
-  return std::make_unique<Model>(input, std::move(layers), head, init_rng);
+  return std::make_unique<Model>(input, std::move(layers), head, init_rng, max_params);
 }
 
 }  // namespace nnlab
