@@ -108,7 +108,8 @@ std::string file_safe(const std::string& name) {
 }
 
 json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::string& dir,
-                const std::string& study_path, const RunOptions& options) {
+                const std::string& study_path, const RunOptions& options,
+                std::optional<StudyPosition> position) {
   fs::create_directories(dir);
   const std::string result_path = dir + "/result.json";
   if (options.resume && fs::exists(result_path)) return json::parse(read_file(result_path));
@@ -122,6 +123,7 @@ json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::
                    .checkpoint = dir + "/checkpoint.safetensors",
                    .resume = options.resume,
                    .label = label,
+                   .study = position,
                    .progress = options.progress};
 
   if (run.data.augment.enabled() && run.diagnostics.augment_preview > 0)
