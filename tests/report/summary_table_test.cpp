@@ -35,13 +35,13 @@ TEST(SummaryTable, OneAlignedRowPerRunWithReferenceAndDifference) {
          {"epochs_mean", 2.0},
          {"train_seconds_mean", 1.0}}}}};
   EXPECT_EQ(summary_table(metrics),
-            "run                    repeats          test accuracy    reference        "
+            "run                           repeats  test accuracy    reference        "
             "difference  epochs  seconds\n"
-            "sigmoid                              5  0.9215 ± 0.0012  0.9212 ± 0.0014     "
+            "sigmoid                             5  0.9215 ± 0.0012  0.9212 ± 0.0014     "
             "+0.0003      15     41.2\n"
             "relu-with-a-long-name  3 (1 diverged)  0.9800 ± 0.0000  -                         "
             "-    12.3     10.0\n"
-            "once                                 1  0.9850           0.9900              "
+            "once                                1  0.9850           0.9900              "
             "-0.0050       2      1.0\n");
 }
 
