@@ -38,7 +38,7 @@ void add_run_command(CLI::App& app) {
     const Study study = load_study(args->study, args->sets);
     args->options.progress = !args->no_progress;
     const StudyResult result = run_study(study, args->options);
-    fmt::print("\n{}\nReport: {}\n", summary_table(result.metrics),
+    fmt::print("\n{}Report: {}\n", summary_table(result.metrics),
                std::filesystem::absolute(result.report).string());
     std::fflush(stdout);
     NNLAB_CHECK(result.failure.empty(), "{}", result.failure);  // exit status 1

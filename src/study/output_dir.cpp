@@ -55,7 +55,11 @@ void claim_output_dir(const Study& study, const std::string& dir) {
                 dir, held.name, held.hash, mine.file, mine.hash, advice, dir);
     return;  // the same study: it may run again or resume
   }
-  NNLAB_CHECK(!fs::exists(dir) || (fs::is_directory(dir) && fs::is_empty(dir)),
+  // A folder from before study.json existed is this study's when its study.toml is this study's
+  // text to the byte (same file, same --set lines).
+  const std::string old_copy = dir + "/study.toml";
+  const bool legacy = fs::is_regular_file(old_copy) && read_file(old_copy) == study.source_text;
+  NNLAB_CHECK(legacy || !fs::exists(dir) || (fs::is_directory(dir) && fs::is_empty(dir)),
               "{} is not an empty folder and holds no study ({} is missing): {}", dir, marker,
               advice);
   fs::create_directories(dir);

@@ -21,9 +21,11 @@ StudyIdentity study_identity(const Study& study);
 
 /// Makes `dir` the output folder of `study`, creating it and writing DIR/study.json first of all.
 /// A new or empty folder takes any study; a folder that holds the same study (same identity)
-/// takes it again, from scratch or with --resume. A folder that holds another study, this study
-/// with other settings (an edited file, other --set values), or files without a DIR/study.json
-/// is refused before anything is written: nnlab::Error names the folder and both studies.
+/// takes it again, from scratch or with --resume; so does a folder without study.json whose
+/// study.toml is this study's text to the byte (written before study.json existed). A folder that
+/// holds another study, this study with other settings (an edited file, other --set values), or
+/// files without a DIR/study.json is refused before anything is written: nnlab::Error names the
+/// folder and both studies.
 void claim_output_dir(const Study& study, const std::string& dir);
 
 }  // namespace nnlab

@@ -89,7 +89,7 @@ void Progress::on_epoch_end(TrainState& s) {
   ++epochs_seen_;  // not e.epoch + 1: a resumed run saw only the epochs since it resumed
   const double remaining = seconds_since(start_) / epochs_seen_ * (s.epochs - e.epoch - 1);
   if (terminal_) fmt::print(out_, "\r\033[K");
-  fmt::print(out_, "{} epoch {}/{}: loss {} acc {} | val loss {} acc {} | {:.0f} samples/s | {}\n",
+  fmt::print(out_, "{} epoch {}/{}: loss {} acc {} | val loss {} acc {} | {:.0f}/s | {}\n",
              prefix(), e.epoch + 1, s.epochs, figure(e.train_loss), figure(e.train_accuracy),
              figure(e.val_loss), figure(e.val_accuracy),
              static_cast<double>(e.samples) / std::max(1e-9, e.seconds), timing(remaining));

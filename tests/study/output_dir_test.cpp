@@ -86,6 +86,18 @@ TEST(OutputDir, AFolderWithFilesButNoStudyIsRefusedAndLeftAlone) {
   EXPECT_NO_THROW(claim_output_dir(study(), empty.string()));
 }
 
+TEST(OutputDir, AFolderFromBeforeMarkersIsAdoptedOnlyByItsOwnStudy) {
+  const auto base = test::temp_dir();
+  const auto dir = base / "old";
+  fs::create_directories(dir / "runs");
+  write_file_atomic((dir / "study.toml").string(), study().source_text);
+  const std::string edited = std::string(kStudy) + "# edited\n";
+  EXPECT_NE(test::error_of([&] { claim_output_dir(study(edited), dir.string()); }), "");
+  EXPECT_FALSE(fs::exists(dir / "study.json"));
+  claim_output_dir(study(), dir.string());
+  EXPECT_TRUE(fs::exists(dir / "study.json"));
+}
+
 TEST(OutputDir, AMalformedMarkerNamesItsFile) {
   const auto dir = test::temp_dir() / "bad";
   fs::create_directories(dir);
