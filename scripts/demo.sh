@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's first command: installs, builds, runs the quick-start study and prints where its
-# report is. Pass another study file to run that one instead.
+# report is (nnlab run prints it). Pass another study file to run that one instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 study=${1:-experiments/quickstart.toml}
@@ -13,5 +13,4 @@ scripts/build.sh -DCMAKE_BUILD_TYPE=Release -DNNLAB_TESTS=OFF -DNNLAB_BENCH=OFF 
 # MNIST: found in --data-dir, $NNLAB_DATA, ./data or ../shared/data; otherwise downloaded
 # (with checksums) into ./data.
 build/nnlab data info mnist >/dev/null 2>&1 || build/nnlab data fetch mnist
-build/nnlab run "$study" --out "$out"
-echo "Report: $(pwd)/$out/report.html"
+build/nnlab run "$study" --out "$out"   # ends with the summary table and the report's path

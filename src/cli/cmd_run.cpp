@@ -1,11 +1,15 @@
-// nnlab run STUDY.toml --out DIR: load the study, run it, print the report's path.
+// nnlab run STUDY.toml --out DIR: load the study, run it, print the summary table and the
+// report's path.
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "report/summary_table.hpp"
 #include "study/runner.hpp"
 #include "study/study.hpp"
+#include "tensor/error.hpp"
 
 namespace nnlab::cli {
 
@@ -33,8 +37,11 @@ void add_run_command(CLI::App& app) {
   cmd->callback([args] {
     const Study study = load_study(args->study, args->sets);
     args->options.progress = !args->no_progress;
-    const std::string report = run_study(study, args->options);
-    fmt::print("{}\n", report);
+    const StudyResult result = run_study(study, args->options);
+    fmt::print("\n{}Report: {}\n", summary_table(result.metrics),
+               std::filesystem::absolute(result.report).string());
+    std::fflush(stdout);
+    NNLAB_CHECK(result.failure.empty(), "{}", result.failure);  // exit status 1
   });
 }
 

@@ -1,11 +1,13 @@
 #include "io/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "tensor/error.hpp"
 
@@ -21,12 +23,26 @@ namespace {
   throw Error(fmt::format("cannot write {}: {} ({})", path, what, std::strerror(err)));
 }
 
+// The directory holding `path` ("." for a bare name), whose entry the rename changes.
+std::string parent_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 }  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {
-  const std::string tmp = fmt::format("{}.tmp.{}", path, static_cast<long>(::getpid()));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // mkstemp picks a name no other writer holds (another thread, another process), so two
+  // writers of one path each rename a whole file of their own and the last rename wins.
+  std::string tmp = path + ".tmp.XXXXXX";
+  std::vector<char> name(tmp.begin(), tmp.end());
+  name.push_back('\0');
+  const int fd = ::mkostemp(name.data(), O_CLOEXEC);
   if (fd < 0) fail(path, "", "create", -1);  // nothing to remove: it was never created
+  tmp = name.data();
+  // mkstemp creates the file 0600; results are meant to be read by others, as before.
+  if (::fchmod(fd, 0644) != 0) fail(path, tmp, "chmod", fd);
   const char* p = bytes.data();
   size_t left = bytes.size();
   while (left > 0) {
@@ -41,6 +57,12 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   if (::fsync(fd) != 0) fail(path, tmp, "fsync", fd);
   if (::close(fd) != 0) fail(path, tmp, "close", -1);
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail(path, tmp, "rename", -1);
+  // The rename lives in the directory: sync it too, or a crash can bring back the old file.
+  const std::string dir = parent_of(path);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) fail(path, "", "open its directory", -1);
+  if (::fsync(dfd) != 0) fail(path, "", "fsync its directory", dfd);
+  ::close(dfd);
 }
 
 std::string read_file(const std::string& path) {

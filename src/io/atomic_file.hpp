@@ -6,9 +6,11 @@
 
 namespace nnlab {
 
-/// Writes `bytes` to PATH.tmp.<pid>, fsyncs it, then renames it over `path`. On any failure the
-/// temporary file is removed, an existing file at `path` is left as it was, and nnlab::Error is
-/// thrown naming the path and the system's reason.
+/// Writes `bytes` to a uniquely named PATH.tmp.XXXXXX (mkstemp), fsyncs it, renames it over
+/// `path` and fsyncs the directory. Concurrent writers of one path (threads or processes) never
+/// share a temporary: `path` ends as one writer's whole file. On any failure the temporary file
+/// is removed, an existing file at `path` is left as it was, and nnlab::Error is thrown naming
+/// the path and the system's reason.
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
 /// The whole contents of `path`; throws nnlab::Error naming the path when it cannot be read.

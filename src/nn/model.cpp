@@ -25,7 +25,8 @@ std::string with_commas(int64_t n) {
 
 }  // namespace
 
-Model::Model(Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng)
+Model::Model(Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng,
+             int64_t max_params)
     : input_(std::move(input)), layers_(std::move(layers)), head_(head) {
   NNLAB_CHECK(!layers_.empty(), "a model needs at least one layer");
   Shape shape = input_;
@@ -37,6 +38,9 @@ Model::Model(Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng
       params_.push_back(&p);
       total += shape_size(p.shape);
     }
+  // build() only declared shapes: an oversized model is refused before it costs any memory.
+  NNLAB_CHECK(max_params <= 0 || total <= max_params,
+              "model.max_params is {} but the model has {} parameters", max_params, total);
   values_.assign(static_cast<size_t>(total), 0.0f);
   grads_.assign(static_cast<size_t>(total), 0.0f);
   // One arena each for values and gradients: parameters are consecutive views, so optimizers

@@ -18,8 +18,11 @@ enum class Head { none, softmax };
 class Model {
  public:
   /// Builds every layer for a per-sample `input` shape, allocates the arenas, binds the
-  /// parameters and buffers and initializes them from `init_rng`.
-  Model(Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng);
+  /// parameters and buffers and initializes them from `init_rng`. With `max_params` > 0 a model
+  /// with more parameters is refused (nnlab::Error "model.max_params is ...") from the layers'
+  /// shapes alone, before any arena is allocated.
+  Model(Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng,
+        int64_t max_params = 0);
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 

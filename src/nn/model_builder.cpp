@@ -41,9 +41,9 @@ Layers make_model_layers(const std::vector<LayerSpec>& specs, const Loss& loss) 
 }  // namespace
 
 std::unique_ptr<Model> build_model(const Shape& input, const std::vector<LayerSpec>& specs,
-                                   const Loss& loss, Rng& init_rng) {
+                                   const Loss& loss, Rng& init_rng, int64_t max_params) {
   Layers made = make_model_layers(specs, loss);
-  return std::make_unique<Model>(input, std::move(made.layers), made.head, init_rng);
+  return std::make_unique<Model>(input, std::move(made.layers), made.head, init_rng, max_params);
 }
 
 ModelShape plan_model(const Shape& input, const std::vector<LayerSpec>& specs, const Loss& loss) {

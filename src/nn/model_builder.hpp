@@ -13,9 +13,10 @@ namespace nnlab {
 /// Builds the layers of `specs` for a per-sample `input` shape. When the loss fuses softmax
 /// (cross-entropy) a final softmax activation is left out of the layers and becomes the
 /// model's head; cross-entropy after any other final activation than softmax or linear is an
-/// error naming the last spec's `where`.
+/// error naming the last spec's `where`. `max_params` > 0 is a parameter budget, checked before
+/// anything is allocated (see Model's constructor).
 std::unique_ptr<Model> build_model(const Shape& input, const std::vector<LayerSpec>& specs,
-                                   const Loss& loss, Rng& init_rng);
+                                   const Loss& loss, Rng& init_rng, int64_t max_params = 0);
 
 struct ModelShape {
   Shape output;            // per sample

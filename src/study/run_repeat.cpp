@@ -109,7 +109,8 @@ std::string file_safe(const std::string& name) {
 }
 
 json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::string& dir,
-                const std::string& study_path, const RunOptions& options) {
+                const std::string& study_path, const RunOptions& options,
+                std::optional<StudyPosition> position) {
   fs::create_directories(dir);
   const std::string result_path = dir + "/result.json";
   const std::string checkpoint = dir + "/checkpoint.safetensors";
@@ -130,6 +131,7 @@ json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::
                    .checkpoint = checkpoint,
                    .resume = options.resume,
                    .label = label,
+                   .study = position,
                    .progress = options.progress};
 
   if (run.data.augment.enabled() && run.diagnostics.augment_preview > 0)

@@ -3,18 +3,21 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "study/run_data.hpp"
 #include "study/runner.hpp"
+#include "train/progress.hpp"
 
 namespace nnlab {
 
 /// Returns the repeat's entry of metrics.json "runs" (also written as DIR/RUN/rK/result.json,
-/// which --resume uses to skip finished repeats).
+/// which --resume uses to skip finished repeats). `position`, its place in the study, goes to
+/// the progress display.
 nlohmann::json run_repeat(const RunSpec& run, int repeat, const RunData& data,
                           const std::string& dir, const std::string& study_path,
-                          const RunOptions& options);
+                          const RunOptions& options, std::optional<StudyPosition> position = {});
 
 /// A run name made safe for a folder name.
 std::string file_safe(const std::string& name);

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 #include "io/atomic_file.hpp"
 #include "report/report.hpp"
 #include "study/preflight.hpp"
+#include "study/output_dir.hpp"
 #include "study/run_repeat.hpp"
 #include "study/session.hpp"
 #include "tensor/error.hpp"
@@ -41,7 +43,7 @@ json summarize(const json& runs) {
   for (const json& r : runs)
     if (std::find(names.begin(), names.end(), r["name"]) == names.end()) names.push_back(r["name"]);
   for (const std::string& name : names) {
-    std::vector<double> test, val, train, seconds;
+    std::vector<double> test, val, train, seconds, epochs;
     json reference;
     int repeats = 0, diverged = 0;
     for (const json& r : runs) {
@@ -55,6 +57,7 @@ json summarize(const json& runs) {
       if (r.contains("train") && r["train"].contains("accuracy"))
         train.push_back(r["train"]["accuracy"]);
       seconds.push_back(r.value("train_seconds", 0.0));
+      epochs.push_back(r.value("epochs_run", 0));
     }
     json s = {
         {"name", name}, {"repeats", repeats}, {"diverged", diverged}, {"reference", reference}};
@@ -68,6 +71,7 @@ json summarize(const json& runs) {
     put("val_accuracy", val);
     put("train_accuracy", train);
     s["train_seconds_mean"] = mean_std(seconds).first;
+    s["epochs_mean"] = mean_std(epochs).first;
     out.push_back(s);
   }
   return out;
@@ -102,11 +106,11 @@ void run_lr_sweep(const Study& study, const LrSweep& sweep, DataCache& cache,
 
 }  // namespace
 
-std::string run_study(const Study& study, const RunOptions& options) {
+StudyResult run_study(const Study& study, const RunOptions& options) {
   NNLAB_CHECK(!options.out_dir.empty(), "no output directory given (--out DIR)");
   check_runs_before_training(study, options.only_runs);  // before any data or file
   set_threads(options.threads);
-  fs::create_directories(options.out_dir);
+  claim_output_dir(study, options.out_dir);  // refuses a folder holding another study
   write_file_atomic(options.out_dir + "/study.toml", study.source_text);
 
   DataCache cache(options.data_dir);
@@ -114,6 +118,9 @@ std::string run_study(const Study& study, const RunOptions& options) {
                   {"nnlab_version", "0.1.0"}, {"threads", threads()},
                   {"runs", json::array()},    {"model_summary", json::object()}};
   std::vector<std::string> diverged;
+  StudyPosition position{.index = 0, .total = 0, .start = std::chrono::steady_clock::now()};
+  for (const RunSpec& run : study.runs)
+    if (selected(run, options)) position.total += run.repeats;
   for (const RunSpec& run : study.runs) {
     if (!selected(run, options)) continue;
     const DataPair& source = cache.get(run.data);
@@ -121,7 +128,8 @@ std::string run_study(const Study& study, const RunOptions& options) {
       const RunData data = prepare_run_data(source, run.data, run.seed + static_cast<uint64_t>(k));
       const std::string dir =
           fmt::format("{}/runs/{}/r{}", options.out_dir, file_safe(run.name), k);
-      json result = run_repeat(run, k, data, dir, study.path, options);
+      json result = run_repeat(run, k, data, dir, study.path, options, position);
+      ++position.index;
       if (result.contains("model_summary")) {
         metrics["model_summary"][run.name] = result["model_summary"];
         result.erase("model_summary");
@@ -136,12 +144,13 @@ std::string run_study(const Study& study, const RunOptions& options) {
   }
   if (study.lr_sweep && options.only_runs.empty())
     run_lr_sweep(study, *study.lr_sweep, cache, options);
-  const std::string report = render_report(options.out_dir);
-  NNLAB_CHECK(diverged.empty(),
-              "{} diverged (the last good state of each is its checkpoint.safetensors; the "
-              "report covers the rest):\n  {}",
-              diverged.size() == 1 ? "a run" : "runs", fmt::join(diverged, "\n  "));
-  return report;
+  StudyResult result{.report = render_report(options.out_dir), .metrics = metrics, .failure = ""};
+  if (!diverged.empty())
+    result.failure = fmt::format(
+        "{} diverged (the last good state of each is its checkpoint.safetensors; the report "
+        "covers the rest):\n  {}",
+        diverged.size() == 1 ? "a run" : "runs", fmt::join(diverged, "\n  "));
+  return result;
 }
 
 BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,15 @@ struct RunOptions {
   std::vector<std::string> only_runs;  // --run NAME (empty = all)
 };
 
-/// Runs the study; returns the path of DIR/report.html.
-std::string run_study(const Study& study, const RunOptions& options);
+struct StudyResult {
+  std::string report;      // DIR/report.html
+  nlohmann::json metrics;  // what DIR/metrics.json holds
+  std::string failure;     // "" or which runs diverged (their other repeats and the report exist)
+};
+
+/// Runs the study into DIR (refusing a DIR that holds another study, study/output_dir.hpp) and
+/// renders the report. A diverged run does not stop the others: it is named in `failure`.
+StudyResult run_study(const Study& study, const RunOptions& options);
 
 struct BenchResult {
   int64_t samples = 0;  // training samples processed

@@ -19,13 +19,10 @@ Session make_session(const RunSpec& run, const Shape& input, uint64_t seed,
   s.loss = make_loss(run.train.loss, run.train.label_smoothing);
   Rng init_rng = Rng(seed).fork(0);
   try {
-    s.model = build_model(input, run.model.layers, *s.loss, init_rng);
+    s.model = build_model(input, run.model.layers, *s.loss, init_rng, run.model.max_params);
   } catch (const Error& e) {  // the layer names its problem; the user needs the file and run too
     throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
   }
-  NNLAB_CHECK(run.model.max_params <= 0 || s.model->parameter_count() <= run.model.max_params,
-              "{}: run '{}': model.max_params is {} but the model has {} parameters", study_path,
-              run.name, run.model.max_params, s.model->parameter_count());
   s.optimizer = make_optimizer(run.train.optimizer, s.model->values(), s.model->grads(),
                                s.model->parameters());
   return s;
@@ -51,7 +48,7 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train,
                        .restore_best = es.restore_best});
   InactiveNeurons inactive(run.diagnostics.inactive_threshold, run.diagnostics.inactive_every);
   BatchLosses losses(std::max(1, hooks.loss_every));
-  Progress progress(hooks.label, stderr);
+  Progress progress(hooks.label, stderr, hooks.study);
 
   std::vector<Callback*> callbacks;
   std::vector<StatefulCallback*> stateful;
@@ -85,6 +82,8 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train,
     trainer.fit(loader, val, out.history, start, callbacks);
     if (hooks.early_stopping && early.best_epoch() >= 0 && out.epochs_run() < epochs)
       out.stopped = "early_stopping";
+    if (hooks.progress && !early.message().empty())
+      fmt::print(stderr, "{}: {}\n", hooks.label, early.message());
   } catch (const DivergedError& e) {
     out.stopped = "diverged";
     out.diverged = e.what();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "study/study.hpp"
 #include "train/history.hpp"
 #include "train/inactive_neurons.hpp"
+#include "train/progress.hpp"
 
 namespace nnlab {
 
@@ -37,6 +39,8 @@ struct TrainHooks {
   std::string checkpoint;         // path; empty: no checkpoints
   bool resume = false;            // continue from the checkpoint when it exists
   std::string label;              // progress prefix
+  // The repeat's place in its study, for the progress display.
+  std::optional<StudyPosition> study = std::nullopt;
   bool progress = true;
 };
 

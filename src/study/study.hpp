@@ -99,6 +99,8 @@ struct Study {
   std::string description;
   std::string path;         // the file it was read from
   std::string source_text;  // the file as read, with --set overrides noted, for the report
+  std::string resolved;     // the settings after --set, as canonical TOML (no comments): what
+                            // an output folder's study identity hashes (study/output_dir.hpp)
   std::vector<RunSpec> runs;
   std::optional<LrSweep> lr_sweep;
 };

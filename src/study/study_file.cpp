@@ -420,6 +420,9 @@ Study parse_study(const std::string& text, const std::string& path,
   study.source_text = text;
   if (!study.source_text.empty() && study.source_text.back() != '\n') study.source_text += '\n';
   for (const auto& o : overrides) study.source_text += "# --set " + o + "\n";
+  std::ostringstream resolved;
+  resolved << root;  // tables print their keys in sorted order: the same settings, the same text
+  study.resolved = resolved.str();
 
   if (const auto* runs = root.get_as<toml::array>("runs"))
     for (const auto& item : *runs)

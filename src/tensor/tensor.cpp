@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "tensor/error.hpp"
 
@@ -40,6 +41,25 @@ Tensor& Tensor::operator=(const Tensor& other) {
   if (this == &other) return *this;
   resize(other.shape_);
   if (size_ > 0) std::memcpy(data_, other.data_, static_cast<size_t>(size_) * sizeof(float));
+  return *this;
+}
+
+// Every member is exchanged, not copied: a defaulted move would copy data_ and size_, leaving
+// the source a "view" into its new owner's memory that a later resize() would write through.
+Tensor::Tensor(Tensor&& other) noexcept
+    : shape_(std::exchange(other.shape_, {})),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      storage_(std::move(other.storage_)),
+      data_(std::exchange(other.data_, nullptr)) {}
+
+Tensor& Tensor::operator=(Tensor&& other) noexcept {
+  if (this == &other) return *this;
+  shape_ = std::exchange(other.shape_, {});
+  size_ = std::exchange(other.size_, 0);
+  capacity_ = std::exchange(other.capacity_, 0);
+  storage_ = std::move(other.storage_);
+  data_ = std::exchange(other.data_, nullptr);
   return *this;
 }
 

@@ -25,10 +25,10 @@ class Tensor {
   /// Non-owning view of `size(shape)` floats at `data`; the caller keeps them alive.
   static Tensor view(float* data, Shape shape);
 
-  Tensor(const Tensor& other);             // deep copy (a view's copy owns its data)
-  Tensor& operator=(const Tensor& other);  // copies values; keeps storage when sizes match
-  Tensor(Tensor&& other) noexcept = default;
-  Tensor& operator=(Tensor&& other) noexcept = default;
+  Tensor(const Tensor& other);                 // deep copy (a view's copy owns its data)
+  Tensor& operator=(const Tensor& other);      // copies values; keeps storage when sizes match
+  Tensor(Tensor&& other) noexcept;             // takes the storage; `other` is left empty
+  Tensor& operator=(Tensor&& other) noexcept;  // takes the storage; `other` is left empty
 
   /// Gives the tensor `shape`, reusing its storage when it is large enough: after the first
   /// batch this never allocates. Contents are unspecified afterwards. Not allowed on views

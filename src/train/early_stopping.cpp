@@ -46,7 +46,18 @@ void EarlyStopping::on_epoch_end(TrainState& s) {
   if (++wait_ >= options_.patience) {
     s.stop = true;
     s.stop_reason = "early_stopping";
+    stopped_epoch_ = s.epoch;
   }
+}
+
+std::string EarlyStopping::message() const {
+  if (stopped_epoch_ < 0) return "";
+  const std::string best = fmt::format("{} {:.4g}", options_.monitor, best_);
+  if (options_.restore_best)
+    return fmt::format("Epoch {}: early stopping; restoring the weights of epoch {} ({})",
+                       stopped_epoch_ + 1, best_epoch_ + 1, best);
+  return fmt::format("Epoch {}: early stopping; keeping the last weights (best: epoch {}, {})",
+                     stopped_epoch_ + 1, best_epoch_ + 1, best);
 }
 
 void EarlyStopping::on_train_end(TrainState& s) {

@@ -26,6 +26,10 @@ class EarlyStopping : public StatefulCallback {
 
   /// The 0-based epoch whose figure was best (-1 before the first epoch).
   int best_epoch() const { return best_epoch_; }
+  /// What a person should read when it stopped the run, as Keras says it ("Epoch 12: early
+  /// stopping; restoring the weights of epoch 7 (val_loss 0.0712)", epochs 1-based); "" when it
+  /// did not stop the run.
+  std::string message() const;
 
  private:
   double figure(const EpochStats& e) const;
@@ -35,6 +39,7 @@ class EarlyStopping : public StatefulCallback {
   double best_ = 0;
   int best_epoch_ = -1;
   int wait_ = 0;
+  int stopped_epoch_ = -1;  // 0-based epoch after which it stopped training (-1: it did not)
   std::vector<float> best_values_;  // the best epoch's parameter values, then its buffers
 };
 

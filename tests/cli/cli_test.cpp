@@ -1,10 +1,13 @@
 // Runs the built `nnlab` binary with bad inputs: exit status and stderr text.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "cli/nnlab_binary.hpp"
+#include "study/output_dir.hpp"
 #include "support/test_support.hpp"
 
 namespace {
@@ -93,6 +96,44 @@ TEST_F(CliStudy, RunAndSetNameWhatTheyCannotFind) {
             std::string::npos)
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+}
+
+// Two studies never share an output folder: the second is refused in one line, exit 1, and the
+// folder is left as it was; so is an edited study resumed into its old folder.
+TEST_F(Cli, RunRefusesAFolderHoldingAnotherStudy) {
+  const auto dir = nnlab::test::temp_dir();
+  const std::string body =
+      "[model]\nlayers = [{type = \"dense\", units = 10, activation = \"softmax\"}]\n"
+      "[train]\nepochs = 1\n[[runs]]\nname = \"a\"\n";
+  std::ofstream(dir / "first.toml") << "name = \"first\"\n" << body;
+  std::ofstream(dir / "second.toml") << "name = \"second\"\n" << body;
+  const auto out = dir / "out";
+  // The folder as a run of first.toml leaves it (its marker first of all, then its files).
+  nnlab::claim_output_dir(nnlab::load_study((dir / "first.toml").string(), {}), out.string());
+  std::ofstream(out / "metrics.json") << "{}";
+  const auto listing = [&] {
+    std::string names;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(out))
+      names += e.path().string() + "\n";
+    return names;
+  };
+  const std::string before = listing();
+
+  Result r = run("run " + (dir / "second.toml").string() + " --out " + out.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find(out.string() + " holds study 'first' (from " +
+                       (dir / "first.toml").string() + "), not 'second'"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(listing(), before);
+
+  std::ofstream(dir / "first.toml") << "name = \"first\"\n" << body << "train.epochs = 2\n";
+  r = run("run " + (dir / "first.toml").string() + " --out " + out.string() + " --resume");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("holds study 'first' with other settings"), std::string::npos) << r.err;
+  EXPECT_EQ(listing(), before);
 }
 
 TEST_F(Cli, ReportOnEmptyDir) {

@@ -3,7 +3,6 @@
 // in-size blocks, the centre of mass by scipy.ndimage.center_of_mass. Within 1e-5. Skipped only
 // when /usr/bin/python3 lacks NumPy or SciPy (the script exits 77).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cmath>
 #include <filesystem>

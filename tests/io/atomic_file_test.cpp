@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "support/test_support.hpp"
 #include "tensor/error.hpp"
@@ -30,6 +33,54 @@ TEST(AtomicFile, WriteThenOverwrite) {
   write_file_atomic(path, "");
   EXPECT_EQ(read_file(path), "");
   EXPECT_EQ(temporaries(dir), 0);
+}
+
+// Whether `s` is one writer's whole file: `size` copies of one letter.
+bool whole_version(const std::string& s, size_t size) {
+  return s.size() == size && s.find_first_not_of(s[0]) == std::string::npos;
+}
+
+// Four threads of one process rewrite one path while a fifth reads it: every read sees one
+// writer's whole file, no write fails and no temporary is left behind. (With a per-process
+// temporary name the writers truncate and rename each other's temporaries.)
+TEST(AtomicFile, ConcurrentWritersInOneProcessNeverMixTheirFiles) {
+  const auto dir = test::temp_dir();
+  const auto path = (dir / "shared.txt").string();
+  const size_t size = 256 * 1024;
+  write_file_atomic(path, std::string(size, '-'));
+  std::atomic<int> failures{0}, torn{0}, writers_left{4};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w)
+    threads.emplace_back([&, w] {
+      const std::string mine(size, static_cast<char>('a' + w));
+      for (int i = 0; i < 25; ++i) {
+        try {
+          write_file_atomic(path, mine);
+        } catch (const Error&) {
+          ++failures;
+        }
+      }
+      --writers_left;
+    });
+  threads.emplace_back([&] {
+    while (writers_left > 0)
+      if (!whole_version(read_file(path), size)) ++torn;
+  });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(torn, 0);
+  EXPECT_TRUE(whole_version(read_file(path), size));
+  EXPECT_NE(read_file(path)[0], '-');
+  EXPECT_EQ(temporaries(dir), 0);
+}
+
+TEST(AtomicFile, WritesIntoTheCurrentDirectoryByABareName) {
+  const auto dir = test::temp_dir();
+  const auto old = fs::current_path();
+  fs::current_path(dir);
+  write_file_atomic("bare.txt", "here");
+  fs::current_path(old);
+  EXPECT_EQ(read_file((dir / "bare.txt").string()), "here");
 }
 
 TEST(AtomicFile, MissingDirectoryThrowsNamingThePath) {

@@ -75,6 +75,10 @@ TEST(Runner, TinyStudyWritesEverythingAndIsReproducible) {
   EXPECT_EQ(r0["train_samples"], 500);
   EXPECT_GT(r0["test"]["accuracy"].get<double>(), 0.5);  // 600 images, 3 epochs: well above chance
   EXPECT_EQ(first["summary"][0]["repeats"], 2);
+  EXPECT_EQ(first["summary"][0]["epochs_mean"], (first["runs"][0]["epochs_run"].get<double>() +
+                                                 first["runs"][1]["epochs_run"].get<double>()) /
+                                                    2);
+  EXPECT_TRUE(fs::exists(dir / "one/study.json"));
 
   // Same study, seed and threads: the same numbers.
   const auto second = run_tiny(dir / "two");

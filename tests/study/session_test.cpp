@@ -29,5 +29,29 @@ name = "big-kernel"
   }
 }
 
+// 900M x 900M weights would need petabytes: the budget must refuse the model from its shapes,
+// before the arenas exist (allocating first ends in std::bad_alloc or the OOM killer).
+TEST(Session, ParameterBudgetIsCheckedBeforeAnythingIsAllocated) {
+  const Study study = parse_study(R"(
+[model]
+max_params = 1000000
+layers = [{type = "dense", units = 900000000}, {type = "dense", units = 900000000},
+          {type = "dense", units = 10, activation = "softmax"}]
+[train]
+epochs = 1
+[[runs]]
+name = "huge"
+)",
+                                  "budget.toml", {});
+  try {
+    make_session(study.runs[0], {4}, 1, study.path);
+    FAIL() << "a model over budget was built";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "budget.toml: run 'huge': model.max_params is 1000000 but the model has "
+              "810000014400000010 parameters");
+  }
+}
+
 }  // namespace
 }  // namespace nnlab

@@ -111,6 +111,31 @@ TEST(Trainer, EarlyStoppingStopsAndRestoresTheBestWeights) {
   // No epoch can improve by 10: the first is the best, and training stops after patience.
   EXPECT_EQ(es.best_epoch(), 0);
   EXPECT_EQ(f.history.size(), 3u);
+  EXPECT_EQ(
+      es.message(),
+      fmt::format("Epoch 3: early stopping; restoring the weights of epoch 1 (val_loss {:.4g})",
+                  f.history[0].val_loss));
+}
+
+TEST(Trainer, EarlyStoppingWithoutRestoreSaysItKeepsTheLastWeights) {
+  Fixture f(0.05f);
+  EarlyStopping es(
+      {.monitor = "val_accuracy", .patience = 1, .min_delta = 10.0, .restore_best = false});
+  Callback* cbs[] = {&es};
+  f.fit(50, cbs);
+  ASSERT_EQ(f.history.size(), 2u);
+  EXPECT_EQ(es.message(),
+            fmt::format("Epoch 2: early stopping; keeping the last weights (best: epoch 1, "
+                        "val_accuracy {:.4g})",
+                        f.history[0].val_accuracy));
+}
+
+TEST(Trainer, EarlyStoppingThatNeverStopsSaysNothing) {
+  Fixture f(0.05f);
+  EarlyStopping es({.monitor = "val_loss", .patience = 5, .min_delta = 0.0, .restore_best = true});
+  Callback* cbs[] = {&es};
+  f.fit(2, cbs);
+  EXPECT_EQ(es.message(), "");
 }
 
 TEST(Trainer, ResumeAfterEarlyStoppingTrainsNoFurtherEpoch) {

@@ -1,0 +1,73 @@
+#include "report/summary_table.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace nnlab {
+namespace {
+
+using nlohmann::json;
+
+double number(const json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
+}
+
+std::string fixed(double v, int decimals = 4) {
+  return std::isfinite(v) ? fmt::format("{:.{}f}", v, decimals) : "-";
+}
+
+std::string mean_std(double mean, double std, bool with_std) {
+  if (!std::isfinite(mean)) return "-";
+  return fixed(mean) + (with_std && std::isfinite(std) ? " ± " + fixed(std) : "");
+}
+
+// Columns on screen: "±" is two bytes but one column.
+size_t columns(const std::string& s) {
+  return static_cast<size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+std::string pad(const std::string& s, size_t width, bool left) {
+  const std::string fill(width - std::min(width, columns(s)), ' ');
+  return left ? s + fill : fill + s;
+}
+
+}  // namespace
+
+std::string summary_table(const json& metrics) {
+  std::vector<std::vector<std::string>> rows = {
+      {"run", "repeats", "test accuracy", "reference", "difference", "epochs", "seconds"}};
+  for (const json& s : metrics.value("summary", json::array())) {
+    const json reference = s.value("reference", json::object());
+    const double repeats = number(s, "repeats"), diverged = number(s, "diverged");
+    const double ours = number(s, "test_accuracy_mean");
+    const double ref = number(reference, "test_accuracy");
+    const double epochs = number(s, "epochs_mean");
+    std::string count = fixed(repeats, 0);
+    if (diverged > 0) count += fmt::format(" ({:.0f} diverged)", diverged);
+    rows.push_back({s.value("name", "?"), count,
+                    mean_std(ours, number(s, "test_accuracy_std"), repeats > 1),
+                    mean_std(ref, number(reference, "test_accuracy_std"), true),
+                    std::isfinite(ours - ref) ? fmt::format("{:+.4f}", ours - ref) : "-",
+                    fixed(epochs, epochs == std::round(epochs) ? 0 : 1),
+                    fixed(number(s, "train_seconds_mean"), 1)});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], columns(row[c]));
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    // The name and the two accuracy columns read left to right; counts and figures align right.
+    for (size_t c = 0; c < row.size(); ++c)
+      line += (c ? "  " : "") + pad(row[c], width[c], c == 0 || c == 2 || c == 3);
+    line.erase(line.find_last_not_of(' ') + 1);
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace nnlab

@@ -1,0 +1,19 @@
+// The study's result as plain text: the table `nnlab run` prints when it ends.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace nnlab {
+
+/// One row per entry of metrics.json's "summary" (docs/output-format.md), columns aligned:
+///
+///   run      repeats  test accuracy    reference        difference  epochs  seconds
+///   sigmoid        5  0.9215 ± 0.0012  0.9212 ± 0.0014     +0.0003      15     41.2
+///
+/// Test accuracy is the mean ± sample std over the repeats (no ± for one repeat), the
+/// reference and difference come from the run's `reference`, epochs and seconds are means per
+/// repeat; "-" where a figure is missing. Diverged repeats are counted beside the repeats.
+std::string summary_table(const nlohmann::json& metrics);
+
+}  // namespace nnlab

@@ -1,0 +1,31 @@
+// The output folder of `nnlab run`: which study it holds (DIR/study.json), and whether a run may
+// write there. One folder holds one study's files, never a mix of two.
+#pragma once
+
+#include <string>
+
+#include "study/study.hpp"
+
+namespace nnlab {
+
+/// What makes two studies "the same" for an output folder: the name and a hash of the resolved
+/// settings (Study::resolved: the file after --set overrides, parsed, so comments and layout do
+/// not count but every value does).
+struct StudyIdentity {
+  std::string name;
+  std::string hash;  // 16 hex digits (64-bit FNV-1a of Study::resolved)
+  std::string file;  // the study file it came from, for messages
+};
+
+StudyIdentity study_identity(const Study& study);
+
+/// Makes `dir` the output folder of `study`, creating it and writing DIR/study.json first of all.
+/// A new or empty folder takes any study; a folder that holds the same study (same identity)
+/// takes it again, from scratch or with --resume; so does a folder without study.json whose
+/// study.toml is this study's text to the byte (written before study.json existed). A folder that
+/// holds another study, this study with other settings (an edited file, other --set values), or
+/// files without a DIR/study.json is refused before anything is written: nnlab::Error names the
+/// folder and both studies.
+void claim_output_dir(const Study& study, const std::string& dir);
+
+}  // namespace nnlab

@@ -1,0 +1,54 @@
+#include "report/summary_table.hpp"
+
+#include <gtest/gtest.h>
+
+namespace nnlab {
+namespace {
+
+using nlohmann::json;
+
+TEST(SummaryTable, OneAlignedRowPerRunWithReferenceAndDifference) {
+  const json metrics = {
+      {"summary",
+       {{{"name", "sigmoid"},
+         {"repeats", 5},
+         {"diverged", 0},
+         {"reference", {{"test_accuracy", 0.9212}, {"test_accuracy_std", 0.0014}}},
+         {"test_accuracy_mean", 0.92153},
+         {"test_accuracy_std", 0.00121},
+         {"epochs_mean", 15.0},
+         {"train_seconds_mean", 41.234}},
+        {{"name", "relu-with-a-long-name"},
+         {"repeats", 3},
+         {"diverged", 1},
+         {"reference", json::object()},
+         {"test_accuracy_mean", 0.98},
+         {"test_accuracy_std", 0.0},
+         {"epochs_mean", 12.3333},
+         {"train_seconds_mean", 9.96}},
+        {{"name", "once"},
+         {"repeats", 1},
+         {"diverged", 0},
+         {"reference", {{"test_accuracy", 0.99}}},
+         {"test_accuracy_mean", 0.985},
+         {"test_accuracy_std", 0.0},
+         {"epochs_mean", 2.0},
+         {"train_seconds_mean", 1.0}}}}};
+  EXPECT_EQ(summary_table(metrics),
+            "run                           repeats  test accuracy    reference        "
+            "difference  epochs  seconds\n"
+            "sigmoid                             5  0.9215 ± 0.0012  0.9212 ± 0.0014     "
+            "+0.0003      15     41.2\n"
+            "relu-with-a-long-name  3 (1 diverged)  0.9800 ± 0.0000  -                         "
+            "-    12.3     10.0\n"
+            "once                                1  0.9850           0.9900              "
+            "-0.0050       2      1.0\n");
+}
+
+TEST(SummaryTable, NoSummaryYetGivesTheHeaderOnly) {
+  EXPECT_EQ(summary_table(json::object()),
+            "run  repeats  test accuracy  reference  difference  epochs  seconds\n");
+}
+
+}  // namespace
+}  // namespace nnlab
