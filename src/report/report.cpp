@@ -116,12 +116,12 @@ std::string comparison_section(const json& m) {
   }
   if (labels.empty()) return "";
   return html::heading(2, "Comparison") +
-         svg::bar_chart(labels, means,
-                        {.title = "Mean test accuracy (± std over repeats)",
-                         .x_label = "run",
-                         .y_label = "test accuracy",
-                         .width = std::max(480, 110 * static_cast<int>(labels.size()) + 100)},
-                        stds, refs, "reference");
+         svg::interval_chart(labels, means,
+                             {.title = "Mean test accuracy (± std over repeats)",
+                              .x_label = "run",
+                              .y_label = "test accuracy",
+                              .width = std::max(480, 110 * static_cast<int>(labels.size()) + 100)},
+                             stds, refs, "reference");
 }
 
 std::string lr_sweep_section(const fs::path& dir) {
@@ -142,6 +142,7 @@ std::string lr_sweep_section(const fs::path& dir) {
                                   .x_label = "step",
                                   .y_label = "training loss (log)",
                                   .log_y = true,
+                                  .integer_x = true,
                                   .width = 720,
                                   .height = 380});
 }

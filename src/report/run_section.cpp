@@ -47,10 +47,12 @@ std::string learning_curves(const fs::path& dir) {
     add(accuracy, *refit, "train_accuracy", "refit (train+val)", true);
   }
   std::string out = html::heading(3, kLearningCurves) + "<div class=\"charts\">\n";
-  out += svg::line_chart(loss, {.title = "Loss", .x_label = "epoch", .y_label = "loss"});
+  out += svg::line_chart(
+      loss, {.title = "Loss", .x_label = "epoch", .y_label = "loss", .integer_x = true});
   if (!accuracy.empty())
-    out +=
-        svg::line_chart(accuracy, {.title = "Accuracy", .x_label = "epoch", .y_label = "accuracy"});
+    out += svg::line_chart(
+        accuracy,
+        {.title = "Accuracy", .x_label = "epoch", .y_label = "accuracy", .integer_x = true});
   return out + "</div>\n";
 }
 
@@ -142,9 +144,10 @@ std::string inactive(const fs::path& dir) {
   std::vector<svg::Series> series;
   for (const std::string& l : order) series.push_back(by_layer[l]);
   return html::heading(3, kInactive) +
-         svg::line_chart(
-             series,
-             {.title = "Inactive neurons per layer", .x_label = "step", .y_label = "inactive %"});
+         svg::line_chart(series, {.title = "Inactive neurons per layer",
+                                  .x_label = "step",
+                                  .y_label = "inactive %",
+                                  .integer_x = true});
 }
 
 std::string weights(const fs::path& dir) {

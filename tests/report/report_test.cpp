@@ -195,18 +195,11 @@ TEST(Report, MalformedCsvNamesFileAndLine) {
   }
 }
 
-TEST(ReportParts, Base64AndNiceTicks) {
+TEST(ReportParts, Base64AndPng) {
   EXPECT_EQ(base64(""), "");
   EXPECT_EQ(base64("f"), "Zg==");
   EXPECT_EQ(base64("fo"), "Zm8=");
   EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
-  const std::vector<double> unit = svg::nice_ticks(0, 1, 6);
-  ASSERT_EQ(unit.size(), 6u);
-  for (size_t i = 0; i < unit.size(); ++i)
-    EXPECT_NEAR(unit[i], 0.2 * static_cast<double>(i), 1e-12);
-  const std::vector<double> t = svg::nice_ticks(0.973, 0.991);
-  EXPECT_LE(t.front(), 0.973);
-  EXPECT_GE(t.back(), 0.991);
   const uint8_t px[4] = {0, 64, 128, 255};
   const std::string png = encode_png_gray(px, 2, 2);
   EXPECT_EQ(png.substr(1, 3), "PNG");
