@@ -37,7 +37,7 @@ bool looks_numeric(const std::string& cell) {
   if (cell.empty()) return false;
   for (char c : cell) {
     const auto u = static_cast<unsigned char>(c);
-    if (!std::isdigit(u) && std::string_view("+-.eE%±&;#x ").find(c) == std::string_view::npos)
+    if (!std::isdigit(u) && std::string_view("+-.,eE%±&;#x ").find(c) == std::string_view::npos)
       return false;
   }
   return std::isdigit(static_cast<unsigned char>(cell.front())) || cell.front() == '-' ||

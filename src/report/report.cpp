@@ -46,9 +46,10 @@ std::string text(const json& j, const char* key) {
 
 std::string integer(double v) { return std::isfinite(v) ? fmt::format("{:.0f}", v) : "–"; }
 
-// "0.9861 ± 0.0012" (no ± part when the spread is unknown).
-std::string mean_std(double mean, double std) {
-  return report::fixed(mean) + (std::isfinite(std) ? " ± " + report::fixed(std) : "");
+// "0.9861 ± 0.0012" (no ± part when the spread is unknown or, over one repeat, none).
+std::string mean_std(double mean, double std, double repeats = 2) {
+  return report::fixed(mean) +
+         (std::isfinite(std) && !(repeats < 2) ? " ± " + report::fixed(std) : "");
 }
 
 std::string difference(double ours, double reference) {
@@ -125,12 +126,12 @@ std::string summary_section(const json& m, const std::map<std::string, const jso
     const double ours = num(s, {"test_accuracy_mean"});
     const double ref = num(s, {"reference", "test_accuracy"});
     const double ref_std = num(s, {"reference", "test_accuracy_std"});
-    rows.push_back({html::escape(name), integer(num(s, {"repeats"})),
-                    mean_std(ours, num(s, {"test_accuracy_std"})),
-                    mean_std(num(s, {"val_accuracy_mean"}), num(s, {"val_accuracy_std"})),
-                    mean_std(ref, ref_std), difference(ours, ref),
-                    report::count(num(r0, {"params"})),
-                    report::fixed(num(s, {"train_seconds_mean"}), 1)});
+    rows.push_back(
+        {html::escape(name), integer(num(s, {"repeats"})),
+         mean_std(ours, num(s, {"test_accuracy_std"}), num(s, {"repeats"})),
+         mean_std(num(s, {"val_accuracy_mean"}), num(s, {"val_accuracy_std"}), num(s, {"repeats"})),
+         mean_std(ref, ref_std), difference(ours, ref), report::count(num(r0, {"params"})),
+         report::fixed(num(s, {"train_seconds_mean"}), 1)});
   }
   return html::table(
       {"run", "repeats", "test accuracy (mean ± std)", "validation accuracy (mean ± std)",

@@ -58,7 +58,8 @@ std::string study_curves(const std::vector<RunInfo>& runs) {
   }
   if (with_history < 2) return "";
   return "<p class=\"muted\">Each run's mean over its repeats, shaded ± one standard deviation; "
-         "rings mark the epochs early stopping chose (or the last epoch).</p>\n"
+         "rings mark the epochs early stopping chose (or the last epoch). Where repeats stopped "
+         "early, later epochs average the repeats still training.</p>\n"
          "<div class=\"charts\">\n" +
          chart(runs, histories, "accuracy") + chart(runs, histories, "loss") + "</div>\n";
 }

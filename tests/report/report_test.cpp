@@ -140,9 +140,9 @@ TEST(Report, RendersEverySectionFromASyntheticStudy) {
   EXPECT_NE(html.find("Dense nets &lt;with&gt; &amp; without dropout"), std::string::npos);
   EXPECT_NE(html.find("0.9837 ± 0.0012"), std::string::npos);  // reference beside ours
   EXPECT_NE(html.find("0.9856 ± 0.0007"), std::string::npos);
-  EXPECT_NE(html.find("+0.0019"), std::string::npos);    // the difference
-  EXPECT_NE(html.find("1,333,770"), std::string::npos);  // thousands separators
-  EXPECT_NE(html.find("45,000"), std::string::npos);
+  EXPECT_NE(html.find("+0.0019"), std::string::npos);                        // the difference
+  EXPECT_NE(html.find("1,333,770"), std::string::npos);                      // thousands separators
+  EXPECT_NE(html.find("<td class=\"num\">45,000</td>"), std::string::npos);  // right-aligned
   EXPECT_NE(html.find("cat→dog"), std::string::npos);
   EXPECT_NE(html.find("dense1.weight [12, 6]"), std::string::npos);
   EXPECT_NE(html.find("<svg"), std::string::npos);
@@ -201,6 +201,14 @@ TEST(Report, EnvironmentTellsWhereAndHowTheStudyRan) {
 TEST(Report, SummaryGivesValidationAccuracyWithItsSpread) {
   const std::string html = read_file(render_report(synthetic_output().string()));
   EXPECT_NE(html.find("0.9850 ± 0.0021"), std::string::npos);
+  // One repeat has no spread to show: no "± 0.0000".
+  const fs::path dir = synthetic_output();
+  nlohmann::json m = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
+  for (auto& s : m["summary"]) s["repeats"] = 1, s["val_accuracy_std"] = 0.0;
+  write(dir / "metrics.json", m.dump());
+  const std::string one = read_file(render_report(dir.string()));
+  EXPECT_NE(one.find(">0.9850</td>"), std::string::npos);
+  EXPECT_EQ(one.find("0.9850 ±"), std::string::npos);
 }
 
 TEST(Report, MisclassifiedCountsAllTestErrors) {

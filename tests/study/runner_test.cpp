@@ -10,6 +10,7 @@
 #include "data/catalog.hpp"
 #include "eval/evaluate.hpp"
 #include "io/atomic_file.hpp"
+#include "study/version.hpp"
 #include "support/test_support.hpp"
 #include "train/model_file.hpp"
 
@@ -55,7 +56,8 @@ nlohmann::json run_tiny(const fs::path& out, bool resume = false) {
                     .threads = 2,
                     .resume = resume,
                     .progress = false,
-                    .only_runs = {}});
+                    .only_runs = {},
+                    .command = "nnlab run tiny.toml --out " + out.string()});
   return nlohmann::json::parse(read_file((out / "metrics.json").string()));
 }
 
@@ -75,6 +77,15 @@ TEST(Runner, TinyStudyWritesEverythingAndIsReproducible) {
   EXPECT_EQ(r0["train_samples"], 500);
   EXPECT_GT(r0["test"]["accuracy"].get<double>(), 0.5);  // 600 images, 3 epochs: well above chance
   EXPECT_EQ(first["summary"][0]["repeats"], 2);
+  // What the report's environment table shows.
+  EXPECT_EQ(r0["data"],
+            (nlohmann::json{{"dataset", "mnist"}, {"train", 500}, {"val", 100}, {"test", 300}}));
+  EXPECT_EQ(first["command"], "nnlab run tiny.toml --out " + (dir / "one").string());
+  EXPECT_EQ(first["nnlab_version"], kVersion);
+  EXPECT_EQ(first["nnlab_commit"], kCommit);
+  EXPECT_GT(first["wall_seconds"].get<double>(), 0);
+  EXPECT_EQ(first["threads"], 2);
+  EXPECT_EQ(first["date"].get<std::string>().size(), std::string("2025-06-01T12:00:00Z").size());
 
   // Same study, seed and threads: the same numbers.
   const auto second = run_tiny(dir / "two");
