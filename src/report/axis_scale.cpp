@@ -71,11 +71,17 @@ Scale log_scale(double lo, double hi, const ScaleOptions& o) {
   s.hi = std::pow(10.0, b);
   const int every = std::max(1, (b - a + o.target - 1) / o.target);
   const bool plain = a >= -4 && b <= 6;
+  // Two decades or fewer would get three ticks at most: add 2 and 5 within each decade.
+  const std::vector<double> steps =
+      b - a <= 2 ? std::vector<double>{1, 2, 5} : std::vector<double>{1};
   for (int e = a; e <= b; e += every) {
-    s.ticks.push_back(std::pow(10.0, e));
-    s.labels.push_back(
-        plain ? report::group_thousands(fmt::format("{:.{}f}", s.ticks.back(), std::max(0, -e)))
-              : fmt::format("1e{}", e));
+    for (double m : steps) {
+      const double t = m * std::pow(10.0, e);
+      if (t > s.hi * (1 + 1e-9)) break;
+      s.ticks.push_back(t);
+      s.labels.push_back(plain ? report::group_thousands(fmt::format("{:.{}f}", t, std::max(0, -e)))
+                               : fmt::format("{:g}e{}", m, e));
+    }
   }
   return s;
 }

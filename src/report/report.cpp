@@ -197,11 +197,17 @@ std::string lr_sweep_section(const fs::path& dir) {
                                   .height = 380});
 }
 
-std::string model_summaries(const json& m) {
+// One summary per run, its heading's id RUN_ID-model (a run's name alone could be that of a
+// section, such as "summary").
+std::string model_summaries(const json& m, const std::vector<report::RunInfo>& runs) {
   if (!m.contains("model_summary") || !m["model_summary"].is_object()) return "";
   std::string out;
   for (const auto& [name, summary] : m["model_summary"].items()) {
-    out += html::heading(3, name) + "<pre>" +
+    const auto run = std::find_if(runs.begin(), runs.end(),
+                                  [&](const report::RunInfo& r) { return r.name == name; });
+    const std::string id =
+        (run != runs.end() ? run->id : "model-of-" + html::slug(name)) + "-model";
+    out += html::heading(3, name, id) + "<pre>" +
            html::escape(summary.is_string() ? summary.get<std::string>() : summary.dump(2)) +
            "</pre>\n";
   }
@@ -328,7 +334,7 @@ std::string render_report(const std::string& dir_arg) {
         {"learning-rate-sweep", "Learning-rate sweep", lr_sweep_section(dir)}};
     for (const report::RunInfo& run : runs)
       sections.push_back({run.id, "Run: " + run.name, report::run_section(run)});
-    sections.push_back({"model-summaries", "Model summaries", model_summaries(m)});
+    sections.push_back({"model-summaries", "Model summaries", model_summaries(m, runs)});
     sections.push_back({"study-file", "Study file", study_file(dir)});
     std::erase_if(sections, [](const Section& s) { return s.html.empty(); });
     body = header_section(m) + contents(sections);

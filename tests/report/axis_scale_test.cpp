@@ -121,6 +121,9 @@ TEST(AxisScale, ZeroBaselineForBarsAndCounts) {
 TEST(AxisScale, LogAxesUseDecadesInOneFormat) {
   const Scale loss = fit_scale({0.046, 2.31, -1, 0}, {.log = true});  // non-positive ignored
   EXPECT_EQ(loss.labels, (std::vector<std::string>{"0.01", "0.1", "1", "10"}));
+  // Within two decades the 2s and 5s are ticks too.
+  const Scale narrow = nice_scale(2.1, 25, {.log = true});
+  EXPECT_EQ(narrow.labels, (std::vector<std::string>{"1", "2", "5", "10", "20", "50", "100"}));
   EXPECT_EQ(loss.lo, 0.01);
   EXPECT_EQ(loss.hi, 10);
   const Scale wide = nice_scale(1e-9, 1e3, {.log = true});

@@ -169,6 +169,7 @@ TEST(Report, SectionIdsAreUniqueAndTheContentsLinkToThem) {
   EXPECT_EQ(unique.size(), all.size());  // "Learning curves" of two runs: two ids
   EXPECT_TRUE(unique.count("run-baseline-learning-curves"));
   EXPECT_TRUE(unique.count("run-regularized-learning-curves"));
+  EXPECT_TRUE(unique.count("run-baseline-model"));
   size_t links = 0;
   const std::string key = "<a href=\"#";
   for (size_t at = html.find(key); at != std::string::npos; at = html.find(key, at + 1), ++links) {
@@ -184,6 +185,7 @@ TEST(Report, RunsWhoseNamesShareAnIdGetDistinctOnes) {
   nlohmann::json m = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
   m["summary"][1]["name"] = "baseline!";  // the id of "baseline!" is run-baseline- ...
   m["summary"][0]["name"] = "baseline-";  // ... and so is that of "baseline-"
+  m["model_summary"] = {{"summary", "Dense(784 -> 10)"}};  // a run's name may be a section's
   write(dir / "metrics.json", m.dump());
   const std::vector<std::string> all = ids(read_file(render_report(dir.string())));
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size());
