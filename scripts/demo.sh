@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 study=${1:-experiments/quickstart.toml}
 out=${2:-out/$(basename "$study" .toml)}
 scripts/install-deps.sh
-scripts/build.sh -DNNLAB_TESTS=OFF -DNNLAB_BENCH=OFF
+# Every option given (build/ may hold scripts/test.sh's cache); the same compile flags as
+# test.sh's release build, so that running test.sh afterwards only adds the tests.
+scripts/build.sh -DCMAKE_BUILD_TYPE=Release -DNNLAB_TESTS=OFF -DNNLAB_BENCH=OFF \
+  -DNNLAB_WERROR=ON -DNNLAB_SANITIZE=OFF -DNNLAB_NATIVE=ON
 # MNIST: found in --data-dir, $NNLAB_DATA, ./data or ../shared/data; otherwise downloaded
 # (with checksums) into ./data.
 build/nnlab data info mnist >/dev/null 2>&1 || build/nnlab data fetch mnist

@@ -1,13 +1,13 @@
 // nnlab bench STUDY --run NAME: training throughput of one run, for bench/compare_pytorch.py.
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "study/preflight.hpp"
 #include "study/runner.hpp"
 #include "study/study.hpp"
-#include "tensor/error.hpp"
 
 namespace nnlab::cli {
 
@@ -37,14 +37,9 @@ void add_bench_command(CLI::App& app) {
                 "Train without the run's on-the-fly augmentation (data.augment)");
   cmd->callback([args] {
     Study study = load_study(args->study, args->sets);
-    RunSpec* run = nullptr;
-    std::vector<std::string> names;
-    for (auto& r : study.runs) {
-      if (r.name == args->run) run = &r;
-      names.push_back(r.name);
-    }
-    NNLAB_CHECK(run, "{}: no run named '{}' (runs: {})", args->study, args->run,
-                fmt::join(names, ", "));
+    check_runs_before_training(study, {args->run});
+    RunSpec* run = &*std::find_if(study.runs.begin(), study.runs.end(),
+                                  [&](const RunSpec& r) { return r.name == args->run; });
     args->options.progress = false;
     if (args->no_augment) run->data.augment = {};
     const BenchResult b = bench_run(*run, args->options, args->epochs);

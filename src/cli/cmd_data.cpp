@@ -80,7 +80,7 @@ void add_data_command(CLI::App& app) {
   auto fetch_args = std::make_shared<FetchArgs>();
   auto* fetch = data->add_subcommand("fetch", "Download a dataset and verify its checksums");
   fetch->add_option("name", fetch_args->name, "Dataset name (mnist)")->required();
-  fetch->add_option("--dir", fetch_args->dir, "Where to put NAME/ (default ./data)");
+  fetch->add_option("--dir", fetch_args->dir, "Where to put NAME/");
   fetch->callback([fetch_args] {
     check_known(fetch_args->name);
     fetch_dataset(fetch_args->name, fetch_args->dir);

@@ -1,22 +1,65 @@
-// nnlab eval MODEL.safetensors --data NAME: the test accuracy of a saved model.
+// nnlab eval MODEL.safetensors --data NAME: a saved model's accuracy, loss and per-class report
+// on a dataset's test set, with a warning when that is not the data the model was trained on.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "cli/commands.hpp"
 #include "data/catalog.hpp"
 #include "eval/evaluate.hpp"
+#include "eval/metrics.hpp"
 #include "tensor/error.hpp"
 #include "train/model_file.hpp"
 
 namespace nnlab::cli {
 
+namespace {
+
+using nlohmann::json;
+
+/// What differs between the data a model was trained on and the data it is scored on; nothing
+/// for files that do not record their data.
+std::vector<std::string> origin_warnings(const std::string& model, const DataOrigin& trained,
+                                         const DataOrigin& scored) {
+  std::vector<std::string> out;
+  if (!trained.dataset.empty() && trained.dataset != scored.dataset)
+    out.push_back(fmt::format("{} was trained on {}, not {}: its scores here say little about it",
+                              model, trained.dataset, scored.dataset));
+  if (!trained.scaling.empty() && trained.scaling != scored.scaling)
+    out.push_back(fmt::format("{} was trained on inputs scaled as {}, {} is scaled as {}", model,
+                              trained.scaling, scored.dataset, scored.scaling));
+  return out;
+}
+
+json scores_json(const ClassScores& s) {
+  return {{"precision", s.precision}, {"recall", s.recall}, {"f1", s.f1}, {"support", s.support}};
+}
+
+/// scikit-learn's classification_report layout: one row per class, then the averages.
+std::string report_table(const ClassificationReport& r, const std::vector<std::string>& names) {
+  size_t width = std::string("weighted avg").size();
+  for (const std::string& n : names) width = std::max(width, n.size());
+  auto row = [&](const std::string& name, const ClassScores& s) {
+    return fmt::format("{:>{}}  {:>9.4f}  {:>9.4f}  {:>9.4f}  {:>9}\n", name, width, s.precision,
+                       s.recall, s.f1, s.support);
+  };
+  std::string out = fmt::format("{:>{}}  {:>9}  {:>9}  {:>9}  {:>9}\n", "", width, "precision",
+                                "recall", "f1", "support");
+  for (size_t k = 0; k < r.classes.size(); ++k) out += row(names[k], r.classes[k]);
+  out += "\n" + row("macro avg", r.macro) + row("weighted avg", r.weighted);
+  return out;
+}
+
+}  // namespace
+
 void add_eval_command(CLI::App& app) {
   struct EvalArgs {
     std::string model, data, data_dir;
     int64_t batch = 256;
+    bool json = false;
   };
   auto args = std::make_shared<EvalArgs>();
   auto* cmd = app.add_subcommand("eval", "Score a saved model on a dataset's test set");
@@ -24,8 +67,12 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--data", args->data, "Dataset name (mnist, fashion-mnist)")->required();
   cmd->add_option("--data-dir", args->data_dir, "Directory searched first for datasets");
   cmd->add_option("--batch", args->batch, "Evaluation batch size")->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", args->json, "Print one JSON document instead of the report");
   cmd->callback([args] {
     LoadedModel loaded = load_model(args->model);
+    const std::vector<std::string> warnings =
+        origin_warnings(args->model, loaded.description.data, data_origin(args->data));
+    for (const std::string& w : warnings) fmt::print(stderr, "nnlab: warning: {}\n", w);
     const DataPair pair = load_dataset(args->data, args->data_dir);
     const Dataset& test = pair.test;
     NNLAB_CHECK(test.sample_shape == loaded.model->input_shape(),
@@ -36,11 +83,33 @@ void add_eval_command(CLI::App& app) {
     std::iota(indices.begin(), indices.end(), int64_t{0});
     Rng rng(0);
     const Evaluation e = evaluate(*loaded.model, *loaded.loss, test, indices, args->batch, rng);
-    int64_t errors = 0;
-    for (size_t i = 0; i < e.predicted.size(); ++i)
-      if (e.predicted[i] != test.labels[i]) ++errors;
-    fmt::print("{} on {} test ({} samples): accuracy {:.4f}, loss {:.4f}, errors {}\n", args->model,
-               args->data, e.count, e.accuracy, e.loss, errors);
+    const ConfusionMatrix cm(test.num_classes(), test.labels, e.predicted);
+    const ClassificationReport report = classification_report(cm);
+    int64_t errors = cm.total();
+    for (int k = 0; k < cm.num_classes(); ++k) errors -= cm.count(k, k);
+    if (!args->json) {
+      fmt::print("{} on {} test ({} samples): accuracy {:.4f}, loss {:.4f}, errors {}\n\n{}",
+                 args->model, args->data, e.count, e.accuracy, e.loss, errors,
+                 report_table(report, test.class_names));
+      return;
+    }
+    json classes = json::array();
+    for (size_t k = 0; k < report.classes.size(); ++k) {
+      json c = scores_json(report.classes[k]);
+      c["class"] = test.class_names[k];
+      classes.push_back(c);
+    }
+    const json out = {{"model", args->model},
+                      {"data", args->data},
+                      {"samples", e.count},
+                      {"accuracy", e.accuracy},
+                      {"loss", e.loss},
+                      {"errors", errors},
+                      {"classes", classes},
+                      {"macro_avg", scores_json(report.macro)},
+                      {"weighted_avg", scores_json(report.weighted)},
+                      {"warnings", warnings}};
+    fmt::print("{}\n", out.dump(2));
   });
 }
 

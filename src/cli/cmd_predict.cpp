@@ -1,10 +1,17 @@
-// nnlab predict MODEL.safetensors IMAGE.png...: the class of each image, by a saved model.
+// nnlab predict MODEL.safetensors IMAGE.png...: the likeliest classes of each image, by a saved
+// model, after preparing the image the way the model's training images were made. A file that
+// cannot be read is reported and skipped; the exit status is 1 when any was.
 #include <fmt/format.h>
-#include <png.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
 
 #include "cli/commands.hpp"
+#include "data/preprocess.hpp"
+#include "report/png_read.hpp"
 #include "tensor/error.hpp"
 #include "tensor/rng.hpp"
 #include "tensor/tensor.hpp"
@@ -14,71 +21,114 @@ namespace nnlab::cli {
 
 namespace {
 
-struct GreyImage {
-  int64_t height = 0, width = 0;
-  std::vector<uint8_t> pixels;  // [height * width], row-major
+using nlohmann::json;
+
+struct PredictArgs {
+  std::string model, preprocess;
+  std::vector<std::string> images;
+  int top = 3;
+  bool json = false, no_preprocess = false;
 };
 
-// Any PNG (grey, RGB, palette, 16-bit, alpha) read as 8-bit grey by libpng's simplified API.
-GreyImage read_png_grey(const std::string& path) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  NNLAB_CHECK(png_image_begin_read_from_file(&image, path.c_str()) != 0, "{}: cannot read PNG: {}",
-              path, image.message);
-  image.format = PNG_FORMAT_GRAY;
-  GreyImage out;
-  out.height = image.height;
-  out.width = image.width;
-  out.pixels.resize(PNG_IMAGE_SIZE(image));
-  const int ok = png_image_finish_read(&image, nullptr, out.pixels.data(), 0, nullptr);
-  const std::string message = image.message;
-  png_image_free(&image);
-  NNLAB_CHECK(ok != 0, "{}: cannot read PNG: {}", path, message);
-  return out;
+struct Ranked {
+  std::string name;
+  double probability = 0;
+};
+
+/// The recipe asked for, else the model file's, else none (files written before it was
+/// recorded), with a note saying so on stderr.
+const Preprocess& choose_recipe(const PredictArgs& args, const DataOrigin& origin) {
+  if (args.no_preprocess) return preprocess_recipe("none");
+  if (!args.preprocess.empty()) return preprocess_recipe(args.preprocess);
+  if (!origin.preprocess.empty()) return preprocess_recipe(origin.preprocess);
+  fmt::print(stderr,
+             "nnlab: note: {} does not record how its training images were made; images are read "
+             "as they are (choose with --preprocess {})\n",
+             args.model, fmt::join(preprocess_names(), "|"));
+  return preprocess_recipe("none");
+}
+
+/// The PNG at `path` prepared for a model taking height x width images; errors name the file.
+FloatImage load_image(const std::string& path, const Preprocess& recipe, int height, int width) {
+  const GrayImage png = read_png_gray(path);
+  try {
+    return preprocess(image_from_bytes(png.pixels.data(), png.height, png.width), recipe, height,
+                      width);
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {}", path, e.what()));
+  }
 }
 
 }  // namespace
 
 void add_predict_command(CLI::App& app) {
-  struct PredictArgs {
-    std::string model;
-    std::vector<std::string> images;
-  };
   auto args = std::make_shared<PredictArgs>();
   auto* cmd = app.add_subcommand("predict", "Classify PNG images with a saved model");
   cmd->add_option("model", args->model, "A model file (weights.safetensors of a run)")->required();
-  cmd->add_option("images", args->images, "PNG images (grey or RGB, the model's size)")->required();
+  cmd->add_option("images", args->images, "PNG images (any size and colour type)")->required();
+  cmd->add_option("--top", args->top, "How many of the likeliest classes to print")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--preprocess", args->preprocess,
+                  "How to prepare each image: mnist, fashion-mnist or none (default: the recipe "
+                  "of the model's training data, from the model file)");
+  cmd->add_flag("--no-preprocess", args->no_preprocess,
+                "Feed the images as they are (same as --preprocess none)");
+  cmd->add_flag("--json", args->json, "Print one JSON document instead of lines");
   cmd->callback([args] {
-    std::vector<std::string> classes;
-    auto model = load_model_file(args->model, &classes);
-    const Shape& input = model->input_shape();
+    LoadedModel loaded = load_model(args->model);
+    const Shape& input = loaded.model->input_shape();
     NNLAB_CHECK(input.size() >= 2, "{}: the model's input [{}] is not an image", args->model,
                 input.size());
     const int64_t h = input[input.size() - 2], w = input[input.size() - 1];
-    int64_t size = 1;
-    for (int64_t d : input) size *= d;
+    const int64_t size = std::accumulate(input.begin(), input.end(), int64_t{1},
+                                         [](int64_t a, int64_t b) { return a * b; });
     NNLAB_CHECK(size == h * w, "{}: the model takes {}-channel images; predict reads grey ones",
                 args->model, size / (h * w));
+    const Preprocess& recipe = choose_recipe(*args, loaded.description.data);
+    const std::vector<std::string>& classes = loaded.description.class_names;
+
+    json out = {{"model", args->model}, {"preprocess", recipe.name}, {"images", json::array()}};
+    if (!args->json)
+      fmt::print(stderr, "nnlab: preprocessing '{}': {}\n", recipe.name, recipe.what);
+    Shape shape{1};
+    shape.insert(shape.end(), input.begin(), input.end());
+    Tensor x(shape), probs;
     Rng rng(0);
-    for (const auto& path : args->images) {
-      const GreyImage image = read_png_grey(path);
-      NNLAB_CHECK(image.height == h && image.width == w,
-                  "{}: the image is {}x{} pixels, the model takes {}x{}", path, image.height,
-                  image.width, h, w);
-      Shape shape{1};
-      shape.insert(shape.end(), input.begin(), input.end());
-      Tensor x(shape), probs;
-      for (int64_t i = 0; i < size; ++i)
-        x.data()[i] = image.pixels[static_cast<size_t>(i)] / 255.0f;
-      model->predict(x, probs, rng);
-      int64_t best = 0;
-      for (int64_t c = 1; c < probs.size(); ++c)
-        if (probs.data()[c] > probs.data()[best]) best = c;
-      const std::string name = static_cast<size_t>(best) < classes.size()
-                                   ? classes[static_cast<size_t>(best)]
-                                   : std::to_string(best);
-      fmt::print("{}: {} ({:.4f})\n", path, name, probs.data()[best]);
+    int failed = 0;
+    for (const std::string& path : args->images) {
+      std::vector<Ranked> ranked;
+      try {
+        const FloatImage image = load_image(path, recipe, static_cast<int>(h), static_cast<int>(w));
+        std::copy(image.values.begin(), image.values.end(), x.data());
+        loaded.model->predict(x, probs, rng);
+        for (int64_t c = 0; c < probs.size(); ++c)
+          ranked.push_back({static_cast<size_t>(c) < classes.size()
+                                ? classes[static_cast<size_t>(c)]
+                                : std::to_string(c),
+                            probs.data()[c]});
+      } catch (const Error& e) {
+        const std::string message = e.what();
+        fmt::print(stderr, "nnlab: error: {}\n", message);
+        out["images"].push_back({{"file", path}, {"error", message}});
+        ++failed;
+        continue;
+      }
+      std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+        return a.probability > b.probability;
+      });
+      ranked.resize(std::min(ranked.size(), static_cast<size_t>(args->top)));
+      json top = json::array();
+      std::string line;
+      for (const Ranked& r : ranked) {
+        top.push_back({{"class", r.name}, {"probability", r.probability}});
+        line += fmt::format("{}{} ({:.4f})", line.empty() ? "" : ", ", r.name, r.probability);
+      }
+      out["images"].push_back({{"file", path}, {"top", top}});
+      if (!args->json) fmt::print("{}: {}\n", path, line);
     }
+    if (args->json) fmt::print("{}\n", out.dump(2));
+    NNLAB_CHECK(failed == 0, "{} of {} images could not be classified", failed,
+                args->images.size());
   });
 }
 

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version",
                        fmt::format("nnlab {} (commit {})", nnlab::kVersion, nnlab::kCommit));
   app.require_subcommand(1);
+  // --help shows every option's default ("--threads INT=0"); subcommands inherit this setting.
+  app.option_defaults()->always_capture_default();
   nnlab::cli::add_run_command(app);
   nnlab::cli::add_report_command(app);
   nnlab::cli::add_eval_command(app);

@@ -39,16 +39,19 @@ struct DatasetInfo {
   std::string system_dir;                // a packaged copy holding the files directly
   std::string hint;                      // how to get it
   std::vector<std::string> class_names;  // empty: the label values
+  std::string preprocess;                // how its images were made (data/preprocess.hpp)
+  Shape sample_shape = {1, 28, 28};      // what its images are, known before reading them
 };
 
 const std::vector<DatasetInfo>& catalog() {
   static const std::vector<DatasetInfo> infos = {
-      {"mnist", "", "run `nnlab data fetch mnist` or pass --data-dir", {}},
+      {"mnist", "", "run `nnlab data fetch mnist` or pass --data-dir", {}, "mnist"},
       {"fashion-mnist",
        "/usr/share/datasets/fashion-mnist",
        "apt-get install dataset-fashion-mnist, or pass --data-dir",
        {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-        "Ankle boot"}},
+        "Ankle boot"},
+       "fashion-mnist"},
   };
   return infos;
 }
@@ -149,6 +152,12 @@ std::vector<std::string> dataset_names() {
   std::vector<std::string> names;
   for (const auto& info : catalog()) names.push_back(info.name);
   return names;
+}
+
+Shape dataset_sample_shape(const std::string& name) { return lookup(name).sample_shape; }
+DataOrigin data_origin(const std::string& name) {
+  // Every catalogued dataset is IDX bytes, which Dataset::read_sample scales by 1/255.
+  return {.dataset = name, .scaling = "byte/255", .preprocess = lookup(name).preprocess};
 }
 
 std::vector<std::string> dataset_search_path(const std::string& name, const std::string& data_dir) {

@@ -15,6 +15,19 @@ namespace nnlab {
 /// Not found: an error listing every place looked and how to get the data.
 DataPair load_dataset(const std::string& name, const std::string& data_dir);
 std::vector<std::string> dataset_names();
+/// The shape of one of a named dataset's samples ([1, 28, 28] for MNIST), without reading it:
+/// what a study checks its models against before loading any data. Unknown names throw.
+Shape dataset_sample_shape(const std::string& name);
+
+/// What a model trained on a named dataset must know of its inputs: the dataset's name, how
+/// its pixels became numbers, and how its images were made (a recipe of data/preprocess.hpp).
+/// Model files record it; empty fields mean a file written before they were recorded.
+struct DataOrigin {
+  std::string dataset;     // "mnist"
+  std::string scaling;     // "byte/255": pixel bytes divided by 255
+  std::string preprocess;  // "mnist", "fashion-mnist"
+};
+DataOrigin data_origin(const std::string& name);
 
 /// The directories searched, in order, for a dataset name.
 std::vector<std::string> dataset_search_path(const std::string& name, const std::string& data_dir);

@@ -5,32 +5,55 @@
 
 namespace nnlab {
 
-std::unique_ptr<Model> build_model(const Shape& input, const std::vector<LayerSpec>& specs,
-                                   const Loss& loss, Rng& init_rng) {
-  NNLAB_CHECK(!specs.empty(), "model.layers is empty: a model needs at least one layer");
+namespace {
+
+struct Layers {
   std::vector<LayerPtr> layers;
+  Head head = Head::none;
+};
+
+// The layers of `specs`, with a final softmax moved into the head when the loss fuses it.
+Layers make_model_layers(const std::vector<LayerSpec>& specs, const Loss& loss) {
+  NNLAB_CHECK(!specs.empty(), "model.layers is empty: a model needs at least one layer");
+  Layers out;
   for (size_t i = 0; i < specs.size(); ++i) {
     auto made = make_layers(specs[i], static_cast<int>(i) + 1);
-    for (auto& layer : made) layers.push_back(std::move(layer));
+    for (auto& layer : made) out.layers.push_back(std::move(layer));
   }
-
-  Head head = Head::none;
   if (loss.fuses_softmax()) {
     // The loss applies softmax to the logits itself, so a final softmax leaves the layers and
     // becomes the head predict() applies; any other squashing activation would be applied
     // twice over (once by the layer, once inside the loss).
-    const Layer& last = *layers.back();
+    const Layer& last = *out.layers.back();
     const auto* act = dynamic_cast<const Activation*>(&last);
     NNLAB_CHECK(act == nullptr || act->act() == ActKind::linear,
                 "{}: {} takes logits and applies softmax itself, so the last layer cannot be a "
                 "'{}' activation; end with softmax or a linear (no) activation",
                 specs.back().where, loss.name(), last.kind());
-    if (last.kind() == "softmax") layers.pop_back();
-    head = Head::softmax;
-    NNLAB_CHECK(!layers.empty(), "{}: a model with {} needs layers before the softmax",
+    if (last.kind() == "softmax") out.layers.pop_back();
+    out.head = Head::softmax;
+    NNLAB_CHECK(!out.layers.empty(), "{}: a model with {} needs layers before the softmax",
                 specs.back().where, loss.name());
   }
-  return std::make_unique<Model>(input, std::move(layers), head, init_rng);
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> build_model(const Shape& input, const std::vector<LayerSpec>& specs,
+                                   const Loss& loss, Rng& init_rng) {
+  Layers made = make_model_layers(specs, loss);
+  return std::make_unique<Model>(input, std::move(made.layers), made.head, init_rng);
+}
+
+ModelShape plan_model(const Shape& input, const std::vector<LayerSpec>& specs, const Loss& loss) {
+  // Layer::build declares shapes only; the Model is what allocates the arenas.
+  ModelShape plan{input, 0};
+  for (const auto& layer : make_model_layers(specs, loss).layers) {
+    plan.output = layer->build(plan.output);
+    for (const Parameter& p : layer->parameters()) plan.parameters += shape_size(p.shape);
+  }
+  return plan;
 }
 
 }  // namespace nnlab

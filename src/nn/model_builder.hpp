@@ -17,4 +17,14 @@ namespace nnlab {
 std::unique_ptr<Model> build_model(const Shape& input, const std::vector<LayerSpec>& specs,
                                    const Loss& loss, Rng& init_rng);
 
+struct ModelShape {
+  Shape output;            // per sample
+  int64_t parameters = 0;  // trainable values, as Model::parameter_count() counts them
+};
+
+/// What build_model would build, checked the same way (layer types and keys, every layer's
+/// input shape, kernels that fit, the loss's rule for the last layer) without allocating or
+/// initializing any parameter: a pre-flight check that costs nothing even for a big model.
+ModelShape plan_model(const Shape& input, const std::vector<LayerSpec>& specs, const Loss& loss);
+
 }  // namespace nnlab

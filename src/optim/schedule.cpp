@@ -12,27 +12,34 @@ namespace nnlab {
 
 std::vector<std::string> schedule_types() { return {"constant", "step", "exponential", "cosine"}; }
 
-float learning_rate(const ScheduleConfig& s, float base_lr, int epoch, int total_epochs) {
+float learning_rate(const ScheduleConfig& s, float base_lr, int64_t step,
+                    const SchedulePlan& plan) {
   const auto known = schedule_types();
   NNLAB_CHECK(std::find(known.begin(), known.end(), s.type) != known.end(),
               "train.schedule.type: unknown schedule \"{}\" (known: {})", s.type,
               fmt::join(known, ", "));
-  NNLAB_CHECK(s.warmup_epochs >= 0, "train.schedule.warmup_epochs must be >= 0, got {}",
-              s.warmup_epochs);
-  if (epoch < s.warmup_epochs)
-    return base_lr * static_cast<float>(epoch + 1) / static_cast<float>(s.warmup_epochs + 1);
+  NNLAB_CHECK(s.warmup_epochs >= 0 && s.warmup_steps >= 0,
+              "train.schedule.warmup_epochs and warmup_steps must be >= 0, got {} and {}",
+              s.warmup_epochs, s.warmup_steps);
+  NNLAB_CHECK(plan.steps_per_epoch > 0 && plan.total_steps > 0 && step >= 0,
+              "learning_rate: step {} of a plan of {} steps ({} per epoch)", step, plan.total_steps,
+              plan.steps_per_epoch);
+  const int64_t warmup = s.warmup_steps + int64_t{s.warmup_epochs} * plan.steps_per_epoch;
+  if (step < warmup)
+    return static_cast<float>(static_cast<double>(base_lr) * static_cast<double>(step + 1) /
+                              static_cast<double>(warmup + 1));
 
-  // The decay starts where the warmup ends, over the epochs left after it.
-  const int e = epoch - s.warmup_epochs;
-  const int total = std::max(total_epochs - s.warmup_epochs, 1);
+  // The decay starts where the warmup ends, over the steps left after it.
+  const int64_t t = step - warmup;
+  const int64_t total = std::max<int64_t>(plan.total_steps - warmup, 1);
+  const int64_t epochs_done = t / plan.steps_per_epoch;
   if (s.type == "step") {
     NNLAB_CHECK(s.step_epochs > 0, "train.schedule.step_epochs must be > 0, got {}", s.step_epochs);
-    return base_lr * std::pow(s.gamma, static_cast<float>(e / s.step_epochs));
+    return base_lr * std::pow(s.gamma, static_cast<float>(epochs_done / s.step_epochs));
   }
-  if (s.type == "exponential") return base_lr * std::pow(s.gamma, static_cast<float>(e));
+  if (s.type == "exponential") return base_lr * std::pow(s.gamma, static_cast<float>(epochs_done));
   if (s.type == "cosine") {
-    if (total <= 1) return base_lr;
-    const double progress = std::min(1.0, static_cast<double>(e) / (total - 1));
+    const double progress = std::min(1.0, static_cast<double>(t) / static_cast<double>(total));
     const double c = 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
     return static_cast<float>(s.min_lr + (base_lr - s.min_lr) * c);
   }

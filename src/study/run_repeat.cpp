@@ -11,6 +11,7 @@
 #include "study/figures.hpp"
 #include "study/session.hpp"
 #include "tensor/error.hpp"
+#include "train/crash_point.hpp"
 #include "train/model_file.hpp"
 
 namespace nnlab {
@@ -111,7 +112,14 @@ json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::
                 const std::string& study_path, const RunOptions& options) {
   fs::create_directories(dir);
   const std::string result_path = dir + "/result.json";
-  if (options.resume && fs::exists(result_path)) return json::parse(read_file(result_path));
+  const std::string checkpoint = dir + "/checkpoint.safetensors";
+  const std::string refit_checkpoint = dir + "/refit_checkpoint.safetensors";
+  if (options.resume && fs::exists(result_path)) {
+    // A kill between result.json and the clean-up leaves checkpoints behind.
+    fs::remove(checkpoint);
+    fs::remove(refit_checkpoint);
+    return json::parse(read_file(result_path));
+  }
 
   const uint64_t seed = run.seed + static_cast<uint64_t>(repeat);
   const bool classification = !data.train.labels.empty();
@@ -119,7 +127,7 @@ json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::
   const std::string label = fmt::format("{} r{}", run.name, repeat);
   TrainHooks hooks{.early_stopping = run.train.early_stopping.enabled,
                    .inactive_neurons = run.diagnostics.inactive_neurons,
-                   .checkpoint = dir + "/checkpoint.safetensors",
+                   .checkpoint = checkpoint,
                    .resume = options.resume,
                    .label = label,
                    .progress = options.progress};
@@ -134,6 +142,7 @@ json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::
   if (run.diagnostics.inactive_neurons) {
     write_file_atomic(dir + "/inactive.csv", inactive_csv(phase.inactive));
   }
+  crash_point("trained");
 
   json result = {{"name", run.name},
                  {"repeat", repeat},
@@ -166,16 +175,21 @@ json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::
 
   if (run.train.refit && has_val) {
     // Retrain from scratch on train + validation for as many epochs as the validation phase
-    // chose; the test set is touched only by the final model.
+    // chose, on the schedule that phase planned (a cosine refit stops where the first phase's
+    // best epoch was, on the same curve); the test set is touched only by the final model.
     const int epochs = phase.best_epoch + 1;
     s = make_session(run, data.train.sample_shape, seed, study_path);
+    hooks.schedule_epochs = run.train.epochs;
     hooks.early_stopping = hooks.inactive_neurons = false;
-    hooks.checkpoint = dir + "/refit_checkpoint.safetensors";
+    hooks.checkpoint = refit_checkpoint;
     hooks.label = label + " refit";
     TrainOutcome refit = train_session(s, run, data.train_val, nullptr, epochs, seed, hooks);
     write_file_atomic(dir + "/refit_history.csv", history_csv(refit.history));
-    result["refit"] = {
-        {"epochs", epochs}, {"train_samples", data.train_val.size()}, {"stopped", refit.stopped}};
+    crash_point("refit_done");
+    result["refit"] = {{"epochs", epochs},
+                       {"schedule_epochs", run.train.epochs},
+                       {"train_samples", data.train_val.size()},
+                       {"stopped", refit.stopped}};
     seconds += refit.seconds();
     samples_seen += data.train_val.size() * refit.epochs_run();
     if (refit.stopped == "diverged") {
@@ -201,12 +215,16 @@ json run_repeat(const RunSpec& run, int repeat, const RunData& data, const std::
                   {.input = data.train.sample_shape,
                    .layers = run.model.layers,
                    .loss = run.train.loss,
-                   .class_names = data.train.class_names});
+                   .class_names = data.train.class_names,
+                   .data = data_origin(run.data.dataset)});
+  crash_point("weights_written");
   write_figures(*s.model, data.test, run.diagnostics, dir + "/figures.safetensors");
   result["model_summary"] = s.model->summary();
+  crash_point("figures_written");
   write_file_atomic(result_path, result.dump(2));
-  fs::remove(dir + "/checkpoint.safetensors");
-  fs::remove(dir + "/refit_checkpoint.safetensors");
+  crash_point("result_written");
+  fs::remove(checkpoint);
+  fs::remove(refit_checkpoint);
   return result;
 }
 

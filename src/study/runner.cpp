@@ -11,6 +11,7 @@
 
 #include "io/atomic_file.hpp"
 #include "report/report.hpp"
+#include "study/preflight.hpp"
 #include "study/run_repeat.hpp"
 #include "study/session.hpp"
 #include "study/version.hpp"
@@ -116,10 +117,7 @@ std::string utc_now() {
 
 std::string run_study(const Study& study, const RunOptions& options) {
   NNLAB_CHECK(!options.out_dir.empty(), "no output directory given (--out DIR)");
-  for (const std::string& name : options.only_runs)
-    NNLAB_CHECK(std::any_of(study.runs.begin(), study.runs.end(),
-                            [&](const RunSpec& r) { return r.name == name; }),
-                "{}: --run {}: the study has no run of that name", study.path, name);
+  check_runs_before_training(study, options.only_runs);  // before any data or file
   set_threads(options.threads);
   fs::create_directories(options.out_dir);
   write_file_atomic(options.out_dir + "/study.toml", study.source_text);

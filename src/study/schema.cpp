@@ -1,5 +1,6 @@
 #include "study/schema.hpp"
 
+#include "study/layer_path.hpp"
 #include "study/toml_access.hpp"
 #include "tensor/error.hpp"
 
@@ -66,7 +67,8 @@ std::vector<KeyDef> section_keys() {
           {"step_epochs", K::integer, {}},
           {"gamma", K::number, {}},
           {"min_lr", K::number, {}},
-          {"warmup_epochs", K::integer, {}}}},
+          {"warmup_epochs", K::integer, {}},
+          {"warmup_steps", K::integer, {}}}},
         {"early_stopping",
          K::table,
          {{"monitor", K::string, {}},
@@ -89,7 +91,7 @@ std::vector<KeyDef> section_keys() {
 }
 
 KeyDef make_run_schema() {
-  KeyDef run{"runs", K::table, section_keys()};
+  KeyDef run{"runs", K::table, section_keys(), true};
   run.children.push_back({"name", K::string, {}});
   run.children.push_back({"repeats", K::integer, {}});
   run.children.push_back({"seed", K::integer, {}});
@@ -134,11 +136,17 @@ const KeyDef* child(const KeyDef& table, const std::string& name) {
   return nullptr;
 }
 
+const KeyDef& layer_param_def() {
+  static const KeyDef def{"layer parameter", K::layer_value, {}};
+  return def;
+}
+
 void check_table(const toml::table& table, const KeyDef& def, const std::string& path,
                  const std::string& file) {
   for (const auto& [key, node] : table) {
     const std::string name(key.str());
     const KeyDef* c = child(def, name);
+    if (!c && def.layer_keys && parse_layer_path(name, where(node, file))) c = &layer_param_def();
     if (!c) {
       const std::string prefix = path.empty() ? "" : path + ".";
       NNLAB_CHECK(false, "{}: unknown key '{}'; did you mean '{}'?", where(node, file),
@@ -148,13 +156,27 @@ void check_table(const toml::table& table, const KeyDef& def, const std::string&
   }
 }
 
-const KeyDef& layer_param_def() {
-  static const KeyDef def{"layer parameter", K::number, {}};
-  return def;
+void check_layer_value(const toml::node& v, const std::string& key, const std::string& file) {
+  const bool type = key.size() >= 5 && key.compare(key.size() - 5, 5, ".type") == 0;
+  NNLAB_CHECK(!type || v.is_string(), "{}: {} must be a string naming the layer type, got {}",
+              where(v, file), key, type_phrase(v));
+  NNLAB_CHECK(v.is_number() || v.is_string() || v.is_array(),
+              "{}: {} must be a number, a string or an array of numbers, got {}", where(v, file),
+              key, type_phrase(v));
+  if (const auto* list = v.as_array())
+    for (const auto& e : *list)
+      NNLAB_CHECK(e.is_number(), "{}: {} must hold numbers only, got {}", where(e, file), key,
+                  type_phrase(e));
 }
 
 void check_layers(const toml::node& node, const std::string& key, const std::string& file) {
   const auto* array = node.as_array();
+  // `model.layers.rate = 0.5` in a run makes a table: point at the quoted keys that do it.
+  NNLAB_CHECK(!node.is_table(),
+              "{}: {} must be an array of tables, got a table; to change layers a run inherits, "
+              "quote the whole key: \"model.layers[2].units\" = 64 (layer 2) or "
+              "\"model.layers.rate\" = 0.5 (every layer that has rate)",
+              where(node, file), key);
   NNLAB_CHECK(array, "{}: {} must be an array of tables, got {}", where(node, file), key,
               type_phrase(node));
   for (size_t i = 0; i < array->size(); ++i) {
@@ -166,15 +188,8 @@ void check_layers(const toml::node& node, const std::string& key, const std::str
     const auto* type = layer->get("type");
     NNLAB_CHECK(type && type->is_string(), "{}: {}.type must be a string naming the layer type",
                 where(item, file), item_key);
-    for (const auto& [k, v] : *layer) {
-      NNLAB_CHECK(v.is_number() || v.is_string() || v.is_array(),
-                  "{}: {}.{} must be a number, a string or an array of numbers, got {}",
-                  where(v, file), item_key, k.str(), type_phrase(v));
-      if (const auto* list = v.as_array())
-        for (const auto& e : *list)
-          NNLAB_CHECK(e.is_number(), "{}: {}.{} must hold numbers only, got {}", where(e, file),
-                      item_key, k.str(), type_phrase(e));
-    }
+    for (const auto& [k, v] : *layer)
+      check_layer_value(v, fmt::format("{}.{}", item_key, k.str()), file);
   }
 }
 
@@ -208,11 +223,11 @@ const KeyDef& run_schema() {
 
 const KeyDef& resolve_key(const KeyDef& table, const std::string& dotted,
                           const std::string& context) {
+  if (parse_layer_path(dotted, context)) return layer_param_def();
   const auto parts = split_path(dotted);
   const KeyDef* def = &table;
   std::string path;
   for (size_t i = 0; i < parts.size(); ++i) {
-    if (def->kind == K::layers && i + 1 == parts.size()) return layer_param_def();
     const std::string prefix = path.empty() ? "" : path + ".";
     const KeyDef* c = def->kind == K::table ? child(*def, parts[i]) : nullptr;
     NNLAB_CHECK(c, "{}: unknown key '{}'; did you mean '{}'?", context, dotted,
@@ -268,6 +283,9 @@ void validate_value(const toml::node& node, const KeyDef& def, const std::string
       break;
     case K::layers:
       check_layers(node, key, file);
+      break;
+    case K::layer_value:
+      check_layer_value(node, key, file);
       break;
     case K::sweep:
       check_sweep(node, key, file);

@@ -17,6 +17,7 @@ enum class Kind {
   table,              // children are the valid keys
   number_array,       // non-empty array of numbers
   layers,             // model.layers: array of inline tables {type=..., numbers or strings}
+  layer_value,        // one layer's parameter: a number, a string or an array of numbers
   runs,               // [[runs]]
   sweep,              // runs.sweep: {"dotted.key" = [values...]}
   count_or_fraction,  // data.validation
@@ -27,6 +28,7 @@ struct KeyDef {
   std::string name;
   Kind kind;
   std::vector<KeyDef> children;
+  bool layer_keys = false;  // also takes quoted layer keys: "model.layers[2].units" = 64
 };
 
 /// The root table of a study file.
@@ -36,7 +38,7 @@ const KeyDef& run_schema();
 
 /// Resolves a dotted key under `table` ("train.optimizer.lr" under the run schema); throws
 /// "<context>: unknown key 'KEY'; did you mean 'BEST'?" when some part is not valid.
-/// Paths under model.layers ("model.layers.sigma") resolve to a layer parameter (kind number).
+/// Layer paths ("model.layers.sigma", "model.layers[2].units") resolve to a layer parameter.
 const KeyDef& resolve_key(const KeyDef& table, const std::string& dotted,
                           const std::string& context);
 

@@ -64,15 +64,19 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train,
   if (!hooks.checkpoint.empty()) callbacks.push_back(&checkpointer);
 
   TrainOutcome out;
-  int start = 0;
-  if (hooks.resume && !hooks.checkpoint.empty() &&
-      checkpointer.restore(*s.model, *s.optimizer, out.history)) {
-    start = out.epochs_run();
-    if (hooks.progress) fmt::print(stderr, "{} resumed after epoch {}\n", hooks.label, start);
+  ResumePoint start;
+  if (hooks.resume && !hooks.checkpoint.empty()) {
+    if (auto point = checkpointer.restore(*s.model, *s.optimizer, out.history)) {
+      start = *point;
+      if (hooks.progress)
+        fmt::print(stderr, "{} resumed after epoch {}{}\n", hooks.label, start.epoch,
+                   start.stop ? fmt::format(" ({} had stopped it)", start.stop_reason) : "");
+    }
   }
 
   Trainer trainer(*s.model, *s.loss, *s.optimizer,
                   {.epochs = epochs,
+                   .schedule_epochs = hooks.schedule_epochs,
                    .base_lr = run.train.optimizer.lr,
                    .schedule = run.train.schedule,
                    .grad_noise = run.train.grad_noise,

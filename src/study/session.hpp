@@ -29,6 +29,8 @@ Session make_session(const RunSpec& run, const Shape& input, uint64_t seed,
                      const std::string& study_path);
 
 struct TrainHooks {
+  int schedule_epochs = 0;        // the schedule's planned length when it differs from the
+                                  // epochs trained (a refit); 0: the epochs trained
   bool early_stopping = false;    // use run.train.early_stopping
   bool inactive_neurons = false;  // record run.diagnostics' inactive neurons
   int loss_every = 0;             // record every n-th batch loss (0: off)

@@ -9,6 +9,7 @@
 
 #include "nn/layer_spec.hpp"
 #include "study/expand.hpp"
+#include "study/layer_path.hpp"
 #include "study/schema.hpp"
 #include "study/study.hpp"
 #include "study/toml_access.hpp"
@@ -80,8 +81,54 @@ DataConfig read_data(const Lookup& l) {
   return d;
 }
 
-// model.layers with the model-level defaults copied into the dense layers that lack them, and
-// the sweep's "model.layers.KEY" values set on every layer holding KEY.
+using Keys = std::vector<std::pair<std::string, const toml::node*>>;
+
+Keys entries(const toml::table* table) {
+  Keys keys;
+  if (table)
+    for (const auto& [key, value] : *table) keys.emplace_back(std::string(key.str()), &value);
+  return keys;
+}
+
+// A layer key with its value, from a run's quoted key, a sweep axis or a --set.
+struct LayerEdit {
+  std::string key;
+  LayerPath path;
+  const toml::node* value;
+};
+
+// The layer keys among one source's `keys` join `edits`: those for every layer first, so that
+// an indexed key of the same source wins over them.
+void add_layer_edits(std::vector<LayerEdit>& edits, const Keys& keys, const std::string& file) {
+  const auto first = static_cast<std::ptrdiff_t>(edits.size());
+  for (const auto& [key, value] : keys)
+    if (auto path = parse_layer_path(key, where(*value, file)))
+      edits.push_back({key, *path, value});
+  std::stable_partition(edits.begin() + first, edits.end(),
+                        [](const LayerEdit& e) { return !e.path.index; });
+}
+
+// Sets each layer key on the layers, in order: an indexed one on its layer (which need not hold
+// the key yet), any other on every layer that holds it.
+void apply_layer_edits(std::vector<LayerSpec>& layers, const std::vector<LayerEdit>& edits,
+                       const RunSource& src, const std::string& file) {
+  for (const auto& e : edits) {
+    const std::string at = where(*e.value, file);
+    if (e.path.index) {
+      check_layer_index(e.path, e.key, layers.size(),
+                        fmt::format("model.layers of run '{}'", src.name), at);
+      set_layer_value(layers[*e.path.index], e.path.param, *e.value);
+      continue;
+    }
+    int count = 0;
+    for (auto& spec : layers)
+      if (layer_has(spec, e.path.param)) set_layer_value(spec, e.path.param, *e.value), ++count;
+    NNLAB_CHECK(count > 0, "{}: {}: no layer of model.layers has '{}'", at, e.key, e.path.param);
+  }
+}
+
+// model.layers with the run's layer keys applied (its own, then its sweep's, then its --set's),
+// and the model-level defaults copied into the layers that lack them.
 std::vector<LayerSpec> read_layers(const Lookup& l, const RunSource& src) {
   const auto* node = l.find("model.layers");
   NNLAB_CHECK(node && node->is_array() && !node->as_array()->empty(),
@@ -90,34 +137,17 @@ std::vector<LayerSpec> read_layers(const Lookup& l, const RunSource& src) {
   const auto& array = *node->as_array();
   std::vector<LayerSpec> layers;
   for (size_t i = 0; i < array.size(); ++i) {
-    const auto& table = *array.get(i)->as_table();
     LayerSpec spec;
     spec.where = fmt::format("{}: model.layers[{}]", where(*array.get(i), l.file()), i);
-    for (const auto& [key, value] : table) {
-      const std::string k(key.str());
-      if (k == "type")
-        spec.type = value.as_string()->get();
-      else if (value.is_string())
-        spec.strings[k] = value.as_string()->get();
-      else if (const auto* list = value.as_array())
-        for (auto& out = spec.lists[k]; const auto& e : *list) out.push_back(*e.value<double>());
-      else
-        spec.numbers[k] = value.is_integer() ? static_cast<double>(value.as_integer()->get())
-                                             : value.as_floating_point()->get();
-    }
+    for (const auto& [key, value] : *array.get(i)->as_table())
+      set_layer_value(spec, std::string(key.str()), value);
     layers.push_back(std::move(spec));
   }
-  for (const auto& [key, value] : src.swept) {
-    if (key.rfind("model.layers.", 0) != 0) continue;
-    const std::string param = key.substr(13);
-    int count = 0;
-    for (auto& spec : layers) {
-      if (spec.numbers.count(param)) spec.numbers[param] = *value->value<double>(), ++count;
-      if (spec.strings.count(param)) spec.strings[param] = *value->value<std::string>(), ++count;
-    }
-    NNLAB_CHECK(count > 0, "{}: sweep key '{}': no layer of model.layers has '{}'",
-                where(*value, l.file()), key, param);
-  }
+  std::vector<LayerEdit> edits;
+  add_layer_edits(edits, entries(src.table), l.file());
+  add_layer_edits(edits, src.swept, l.file());
+  add_layer_edits(edits, entries(src.overlay), l.file());
+  apply_layer_edits(layers, edits, src, l.file());
 
   int last_dense = -1;
   for (size_t i = 0; i < layers.size(); ++i)
@@ -197,6 +227,7 @@ ScheduleConfig read_schedule(const Lookup& l) {
   s.gamma = static_cast<float>(gamma);
   s.min_lr = static_cast<float>(min_lr);
   s.warmup_epochs = static_cast<int>(l.get_int("train.schedule.warmup_epochs", s.warmup_epochs, 0));
+  s.warmup_steps = l.get_int("train.schedule.warmup_steps", s.warmup_steps, 0);
   return s;
 }
 
@@ -309,9 +340,11 @@ Reference read_reference(const Lookup& l) {
 
 RunSpec read_run(const toml::table& root, const RunSource& src, const std::string& file) {
   Lookup l(file);
+  l.add(src.overlay);
   for (const auto& [key, value] : src.swept) l.add(value, split_path(key));
   l.add(src.table);
   Lookup common(file);  // the reference belongs to the run alone
+  common.add(src.overlay);
   common.add(src.table);
   l.add(&root);
 
@@ -368,7 +401,7 @@ Study parse_study(const std::string& text, const std::string& path,
     throw Error(fmt::format("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column,
                             e.description()));
   }
-  apply_overrides(root, overrides);
+  const auto pending = apply_overrides(root, overrides);
   validate_study(root, path);
 
   Lookup top(path);
@@ -392,8 +425,11 @@ Study parse_study(const std::string& text, const std::string& path,
     for (const auto& item : *runs)
       NNLAB_CHECK(item.as_table()->get("name"), "{}: every [[runs]] entry needs a name",
                   where(item, path));
+  std::vector<RunSource> sources = expand_runs(root, study.name);
+  const auto overlays = run_overlays(pending, sources, path);
   std::set<std::string> seen;
-  for (const auto& src : expand_runs(root, study.name)) {
+  for (auto& src : sources) {
+    if (const auto it = overlays.find(src.name); it != overlays.end()) src.overlay = &it->second;
     const auto* name_node = src.table ? src.table->get("name") : nullptr;
     const std::string at = name_node ? where(*name_node, path) : path;
     NNLAB_CHECK(!src.name.empty(), "{}: runs.name must not be empty", at);

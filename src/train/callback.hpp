@@ -18,17 +18,26 @@ struct TrainState {
   Optimizer& optimizer;
   History& history;
   int epoch = 0;      // 0-based, the current one
-  int epochs = 0;     // planned
+  int epochs = 0;     // where training stops at the latest
   int64_t step = 0;   // batches done since the start of training
   int64_t batch = 0;  // batch index within the epoch
   int64_t batches_per_epoch = 0;
   int64_t batch_size = 0;
   double batch_loss = 0;      // loss of the last batch (before penalties)
+  float lr = 0;               // the learning rate of the current step
   double epoch_loss_sum = 0;  // running sums over the epoch, for the progress bar
   int64_t epoch_correct = 0, epoch_samples = 0;
   double epoch_seconds = 0;  // training time so far in this epoch
   bool stop = false;
   std::string stop_reason;  // "early_stopping", ...
+};
+
+/// Where a run continues from: the epoch after its last checkpoint, and whether a callback had
+/// already stopped it there (so a resumed run trains no epoch an uninterrupted one would not).
+struct ResumePoint {
+  int epoch = 0;
+  bool stop = false;
+  std::string stop_reason;
 };
 
 class Callback {

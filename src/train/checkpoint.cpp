@@ -5,6 +5,7 @@
 
 #include "io/safetensors.hpp"
 #include "tensor/error.hpp"
+#include "train/crash_point.hpp"
 #include "train/model_file.hpp"
 
 namespace nnlab {
@@ -37,13 +38,19 @@ void Checkpointer::on_epoch_end(TrainState& s) {
   for (const StatefulCallback* p : parts_) p->save(state);
   for (const auto& [name, v] : state.tensors)
     file.add_f32("state." + name, {static_cast<int64_t>(v.size())}, v.data());
-  file.metadata["nnlab.checkpoint"] =
-      json{{"history", history_json(s.history)}, {"state", state.meta}}.dump();
+  // The stop flag too: a run resumed after early stopping must not train another epoch.
+  file.metadata["nnlab.checkpoint"] = json{
+      {"history", history_json(s.history)},
+      {"state", state.meta},
+      {"stop", s.stop},
+      {"stop_reason", s.stop_reason}}.dump();
   save_safetensors(path_, file);
+  crash_point(fmt::format("{}.{}", std::filesystem::path(path_).stem().string(), s.epoch + 1));
 }
 
-bool Checkpointer::restore(Model& model, Optimizer& optimizer, History& history) const {
-  if (!std::filesystem::exists(path_)) return false;
+std::optional<ResumePoint> Checkpointer::restore(Model& model, Optimizer& optimizer,
+                                                 History& history) const {
+  if (!std::filesystem::exists(path_)) return std::nullopt;
   const SafeTensors file = load_safetensors(path_);
   const auto meta = file.metadata.find("nnlab.checkpoint");
   NNLAB_CHECK(meta != file.metadata.end(), "{}: not an nnlab checkpoint", path_);
@@ -73,7 +80,9 @@ bool Checkpointer::restore(Model& model, Optimizer& optimizer, History& history)
                        .seconds = e[6].get<double>(),
                        .samples = e[7].get<int64_t>()});
   }
-  return true;
+  return ResumePoint{.epoch = static_cast<int>(history.size()),
+                     .stop = j.value("stop", false),
+                     .stop_reason = j.value("stop_reason", std::string())};
 }
 
 }  // namespace nnlab

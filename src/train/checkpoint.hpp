@@ -4,6 +4,7 @@
 // good state.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,10 @@ class Checkpointer : public Callback {
   Checkpointer(std::string path, std::vector<StatefulCallback*> parts);
   void on_epoch_end(TrainState& s) override;
 
-  /// Restores model, optimizer, history and parts from `path`; returns false when there is no
-  /// checkpoint. A checkpoint of another model throws naming the file.
-  bool restore(Model& model, Optimizer& optimizer, History& history) const;
+  /// Restores model, optimizer, history and parts from `path` and says where training goes on
+  /// (the epoch after the checkpoint's, and whether a callback had stopped the run there);
+  /// nullopt when there is no checkpoint. A checkpoint of another model throws naming the file.
+  std::optional<ResumePoint> restore(Model& model, Optimizer& optimizer, History& history) const;
 
   const std::string& path() const { return path_; }
 

@@ -60,7 +60,12 @@ void save_model_file(const std::string& path, const Model& model, const ModelDes
       {"input", d.input},
       {"layers", layers},
       {"loss", d.loss},
-      {"class_names", d.class_names}}.dump();
+      {"class_names", d.class_names},
+      {"data",
+       {{"dataset", d.data.dataset},
+        {"scaling", d.data.scaling},
+        {"preprocess",
+         d.data.preprocess}}}}.dump();
   save_safetensors(path, file);
 }
 
@@ -77,6 +82,13 @@ LoadedModel load_model(const std::string& path) {
     out.description.input = j.at("input").get<Shape>();
     out.description.loss = j.at("loss").get<std::string>();
     out.description.class_names = j.at("class_names").get<std::vector<std::string>>();
+    // Files written before the data was recorded have no "data".
+    if (j.contains("data")) {
+      const json& data = j.at("data");
+      out.description.data = {.dataset = data.at("dataset").get<std::string>(),
+                              .scaling = data.at("scaling").get<std::string>(),
+                              .preprocess = data.at("preprocess").get<std::string>()};
+    }
     int i = 0;
     for (const json& l : j.at("layers"))
       out.description.layers.push_back(spec_from_json(l, fmt::format("{}: layers[{}]", path, i++)));

@@ -1,11 +1,13 @@
 // Model files: the weights in safetensors (readable from PyTorch and NumPy) with, in the
-// file's metadata, everything needed to rebuild the model (input shape, layers, loss, classes).
+// file's metadata, everything needed to rebuild the model (input shape, layers, loss, classes)
+// and to feed it (the training dataset, its input scaling and how its images were made).
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "data/catalog.hpp"
 #include "nn/layer_spec.hpp"
 #include "nn/loss.hpp"
 #include "nn/model.hpp"
@@ -17,6 +19,7 @@ struct ModelDescription {
   std::vector<LayerSpec> layers;  // as the study gave them
   std::string loss = "cross_entropy";
   std::vector<std::string> class_names;  // index -> name; empty for regression
+  DataOrigin data = {};  // the training data; empty fields in files written before it was recorded
 };
 
 /// Writes every parameter and buffer as an F32 tensor named like "dense1.weight" or

@@ -29,12 +29,17 @@ int64_t count_correct(const Tensor& out, std::span<const int32_t> labels) {
 Trainer::Trainer(Model& model, const Loss& loss, Optimizer& optimizer, TrainOptions options)
     : model_(model), loss_(loss), optimizer_(optimizer), options_(std::move(options)) {}
 
-void Trainer::fit(Loader& train, const Dataset* val, History& history, int start_epoch,
+void Trainer::fit(Loader& train, const Dataset* val, History& history, const ResumePoint& resume,
                   std::span<Callback* const> callbacks) {
   TrainState s{model_, optimizer_, history};
   s.epochs = options_.epochs;
   s.batches_per_epoch = train.batches_per_epoch();
-  s.step = static_cast<int64_t>(start_epoch) * s.batches_per_epoch;
+  s.step = static_cast<int64_t>(resume.epoch) * s.batches_per_epoch;
+  s.stop = resume.stop;
+  s.stop_reason = resume.stop_reason;
+  const int planned = options_.schedule_epochs > 0 ? options_.schedule_epochs : options_.epochs;
+  const SchedulePlan plan{.steps_per_epoch = s.batches_per_epoch,
+                          .total_steps = int64_t{planned} * s.batches_per_epoch};
   std::vector<int64_t> val_indices;
   if (val) {
     val_indices.resize(static_cast<size_t>(val->size()));
@@ -43,12 +48,12 @@ void Trainer::fit(Loader& train, const Dataset* val, History& history, int start
   const Rng run_rng(options_.seed);
   Batch batch;
 
-  for (int epoch = start_epoch; epoch < options_.epochs && !s.stop; ++epoch) {
+  for (int epoch = resume.epoch; epoch < options_.epochs && !s.stop; ++epoch) {
     // Each epoch draws from its own fork, so a resumed run repeats the same epochs exactly.
     Rng rng = run_rng.fork(static_cast<uint64_t>(epoch));
-    EpochStats stats{
-        .epoch = epoch,
-        .lr = learning_rate(options_.schedule, options_.base_lr, epoch, options_.epochs)};
+    // The history's rate is the epoch's first; the schedule moves every step.
+    EpochStats stats{.epoch = epoch,
+                     .lr = learning_rate(options_.schedule, options_.base_lr, s.step, plan)};
     s.epoch = epoch;
     s.batch = 0;
     s.epoch_loss_sum = 0;
@@ -69,6 +74,7 @@ void Trainer::fit(Loader& train, const Dataset* val, History& history, int start
       model_.add_penalty_grads();
       if (options_.grad_noise > 0) add_gradient_noise(s.step, rng);
 
+      s.lr = learning_rate(options_.schedule, options_.base_lr, s.step, plan);
       s.batch_size = batch.size();
       s.batch_loss = loss;
       s.epoch_loss_sum += loss * static_cast<double>(batch.size());
@@ -77,7 +83,7 @@ void Trainer::fit(Loader& train, const Dataset* val, History& history, int start
       s.epoch_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
       for (Callback* c : callbacks) c->on_batch_end(s);
 
-      optimizer_.step(static_cast<float>(stats.lr));
+      optimizer_.step(s.lr);
       model_.apply_constraints();
       ++s.step;
       ++s.batch;

@@ -18,7 +18,8 @@
 namespace nnlab {
 
 struct TrainOptions {
-  int epochs = 10;
+  int epochs = 10;          // where training stops (unless a callback stops it first)
+  int schedule_epochs = 0;  // the planned length the schedule is laid over; 0: `epochs`
   float base_lr = 0.01f;
   ScheduleConfig schedule;
   float grad_noise = 0.0f;  // Neelakantan et al. 2015: N(0, grad_noise^2 / (1+t)^0.55)
@@ -36,10 +37,11 @@ class Trainer {
  public:
   Trainer(Model& model, const Loss& loss, Optimizer& optimizer, TrainOptions options);
 
-  /// Trains from `start_epoch` (0, or the epoch after a checkpoint) to options.epochs or until a
-  /// callback stops; validates on `val` after each epoch when it is non-null. The history
-  /// holds earlier epochs on resume. Throws DivergedError on a NaN or infinite loss.
-  void fit(Loader& train, const Dataset* val, History& history, int start_epoch,
+  /// Trains from `resume.epoch` (0, or the epoch after a checkpoint) to options.epochs or until
+  /// a callback stops; validates on `val` after each epoch when it is non-null. The history
+  /// holds earlier epochs on resume; a run that had already stopped (`resume.stop`) trains no
+  /// further but still ends with on_train_end. Throws DivergedError on a NaN or infinite loss.
+  void fit(Loader& train, const Dataset* val, History& history, const ResumePoint& resume,
            std::span<Callback* const> callbacks);
 
  private:

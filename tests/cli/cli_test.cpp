@@ -1,55 +1,25 @@
 // Runs the built `nnlab` binary with bad inputs (exit status and stderr text), and once on a
 // tiny study.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
+#include "cli/nnlab_binary.hpp"
 #include "support/test_support.hpp"
 
 namespace {
 
-std::string binary() {
-  const char* env = std::getenv("NNLAB_BIN");
-  return env && *env ? env : NNLAB_BINARY_DIR "/nnlab";
-}
+using nnlab::test::nnlab_binary;
+using Result = nnlab::test::CommandResult;
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-Result run(const std::string& args) {
-  // Not temp_dir(): that would empty the directory holding the test's own input files.
-  // One folder per process: ctest runs the tests of this binary in parallel.
-  const auto dir = std::filesystem::path(NNLAB_BINARY_DIR) / "test-tmp" /
-                   ("cli-capture-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string cmd =
-      binary() + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
-  const int raw = std::system(cmd.c_str());
-  Result r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  auto slurp = [](const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+Result run(const std::string& args) { return nnlab::test::run_nnlab(args); }
 
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(binary())) GTEST_SKIP() << binary() << " not built";
+    if (!std::filesystem::exists(nnlab_binary()))
+      nnlab::test::skip_for_missing(nnlab_binary() + " not built");
   }
 };
 
@@ -78,6 +48,52 @@ TEST_F(Cli, SetUnknownKey) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("--set train.epoch=2"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("'train.epochs'"), std::string::npos) << r.err;
+}
+
+// A study whose second run cannot be built: `nnlab run` stops before it reads the data or
+// writes DIR, naming the run; --run and --set name what they cannot find.
+class CliStudy : public Cli {
+ protected:
+  void SetUp() override {
+    Cli::SetUp();
+    dir = nnlab::test::temp_dir();
+    study = dir / "two.toml";
+    std::ofstream(study) << "[data]\ntrain_limit = 100\n[model]\nlayers = [{type = \"dense\", "
+                            "units = 8}, {type = \"dense\", units = 10, activation = "
+                            "\"softmax\"}]\n[train]\nepochs = 1\n[[runs]]\nname = \"a\"\n"
+                            "[[runs]]\nname = \"b\"\nmodel.max_params = 10\n";
+  }
+  Result run_study(const std::string& extra) {
+    return run("run " + study.string() + " --out " + (dir / "out").string() +
+               " --no-progress --data-dir " + nnlab::test::shared_data_dir().string() + " " +
+               extra);
+  }
+  std::filesystem::path dir, study;
+};
+
+TEST_F(CliStudy, ABadRunFailsBeforeAnythingIsWritten) {
+  const Result r = run_study("");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("two.toml: run 'b': model.max_params is 10 but the model has 6370 "
+                       "parameters"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out")) << "run 'a' trained first";
+}
+
+TEST_F(CliStudy, RunAndSetNameWhatTheyCannotFind) {
+  Result r = run_study("--run a --run c");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("--run 'c': no such run in " + study.string() + "; runs: a, b"),
+            std::string::npos)
+      << r.err;
+  r = run_study("--run a --set 'model.layers[2].units=4'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("--set model.layers[2].units=4: model.layers[2].units: index 2 is out of "
+                       "range: model.layers has 2 layers (0 to 1)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
 }
 
 TEST_F(Cli, ReportOnEmptyDir) {

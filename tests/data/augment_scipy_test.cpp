@@ -1,6 +1,6 @@
 // The augmentation's warp and elastic field against scipy.ndimage (map_coordinates with linear
 // interpolation and zeros outside, mode="grid-constant"; gaussian_filter with mode="constant"),
-// within 1e-5 (STYLE.md rule 7). Skipped without /usr/bin/python3 and scipy.
+// within 1e-5 (STYLE.md rule 7). Skipped without /usr/bin/python3 and scipy (test::run_oracle).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -66,18 +66,15 @@ TEST(AugmentScipy, WarpAndElasticFieldMatchScipy) {
   augmenter.elastic_field(field_rng, field, tmp);
   augmenter.warp(img.data(), warped.data(), affine, fx.data(), fy.data());
 
-  // run_python() clears temp_dir(), so the data lives in a sibling directory.
-  const auto dir = std::filesystem::path(test::temp_dir().string() + "-data");
-  std::filesystem::create_directories(dir);
+  const auto dir = test::temp_dir();
   write(dir / "img.txt", img);
   write(dir / "fx.txt", fx);
   write(dir / "fy.txt", fy);
   write(dir / "raw.txt", raw);
-  const int rc =
-      test::run_python(kScript, fmt::format("{} {} {} {} {} {} {} {} {}", dir.string(), h, w,
-                                            affine.dx, affine.dy, affine.degrees, affine.scale,
-                                            config.elastic_alpha, config.elastic_sigma));
-  if (rc != 0) GTEST_SKIP() << "/usr/bin/python3 with scipy is not available (exit " << rc << ")";
+  if (!test::run_oracle(kScript, fmt::format("{} {} {} {} {} {} {} {} {}", dir.string(), h, w,
+                                             affine.dx, affine.dy, affine.degrees, affine.scale,
+                                             config.elastic_alpha, config.elastic_sigma)))
+    return;
 
   std::ifstream in(dir / "out.txt");
   double v = NAN;

@@ -81,8 +81,10 @@ TEST(Mnist, PerClassLabelCounts) {
 }
 
 TEST(FashionMnist, LoadsFromDebiansPackage) {
-  if (!std::filesystem::is_directory("/usr/share/datasets/fashion-mnist"))
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!std::filesystem::is_directory("/usr/share/datasets/fashion-mnist")) {
+    test::skip_for_missing("dataset-fashion-mnist is not installed");
+    return;
+  }
   // An empty data_dir: found through the search path's last entry (or an earlier copy).
   const auto path = dataset_search_path("fashion-mnist", "");
   EXPECT_EQ(path.back(), "/usr/share/datasets/fashion-mnist");

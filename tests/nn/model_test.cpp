@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include "gradient_check.hpp"
 #include "nn/activation_layer.hpp"
@@ -130,6 +131,37 @@ TEST(Model, CrossEntropyAfterSigmoidIsRejected) {
     EXPECT_NE(std::string(e.what()).find("test: "), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("sigmoid"), std::string::npos) << e.what();
   }
+}
+
+TEST(Model, PlanMatchesTheBuiltModelWithoutAllocatingIt) {
+  auto spec = [](std::string type, std::map<std::string, double> numbers) {
+    LayerSpec s;
+    s.type = std::move(type);
+    s.numbers = std::move(numbers);
+    s.where = "test";
+    return s;
+  };
+  const std::vector<LayerSpec> specs = {
+      spec("conv2d", {{"filters", 6}, {"kernel", 5}, {"padding", 2}}), spec("batch_norm", {}),
+      spec("max_pool", {{"size", 2}}), spec("flatten", {}), dense(10, "softmax")};
+  const auto loss = make_loss("cross_entropy");
+  Rng rng(1);
+  const auto built = build_model({1, 28, 28}, specs, *loss, rng);
+  const ModelShape plan = plan_model({1, 28, 28}, specs, *loss);
+  EXPECT_EQ(plan.parameters, built->parameter_count());
+  EXPECT_EQ(plan.output, built->output_shape());
+  // 784 -> 10^6 -> 10: 795 million parameters, 6 GB of arenas the plan never allocates.
+  const ModelShape big = plan_model({784}, {dense(1e6), dense(10, "softmax")}, *loss);
+  EXPECT_EQ(big.parameters, 784LL * 1000000 + 1000000 + 1000000LL * 10 + 10);
+  // The same checks as build_model.
+  try {
+    plan_model({6}, {dense(3, "sigmoid")}, *loss);
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sigmoid"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(plan_model({1, 4, 4}, {spec("conv2d", {{"filters", 1}, {"kernel", 5}})}, *loss),
+               Error);
 }
 
 }  // namespace

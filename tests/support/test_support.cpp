@@ -1,6 +1,7 @@
 #include "support/test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
+#include <stdexcept>
 
 namespace nnlab::test {
 
@@ -26,15 +29,74 @@ std::filesystem::path shared_data_dir() {
   return std::filesystem::path(NNLAB_SOURCE_DIR) / ".." / "shared" / "data";
 }
 
-int run_python(const std::string& script, const std::string& args) {
-  // Not in temp_dir(): that would wipe the files the test just wrote for the script.
-  static int counter = 0;
-  const auto path =
-      std::filesystem::temp_directory_path() /
-      ("nnlab-oracle-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".py");
+namespace {
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A file that no other process or test has: mkstemps under the system's temporary directory.
+std::filesystem::path unique_temp_file(const std::string& stem, const std::string& suffix) {
+  std::string name =
+      (std::filesystem::temp_directory_path() / (stem + "-XXXXXX" + suffix)).string();
+  const int fd = ::mkstemps(name.data(), static_cast<int>(suffix.size()));
+  if (fd < 0) throw std::runtime_error("cannot create a temporary file like " + name);
+  ::close(fd);
+  return name;
+}
+
+}  // namespace
+
+CommandResult run_command(const std::string& command) {
+  const auto out = unique_temp_file("nnlab-stdout", ".txt");
+  const auto err = unique_temp_file("nnlab-stderr", ".txt");
+  const std::string line = command + " >" + out.string() + " 2>" + err.string() + " </dev/null";
+  const int raw = std::system(line.c_str());
+  CommandResult r{
+      .status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, .out = slurp(out), .err = slurp(err)};
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return r;
+}
+
+bool skips_are_failures() {
+  const char* v = std::getenv("NNLAB_NO_SKIP");
+  return v && std::string(v) == "1";
+}
+
+void skip_for_missing(const std::string& why) {
+  // GTEST_SKIP and FAIL return from the function they are in: here, the lambdas.
+  if (skips_are_failures())
+    [&] { FAIL() << why << " (NNLAB_NO_SKIP=1: every test must run)"; }();
+  else
+    [&] { GTEST_SKIP() << why; }();
+}
+
+bool run_oracle(const std::string& script, const std::string& args) {
+  constexpr const char* python = "/usr/bin/python3";
+  if (!std::filesystem::exists(python)) {
+    skip_for_missing(std::string(python) + " is not installed");
+    return false;
+  }
+  const auto path = unique_temp_file("nnlab-oracle", ".py");
   std::ofstream(path) << script;
-  const std::string cmd = "/usr/bin/python3 " + path.string() + " " + args;
-  return std::system(cmd.c_str());
+  const CommandResult r = run_command(std::string(python) + " " + path.string() + " " + args);
+  std::filesystem::remove(path);
+  if (r.status == 0) return true;
+  if (r.status == 77) {
+    // The script's own convention: `except ImportError: sys.exit(77)`.
+    skip_for_missing(
+        "the oracle script cannot import its module (exit 77); "
+        "scripts/install-deps.sh installs python3-torch, -scipy, -sklearn");
+    return false;
+  }
+  ADD_FAILURE() << "the oracle script failed (exit status " << r.status << "), args: " << args
+                << "\n--- its stderr ---\n"
+                << r.err;
+  return false;
 }
 
 void write_floats(const std::filesystem::path& path, std::span<const float> v) {

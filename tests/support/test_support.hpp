@@ -15,9 +15,29 @@ namespace nnlab::test {
 std::filesystem::path temp_dir();
 /// ../shared/data beside the source tree (where CI and developers have MNIST).
 std::filesystem::path shared_data_dir();
-/// Runs /usr/bin/python3 with the script text on stdin and args; returns its exit status.
-/// Tests that need PyTorch or scikit-learn use it to compute oracle values.
-int run_python(const std::string& script, const std::string& args);
+
+/// How a finished command ended and what it printed.
+struct CommandResult {
+  int status = -1;  // the exit status; -1 when a signal ended it
+  std::string out, err;
+};
+/// Runs a shell command line (stdin from /dev/null) and captures its stdout and stderr.
+CommandResult run_command(const std::string& command);
+
+/// True when NNLAB_NO_SKIP=1: every test must run, so a missing optional dependency (a Python
+/// oracle's module, Fashion-MNIST, the nnlab binary) fails the test instead of skipping it.
+/// scripts/test.sh sets it, since it installs all of them.
+bool skips_are_failures();
+/// Skips the running test for want of an optional dependency (`why` names it), or fails it
+/// when skips_are_failures(). Return from the test (or SetUp) right after it.
+void skip_for_missing(const std::string& why);
+
+/// Runs an oracle script (PyTorch, SciPy, scikit-learn, NumPy) with /usr/bin/python3 and args;
+/// true when it succeeded, so its output files can be read. A script exits 77 when an import
+/// fails: the test is then skipped through skip_for_missing(). Any other failure fails the test
+/// and shows the script's stderr: a broken oracle never passes as a skip.
+/// Use: `if (!run_oracle(kScript, args)) return;`
+[[nodiscard]] bool run_oracle(const std::string& script, const std::string& args);
 /// Writes v as space-separated decimals with float precision, for an oracle script to load.
 void write_floats(const std::filesystem::path& path, std::span<const float> v);
 /// Expects ours within 1e-4 of the oracle's value, relative where |torch| > 1.

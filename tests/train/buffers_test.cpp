@@ -81,7 +81,7 @@ struct Fixture {
     o.base_lr = opt->config().lr;
     o.seed = 5;
     Trainer t(*model, *loss, *opt, o);
-    t.fit(loader, &val, history, start, callbacks);
+    t.fit(loader, &val, history, {.epoch = start, .stop = false, .stop_reason = ""}, callbacks);
   }
 };
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "io/safetensors.hpp"
 #include "nn/model_builder.hpp"
 #include "support/test_support.hpp"
@@ -39,6 +41,47 @@ TEST(ModelFile, RoundTripRebuildsTheSameModel) {
   model->predict(x, p1, rng);
   back.model->predict(x, p2, rng);
   for (int64_t i = 0; i < p1.size(); ++i) EXPECT_FLOAT_EQ(p1[i], p2[i]);
+}
+
+ModelDescription small_description() {
+  return {.input = {1, 2, 2},
+          .layers = {{.type = "dense",
+                      .numbers = {{"units", 2}},
+                      .strings = {{"activation", "softmax"}},
+                      .where = ""}},
+          .loss = "cross_entropy",
+          .class_names = {"a", "b"},
+          .data = data_origin("fashion-mnist")};
+}
+
+TEST(ModelFile, RecordsTheTrainingDataItsScalingAndPreprocessing) {
+  const std::string path = (test::temp_dir() / "m.safetensors").string();
+  const ModelDescription d = small_description();
+  auto loss = make_loss(d.loss);
+  Rng rng(2);
+  save_model_file(path, *build_model(d.input, d.layers, *loss, rng), d);
+  const DataOrigin back = load_model(path).description.data;
+  EXPECT_EQ(back.dataset, "fashion-mnist");
+  EXPECT_EQ(back.scaling, "byte/255");
+  EXPECT_EQ(back.preprocess, "fashion-mnist");
+}
+
+TEST(ModelFile, FilesWrittenBeforeTheDataWasRecordedStillLoad) {
+  const std::string path = (test::temp_dir() / "old.safetensors").string();
+  const ModelDescription d = small_description();
+  auto loss = make_loss(d.loss);
+  Rng rng(2);
+  save_model_file(path, *build_model(d.input, d.layers, *loss, rng), d);
+  SafeTensors file = load_safetensors(path);
+  nlohmann::json meta = nlohmann::json::parse(file.metadata.at("nnlab.model"));
+  ASSERT_TRUE(meta.contains("data"));
+  meta.erase("data");
+  file.metadata["nnlab.model"] = meta.dump();
+  save_safetensors(path, file);
+  const LoadedModel back = load_model(path);
+  EXPECT_EQ(back.description.class_names, d.class_names);
+  EXPECT_TRUE(back.description.data.dataset.empty());
+  EXPECT_TRUE(back.description.data.preprocess.empty());
 }
 
 TEST(ModelFile, AFileWithoutModelMetadataIsRejected) {

@@ -51,13 +51,16 @@ struct Fixture {
     opt = make_optimizer({.type = "adam", .lr = lr}, model->values(), model->grads(),
                          model->parameters());
   }
-  void fit(int epochs, std::span<Callback* const> callbacks, int start = 0) {
+  void fit(int epochs, std::span<Callback* const> callbacks, ResumePoint start = {},
+           ScheduleConfig schedule = {}, int schedule_epochs = 0) {
     std::vector<int64_t> idx(static_cast<size_t>(train.size()));
     std::iota(idx.begin(), idx.end(), int64_t{0});
     Loader loader(train, idx, 32, true, 11);
     TrainOptions o;
     o.epochs = epochs;
+    o.schedule_epochs = schedule_epochs;
     o.base_lr = opt->config().lr;
+    o.schedule = std::move(schedule);
     o.seed = 5;
     Trainer t(*model, *loss, *opt, o);
     t.fit(loader, &val, history, start, callbacks);
@@ -94,7 +97,7 @@ TEST(Trainer, ResumeFromCheckpointGivesTheSameResult) {
   Fixture resumed;  // a fresh process: restores and continues to 6
   ASSERT_TRUE(ckpt.restore(*resumed.model, *resumed.opt, resumed.history));
   ASSERT_EQ(resumed.history.size(), 3u);
-  resumed.fit(6, {}, 3);
+  resumed.fit(6, {}, {.epoch = 3, .stop = false, .stop_reason = ""});
   EXPECT_EQ(resumed.history.back().val_loss, whole.history.back().val_loss);
   EXPECT_TRUE(std::equal(whole.model->values().begin(), whole.model->values().end(),
                          resumed.model->values().begin()));
@@ -108,6 +111,49 @@ TEST(Trainer, EarlyStoppingStopsAndRestoresTheBestWeights) {
   // No epoch can improve by 10: the first is the best, and training stops after patience.
   EXPECT_EQ(es.best_epoch(), 0);
   EXPECT_EQ(f.history.size(), 3u);
+}
+
+TEST(Trainer, ResumeAfterEarlyStoppingTrainsNoFurtherEpoch) {
+  const std::string path = (test::temp_dir() / "ckpt.safetensors").string();
+  const EarlyStoppingOptions stop_at_once{
+      .monitor = "val_loss", .patience = 2, .min_delta = 10.0, .restore_best = true};
+  Fixture whole;
+  EarlyStopping es(stop_at_once);
+  Checkpointer ckpt(path, {&es});
+  Callback* cbs[] = {&es, &ckpt};
+  whole.fit(50, cbs);
+  ASSERT_EQ(whole.history.size(), 3u);
+
+  // The process is killed right after the last checkpoint; a fresh one resumes from it.
+  Fixture resumed;
+  EarlyStopping es2(stop_at_once);
+  Checkpointer ckpt2(path, {&es2});
+  const std::optional<ResumePoint> point =
+      ckpt2.restore(*resumed.model, *resumed.opt, resumed.history);
+  ASSERT_TRUE(point.has_value());
+  EXPECT_TRUE(point->stop);
+  EXPECT_EQ(point->stop_reason, "early_stopping");
+  Callback* cbs2[] = {&es2, &ckpt2};
+  resumed.fit(50, cbs2, *point);
+  EXPECT_EQ(resumed.history.size(), 3u);  // not a 4th epoch
+  EXPECT_EQ(es2.best_epoch(), 0);
+  EXPECT_TRUE(std::equal(whole.model->values().begin(), whole.model->values().end(),
+                         resumed.model->values().begin()));  // the best epoch's, restored
+}
+
+TEST(Trainer, ARunStoppedEarlyFollowsThePlannedScheduleNotACompressedOne) {
+  const ScheduleConfig cosine{.type = "cosine"};
+  Fixture full, stopped;
+  full.fit(6, {}, {}, cosine);
+  stopped.fit(3, {}, {}, cosine, /*schedule_epochs=*/6);
+  ASSERT_EQ(stopped.history.size(), 3u);
+  for (size_t e = 0; e < 3; ++e) EXPECT_EQ(stopped.history[e].lr, full.history[e].lr) << e;
+  EXPECT_TRUE(std::equal(
+      full.history.begin(), full.history.begin() + 3, stopped.history.begin(),
+      [](const EpochStats& a, const EpochStats& b) { return a.train_loss == b.train_loss; }));
+  // 8 batches an epoch: the second epoch starts at step 8 of 48.
+  EXPECT_FLOAT_EQ(static_cast<float>(full.history[1].lr),
+                  learning_rate(cosine, 0.05f, 8, {.steps_per_epoch = 8, .total_steps = 48}));
 }
 
 TEST(Trainer, NonFiniteLossStopsWithAClearError) {

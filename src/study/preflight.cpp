@@ -1,0 +1,44 @@
+#include "study/preflight.hpp"
+
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "data/catalog.hpp"
+#include "nn/loss.hpp"
+#include "nn/model_builder.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab {
+
+namespace {
+
+void check_model(const RunSpec& run, const std::string& study_path) {
+  ModelShape plan;
+  try {
+    const auto loss = make_loss(run.train.loss, run.train.label_smoothing);
+    plan = plan_model(dataset_sample_shape(run.data.dataset), run.model.layers, *loss);
+  } catch (const Error& e) {  // as make_session reports it: the layer names its problem
+    throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
+  }
+  NNLAB_CHECK(run.model.max_params <= 0 || plan.parameters <= run.model.max_params,
+              "{}: run '{}': model.max_params is {} but the model has {} parameters", study_path,
+              run.name, run.model.max_params, plan.parameters);
+}
+
+}  // namespace
+
+void check_runs_before_training(const Study& study, const std::vector<std::string>& only_runs) {
+  std::vector<std::string> names;
+  for (const RunSpec& run : study.runs) names.push_back(run.name);
+  for (const std::string& name : only_runs)
+    NNLAB_CHECK(std::find(names.begin(), names.end(), name) != names.end(),
+                "--run '{}': no such run in {}; runs: {}", name, study.path,
+                fmt::join(names, ", "));
+  for (const RunSpec& run : study.runs)
+    if (only_runs.empty() ||
+        std::find(only_runs.begin(), only_runs.end(), run.name) != only_runs.end())
+      check_model(run, study.path);
+}
+
+}  // namespace nnlab

@@ -1,0 +1,18 @@
+// The checks a study gets before any data is loaded or any file written, so that a bad run in
+// a long study fails in its first second rather than after the runs before it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "study/study.hpp"
+
+namespace nnlab {
+
+/// Throws unless every name in `only_runs` (--run) is a run of the study ("--run 'x': no such
+/// run in s1.toml; runs: a, b, c"), and every selected run's model (all runs when `only_runs`
+/// is empty) builds for its dataset's samples: layer types and keys, shapes, kernel and window
+/// sizes, and model.max_params. Allocates no parameters (nnlab::plan_model).
+void check_runs_before_training(const Study& study, const std::vector<std::string>& only_runs);
+
+}  // namespace nnlab
