@@ -101,15 +101,17 @@ std::string header_section(const json& m) {
 }
 
 std::string environment(const json& m, size_t runs) {
-  const std::string commit = text(m, "nnlab_commit");
+  // Output directories from before "environment" kept version and threads at the top level.
+  const json& env = m.contains("environment") ? m["environment"] : m;
+  const std::string commit = text(env, "nnlab_commit");
   const std::vector<std::pair<const char*, std::string>> rows = {
       {"dataset and split", splits(m)},
-      {"date", html::escape(text(m, "date"))},
-      {"command", html::escape(text(m, "command"))},
-      {"nnlab version",
-       html::escape(text(m, "nnlab_version") + (commit.empty() ? "" : " (commit " + commit + ")"))},
-      {"threads", integer(num(m, {"threads"}))},
-      {"wall time", wall_time(num(m, {"wall_seconds"}))},
+      {"date", html::escape(text(env, "date"))},
+      {"command", html::escape(text(env, "command"))},
+      {"nnlab version", html::escape(text(env, "nnlab_version") +
+                                     (commit.empty() ? "" : " (commit " + commit + ")"))},
+      {"threads", integer(num(env, {"threads"}))},
+      {"wall time", wall_time(num(env, {"wall_seconds"}))},
       {"runs x repeats", std::to_string(runs)}};
   std::string out = "<table class=\"env\">\n";
   for (const auto& [key, value] : rows)

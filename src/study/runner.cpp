@@ -127,13 +127,15 @@ std::string run_study(const Study& study, const RunOptions& options) {
   auto wall_seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
+  // Where, when and how the study ran: what differs between two runs of the same study.
   json metrics = {{"study", study.name},
                   {"description", study.description},
-                  {"nnlab_version", kVersion},
-                  {"nnlab_commit", kCommit},
-                  {"date", utc_now()},
-                  {"command", options.command},
-                  {"threads", threads()},
+                  {"environment",
+                   {{"nnlab_version", kVersion},
+                    {"nnlab_commit", kCommit},
+                    {"date", utc_now()},
+                    {"command", options.command},
+                    {"threads", threads()}}},
                   {"runs", json::array()},
                   {"model_summary", json::object()}};
   std::vector<std::string> diverged;
@@ -158,13 +160,13 @@ std::string run_study(const Study& study, const RunOptions& options) {
                                        result["diverged"].get<std::string>()));
       metrics["runs"].push_back(result);
       metrics["summary"] = summarize(metrics["runs"]);
-      metrics["wall_seconds"] = wall_seconds();
+      metrics["environment"]["wall_seconds"] = wall_seconds();
       write_file_atomic(options.out_dir + "/metrics.json", metrics.dump(2));
     }
   }
   if (study.lr_sweep && options.only_runs.empty())
     run_lr_sweep(study, *study.lr_sweep, cache, options);
-  metrics["wall_seconds"] = wall_seconds();
+  metrics["environment"]["wall_seconds"] = wall_seconds();
   write_file_atomic(options.out_dir + "/metrics.json", metrics.dump(2));
   const std::string report = render_report(options.out_dir);
   NNLAB_CHECK(diverged.empty(),

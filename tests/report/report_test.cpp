@@ -105,12 +105,13 @@ fs::path synthetic_output() {
   const nlohmann::json metrics = {
       {"study", "s2-dense-regularization"},
       {"description", "Dense nets <with> & without dropout"},
-      {"nnlab_version", "0.1.0"},
-      {"nnlab_commit", "abc1234"},
-      {"date", "2025-06-01T12:00:00Z"},
-      {"command", "nnlab run s2.toml --out out --set train.epochs=5"},
-      {"wall_seconds", 125.04},
-      {"threads", 2},
+      {"environment",
+       {{"nnlab_version", "0.1.0"},
+        {"nnlab_commit", "abc1234"},
+        {"date", "2025-06-01T12:00:00Z"},
+        {"command", "nnlab run s2.toml --out out --set train.epochs=5"},
+        {"wall_seconds", 125.04},
+        {"threads", 2}}},
       {"runs", runs},
       {"summary", summary},
       {"model_summary", {{"baseline", "Dense(784 -> 10)"}, {"regularized", "Dropout(0.5)"}}}};
@@ -198,6 +199,20 @@ TEST(Report, EnvironmentTellsWhereAndHowTheStudyRan) {
         "nnlab run s2.toml --out out --set train.epochs=5", "0.1.0 (commit abc1234)",
         "125.0 s (0:02:05)", "<th>threads</th><td>2</td>"})
     EXPECT_NE(html.find(text), std::string::npos) << text;
+}
+
+TEST(Report, EnvironmentOfAnOlderOutputDirectory) {
+  // Before "environment", metrics.json held nnlab_version and threads at its top level.
+  const fs::path dir = synthetic_output();
+  nlohmann::json m = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
+  m.erase("environment");
+  m["nnlab_version"] = "0.0.9";
+  m["threads"] = 4;
+  write(dir / "metrics.json", m.dump());
+  const std::string html = read_file(render_report(dir.string()));
+  EXPECT_NE(html.find("<th>nnlab version</th><td>0.0.9</td>"), std::string::npos);
+  EXPECT_NE(html.find("<th>threads</th><td>4</td>"), std::string::npos);
+  EXPECT_NE(html.find("<th>date</th><td>–</td>"), std::string::npos);
 }
 
 TEST(Report, SummaryGivesValidationAccuracyWithItsSpread) {

@@ -80,12 +80,13 @@ TEST(Runner, TinyStudyWritesEverythingAndIsReproducible) {
   // What the report's environment table shows.
   EXPECT_EQ(r0["data"],
             (nlohmann::json{{"dataset", "mnist"}, {"train", 500}, {"val", 100}, {"test", 300}}));
-  EXPECT_EQ(first["command"], "nnlab run tiny.toml --out " + (dir / "one").string());
-  EXPECT_EQ(first["nnlab_version"], kVersion);
-  EXPECT_EQ(first["nnlab_commit"], kCommit);
-  EXPECT_GT(first["wall_seconds"].get<double>(), 0);
-  EXPECT_EQ(first["threads"], 2);
-  EXPECT_EQ(first["date"].get<std::string>().size(), std::string("2025-06-01T12:00:00Z").size());
+  const auto& env = first["environment"];
+  EXPECT_EQ(env["command"], "nnlab run tiny.toml --out " + (dir / "one").string());
+  EXPECT_EQ(env["nnlab_version"], kVersion);
+  EXPECT_EQ(env["nnlab_commit"], kCommit);
+  EXPECT_GT(env["wall_seconds"].get<double>(), 0);
+  EXPECT_EQ(env["threads"], 2);
+  EXPECT_EQ(env["date"].get<std::string>().size(), std::string("2025-06-01T12:00:00Z").size());
 
   // Same study, seed and threads: the same numbers.
   const auto second = run_tiny(dir / "two");
