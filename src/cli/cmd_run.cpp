@@ -20,6 +20,30 @@ struct RunArgs {
   RunOptions options;
   bool no_progress = false;
 };
+
+// `arg` as the shell reads it back: bare when it holds only safe characters, else in single
+// quotes.
+std::string shell_quoted(const std::string& arg) {
+  const bool bare = !arg.empty() && arg.find_first_not_of(
+                                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789-_./=:,+@%") == std::string::npos;
+  if (bare) return arg;
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The command line that reruns this study with these options, for metrics.json.
+std::string command_line(const RunArgs& a) {
+  std::string out =
+      "nnlab run " + shell_quoted(a.study) + " --out " + shell_quoted(a.options.out_dir);
+  for (const std::string& s : a.sets) out += " --set " + shell_quoted(s);
+  if (a.options.threads != 0) out += fmt::format(" --threads {}", a.options.threads);
+  if (!a.options.data_dir.empty()) out += " --data-dir " + shell_quoted(a.options.data_dir);
+  if (a.options.resume) out += " --resume";
+  for (const std::string& r : a.options.only_runs) out += " --run " + shell_quoted(r);
+  return out;
+}
 }  // namespace
 
 void add_run_command(CLI::App& app) {
@@ -37,6 +61,7 @@ void add_run_command(CLI::App& app) {
   cmd->callback([args] {
     const Study study = load_study(args->study, args->sets);
     args->options.progress = !args->no_progress;
+    args->options.command = command_line(*args);
     const StudyResult result = run_study(study, args->options);
     fmt::print("\n{}Report: {}\n", summary_table(result.metrics),
                std::filesystem::absolute(result.report).string());

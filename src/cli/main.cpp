@@ -10,16 +10,14 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "study/version.hpp"
 #include "tensor/error.hpp"
-
-#ifndef NNLAB_VERSION
-#define NNLAB_VERSION "0.1.0"
-#endif
 
 int main(int argc, char** argv) {
   CLI::App app{"nnlab: a neural-network laboratory. Runs study files and writes their reports.",
                "nnlab"};
-  app.set_version_flag("--version", std::string("nnlab ") + NNLAB_VERSION);
+  app.set_version_flag("--version",
+                       fmt::format("nnlab {} (commit {})", nnlab::kVersion, nnlab::kCommit));
   app.require_subcommand(1);
   // --help shows every option's default ("--threads INT=0"); subcommands inherit this setting.
   app.option_defaults()->always_capture_default();

@@ -145,7 +145,7 @@ std::string kernels(const Figures& f) {
                caption);
     first = false;
   }
-  return out.empty() ? "" : html::heading(3, kKernels) + out;
+  return out;
 }
 
 std::string feature_maps(const Figures& f) {
@@ -170,12 +170,12 @@ std::string feature_maps(const Figures& f) {
                           kGridCols, "feature maps of " + layer),
                caption);
   }
-  if (out.empty()) return "";
+  if (out.empty()) return "";  // no input image without maps to explain
   std::string input;
   if (f.st.contains("input/figure"))
     input = figure(grid_image(f.images("input/figure"), 1, "input"),
                    "The input: " + test_sample(names) + ", chosen by diagnostics.figure_input.");
-  return html::heading(3, kFeatureMaps) + input + out;
+  return input + out;
 }
 
 std::string profiles(const Figures& f) {
@@ -215,7 +215,7 @@ std::string profiles(const Figures& f) {
                "</div>";
     out += figure(content, caption);
   }
-  return out.empty() ? "" : html::heading(3, kProfiles) + out;
+  return out;
 }
 
 std::string receptive_fields(const Figures& f) {
@@ -234,18 +234,22 @@ std::string receptive_fields(const Figures& f) {
                              kGridCols, "receptive fields of " + layer),
                   caption);
   }
-  return out.empty() ? "" : html::heading(3, kReceptiveFields) + out;
+  return out;
 }
 
 }  // namespace
 
-std::string network_figures(const fs::path& run_dir) {
+std::string network_figures(const fs::path& run_dir, const std::string& run_id) {
   const auto f = load(run_dir / "figures.safetensors");
   if (!f) return "";
-  return kernels(*f) + feature_maps(*f) + receptive_fields(*f) + profiles(*f);
+  auto part = [&](const char* title, const std::string& content) {
+    return content.empty() ? "" : subheading(run_id, title) + content;
+  };
+  return part(kKernels, kernels(*f)) + part(kFeatureMaps, feature_maps(*f)) +
+         part(kReceptiveFields, receptive_fields(*f)) + part(kProfiles, profiles(*f));
 }
 
-std::string augmented_samples(const fs::path& run_dir) {
+std::string augmented_samples(const fs::path& run_dir, const std::string& run_id) {
   const auto f = load(run_dir / "augmented.safetensors");
   if (!f || !f->st.contains("original") || !f->st.contains("augmented")) return "";
   const Tiles original = f->images("original"), augmented = f->images("augmented");
@@ -256,7 +260,7 @@ std::string augmented_samples(const fs::path& run_dir) {
   const size_t bytes = static_cast<size_t>(n) * original.h * original.w;
   std::vector<uint8_t> grey(original.grey.begin(), original.grey.begin() + bytes);
   grey.insert(grey.end(), augmented.grey.begin(), augmented.grey.begin() + bytes);
-  return html::heading(3, kAugmented) +
+  return subheading(run_id, kAugmented) +
          figure(grid_image(tiles(std::move(grey), 2 * n, original.h, original.w),
                            static_cast<int>(n), "augmented samples"),
                 fmt::format("Top row: {} training images as loaded; bottom row: the same "

@@ -28,13 +28,16 @@ figure.plate figcaption { display: table-caption; caption-side: bottom; text-ali
                           min-width: 30em; font-size: 13px; color: #444; padding-top: 4px; }
 .better { color: #1a7f37; } .worse { color: #b42318; }
 .muted { color: #777; }
+nav.toc { background: #f6f8fb; border: 1px solid #dde3ee; padding: .4em 1.2em; margin: 1em 0; }
+nav.toc ol { margin: .3em 0; padding-left: 1.4em; } nav.toc li { margin: .1em 0; }
+table.env th { width: 14em; } table.env td { font-family: ui-monospace, monospace; }
 )";
 
 bool looks_numeric(const std::string& cell) {
   if (cell.empty()) return false;
   for (char c : cell) {
     const auto u = static_cast<unsigned char>(c);
-    if (!std::isdigit(u) && std::string_view("+-.eE%±&;#x ").find(c) == std::string_view::npos)
+    if (!std::isdigit(u) && std::string_view("+-.,eE%±&;#x ").find(c) == std::string_view::npos)
       return false;
   }
   return std::isdigit(static_cast<unsigned char>(cell.front())) || cell.front() == '-' ||
@@ -84,12 +87,20 @@ std::string table(const std::vector<std::string>& header,
   return out + "</table>\n";
 }
 
-std::string heading(int level, std::string_view title) {
+std::string slug(std::string_view text) {
   std::string id;
-  for (char c : title) {
+  for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
     id += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-';
   }
+  return id;
+}
+
+std::string heading(int level, std::string_view title) {
+  return heading(level, title, slug(title));
+}
+
+std::string heading(int level, std::string_view title, std::string_view id) {
   return fmt::format("<h{0} id=\"{1}\">{2}</h{0}>\n", level, escape(id), escape(title));
 }
 

@@ -15,8 +15,13 @@ std::string escape(std::string_view text);
 std::string table(const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows);
 
-/// <hN id=...>escaped title</hN>
+/// `text` as an id: lower-case letters and digits, anything else '-'.
+std::string slug(std::string_view text);
+
+/// <hN id="slug(title)">escaped title</hN>
 std::string heading(int level, std::string_view title);
+/// <hN id="id">escaped title</hN>
+std::string heading(int level, std::string_view title, std::string_view id);
 
 /// The whole document: <!DOCTYPE html>, <head> with the title and the inline stylesheet, then
 /// `body`. No scripts, no external resources.

@@ -4,15 +4,18 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "io/atomic_file.hpp"
 #include "report/html.hpp"
+#include "report/number_format.hpp"
 #include "report/report_data.hpp"
 #include "report/svg_chart.hpp"
 #include "tensor/error.hpp"
@@ -43,9 +46,10 @@ std::string text(const json& j, const char* key) {
 
 std::string integer(double v) { return std::isfinite(v) ? fmt::format("{:.0f}", v) : "–"; }
 
-// "0.9861 ± 0.0012" (no ± part when the spread is unknown).
-std::string mean_std(double mean, double std) {
-  return report::fixed(mean) + (std::isfinite(std) ? " ± " + report::fixed(std) : "");
+// "0.9861 ± 0.0012" (no ± part when the spread is unknown or, over one repeat, none).
+std::string mean_std(double mean, double std, double repeats = 2) {
+  return report::fixed(mean) +
+         (std::isfinite(std) && !(repeats < 2) ? " ± " + report::fixed(std) : "");
 }
 
 std::string difference(double ours, double reference) {
@@ -54,15 +58,65 @@ std::string difference(double ours, double reference) {
   return fmt::format("<span class=\"{}\">{:+.4f}</span>", d >= 0 ? "better" : "worse", d);
 }
 
-std::string header_section(const json& m, size_t runs) {
+// "mnist: 54,000 train / 6,000 validation / 10,000 test" for a run's "data" entry.
+std::string split(const json& r) {
+  if (!r.contains("data") || !r["data"].is_object()) return "";
+  const json& d = r["data"];
+  return fmt::format("{}: {} train / {} validation / {} test", text(d, "dataset"),
+                     report::count(num(d, {"train"})), report::count(num(d, {"val"})),
+                     report::count(num(d, {"test"})));
+}
+
+// The datasets and split sizes of the runs: one line when all runs share them, else one per
+// run.
+std::string splits(const json& m) {
+  std::vector<std::pair<std::string, std::string>> lines;  // run, split
+  for (const json& r : m["runs"]) {
+    const std::string s = split(r);
+    if (s.empty() || num(r, {"repeat"}) != 0) continue;
+    lines.emplace_back(text(r, "name"), s);
+  }
+  if (lines.empty()) return "–";
+  const bool same = std::all_of(lines.begin(), lines.end(),
+                                [&](const auto& l) { return l.second == lines.front().second; });
+  if (same) return html::escape(lines.front().second);
+  std::string out;
+  for (const auto& [run, s] : lines) out += html::escape(run + " — " + s) + "<br>";
+  return out;
+}
+
+std::string wall_time(double seconds) {
+  if (!std::isfinite(seconds)) return "–";
+  const auto s = static_cast<int64_t>(std::llround(seconds));
+  return s >= 60
+             ? fmt::format("{:.1f} s ({}:{:02d}:{:02d})", seconds, s / 3600, s / 60 % 60, s % 60)
+             : fmt::format("{:.1f} s", seconds);
+}
+
+std::string header_section(const json& m) {
   std::string out = "<h1>" + html::escape("Study: " + text(m, "study")) + "</h1>\n";
   if (!text(m, "description").empty())
     out += "<p>" + html::escape(text(m, "description")) + "</p>\n";
-  out += html::heading(2, "Environment");
-  out += html::table({"nnlab version", "threads", "runs x repeats"},
-                     {{html::escape(text(m, "nnlab_version")), integer(num(m, {"threads"})),
-                       std::to_string(runs)}});
   return out;
+}
+
+std::string environment(const json& m, size_t runs) {
+  // Output directories from before "environment" kept version and threads at the top level.
+  const json& env = m.contains("environment") ? m["environment"] : m;
+  const std::string commit = text(env, "nnlab_commit");
+  const std::vector<std::pair<const char*, std::string>> rows = {
+      {"dataset and split", splits(m)},
+      {"date", html::escape(text(env, "date"))},
+      {"command", html::escape(text(env, "command"))},
+      {"nnlab version", html::escape(text(env, "nnlab_version") +
+                                     (commit.empty() ? "" : " (commit " + commit + ")"))},
+      {"threads", integer(num(env, {"threads"}))},
+      {"wall time", wall_time(num(env, {"wall_seconds"}))},
+      {"runs x repeats", std::to_string(runs)}};
+  std::string out = "<table class=\"env\">\n";
+  for (const auto& [key, value] : rows)
+    out += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", key, value.empty() ? "–" : value);
+  return out + "</table>\n";
 }
 
 std::string summary_section(const json& m, const std::map<std::string, const json*>& first) {
@@ -74,16 +128,17 @@ std::string summary_section(const json& m, const std::map<std::string, const jso
     const double ours = num(s, {"test_accuracy_mean"});
     const double ref = num(s, {"reference", "test_accuracy"});
     const double ref_std = num(s, {"reference", "test_accuracy_std"});
-    rows.push_back({html::escape(name), integer(num(s, {"repeats"})),
-                    mean_std(ours, num(s, {"test_accuracy_std"})),
-                    report::fixed(num(s, {"val_accuracy_mean"})), mean_std(ref, ref_std),
-                    difference(ours, ref), integer(num(r0, {"params"})),
-                    report::fixed(num(s, {"train_seconds_mean"}), 1)});
+    rows.push_back(
+        {html::escape(name), integer(num(s, {"repeats"})),
+         mean_std(ours, num(s, {"test_accuracy_std"}), num(s, {"repeats"})),
+         mean_std(num(s, {"val_accuracy_mean"}), num(s, {"val_accuracy_std"}), num(s, {"repeats"})),
+         mean_std(ref, ref_std), difference(ours, ref), report::count(num(r0, {"params"})),
+         report::fixed(num(s, {"train_seconds_mean"}), 1)});
   }
-  return html::heading(2, "Summary") +
-         html::table({"run", "repeats", "test accuracy (mean ± std)", "validation accuracy",
-                      "reference test accuracy", "difference", "params", "seconds"},
-                     rows);
+  return html::table(
+      {"run", "repeats", "test accuracy (mean ± std)", "validation accuracy (mean ± std)",
+       "reference test accuracy", "difference", "params", "seconds"},
+      rows);
 }
 
 std::string repeats_section(const json& m) {
@@ -94,15 +149,14 @@ std::string repeats_section(const json& m) {
          integer(num(r, {"epochs_run"})), integer(num(r, {"best_epoch"})),
          html::escape(text(r, "stopped")), report::fixed(num(r, {"train", "accuracy"})),
          report::fixed(num(r, {"val", "accuracy"})), report::fixed(num(r, {"test", "accuracy"})),
-         report::fixed(num(r, {"test", "loss"})), integer(num(r, {"test", "errors"})),
+         report::fixed(num(r, {"test", "loss"})), report::count(num(r, {"test", "errors"})),
          report::fixed(num(r, {"macro", "f1"})), report::fixed(num(r, {"train_seconds"}), 1),
-         integer(num(r, {"samples_per_second"}))});
+         report::count(num(r, {"samples_per_second"}))});
   }
-  return html::heading(2, "Repeats") +
-         html::table(
-             {"run", "repeat", "seed", "epochs", "best epoch", "stopped", "train acc", "val acc",
-              "test acc", "test loss", "test errors", "macro F1", "seconds", "samples/s"},
-             rows);
+  return html::table(
+      {"run", "repeat", "seed", "epochs", "best epoch", "stopped", "train acc", "val acc",
+       "test acc", "test loss", "test errors", "macro F1", "seconds", "samples/s"},
+      rows);
 }
 
 std::string comparison_section(const json& m) {
@@ -115,13 +169,12 @@ std::string comparison_section(const json& m) {
     refs.push_back(num(s, {"reference", "test_accuracy"}));
   }
   if (labels.empty()) return "";
-  return html::heading(2, "Comparison") +
-         svg::bar_chart(labels, means,
-                        {.title = "Mean test accuracy (± std over repeats)",
-                         .x_label = "run",
-                         .y_label = "test accuracy",
-                         .width = std::max(480, 110 * static_cast<int>(labels.size()) + 100)},
-                        stds, refs, "reference");
+  return svg::interval_chart(labels, means,
+                             {.title = "Mean test accuracy (± std over repeats)",
+                              .x_label = "run",
+                              .y_label = "test accuracy",
+                              .width = std::max(480, 110 * static_cast<int>(labels.size()) + 100)},
+                             stds, refs, "reference");
 }
 
 std::string lr_sweep_section(const fs::path& dir) {
@@ -137,20 +190,26 @@ std::string lr_sweep_section(const fs::path& dir) {
     series[it->second].x.push_back(step[i]);
     series[it->second].y.push_back(loss[i]);
   }
-  return html::heading(2, "Learning-rate sweep") +
-         svg::line_chart(series, {.title = "Training loss per learning rate",
+  return svg::line_chart(series, {.title = "Training loss per learning rate",
                                   .x_label = "step",
                                   .y_label = "training loss (log)",
                                   .log_y = true,
+                                  .integer_x = true,
                                   .width = 720,
                                   .height = 380});
 }
 
-std::string model_summaries(const json& m) {
+// One summary per run, its heading's id RUN_ID-model (a run's name alone could be that of a
+// section, such as "summary").
+std::string model_summaries(const json& m, const std::vector<report::RunInfo>& runs) {
   if (!m.contains("model_summary") || !m["model_summary"].is_object()) return "";
-  std::string out = html::heading(2, "Model summaries");
+  std::string out;
   for (const auto& [name, summary] : m["model_summary"].items()) {
-    out += html::heading(3, name) + "<pre>" +
+    const auto run = std::find_if(runs.begin(), runs.end(),
+                                  [&](const report::RunInfo& r) { return r.name == name; });
+    const std::string id =
+        (run != runs.end() ? run->id : "model-of-" + html::slug(name)) + "-model";
+    out += html::heading(3, name, id) + "<pre>" +
            html::escape(summary.is_string() ? summary.get<std::string>() : summary.dump(2)) +
            "</pre>\n";
   }
@@ -160,21 +219,75 @@ std::string model_summaries(const json& m) {
 std::string study_file(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_regular_file(dir / "study.toml", ec)) return "";
-  return html::heading(2, "Study file") + "<pre>" +
-         html::escape(read_file((dir / "study.toml").string())) + "</pre>\n";
+  return "<pre>" + html::escape(read_file((dir / "study.toml").string())) + "</pre>\n";
 }
 
-// The directory holding a run's first repeat: metrics.json's "dir" for repeat 0, else the
-// documented runs/RUN/r0 with RUN made file-safe.
-fs::path first_repeat_dir(const fs::path& dir, const std::string& name, const json* r0) {
-  if (r0 && !text(*r0, "dir").empty()) return dir / text(*r0, "dir");
+// The directory of repeat k of a run: its "dir" in metrics.json, else the documented
+// runs/RUN/rK with RUN made file-safe.
+fs::path repeat_dir(const fs::path& dir, const std::string& name, const json* r, int k) {
+  if (r && !text(*r, "dir").empty()) return dir / text(*r, "dir");
   std::string safe = name;
   for (char& c : safe) {
     const bool ok =
         std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '=';
     if (!ok) c = '_';
   }
-  return dir / "runs" / safe / "r0";
+  return dir / "runs" / safe / fmt::format("r{}", k);
+}
+
+std::vector<double> sorted_unique(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+// Each run of the summary with its repeats' directories and epochs, and an id unique in the
+// page (two names may differ only in characters an id cannot hold).
+std::vector<report::RunInfo> run_infos(const fs::path& dir, const json& m) {
+  std::vector<report::RunInfo> out;
+  std::set<std::string> ids;
+  for (const json& s : m["summary"]) {
+    report::RunInfo run;
+    run.name = text(s, "name");
+    const std::string base = "run-" + html::slug(run.name);
+    run.id = base;
+    for (int n = 2; ids.count(run.id); ++n) run.id = fmt::format("{}-{}", base, n);
+    ids.insert(run.id);
+    std::vector<const json*> repeats;
+    for (const json& r : m["runs"])
+      if (text(r, "name") == run.name) repeats.push_back(&r);
+    std::stable_sort(repeats.begin(), repeats.end(), [](const json* a, const json* b) {
+      return num(*a, {"repeat"}) < num(*b, {"repeat"});
+    });
+    for (const json* r : repeats) {
+      const double k = num(*r, {"repeat"});
+      run.repeat_dirs.push_back(
+          repeat_dir(dir, run.name, r, std::isfinite(k) ? static_cast<int>(k) : 0));
+      if (std::isfinite(num(*r, {"best_epoch"})))
+        run.best_epochs.push_back(num(*r, {"best_epoch"}));
+      if (text(*r, "stopped") == "early_stopping")
+        run.early_stops.push_back(num(*r, {"epochs_run"}));
+    }
+    if (repeats.empty()) run.repeat_dirs.push_back(repeat_dir(dir, run.name, nullptr, 0));
+    if (!repeats.empty()) run.test_errors = num(*repeats.front(), {"test", "errors"});
+    run.best_epochs = sorted_unique(run.best_epochs);
+    run.early_stops = sorted_unique(run.early_stops);
+    out.push_back(std::move(run));
+  }
+  return out;
+}
+
+// A top-level section of the page: its heading's id and title, and its content.
+struct Section {
+  std::string id, title, html;
+};
+
+std::string contents(const std::vector<Section>& sections) {
+  std::string out = "<nav class=\"toc\"><strong>Contents</strong>\n<ol>\n";
+  for (const Section& s : sections)
+    out +=
+        fmt::format("<li><a href=\"#{}\">{}</a></li>\n", html::escape(s.id), html::escape(s.title));
+  return out + "</ol></nav>\n";
 }
 
 json load_metrics(const fs::path& path) {
@@ -213,15 +326,21 @@ std::string render_report(const std::string& dir_arg) {
 
   std::string body;
   try {
-    body = header_section(m, m["runs"].size()) + summary_section(m, first) + comparison_section(m) +
-           repeats_section(m) + lr_sweep_section(dir);
-    for (const json& s : m["summary"]) {
-      const std::string name = text(s, "name");
-      const auto it = first.find(name);
-      body += report::run_section(
-          name, first_repeat_dir(dir, name, it != first.end() ? it->second : nullptr));
-    }
-    body += model_summaries(m) + study_file(dir);
+    const std::vector<report::RunInfo> runs = run_infos(dir, m);
+    std::vector<Section> sections = {
+        {"environment", "Environment", environment(m, m["runs"].size())},
+        {"summary", "Summary", summary_section(m, first)},
+        {"comparison", "Comparison", comparison_section(m)},
+        {"all-runs", "Learning curves of all runs", report::study_curves(runs)},
+        {"repeats", "Repeats", repeats_section(m)},
+        {"learning-rate-sweep", "Learning-rate sweep", lr_sweep_section(dir)}};
+    for (const report::RunInfo& run : runs)
+      sections.push_back({run.id, "Run: " + run.name, report::run_section(run)});
+    sections.push_back({"model-summaries", "Model summaries", model_summaries(m, runs)});
+    sections.push_back({"study-file", "Study file", study_file(dir)});
+    std::erase_if(sections, [](const Section& s) { return s.html.empty(); });
+    body = header_section(m) + contents(sections);
+    for (const Section& s : sections) body += html::heading(2, s.title, s.id) + s.html;
   } catch (const json::exception& e) {
     throw Error(fmt::format("{}: unexpected content: {}", metrics_path.string(), e.what()));
   }

@@ -1,7 +1,9 @@
-// Internal to the report: reading the output directory's CSV files and the per-run section.
+// Internal to the report: reading the output directory's CSV files, the per-run sections and
+// the chart of all runs' learning curves.
 #pragma once
 
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,15 +44,32 @@ inline constexpr const char* kFeatureMaps = "Feature maps";
 inline constexpr const char* kReceptiveFields = "Receptive fields of the first dense layer";
 inline constexpr const char* kProfiles = "Activation profiles of hidden layers";
 
+/// What the report knows of one run from metrics.json.
+struct RunInfo {
+  std::string name;
+  std::string id;  // unique in the page: the anchor of its section, prefix of its subsections'
+  std::vector<std::filesystem::path> repeat_dirs;  // repeat 0 first
+  std::vector<double> best_epochs;                 // each repeat's, from 1
+  std::vector<double> early_stops;                 // epochs run by repeats stopped early
+  double test_errors = std::numeric_limits<double>::quiet_NaN();  // repeat 0's test.errors
+};
+
+/// A run's subsection heading (h3) with the id RUN_ID-TITLE, unique in the page.
+std::string subheading(const std::string& run_id, const char* title);
+
 /// The figures of figures.safetensors in `run_dir` (docs/output-format.md): kernels, feature
 /// maps, receptive fields, activation profiles; "" without the file. A figure whose tensors are
 /// absent is left out; a tensor of the wrong type or rank throws naming the file.
-std::string network_figures(const std::filesystem::path& run_dir);
+std::string network_figures(const std::filesystem::path& run_dir, const std::string& run_id);
 /// The augmentation preview of augmented.safetensors ("original" over "augmented"); "" without.
-std::string augmented_samples(const std::filesystem::path& run_dir);
+std::string augmented_samples(const std::filesystem::path& run_dir, const std::string& run_id);
 
-/// The HTML section for one run, from the files of its first repeat in `run_dir`; subsections
-/// whose files are missing are left out.
-std::string run_section(const std::string& name, const std::filesystem::path& run_dir);
+/// The HTML section for one run (without its heading): learning curves over all its repeats, the
+/// rest from the files of its first repeat; subsections whose files are missing are left out.
+std::string run_section(const RunInfo& run);
+
+/// The learning curves of all runs overlaid (mean ± std over repeats), without a heading; ""
+/// for fewer than two runs with a history.
+std::string study_curves(const std::vector<RunInfo>& runs);
 
 }  // namespace nnlab::report

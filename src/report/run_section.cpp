@@ -10,6 +10,8 @@
 #include "io/safetensors.hpp"
 #include "report/figure_grids.hpp"
 #include "report/html.hpp"
+#include "report/number_format.hpp"
+#include "report/repeat_curves.hpp"
 #include "report/report_data.hpp"
 #include "report/svg_chart.hpp"
 #include "tensor/error.hpp"
@@ -23,38 +25,58 @@ namespace fs = std::filesystem;
 constexpr int kMaxMisclassified = 60;
 constexpr int kHistogramBins = 40;
 
-bool any_finite(const std::vector<double>& v) {
-  return std::any_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+// Mean over repeats as a series, with the ± std band when there is more than one repeat.
+svg::Series repeat_series(const std::vector<CsvTable>& histories, const std::string& column,
+                          const std::string& name, bool dashed) {
+  RepeatCurve c = mean_over_repeats(histories, column);
+  return {.name = name,
+          .x = std::move(c.epoch),
+          .y = std::move(c.mean),
+          .dashed = dashed,
+          .spread = c.repeats > 1 ? std::move(c.std) : std::vector<double>{}};
 }
 
-std::string learning_curves(const fs::path& dir) {
-  const auto history = read_table(dir / "history.csv");
-  if (!history) return "";
-  const auto refit = read_table(dir / "refit_history.csv");
-  const std::vector<double> epoch = history->numbers("epoch");
+std::string learning_curves(const RunInfo& run) {
+  const std::vector<CsvTable> history = read_histories(run.repeat_dirs, "history.csv");
+  if (history.empty()) return "";
+  const std::vector<CsvTable> refit = read_histories(run.repeat_dirs, "refit_history.csv");
   std::vector<svg::Series> loss, accuracy;
-  auto add = [&](std::vector<svg::Series>& into, const CsvTable& t, const std::string& column,
-                 const std::string& name, bool dashed) {
-    std::vector<double> y = t.numbers(column);
-    if (any_finite(y)) into.push_back({name, t.numbers("epoch"), std::move(y), dashed});
+  auto add = [&](std::vector<svg::Series>& into, const std::vector<CsvTable>& tables,
+                 const std::string& column, const std::string& name, bool dashed) {
+    svg::Series s = repeat_series(tables, column, name, dashed);
+    if (s.x.empty()) return;
+    if (column.starts_with("val_")) {  // ring the chosen epochs on the validation curve
+      s.marks = run.best_epochs;
+      s.mark_name = "best epoch";
+    }
+    into.push_back(std::move(s));
   };
-  add(loss, *history, "train_loss", "train", false);
-  add(loss, *history, "val_loss", "validation", false);
-  add(accuracy, *history, "train_accuracy", "train", false);
-  add(accuracy, *history, "val_accuracy", "validation", false);
-  if (refit) {
-    add(loss, *refit, "train_loss", "refit (train+val)", true);
-    add(accuracy, *refit, "train_accuracy", "refit (train+val)", true);
-  }
-  std::string out = html::heading(3, kLearningCurves) + "<div class=\"charts\">\n";
-  out += svg::line_chart(loss, {.title = "Loss", .x_label = "epoch", .y_label = "loss"});
+  add(loss, history, "train_loss", "train", false);
+  add(loss, history, "val_loss", "validation", false);
+  add(accuracy, history, "train_accuracy", "train", false);
+  add(accuracy, history, "val_accuracy", "validation", false);
+  add(loss, refit, "train_loss", "refit (train+val)", true);
+  add(accuracy, refit, "train_accuracy", "refit (train+val)", true);
+  std::vector<svg::Marker> markers;
+  if (!run.early_stops.empty()) markers.push_back({"early stop", run.early_stops, "2 3"});
+  const std::string over =
+      history.size() > 1 ? fmt::format(" (mean ± std over {} repeats)", history.size()) : "";
+  std::string out = subheading(run.id, kLearningCurves) + "<div class=\"charts\">\n";
+  out += svg::line_chart(loss, {.title = "Loss" + over,
+                                .x_label = "epoch",
+                                .y_label = "loss",
+                                .integer_x = true,
+                                .markers = markers});
   if (!accuracy.empty())
-    out +=
-        svg::line_chart(accuracy, {.title = "Accuracy", .x_label = "epoch", .y_label = "accuracy"});
+    out += svg::line_chart(accuracy, {.title = "Accuracy" + over,
+                                      .x_label = "epoch",
+                                      .y_label = "accuracy",
+                                      .integer_x = true,
+                                      .markers = markers});
   return out + "</div>\n";
 }
 
-std::string confusion(const fs::path& dir) {
+std::string confusion(const fs::path& dir, const std::string& id) {
   const auto t = read_table(dir / "confusion.csv");
   if (!t || t->header.size() < 2) return "";
   const std::vector<std::string> cols(t->header.begin() + 1, t->header.end());
@@ -68,13 +90,13 @@ std::string confusion(const fs::path& dir) {
     for (size_t c = 1; c < row.size(); ++c)
       cells.back().push_back(csv_to_double(row[c], fmt::format("{}:{}", t->path, r + 2)));
   }
-  return html::heading(3, kConfusion) +
+  return subheading(id, kConfusion) +
          svg::heatmap(
              cells, rows, cols,
              {.title = "Confusion matrix (test)", .x_label = "predicted", .y_label = "true"});
 }
 
-std::string per_class(const fs::path& dir) {
+std::string per_class(const fs::path& dir, const std::string& id) {
   const auto t = read_table(dir / "classification_report.csv");
   if (!t) return "";
   std::vector<std::string> header;
@@ -83,17 +105,21 @@ std::string per_class(const fs::path& dir) {
   for (const auto& row : t->rows) {
     rows.emplace_back();
     for (size_t c = 0; c < row.size(); ++c) {
-      // Scores with 4 decimals, support (an integer) as is, labels escaped.
-      const bool score = c > 0 && c < t->header.size() && t->header[c] != "support";
-      double v = NAN;
-      if (score && !row[c].empty()) v = std::strtod(row[c].c_str(), nullptr);
-      rows.back().push_back(score && std::isfinite(v) ? fixed(v) : html::escape(row[c]));
+      // Scores with 4 decimals, support (a count) with thousands separators, labels escaped.
+      const bool number = c > 0 && c < t->header.size() && !row[c].empty();
+      const bool support = number && t->header[c] == "support";
+      const double v = number ? std::strtod(row[c].c_str(), nullptr) : NAN;
+      rows.back().push_back(!std::isfinite(v) ? html::escape(row[c])
+                            : support         ? count(v)
+                                              : fixed(v));
     }
   }
-  return html::heading(3, kPerClass) + html::table(header, rows);
+  return subheading(id, kPerClass) + html::table(header, rows);
 }
 
-std::string misclassified(const fs::path& dir) {
+// The first misclassified test samples, and how many there are in all: test.errors, of which
+// the CSV holds only the first diagnostics.misclassified.
+std::string misclassified(const fs::path& dir, const RunInfo& run) {
   const fs::path images_path = dir / "misclassified.safetensors";
   const auto t = read_table(dir / "misclassified.csv");
   std::error_code ec;
@@ -108,9 +134,13 @@ std::string misclassified(const fs::path& dir) {
   const int h = static_cast<int>(images.shape[1]), w = static_cast<int>(images.shape[2]);
   const std::vector<std::string> label = t->texts("label"), predicted = t->texts("predicted");
   const std::vector<double> confidence = t->numbers("confidence");
-  std::string out = html::heading(3, kMisclassified);
-  out += fmt::format("<p class=\"muted\">{} shown of {}; caption: true→predicted (confidence)</p>",
-                     m, t->rows.size());
+  const double errors =
+      std::isfinite(run.test_errors) ? run.test_errors : static_cast<double>(t->rows.size());
+  std::string out = subheading(run.id, kMisclassified);
+  out += fmt::format(
+      "<p class=\"muted\">The first {} of {} misclassified test samples; caption: "
+      "true→predicted (confidence)</p>",
+      count(m), count(errors));
   out += "<div class=\"grid\">\n";
   for (int i = 0; i < m; ++i) {
     const uint8_t* img = images.bytes.data() + static_cast<size_t>(i) * h * w;
@@ -125,7 +155,7 @@ std::string misclassified(const fs::path& dir) {
   return out + "</div>\n";
 }
 
-std::string inactive(const fs::path& dir) {
+std::string inactive(const fs::path& dir, const std::string& id) {
   const auto t = read_table(dir / "inactive.csv");
   if (!t || t->rows.empty()) return "";
   const std::vector<double> step = t->numbers("step"), percent = t->numbers("inactive_percent");
@@ -141,13 +171,13 @@ std::string inactive(const fs::path& dir) {
   }
   std::vector<svg::Series> series;
   for (const std::string& l : order) series.push_back(by_layer[l]);
-  return html::heading(3, kInactive) +
-         svg::line_chart(
-             series,
-             {.title = "Inactive neurons per layer", .x_label = "step", .y_label = "inactive %"});
+  return subheading(id, kInactive) + svg::line_chart(series, {.title = "Inactive neurons per layer",
+                                                              .x_label = "step",
+                                                              .y_label = "inactive %",
+                                                              .integer_x = true});
 }
 
-std::string weights(const fs::path& dir) {
+std::string weights(const fs::path& dir, const std::string& id) {
   const fs::path path = dir / "weights.safetensors";
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return "";
@@ -164,21 +194,24 @@ std::string weights(const fs::path& dir) {
                               .height = 240});
   }
   if (charts.empty()) return "";
-  return html::heading(3, kWeights) + "<div class=\"charts\">\n" + charts + "</div>\n";
+  return subheading(id, kWeights) + "<div class=\"charts\">\n" + charts + "</div>\n";
 }
 
 }  // namespace
 
-std::string run_section(const std::string& name, const std::filesystem::path& run_dir) {
-  std::string body = learning_curves(run_dir) + confusion(run_dir) + per_class(run_dir) +
-                     misclassified(run_dir) + augmented_samples(run_dir) + inactive(run_dir) +
-                     weights(run_dir) + network_figures(run_dir);
+std::string subheading(const std::string& run_id, const char* title) {
+  return html::heading(3, title, run_id + "-" + html::slug(title));
+}
+
+std::string run_section(const RunInfo& run) {
+  const fs::path& dir = run.repeat_dirs.front();
+  std::string body = learning_curves(run) + confusion(dir, run.id) + per_class(dir, run.id) +
+                     misclassified(dir, run) + augmented_samples(dir, run.id) +
+                     inactive(dir, run.id) + weights(dir, run.id) + network_figures(dir, run.id);
   if (body.empty())
-    body = "<p class=\"muted\">No per-run files found in " + html::escape(run_dir.string()) +
-           ".</p>\n";
-  return html::heading(2, "Run: " + name) +
-         fmt::format("<p class=\"muted\">Files of the first repeat: {}</p>\n",
-                     html::escape(run_dir.string())) +
+    body = "<p class=\"muted\">No per-run files found in " + html::escape(dir.string()) + ".</p>\n";
+  return fmt::format("<p class=\"muted\">Files of the first repeat: {}</p>\n",
+                     html::escape(dir.string())) +
          body;
 }
 

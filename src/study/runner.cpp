@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -14,6 +15,7 @@
 #include "study/output_dir.hpp"
 #include "study/run_repeat.hpp"
 #include "study/session.hpp"
+#include "study/version.hpp"
 #include "tensor/error.hpp"
 #include "tensor/threads.hpp"
 
@@ -104,6 +106,16 @@ void run_lr_sweep(const Study& study, const LrSweep& sweep, DataCache& cache,
   write_file_atomic(options.out_dir + "/lr_sweep.csv", csv);
 }
 
+// The current time as ISO 8601 UTC: "2025-06-01T12:00:00Z".
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
 }  // namespace
 
 StudyResult run_study(const Study& study, const RunOptions& options) {
@@ -114,9 +126,21 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
   write_file_atomic(options.out_dir + "/study.toml", study.source_text);
 
   DataCache cache(options.data_dir);
-  json metrics = {{"study", study.name},      {"description", study.description},
-                  {"nnlab_version", "0.1.0"}, {"threads", threads()},
-                  {"runs", json::array()},    {"model_summary", json::object()}};
+  const auto start = std::chrono::steady_clock::now();
+  auto wall_seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  // Where, when and how the study ran: what differs between two runs of the same study.
+  json metrics = {{"study", study.name},
+                  {"description", study.description},
+                  {"environment",
+                   {{"nnlab_version", kVersion},
+                    {"nnlab_commit", kCommit},
+                    {"date", utc_now()},
+                    {"command", options.command},
+                    {"threads", threads()}}},
+                  {"runs", json::array()},
+                  {"model_summary", json::object()}};
   std::vector<std::string> diverged;
   StudyPosition position{.index = 0, .total = 0, .start = std::chrono::steady_clock::now()};
   for (const RunSpec& run : study.runs)
@@ -130,6 +154,10 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
           fmt::format("{}/runs/{}/r{}", options.out_dir, file_safe(run.name), k);
       json result = run_repeat(run, k, data, dir, study.path, options, position);
       ++position.index;
+      result["data"] = {{"dataset", run.data.dataset},
+                        {"train", data.train.size()},
+                        {"val", data.val.size()},
+                        {"test", data.test.size()}};
       if (result.contains("model_summary")) {
         metrics["model_summary"][run.name] = result["model_summary"];
         result.erase("model_summary");
@@ -139,11 +167,14 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
                                        result["diverged"].get<std::string>()));
       metrics["runs"].push_back(result);
       metrics["summary"] = summarize(metrics["runs"]);
+      metrics["environment"]["wall_seconds"] = wall_seconds();
       write_file_atomic(options.out_dir + "/metrics.json", metrics.dump(2));
     }
   }
   if (study.lr_sweep && options.only_runs.empty())
     run_lr_sweep(study, *study.lr_sweep, cache, options);
+  metrics["environment"]["wall_seconds"] = wall_seconds();
+  write_file_atomic(options.out_dir + "/metrics.json", metrics.dump(2));
   StudyResult result{.report = render_report(options.out_dir), .metrics = metrics, .failure = ""};
   if (!diverged.empty())
     result.failure = fmt::format(

@@ -18,6 +18,7 @@ struct RunOptions {
   bool resume = false;                 // continue from DIR's checkpoints
   bool progress = true;                // a progress bar on a terminal, plain lines otherwise
   std::vector<std::string> only_runs;  // --run NAME (empty = all)
+  std::string command = {};            // the command line, recorded in metrics.json
 };
 
 struct StudyResult {

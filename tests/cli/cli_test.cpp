@@ -1,4 +1,5 @@
-// Runs the built `nnlab` binary with bad inputs: exit status and stderr text.
+// Runs the built `nnlab` binary with bad inputs (exit status and stderr text), and once on a
+// tiny study.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -158,13 +159,36 @@ TEST_F(Cli, UnknownSubcommandIsAParseError) {
   EXPECT_NE(r.err.find("frobnicate"), std::string::npos) << r.err;
 }
 
+TEST_F(Cli, RunRecordsItsCommandLineForTheReport) {
+  const auto out = nnlab::test::temp_dir() / "out dir";  // a space: quoted in the record
+  const std::string study = NNLAB_SOURCE_DIR "/experiments/quickstart.toml";
+  const std::string data = nnlab::test::shared_data_dir().string();
+  const Result r =
+      run("run " + study + " --out '" + out.string() +
+          "' --set data.train_limit=300 --set data.validation=50 --set data.test_limit=100 --set "
+          "train.epochs=1 --threads 1 --data-dir " +
+          data + " --no-progress");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream in(out / "metrics.json");
+  std::stringstream metrics;
+  metrics << in.rdbuf();
+  const std::string expected =
+      "nnlab run " + study + " --out '" + out.string() +
+      "' --set data.train_limit=300 --set data.validation=50 --set data.test_limit=100 --set "
+      "train.epochs=1 --threads 1 --data-dir " +
+      data;
+  EXPECT_NE(metrics.str().find("\"command\": \"" + expected + "\""), std::string::npos)
+      << metrics.str().substr(0, 600);
+}
+
 TEST_F(Cli, HelpAndVersion) {
   Result r = run("--help");
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("run"), std::string::npos);
   r = run("--version");
   EXPECT_EQ(r.status, 0);
-  EXPECT_NE(r.out.find("nnlab"), std::string::npos);
+  EXPECT_NE(r.out.find("nnlab 0."), std::string::npos);
+  EXPECT_NE(r.out.find("(commit "), std::string::npos);
   r = run("run --help");
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("--set"), std::string::npos);

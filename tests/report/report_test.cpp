@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "io/atomic_file.hpp"
 #include "io/csv.hpp"
@@ -33,7 +34,7 @@ void write_repeat(const fs::path& dir, int seed) {
                    .add(e)
                    .add(0.001)
                    .add(1.0 / e)
-                   .add(0.9 + 0.01 * e)
+                   .add(0.9 + 0.01 * e + 0.002 * seed)
                    .add(1.1 / e)
                    .add(0.89 + 0.01 * e)
                    .add(1.5)
@@ -89,21 +90,28 @@ fs::path synthetic_output() {
            {"val", {{"accuracy", 0.985}, {"loss", 0.05}}},
            {"test", {{"accuracy", 0.9861 - 0.001 * k}, {"loss", 0.046}, {"errors", 139}}},
            {"macro", {{"precision", 0.98}, {"recall", 0.98}, {"f1", 0.98}}},
-           {"reference", {{"test_accuracy", 0.9837}}}});
+           {"reference", {{"test_accuracy", 0.9837}}},
+           {"data", {{"dataset", "mnist"}, {"train", 50000}, {"val", 10000}, {"test", 10000}}}});
     }
     summary.push_back({{"name", name},
                        {"repeats", 2},
                        {"test_accuracy_mean", 0.98561},
                        {"test_accuracy_std", 0.000707},
                        {"val_accuracy_mean", 0.985},
+                       {"val_accuracy_std", 0.0021},
                        {"train_seconds_mean", 41.2},
                        {"reference", {{"test_accuracy", 0.9837}, {"test_accuracy_std", 0.0012}}}});
   }
   const nlohmann::json metrics = {
       {"study", "s2-dense-regularization"},
       {"description", "Dense nets <with> & without dropout"},
-      {"nnlab_version", "0.1.0"},
-      {"threads", 2},
+      {"environment",
+       {{"nnlab_version", "0.1.0"},
+        {"nnlab_commit", "abc1234"},
+        {"date", "2025-06-01T12:00:00Z"},
+        {"command", "nnlab run s2.toml --out out --set train.epochs=5"},
+        {"wall_seconds", 125.04},
+        {"threads", 2}}},
       {"runs", runs},
       {"summary", summary},
       {"model_summary", {{"baseline", "Dense(784 -> 10)"}, {"regularized", "Dropout(0.5)"}}}};
@@ -133,14 +141,112 @@ TEST(Report, RendersEverySectionFromASyntheticStudy) {
   EXPECT_NE(html.find("Dense nets &lt;with&gt; &amp; without dropout"), std::string::npos);
   EXPECT_NE(html.find("0.9837 ± 0.0012"), std::string::npos);  // reference beside ours
   EXPECT_NE(html.find("0.9856 ± 0.0007"), std::string::npos);
-  EXPECT_NE(html.find("+0.0019"), std::string::npos);  // the difference
-  EXPECT_NE(html.find("1333770"), std::string::npos);
+  EXPECT_NE(html.find("+0.0019"), std::string::npos);                        // the difference
+  EXPECT_NE(html.find("1,333,770"), std::string::npos);                      // thousands separators
+  EXPECT_NE(html.find("<td class=\"num\">45,000</td>"), std::string::npos);  // right-aligned
   EXPECT_NE(html.find("cat→dog"), std::string::npos);
   EXPECT_NE(html.find("dense1.weight [12, 6]"), std::string::npos);
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("data:image/png;base64,iVBORw0KGgo"), std::string::npos);  // PNG magic
   EXPECT_EQ(html.find("http"), std::string::npos);  // no external resources of any kind
   EXPECT_EQ(html.find("<script"), std::string::npos);
+}
+
+// Every id="..." of the page.
+std::vector<std::string> ids(const std::string& html) {
+  std::vector<std::string> out;
+  const std::string key = " id=\"";
+  for (size_t at = html.find(key); at != std::string::npos; at = html.find(key, at + 1)) {
+    const size_t start = at + key.size();
+    out.push_back(html.substr(start, html.find('"', start) - start));
+  }
+  return out;
+}
+
+TEST(Report, SectionIdsAreUniqueAndTheContentsLinkToThem) {
+  const std::string html = read_file(render_report(synthetic_output().string()));
+  const std::vector<std::string> all = ids(html);
+  const std::set<std::string> unique(all.begin(), all.end());
+  EXPECT_EQ(unique.size(), all.size());  // "Learning curves" of two runs: two ids
+  EXPECT_TRUE(unique.count("run-baseline-learning-curves"));
+  EXPECT_TRUE(unique.count("run-regularized-learning-curves"));
+  EXPECT_TRUE(unique.count("run-baseline-model"));
+  size_t links = 0;
+  const std::string key = "<a href=\"#";
+  for (size_t at = html.find(key); at != std::string::npos; at = html.find(key, at + 1), ++links) {
+    const size_t start = at + key.size();
+    EXPECT_TRUE(unique.count(html.substr(start, html.find('"', start) - start)));
+  }
+  EXPECT_GE(links, 10u);
+  EXPECT_NE(html.find("<a href=\"#run-regularized\">Run: regularized</a>"), std::string::npos);
+}
+
+TEST(Report, RunsWhoseNamesShareAnIdGetDistinctOnes) {
+  const fs::path dir = synthetic_output();
+  nlohmann::json m = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
+  m["summary"][1]["name"] = "baseline!";  // the id of "baseline!" is run-baseline- ...
+  m["summary"][0]["name"] = "baseline-";  // ... and so is that of "baseline-"
+  m["model_summary"] = {{"summary", "Dense(784 -> 10)"}};  // a run's name may be a section's
+  write(dir / "metrics.json", m.dump());
+  const std::vector<std::string> all = ids(read_file(render_report(dir.string())));
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size());
+}
+
+TEST(Report, EnvironmentTellsWhereAndHowTheStudyRan) {
+  const std::string html = read_file(render_report(synthetic_output().string()));
+  for (const char* text :
+       {"mnist: 50,000 train / 10,000 validation / 10,000 test", "2025-06-01T12:00:00Z",
+        "nnlab run s2.toml --out out --set train.epochs=5", "0.1.0 (commit abc1234)",
+        "125.0 s (0:02:05)", "<th>threads</th><td>2</td>"})
+    EXPECT_NE(html.find(text), std::string::npos) << text;
+}
+
+TEST(Report, EnvironmentOfAnOlderOutputDirectory) {
+  // Before "environment", metrics.json held nnlab_version and threads at its top level.
+  const fs::path dir = synthetic_output();
+  nlohmann::json m = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
+  m.erase("environment");
+  m["nnlab_version"] = "0.0.9";
+  m["threads"] = 4;
+  write(dir / "metrics.json", m.dump());
+  const std::string html = read_file(render_report(dir.string()));
+  EXPECT_NE(html.find("<th>nnlab version</th><td>0.0.9</td>"), std::string::npos);
+  EXPECT_NE(html.find("<th>threads</th><td>4</td>"), std::string::npos);
+  EXPECT_NE(html.find("<th>date</th><td>–</td>"), std::string::npos);
+}
+
+TEST(Report, SummaryGivesValidationAccuracyWithItsSpread) {
+  const std::string html = read_file(render_report(synthetic_output().string()));
+  EXPECT_NE(html.find("0.9850 ± 0.0021"), std::string::npos);
+  // One repeat has no spread to show: no "± 0.0000".
+  const fs::path dir = synthetic_output();
+  nlohmann::json m = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
+  for (auto& s : m["summary"]) s["repeats"] = 1, s["val_accuracy_std"] = 0.0;
+  write(dir / "metrics.json", m.dump());
+  const std::string one = read_file(render_report(dir.string()));
+  EXPECT_NE(one.find(">0.9850</td>"), std::string::npos);
+  EXPECT_EQ(one.find("0.9850 ±"), std::string::npos);
+}
+
+TEST(Report, MisclassifiedCountsAllTestErrors) {
+  // The CSV holds the first 2 (diagnostics.misclassified); the test set had 139 errors.
+  const std::string html = read_file(render_report(synthetic_output().string()));
+  EXPECT_NE(html.find("The first 2 of 139 misclassified test samples"), std::string::npos);
+}
+
+TEST(Report, LearningCurvesShowTheRepeatsSpreadAndTheChosenEpochs) {
+  const std::string html = read_file(render_report(synthetic_output().string()));
+  EXPECT_NE(html.find("Accuracy (mean ± std over 2 repeats)"), std::string::npos);
+  EXPECT_NE(html.find("<polygon"), std::string::npos);  // the ± std band
+  // Repeat 0 and 1 differ by 0.002 in training accuracy: mean 0.921, std 0.001414 at epoch 1.
+  EXPECT_NE(html.find("<title>train: epoch 1, 0.911 ± 0.001414</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>validation: best epoch at epoch 4, 0.93</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>early stop: 5</title>"), std::string::npos);
+  // All runs overlaid: one series per run, named after it.
+  const size_t all = html.find("id=\"all-runs\"");
+  ASSERT_NE(all, std::string::npos);
+  EXPECT_NE(html.find("<title>baseline: epoch 2,", all), std::string::npos);
+  EXPECT_NE(html.find("<title>regularized: epoch 2,", all), std::string::npos);
 }
 
 TEST(Report, OptionalFilesMaySimplyBeMissing) {
@@ -195,18 +301,11 @@ TEST(Report, MalformedCsvNamesFileAndLine) {
   }
 }
 
-TEST(ReportParts, Base64AndNiceTicks) {
+TEST(ReportParts, Base64AndPng) {
   EXPECT_EQ(base64(""), "");
   EXPECT_EQ(base64("f"), "Zg==");
   EXPECT_EQ(base64("fo"), "Zm8=");
   EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
-  const std::vector<double> unit = svg::nice_ticks(0, 1, 6);
-  ASSERT_EQ(unit.size(), 6u);
-  for (size_t i = 0; i < unit.size(); ++i)
-    EXPECT_NEAR(unit[i], 0.2 * static_cast<double>(i), 1e-12);
-  const std::vector<double> t = svg::nice_ticks(0.973, 0.991);
-  EXPECT_LE(t.front(), 0.973);
-  EXPECT_GE(t.back(), 0.991);
   const uint8_t px[4] = {0, 64, 128, 255};
   const std::string png = encode_png_gray(px, 2, 2);
   EXPECT_EQ(png.substr(1, 3), "PNG");

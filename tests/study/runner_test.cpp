@@ -10,6 +10,7 @@
 #include "data/catalog.hpp"
 #include "eval/evaluate.hpp"
 #include "io/atomic_file.hpp"
+#include "study/version.hpp"
 #include "support/test_support.hpp"
 #include "train/model_file.hpp"
 
@@ -55,7 +56,8 @@ nlohmann::json run_tiny(const fs::path& out, bool resume = false) {
                     .threads = 2,
                     .resume = resume,
                     .progress = false,
-                    .only_runs = {}});
+                    .only_runs = {},
+                    .command = "nnlab run tiny.toml --out " + out.string()});
   return nlohmann::json::parse(read_file((out / "metrics.json").string()));
 }
 
@@ -79,6 +81,16 @@ TEST(Runner, TinyStudyWritesEverythingAndIsReproducible) {
                                                  first["runs"][1]["epochs_run"].get<double>()) /
                                                     2);
   EXPECT_TRUE(fs::exists(dir / "one/study.json"));
+  // What the report's environment table shows.
+  EXPECT_EQ(r0["data"],
+            (nlohmann::json{{"dataset", "mnist"}, {"train", 500}, {"val", 100}, {"test", 300}}));
+  const auto& env = first["environment"];
+  EXPECT_EQ(env["command"], "nnlab run tiny.toml --out " + (dir / "one").string());
+  EXPECT_EQ(env["nnlab_version"], kVersion);
+  EXPECT_EQ(env["nnlab_commit"], kCommit);
+  EXPECT_GT(env["wall_seconds"].get<double>(), 0);
+  EXPECT_EQ(env["threads"], 2);
+  EXPECT_EQ(env["date"].get<std::string>().size(), std::string("2025-06-01T12:00:00Z").size());
 
   // Same study, seed and threads: the same numbers.
   const auto second = run_tiny(dir / "two");
