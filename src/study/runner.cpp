@@ -11,8 +11,8 @@
 
 #include "io/atomic_file.hpp"
 #include "report/report.hpp"
-#include "study/preflight.hpp"
 #include "study/output_dir.hpp"
+#include "study/preflight.hpp"
 #include "study/run_repeat.hpp"
 #include "study/session.hpp"
 #include "study/version.hpp"

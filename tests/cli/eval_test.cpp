@@ -38,7 +38,8 @@ std::string write_model(const fs::path& dir, const std::string& trained_on) {
 class Eval : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(test::nnlab_binary())) return test::skip_for_missing(test::nnlab_binary() + " not built");
+    if (!fs::exists(test::nnlab_binary()))
+      return test::skip_for_missing(test::nnlab_binary() + " not built");
     dir_ = test::temp_dir();
   }
   std::string eval(const std::string& model, const std::string& extra = "") {

@@ -85,7 +85,8 @@ double max_diff(const std::map<std::string, double>& a, const std::map<std::stri
 class Predict : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(test::nnlab_binary())) return test::skip_for_missing(test::nnlab_binary() + " not built");
+    if (!fs::exists(test::nnlab_binary()))
+      return test::skip_for_missing(test::nnlab_binary() + " not built");
     dir_ = test::temp_dir();
     model_ = write_model(dir_);
     write_png(dir_ / "original.png", digit(1, false), 28, PNG_FORMAT_GRAY);
