@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
 
 #include "cli/nnlab_binary.hpp"
 #include "support/test_support.hpp"
@@ -106,6 +108,21 @@ TEST(Resume, AKillAtAnyPhaseThenResumeEndsIdenticalToAnUninterruptedRun) {
   const int refit_epochs = result["refit"]["epochs"];
   ASSERT_GE(refit_epochs, 2);
   const json expected = timeless(json::parse(slurp(whole / "metrics.json")));
+  // The refit trains its epochs on the schedule the validation phase planned (train.epochs),
+  // so each refit epoch starts at the rate the same epoch of the validation phase started at.
+  const auto lr_column = [](const std::string& csv) {
+    std::istringstream in(csv);
+    std::vector<std::string> lr;
+    for (std::string line; std::getline(in, line);) {
+      const size_t a = line.find(','), b = line.find(',', a + 1);
+      lr.push_back(line.substr(a + 1, b - a - 1));
+    }
+    return lr;
+  };
+  const auto phase_lr = lr_column(slurp(whole / run_dir / "history.csv"));
+  const auto refit_lr = lr_column(slurp(whole / run_dir / "refit_history.csv"));
+  ASSERT_EQ(refit_lr.size(), static_cast<size_t>(refit_epochs) + 1);  // with the header
+  EXPECT_TRUE(std::equal(refit_lr.begin(), refit_lr.end(), phase_lr.begin()));
 
   const std::vector<std::string> moments = {
       "checkpoint.1",                                      // during training
