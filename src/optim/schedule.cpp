@@ -3,21 +3,27 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
+#include <string_view>
 
 #include "tensor/error.hpp"
 
 namespace nnlab {
 
-std::vector<std::string> schedule_types() { return {"constant", "step", "exponential", "cosine"}; }
+namespace {
+// A fixed table, not a vector: learning_rate runs once per batch and must not allocate.
+constexpr std::array<std::string_view, 4> kTypes = {"constant", "step", "exponential", "cosine"};
+}  // namespace
+
+std::vector<std::string> schedule_types() { return {kTypes.begin(), kTypes.end()}; }
 
 float learning_rate(const ScheduleConfig& s, float base_lr, int64_t step,
                     const SchedulePlan& plan) {
-  const auto known = schedule_types();
-  NNLAB_CHECK(std::find(known.begin(), known.end(), s.type) != known.end(),
+  NNLAB_CHECK(std::find(kTypes.begin(), kTypes.end(), s.type) != kTypes.end(),
               "train.schedule.type: unknown schedule \"{}\" (known: {})", s.type,
-              fmt::join(known, ", "));
+              fmt::join(kTypes, ", "));
   NNLAB_CHECK(s.warmup_epochs >= 0 && s.warmup_steps >= 0,
               "train.schedule.warmup_epochs and warmup_steps must be >= 0, got {} and {}",
               s.warmup_epochs, s.warmup_steps);
