@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -226,8 +227,19 @@ ScheduleConfig read_schedule(const Lookup& l) {
   l.check_non_negative("train.schedule.min_lr", min_lr);
   s.gamma = static_cast<float>(gamma);
   s.min_lr = static_cast<float>(min_lr);
-  s.warmup_epochs = static_cast<int>(l.get_int("train.schedule.warmup_epochs", s.warmup_epochs, 0));
-  s.warmup_steps = l.get_int("train.schedule.warmup_steps", s.warmup_steps, 0);
+  NNLAB_CHECK(std::isfinite(min_lr), "{}train.schedule.min_lr must be finite, got {}",
+              l.at("train.schedule.min_lr"), min_lr);
+  // Warm-up lengths are bounded so that the step arithmetic of learning_rate cannot overflow.
+  constexpr int64_t kMaxWarmup = 1'000'000'000;
+  const int64_t warmup_epochs = l.get_int("train.schedule.warmup_epochs", s.warmup_epochs, 0);
+  const int64_t warmup_steps = l.get_int("train.schedule.warmup_steps", s.warmup_steps, 0);
+  NNLAB_CHECK(warmup_epochs <= 1'000'000,
+              "{}train.schedule.warmup_epochs must be <= 1000000, got {}",
+              l.at("train.schedule.warmup_epochs"), warmup_epochs);
+  NNLAB_CHECK(warmup_steps <= kMaxWarmup, "{}train.schedule.warmup_steps must be <= {}, got {}",
+              l.at("train.schedule.warmup_steps"), kMaxWarmup, warmup_steps);
+  s.warmup_epochs = static_cast<int>(warmup_epochs);
+  s.warmup_steps = warmup_steps;
   return s;
 }
 

@@ -352,3 +352,19 @@ TEST(StudyFile, ShippedExperimentsParse) {
 
 }  // namespace
 }  // namespace nnlab
+
+namespace nnlab {
+namespace {
+
+TEST(StudyFile, ScheduleRejectsAnInfiniteMinimumAndOverlongWarmups) {
+  const std::string study = "[model]\nlayers = [{type = \"dense\", units = 10}]\n";
+  expect_error(study, {"train.schedule.min_lr must be finite, got inf"},
+               {"train.schedule.min_lr=inf"});
+  expect_error(study, {"train.schedule.warmup_steps must be <= 1000000000"},
+               {"train.schedule.warmup_steps=9223372036854775807"});
+  expect_error(study, {"train.schedule.warmup_epochs must be <= 1000000"},
+               {"train.schedule.warmup_epochs=2147483648"});
+}
+
+}  // namespace
+}  // namespace nnlab
