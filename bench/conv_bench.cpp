@@ -3,7 +3,8 @@
 //
 //   build-bench/nnlab_bench --benchmark_filter='Conv|S3Cnn'
 //
-// Args end with the thread budget (nnlab::set_threads). "GFLOP" is a rate: 2 * N * O * C * k^2
+// Args end with the thread budget (an nnlab::ExecContext made in the benchmark's thread). "GFLOP"
+// is a rate: 2 * N * O * C * k^2
 // * OH * OW per pass, three passes per step (the first layer's dx is computed too: Model's
 // backward returns it).
 #include <benchmark/benchmark.h>
@@ -18,8 +19,8 @@
 #include "nn/flatten.hpp"
 #include "nn/model.hpp"
 #include "nn/pool2d.hpp"
+#include "tensor/exec_context.hpp"
 #include "tensor/rng.hpp"
-#include "tensor/threads.hpp"
 
 namespace {
 
@@ -64,12 +65,12 @@ std::unique_ptr<nnlab::Conv2d> conv(const char* name) {
 
 // One conv 128@5x5, padding 2. Args: in-channels, side (H = W), threads.
 void BM_Conv2d(benchmark::State& state) {
-  nnlab::set_threads(static_cast<int>(state.range(2)));
+  nnlab::ExecContext exec(static_cast<int>(state.range(2)));
   const int64_t channels = state.range(0), side = state.range(1);
   std::vector<nnlab::LayerPtr> layers;
   layers.push_back(conv("conv"));
   nnlab::Rng init(7);
-  nnlab::Model model({channels, side, side}, std::move(layers), nnlab::Head::none, init);
+  nnlab::Model model(exec, {channels, side, side}, std::move(layers), nnlab::Head::none, init);
   run_model(state, model, conv_flops(channels, side));
 }
 BENCHMARK(BM_Conv2d)
@@ -82,7 +83,7 @@ BENCHMARK(BM_Conv2d)
 // S3's CNN: 2 x [conv 128@5x5 (padding 2) + relu + max pool 2], dense 64 + relu, dense 10.
 // Arg: threads.
 void BM_S3Cnn(benchmark::State& state) {
-  nnlab::set_threads(static_cast<int>(state.range(0)));
+  nnlab::ExecContext exec(static_cast<int>(state.range(0)));
   std::vector<nnlab::LayerPtr> layers;
   for (const char* i : {"1", "2"}) {
     layers.push_back(conv(i));
@@ -96,7 +97,7 @@ void BM_S3Cnn(benchmark::State& state) {
   layers.push_back(std::make_unique<nnlab::Activation>("relu3", nnlab::ActKind::relu));
   layers.push_back(std::make_unique<nnlab::Dense>("dense2", 10));
   nnlab::Rng init(7);
-  nnlab::Model model({1, 28, 28}, std::move(layers), nnlab::Head::none, init);
+  nnlab::Model model(exec, {1, 28, 28}, std::move(layers), nnlab::Head::none, init);
   run_model(state, model, conv_flops(1, 28) + conv_flops(128, 14));
 }
 BENCHMARK(BM_S3Cnn)->ArgName("threads")->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -5,9 +5,10 @@
 //   build-bench/nnlab_bench --benchmark_counters_tabular=true
 //   build-bench/nnlab_bench --benchmark_filter='Gemm.*threads:2'   (see bench/README.md)
 //
-// Every benchmark takes the thread budget as its last argument (nnlab::set_threads) and reports
-// GFLOP/s (the "GFLOP" column, a rate: 2*m*n*k per product) and, for the layers,
-// samples/s. OPENBLAS_CORETYPE does not matter here (oneDNN's sgemm picks its own kernels).
+// Every benchmark takes the thread budget as its last argument (an nnlab::ExecContext made in the
+// benchmark's thread) and reports GFLOP/s (the "GFLOP" column, a rate: 2*m*n*k per product) and,
+// for the layers, samples/s. OPENBLAS_CORETYPE does not matter here (oneDNN's sgemm picks its own
+// kernels).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -20,10 +21,10 @@
 #include "nn/dropout.hpp"
 #include "nn/layer.hpp"
 #include "nn/model.hpp"
+#include "tensor/exec_context.hpp"
 #include "tensor/gemm.hpp"
 #include "tensor/rng.hpp"
 #include "tensor/tensor.hpp"
-#include "tensor/threads.hpp"
 
 namespace {
 
@@ -56,7 +57,7 @@ void set_flops(benchmark::State& state, double flops_per_iter) {
 void BM_Gemm(benchmark::State& state) {
   const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
   const bool ta = state.range(3) != 0, tb = state.range(4) != 0;
-  nnlab::set_threads(static_cast<int>(state.range(5)));
+  nnlab::ExecContext exec(static_cast<int>(state.range(5)));
   Tensor a = random_tensor({m * k}, 1), b = random_tensor({k * n}, 2), c({m * n});
   for (auto _ : state) {
     nnlab::gemm(ta, tb, m, n, k, 1.0f, a.data(), b.data(), 0.0f, c.data());
@@ -105,8 +106,8 @@ struct Net {
                      // layer's dx is computed too: Model::backward returns it)
 };
 
-Net make_net(int64_t batch, int64_t in, const std::vector<int64_t>& units, nnlab::ActKind act,
-             const std::vector<float>& dropout) {
+Net make_net(nnlab::ExecContext& exec, int64_t batch, int64_t in, const std::vector<int64_t>& units,
+             nnlab::ActKind act, const std::vector<float>& dropout) {
   Net net;
   std::vector<nnlab::LayerPtr> layers;
   int64_t width = in;
@@ -125,8 +126,8 @@ Net make_net(int64_t batch, int64_t in, const std::vector<int64_t>& units, nnlab
     width = units[i];
   }
   nnlab::Rng init_rng(7);
-  net.model = std::make_unique<nnlab::Model>(nnlab::Shape{in}, std::move(layers), nnlab::Head::none,
-                                             init_rng);
+  net.model = std::make_unique<nnlab::Model>(exec, nnlab::Shape{in}, std::move(layers),
+                                             nnlab::Head::none, init_rng);
   net.x = random_tensor({batch, in}, 3);
   net.dy = random_tensor({batch, width}, 4);
   return net;
@@ -148,10 +149,10 @@ void run_net(benchmark::State& state, Net& net, int64_t batch) {
 
 // One Dense (+ activation) layer, forward + backward. Args: batch, in, units, threads.
 void BM_DenseRelu(benchmark::State& state) {
-  nnlab::set_threads(static_cast<int>(state.range(3)));
+  nnlab::ExecContext exec(static_cast<int>(state.range(3)));
   const int64_t batch = state.range(0);
   // units.size() == 1: the layer keeps its activation (a hidden layer).
-  Net net = make_net(batch, state.range(1), {state.range(2)}, nnlab::ActKind::relu, {});
+  Net net = make_net(exec, batch, state.range(1), {state.range(2)}, nnlab::ActKind::relu, {});
   run_net(state, net, batch);
 }
 BENCHMARK(BM_DenseRelu)
@@ -162,9 +163,9 @@ BENCHMARK(BM_DenseRelu)
     ->Unit(benchmark::kMicrosecond);
 
 void BM_DenseSigmoid(benchmark::State& state) {
-  nnlab::set_threads(static_cast<int>(state.range(3)));
+  nnlab::ExecContext exec(static_cast<int>(state.range(3)));
   const int64_t batch = state.range(0);
-  Net net = make_net(batch, state.range(1), {state.range(2)}, nnlab::ActKind::sigmoid, {});
+  Net net = make_net(exec, batch, state.range(1), {state.range(2)}, nnlab::ActKind::sigmoid, {});
   run_net(state, net, batch);
 }
 BENCHMARK(BM_DenseSigmoid)
@@ -176,8 +177,8 @@ BENCHMARK(BM_DenseSigmoid)
 
 // The SPEC's two whole models, forward + backward (no loss, no optimizer step). Arg: threads.
 void BM_S2RegularizedMlp(benchmark::State& state) {
-  nnlab::set_threads(static_cast<int>(state.range(0)));
-  Net net = make_net(512, 784, {1024, 512, 10}, nnlab::ActKind::relu, {0.6f, 0.5f});
+  nnlab::ExecContext exec(static_cast<int>(state.range(0)));
+  Net net = make_net(exec, 512, 784, {1024, 512, 10}, nnlab::ActKind::relu, {0.6f, 0.5f});
   run_net(state, net, 512);
 }
 BENCHMARK(BM_S2RegularizedMlp)
@@ -188,8 +189,8 @@ BENCHMARK(BM_S2RegularizedMlp)
     ->Unit(benchmark::kMicrosecond);
 
 void BM_S1SigmoidMlp(benchmark::State& state) {
-  nnlab::set_threads(static_cast<int>(state.range(0)));
-  Net net = make_net(64, 784, {500, 250, 100, 10}, nnlab::ActKind::sigmoid, {});
+  nnlab::ExecContext exec(static_cast<int>(state.range(0)));
+  Net net = make_net(exec, 64, 784, {500, 250, 100, 10}, nnlab::ActKind::sigmoid, {});
   run_net(state, net, 64);
 }
 BENCHMARK(BM_S1SigmoidMlp)

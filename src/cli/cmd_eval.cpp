@@ -69,7 +69,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "Evaluation batch size")->check(CLI::PositiveNumber);
   cmd->add_flag("--json", args->json, "Print one JSON document instead of the report");
   cmd->callback([args] {
-    LoadedModel loaded = load_model(args->model);
+    ExecContext exec(0);  // all cores, this thread
+    LoadedModel loaded = load_model(args->model, exec);
     const std::vector<std::string> warnings =
         origin_warnings(args->model, loaded.description.data, data_origin(args->data));
     for (const std::string& w : warnings) fmt::print(stderr, "nnlab: warning: {}\n", w);

@@ -75,7 +75,8 @@ void add_predict_command(CLI::App& app) {
                 "Feed the images as they are (same as --preprocess none)");
   cmd->add_flag("--json", args->json, "Print one JSON document instead of lines");
   cmd->callback([args] {
-    LoadedModel loaded = load_model(args->model);
+    ExecContext exec(0);  // all cores, this thread
+    LoadedModel loaded = load_model(args->model, exec);
     const Shape& input = loaded.model->input_shape();
     NNLAB_CHECK(input.size() >= 2, "{}: the model's input [{}] is not an image", args->model,
                 input.size());

@@ -100,6 +100,30 @@ std::vector<int64_t> Dataset::class_counts() const {
   return counts;
 }
 
+DataView DataView::all(std::shared_ptr<const Dataset> d) {
+  std::vector<int64_t> idx(static_cast<size_t>(d->size()));
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
+  return {std::move(d), std::move(idx)};
+}
+
+std::vector<int32_t> DataView::labels() const {
+  std::vector<int32_t> out;
+  if (data->labels.empty()) return out;
+  out.reserve(indices.size());
+  for (const int64_t i : indices) out.push_back(data->labels[static_cast<size_t>(i)]);
+  return out;
+}
+
+std::vector<int64_t> DataView::class_counts() const {
+  std::vector<int64_t> counts(static_cast<size_t>(data->num_classes()), 0);
+  for (const int32_t l : labels()) {
+    if (l < 0) continue;
+    if (static_cast<size_t>(l) >= counts.size()) counts.resize(static_cast<size_t>(l) + 1, 0);
+    ++counts[static_cast<size_t>(l)];
+  }
+  return counts;
+}
+
 Dataset add_noisy_copies(const Dataset& d, int copies, float sigma, Rng& rng) {
   NNLAB_CHECK(copies >= 0, "{}: noisy copies must be >= 0, got {}", d.name, copies);
   NNLAB_CHECK(sigma >= 0.f, "{}: noise sigma must be >= 0, got {}", d.name, sigma);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,6 +36,22 @@ struct Dataset {
   /// This dataset followed by `other` (same sample shape and classes).
   Dataset concat(const Dataset& other) const;
   /// Number of samples per class.
+  std::vector<int64_t> class_counts() const;
+};
+
+/// Samples of a shared dataset picked by index, in that order (indices may repeat): a split's
+/// part or a fold, without copying a sample. Many views share one dataset.
+struct DataView {
+  std::shared_ptr<const Dataset> data;
+  std::vector<int64_t> indices;
+
+  /// Every sample of `d`, in order.
+  static DataView all(std::shared_ptr<const Dataset> d);
+  int64_t size() const { return static_cast<int64_t>(indices.size()); }
+  bool empty() const { return indices.empty(); }
+  /// The labels of the view's samples, in the view's order (empty without labels).
+  std::vector<int32_t> labels() const;
+  /// Number of the view's samples per class.
   std::vector<int64_t> class_counts() const;
 };
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "nn/dnnl_util.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -58,8 +59,8 @@ void BatchNorm::init(Rng& /*rng*/) {
   running_var().value.fill(1.0f);
 }
 
-BatchNorm::Primitives& BatchNorm::primitives(int64_t n, Mode mode) {
-  const auto key = std::make_pair(n, mode);
+BatchNorm::Primitives& BatchNorm::primitives(int64_t n, Mode mode, int threads) {
+  const auto key = std::make_tuple(n, mode, threads);
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;
   memory::dims dims = {n};
@@ -70,7 +71,7 @@ BatchNorm::Primitives& BatchNorm::primitives(int64_t n, Mode mode) {
   const auto prop =
       mode == Mode::train ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
   Primitives p;
-  p.fwd_pd = {{prop, data, eps_, flags}, cpu_engine()};
+  p.fwd_pd = {{prop, data, eps_, flags}, user_scratchpad(), cpu_engine()};
   p.fwd = dnnl::batch_normalization_forward(p.fwd_pd);
   return cache_.emplace(key, std::move(p)).first->second;
 }
@@ -89,7 +90,8 @@ void BatchNorm::forward_impl(const Tensor& x, LayerContext& ctx) {
   const int64_t n = x.rows();
   ctx.y.resize(x.shape());
   if (n == 0) return;
-  Primitives& p = primitives(n, ctx.mode);
+  Primitives& p = primitives(n, ctx.mode, ctx.exec->threads());
+  dnnl::stream& stream = ctx.exec->stream();
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, dnnl_view(x, tag_)},
       {DNNL_ARG_DST, dnnl_view(ctx.y, tag_)},
@@ -98,7 +100,7 @@ void BatchNorm::forward_impl(const Tensor& x, LayerContext& ctx) {
   if (ctx.mode == Mode::eval) {
     args[DNNL_ARG_MEAN] = channel_memory(channels_, running_mean().value.data());
     args[DNNL_ARG_VARIANCE] = channel_memory(channels_, running_var().value.data());
-    p.fwd.execute(cpu_stream(), args);
+    execute(stream, p.fwd, p.fwd_pd, std::move(args), scratchpad_);
     return;
   }
   // The batch statistics (outputs here): rows 0 (mean) and 1 (biased variance) of ctx.saved,
@@ -106,7 +108,7 @@ void BatchNorm::forward_impl(const Tensor& x, LayerContext& ctx) {
   ctx.saved.resize({2, channels_});
   args[DNNL_ARG_MEAN] = channel_memory(channels_, ctx.saved.row(0));
   args[DNNL_ARG_VARIANCE] = channel_memory(channels_, ctx.saved.row(1));
-  p.fwd.execute(cpu_stream(), args);
+  execute(stream, p.fwd, p.fwd_pd, std::move(args), scratchpad_);
   update_running_stats(ctx.saved.row(0), ctx.saved.row(1), x.size() / channels_);
 }
 
@@ -115,29 +117,33 @@ void BatchNorm::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const int64_t n = x.rows();
   ctx.dx.resize(x.shape());
   if (n == 0) return;
-  Primitives& p = primitives(n, ctx.mode);
+  Primitives& p = primitives(n, ctx.mode, ctx.exec->threads());
   if (!p.bwd) {
     const memory::desc data = p.fwd_pd.src_desc();
     auto flags = normalization_flags::use_scale | normalization_flags::use_shift;
     if (ctx.mode == Mode::eval) flags |= normalization_flags::use_global_stats;
-    const dnnl::batch_normalization_backward::primitive_desc pd(
-        {dnnl::prop_kind::backward, data, data, eps_, flags}, cpu_engine(), p.fwd_pd);
-    p.bwd = dnnl::batch_normalization_backward(pd);
+    p.bwd_pd = {{dnnl::prop_kind::backward, data, data, eps_, flags},
+                user_scratchpad(),
+                cpu_engine(),
+                p.fwd_pd};
+    p.bwd = dnnl::batch_normalization_backward(p.bwd_pd);
   }
   const bool train = ctx.mode == Mode::train;
   const float* mean = train ? ctx.saved.row(0) : running_mean().value.data();
   const float* var = train ? ctx.saved.row(1) : running_var().value.data();
   const int64_t c = channels_;
-  p.bwd.execute(cpu_stream(), {{DNNL_ARG_SRC, dnnl_view(x, tag_)},
-                               {DNNL_ARG_MEAN, channel_memory(c, mean)},
-                               {DNNL_ARG_VARIANCE, channel_memory(c, var)},
-                               {DNNL_ARG_DIFF_DST, dnnl_view(dy, tag_)},
-                               {DNNL_ARG_SCALE, channel_memory(c, gamma().value.data())},
-                               // oneDNN 2.6 asks for the shift too, though dx does not use it.
-                               {DNNL_ARG_SHIFT, channel_memory(c, beta().value.data())},
-                               {DNNL_ARG_DIFF_SRC, dnnl_view(ctx.dx, tag_)},
-                               {DNNL_ARG_DIFF_SCALE, channel_memory(c, dgamma_.data())},
-                               {DNNL_ARG_DIFF_SHIFT, channel_memory(c, dbeta_.data())}});
+  execute(ctx.exec->stream(), p.bwd, p.bwd_pd,
+          {{DNNL_ARG_SRC, dnnl_view(x, tag_)},
+           {DNNL_ARG_MEAN, channel_memory(c, mean)},
+           {DNNL_ARG_VARIANCE, channel_memory(c, var)},
+           {DNNL_ARG_DIFF_DST, dnnl_view(dy, tag_)},
+           {DNNL_ARG_SCALE, channel_memory(c, gamma().value.data())},
+           // oneDNN 2.6 asks for the shift too, though dx does not use it.
+           {DNNL_ARG_SHIFT, channel_memory(c, beta().value.data())},
+           {DNNL_ARG_DIFF_SRC, dnnl_view(ctx.dx, tag_)},
+           {DNNL_ARG_DIFF_SCALE, channel_memory(c, dgamma_.data())},
+           {DNNL_ARG_DIFF_SHIFT, channel_memory(c, dbeta_.data())}},
+          scratchpad_);
   float* g = gamma().grad.data();
   float* b = beta().grad.data();
   for (int64_t i = 0; i < channels_; ++i) {

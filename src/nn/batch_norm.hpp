@@ -18,10 +18,10 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <utility>
+#include <tuple>
 
 #include "nn/layer.hpp"
-#include "tensor/dnnl_context.hpp"
+#include "tensor/exec_context.hpp"
 
 namespace nnlab {
 
@@ -50,14 +50,18 @@ class BatchNorm : public Layer {
     dnnl::batch_normalization_forward::primitive_desc fwd_pd;
     dnnl::batch_normalization_forward fwd;
     dnnl::batch_normalization_backward bwd;
+    dnnl::batch_normalization_backward::primitive_desc bwd_pd;
   };
-  Primitives& primitives(int64_t n, Mode mode);
+  Primitives& primitives(int64_t n, Mode mode, int threads);
   void update_running_stats(const float* mean, const float* var, int64_t m);
 
   float momentum_, eps_;
   int64_t channels_ = 0;
   dnnl::memory::format_tag tag_ = dnnl::memory::format_tag::nc;
-  std::map<std::pair<int64_t, Mode>, Primitives> cache_;  // batch sizes vary (the last batch)
+  // By batch size (the last batch differs), mode and thread count (oneDNN picks its
+  // blocking for the threads it will run on).
+  std::map<std::tuple<int64_t, Mode, int>, Primitives> cache_;
+  Tensor scratchpad_;
   Tensor dgamma_, dbeta_;  // [C]: oneDNN assigns them, backward adds them to the gradients
 };
 

@@ -2,7 +2,6 @@
 
 #include "nn/dnnl_util.hpp"
 #include "tensor/error.hpp"
-#include "tensor/threads.hpp"
 
 namespace nnlab {
 
@@ -87,8 +86,8 @@ void Conv2d::init(Rng& rng) {
   bias().value.fill(0.0f);
 }
 
-Conv2d::Primitives& Conv2d::primitives(int64_t n) {
-  auto& slot = primitives_[{n, threads()}];
+Conv2d::Primitives& Conv2d::primitives(int64_t n, int threads) {
+  auto& slot = primitives_[{n, threads}];
   if (slot) return *slot;
   slot = std::make_unique<Primitives>();
   Primitives& p = *slot;
@@ -134,21 +133,22 @@ void Conv2d::forward_impl(const Tensor& x, LayerContext& ctx) {
   const int64_t n = x.rows();
   ctx.y.resize({n, filters_, out_height_, out_width_});
   if (n == 0) return;
-  Primitives& p = primitives(n);
+  Primitives& p = primitives(n, ctx.exec->threads());
+  dnnl::stream& stream = ctx.exec->stream();
   // x in the primitive's layout stays in ctx.saved for the backward pass.
-  const memory src = in_layout(dnnl_view(x, tag::nchw), p.fwd_pd.src_desc(), ctx.saved);
-  const memory weights =
-      in_layout(dnnl_view(weight().value, tag::oihw), p.fwd_pd.weights_desc(), weights_buf_);
+  const memory src = in_layout(stream, dnnl_view(x, tag::nchw), p.fwd_pd.src_desc(), ctx.saved);
+  const memory weights = in_layout(stream, dnnl_view(weight().value, tag::oihw),
+                                   p.fwd_pd.weights_desc(), weights_buf_);
   const memory y = dnnl_view(ctx.y, tag::nchw);
   const bool plain = p.fwd_pd.dst_desc() == y.get_desc();
   const memory dst = plain ? y : bind(act_buf_, p.fwd_pd.dst_desc());
-  execute(p.fwd, p.fwd_pd,
+  execute(stream, p.fwd, p.fwd_pd,
           {{DNNL_ARG_SRC, src},
            {DNNL_ARG_WEIGHTS, weights},
            {DNNL_ARG_BIAS, dnnl_view(bias().value, tag::a)},
            {DNNL_ARG_DST, dst}},
           scratchpad_);
-  if (!plain) reorder(dst, y);
+  if (!plain) reorder(stream, dst, y);
 }
 
 void Conv2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
@@ -156,7 +156,8 @@ void Conv2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const int64_t n = x.rows();
   ctx.dx.resize(x.shape());
   if (n == 0) return;
-  Primitives& p = primitives(n);
+  Primitives& p = primitives(n, ctx.exec->threads());
+  dnnl::stream& stream = ctx.exec->stream();
   if (!p.bwd_data) create_backward(p);
 
   const memory x_plain = dnnl_view(x, tag::nchw);
@@ -164,33 +165,33 @@ void Conv2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
                          ? x_plain
                          : memory(p.fwd_pd.src_desc(), cpu_engine(), ctx.saved.data());
   const memory dy_plain = dnnl_view(dy, tag::nchw);
-  const memory diff_dst = in_layout(dy_plain, p.bwd_weights_pd.diff_dst_desc(), dy_buf_);
+  const memory diff_dst = in_layout(stream, dy_plain, p.bwd_weights_pd.diff_dst_desc(), dy_buf_);
 
   // The primitive assigns its gradients; the contract accumulates them.
   const memory dw = bind(weights_buf_, p.bwd_weights_pd.diff_weights_desc());
   const memory db = bind(bias_buf_, p.bwd_weights_pd.diff_bias_desc());
-  execute(p.bwd_weights, p.bwd_weights_pd,
+  execute(stream, p.bwd_weights, p.bwd_weights_pd,
           {{DNNL_ARG_SRC, src},
            {DNNL_ARG_DIFF_DST, diff_dst},
            {DNNL_ARG_DIFF_WEIGHTS, dw},
            {DNNL_ARG_DIFF_BIAS, db}},
           scratchpad_);
-  reorder(dw, dnnl_view(weight().grad, tag::oihw), /*accumulate=*/true);
+  reorder(stream, dw, dnnl_view(weight().grad, tag::oihw), /*accumulate=*/true);
   const float* db_values = bias_buf_.data();  // plain: the primitive was asked for format a
   for (int64_t o = 0; o < filters_; ++o) bias().grad[o] += db_values[o];
 
-  const memory weights =
-      in_layout(dnnl_view(weight().value, tag::oihw), p.bwd_data_pd.weights_desc(), weights_buf_);
+  const memory weights = in_layout(stream, dnnl_view(weight().value, tag::oihw),
+                                   p.bwd_data_pd.weights_desc(), weights_buf_);
   const memory dx = dnnl_view(ctx.dx, tag::nchw);
   const bool plain = p.bwd_data_pd.diff_src_desc() == dx.get_desc();
   const memory diff_src = plain ? dx : bind(act_buf_, p.bwd_data_pd.diff_src_desc());
-  execute(p.bwd_data, p.bwd_data_pd,
+  execute(stream, p.bwd_data, p.bwd_data_pd,
           {{DNNL_ARG_DIFF_DST,
             p.bwd_data_pd.diff_dst_desc() == diff_dst.get_desc() ? diff_dst : dy_plain},
            {DNNL_ARG_WEIGHTS, weights},
            {DNNL_ARG_DIFF_SRC, diff_src}},
           scratchpad_);
-  if (!plain) reorder(diff_src, dx);
+  if (!plain) reorder(stream, diff_src, dx);
 }
 
 }  // namespace nnlab

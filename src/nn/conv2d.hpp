@@ -49,7 +49,7 @@ class Conv2d : public Layer {
  private:
   struct Primitives;
   /// The primitives for a batch of n at the current thread count, created on first use.
-  Primitives& primitives(int64_t n);
+  Primitives& primitives(int64_t n, int threads);
   void create_backward(Primitives& p);
 
   int64_t filters_, kernel_;

@@ -12,14 +12,16 @@ dnnl::memory bind(Tensor& storage, const dnnl::memory::desc& desc) {
   return {desc, cpu_engine(), storage.data()};
 }
 
-dnnl::memory in_layout(const dnnl::memory& m, const dnnl::memory::desc& want, Tensor& storage) {
+dnnl::memory in_layout(dnnl::stream& stream, const dnnl::memory& m, const dnnl::memory::desc& want,
+                       Tensor& storage) {
   if (m.get_desc() == want) return m;
   dnnl::memory out = bind(storage, want);
-  reorder(m, out);
+  reorder(stream, m, out);
   return out;
 }
 
-void reorder(const dnnl::memory& src, const dnnl::memory& dst, bool accumulate) {
+void reorder(dnnl::stream& stream, const dnnl::memory& src, const dnnl::memory& dst,
+             bool accumulate) {
   dnnl::primitive_attr attr;
   if (accumulate) {
     dnnl::post_ops ops;
@@ -28,8 +30,8 @@ void reorder(const dnnl::memory& src, const dnnl::memory& dst, bool accumulate) 
   }
   // oneDNN's primitive cache makes re-creating the same reorder cheap.
   const dnnl::reorder::primitive_desc pd(src, dst, attr);
-  dnnl::reorder(pd).execute(cpu_stream(), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
-  cpu_stream().wait();
+  dnnl::reorder(pd).execute(stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
+  stream.wait();
 }
 
 dnnl::primitive_attr user_scratchpad() {
@@ -38,11 +40,11 @@ dnnl::primitive_attr user_scratchpad() {
   return attr;
 }
 
-void execute(const dnnl::primitive& p, const dnnl::primitive_desc& pd,
+void execute(dnnl::stream& stream, const dnnl::primitive& p, const dnnl::primitive_desc& pd,
              std::unordered_map<int, dnnl::memory> args, Tensor& scratchpad) {
   args.emplace(DNNL_ARG_SCRATCHPAD, bind(scratchpad, pd.scratchpad_desc()));
-  p.execute(cpu_stream(), args);
-  cpu_stream().wait();
+  p.execute(stream, args);
+  stream.wait();
 }
 
 }  // namespace nnlab

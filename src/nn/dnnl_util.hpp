@@ -9,7 +9,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
 
-#include "tensor/dnnl_context.hpp"
+#include "tensor/exec_context.hpp"
 #include "tensor/tensor.hpp"
 
 namespace nnlab {
@@ -22,18 +22,20 @@ dnnl::memory::desc f32_desc(const dnnl::memory::dims& dims, dnnl::memory::format
 dnnl::memory bind(Tensor& storage, const dnnl::memory::desc& desc);
 
 /// `m` itself when it already has layout `want`, else `m` reordered into `storage`.
-dnnl::memory in_layout(const dnnl::memory& m, const dnnl::memory::desc& want, Tensor& storage);
+dnnl::memory in_layout(dnnl::stream& stream, const dnnl::memory& m, const dnnl::memory::desc& want,
+                       Tensor& storage);
 
 /// dst = src converted to dst's layout; with `accumulate`, dst += src.
-void reorder(const dnnl::memory& src, const dnnl::memory& dst, bool accumulate = false);
+void reorder(dnnl::stream& stream, const dnnl::memory& src, const dnnl::memory& dst,
+             bool accumulate = false);
 
 /// Attributes that leave a primitive's scratchpad to the caller (see execute): oneDNN would
 /// otherwise manage it behind the layer's back.
 dnnl::primitive_attr user_scratchpad();
 
-/// Runs a primitive created with user_scratchpad() on the CPU stream, with `scratchpad` as its
+/// Runs a primitive created with user_scratchpad() on `stream`, with `scratchpad` as its
 /// scratchpad, and waits for it.
-void execute(const dnnl::primitive& p, const dnnl::primitive_desc& pd,
+void execute(dnnl::stream& stream, const dnnl::primitive& p, const dnnl::primitive_desc& pd,
              std::unordered_map<int, dnnl::memory> args, Tensor& scratchpad);
 
 }  // namespace nnlab

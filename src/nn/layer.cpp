@@ -17,6 +17,8 @@ void Layer::forward(const Tensor& x, LayerContext& ctx) {
                   std::equal(in_shape_.begin(), in_shape_.end(), x.shape().begin() + 1),
               "layer '{}' ({}) expects input [N, {}], got {}", name_, describe(),
               fmt::join(in_shape_, ", "), shape_str(x.shape()));
+  NNLAB_CHECK(ctx.exec != nullptr, "layer '{}': forward called without an execution context",
+              name_);
   ctx.x = &x;
   forward_impl(x, ctx);
 }

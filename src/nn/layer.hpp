@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "nn/parameter.hpp"
+#include "tensor/exec_context.hpp"
 #include "tensor/rng.hpp"
 #include "tensor/tensor.hpp"
 
@@ -36,7 +37,8 @@ struct LayerContext {
   Tensor dx;                  // gradient with respect to x, written by backward
   Tensor saved;               // layer-specific: a dropout mask, a pre-activation, ...
   Mode mode = Mode::train;
-  Rng* rng = nullptr;  // the run's generator, for dropout and noise
+  Rng* rng = nullptr;           // the run's generator, for dropout and noise
+  ExecContext* exec = nullptr;  // the worker's stream and thread budget
 };
 
 class Layer {

@@ -25,9 +25,9 @@ std::string with_commas(int64_t n) {
 
 }  // namespace
 
-Model::Model(Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng,
+Model::Model(ExecContext& exec, Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng,
              int64_t max_params)
-    : input_(std::move(input)), layers_(std::move(layers)), head_(head) {
+    : exec_(&exec), input_(std::move(input)), layers_(std::move(layers)), head_(head) {
   NNLAB_CHECK(!layers_.empty(), "a model needs at least one layer");
   Shape shape = input_;
   for (auto& layer : layers_) shape = layer->build(shape);
@@ -79,6 +79,7 @@ const Tensor& Model::forward(const Tensor& x, Mode mode, Rng& rng, int first, in
     LayerContext& ctx = contexts_[static_cast<size_t>(i)];
     ctx.mode = mode;
     ctx.rng = &rng;
+    ctx.exec = exec_;
     layers_[static_cast<size_t>(i)]->forward(*in, ctx);
     in = &ctx.y;
   }

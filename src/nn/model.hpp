@@ -20,8 +20,9 @@ class Model {
   /// Builds every layer for a per-sample `input` shape, allocates the arenas, binds the
   /// parameters and buffers and initializes them from `init_rng`. With `max_params` > 0 a model
   /// with more parameters is refused (nnlab::Error "model.max_params is ...") from the layers'
-  /// shapes alone, before any arena is allocated.
-  Model(Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng,
+  /// shapes alone, before any arena is allocated. The model computes on `exec`, which must
+  /// outlive it: a model belongs to one worker.
+  Model(ExecContext& exec, Shape input, std::vector<LayerPtr> layers, Head head, Rng& init_rng,
         int64_t max_params = 0);
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -62,11 +63,13 @@ class Model {
   const Shape& input_shape() const { return input_; }
   const Shape& output_shape() const;
   Head head() const { return head_; }
+  ExecContext& exec() const { return *exec_; }
 
   /// Table of layers, output shapes and trainable parameter counts, then the buffer count.
   std::string summary() const;
 
  private:
+  ExecContext* exec_;
   Shape input_;
   std::vector<LayerPtr> layers_;
   Head head_;

@@ -40,10 +40,12 @@ Layers make_model_layers(const std::vector<LayerSpec>& specs, const Loss& loss) 
 
 }  // namespace
 
-std::unique_ptr<Model> build_model(const Shape& input, const std::vector<LayerSpec>& specs,
-                                   const Loss& loss, Rng& init_rng, int64_t max_params) {
+std::unique_ptr<Model> build_model(ExecContext& exec, const Shape& input,
+                                   const std::vector<LayerSpec>& specs, const Loss& loss,
+                                   Rng& init_rng, int64_t max_params) {
   Layers made = make_model_layers(specs, loss);
-  return std::make_unique<Model>(input, std::move(made.layers), made.head, init_rng, max_params);
+  return std::make_unique<Model>(exec, input, std::move(made.layers), made.head, init_rng,
+                                 max_params);
 }
 
 ModelShape plan_model(const Shape& input, const std::vector<LayerSpec>& specs, const Loss& loss) {

@@ -15,8 +15,9 @@ namespace nnlab {
 /// model's head; cross-entropy after any other final activation than softmax or linear is an
 /// error naming the last spec's `where`. `max_params` > 0 is a parameter budget, checked before
 /// anything is allocated (see Model's constructor).
-std::unique_ptr<Model> build_model(const Shape& input, const std::vector<LayerSpec>& specs,
-                                   const Loss& loss, Rng& init_rng, int64_t max_params = 0);
+std::unique_ptr<Model> build_model(ExecContext& exec, const Shape& input,
+                                   const std::vector<LayerSpec>& specs, const Loss& loss,
+                                   Rng& init_rng, int64_t max_params = 0);
 
 struct ModelShape {
   Shape output;            // per sample

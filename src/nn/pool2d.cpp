@@ -3,7 +3,6 @@
 #include "nn/conv_shape.hpp"
 #include "nn/dnnl_util.hpp"
 #include "tensor/error.hpp"
-#include "tensor/threads.hpp"
 
 namespace nnlab {
 
@@ -75,8 +74,8 @@ Shape Pool2d::build_impl(const Shape& in) {
   return {channels_, out_height_, out_width_};
 }
 
-Pool2d::Primitives& Pool2d::primitives(int64_t n) {
-  auto& slot = primitives_[{n, threads()}];
+Pool2d::Primitives& Pool2d::primitives(int64_t n, int threads) {
+  auto& slot = primitives_[{n, threads}];
   if (slot) return *slot;
   slot = std::make_unique<Primitives>();
   Primitives& p = *slot;
@@ -97,12 +96,13 @@ void Pool2d::forward_impl(const Tensor& x, LayerContext& ctx) {
   const int64_t n = x.rows();
   ctx.y.resize({n, channels_, out_height_, out_width_});
   if (n == 0) return;
-  Primitives& p = primitives(n);
+  Primitives& p = primitives(n, ctx.exec->threads());
+  dnnl::stream& stream = ctx.exec->stream();
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, dnnl_view(x, tag::nchw)},
                                           {DNNL_ARG_DST, dnnl_view(ctx.y, tag::nchw)}};
   if (ctx.mode == Mode::train) {
     args.emplace(DNNL_ARG_WORKSPACE, bind(ctx.saved, p.train_pd.workspace_desc()));
-    execute(p.train, p.train_pd, std::move(args), scratchpad_);
+    execute(stream, p.train, p.train_pd, std::move(args), scratchpad_);
     return;
   }
   if (!p.infer) {
@@ -112,7 +112,7 @@ void Pool2d::forward_impl(const Tensor& x, LayerContext& ctx) {
                   cpu_engine()};
     p.infer = dnnl::pooling_forward(p.infer_pd);
   }
-  execute(p.infer, p.infer_pd, std::move(args), scratchpad_);
+  execute(stream, p.infer, p.infer_pd, std::move(args), scratchpad_);
 }
 
 void Pool2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
@@ -122,7 +122,8 @@ void Pool2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const int64_t n = x.rows();
   ctx.dx.resize(x.shape());
   if (n == 0) return;
-  Primitives& p = primitives(n);
+  Primitives& p = primitives(n, ctx.exec->threads());
+  dnnl::stream& stream = ctx.exec->stream();
   if (!p.bwd) {
     p.bwd_pd = {{algorithm_of(pool_), p.src, p.dst, p.strides, p.kernel, p.pad_l, p.pad_r},
                 user_scratchpad(),
@@ -135,7 +136,7 @@ void Pool2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   if (pool_ == PoolKind::max)
     args.emplace(DNNL_ARG_WORKSPACE,
                  memory(p.train_pd.workspace_desc(), cpu_engine(), ctx.saved.data()));
-  execute(p.bwd, p.bwd_pd, std::move(args), scratchpad_);
+  execute(stream, p.bwd, p.bwd_pd, std::move(args), scratchpad_);
 }
 
 }  // namespace nnlab

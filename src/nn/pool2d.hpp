@@ -37,7 +37,7 @@ class Pool2d : public Layer {
  private:
   struct Primitives;
   /// The primitives for a batch of n at the current thread count, created on first use.
-  Primitives& primitives(int64_t n);
+  Primitives& primitives(int64_t n, int threads);
 
   PoolKind pool_;
   int64_t size_, stride_, padding_;

@@ -4,58 +4,89 @@
 
 #include "data/catalog.hpp"
 #include "data/oversample.hpp"
-#include "data/split.hpp"
 
 namespace nnlab {
 namespace {
 
-Dataset first(const Dataset& d, int64_t limit) {
-  if (limit <= 0 || limit >= d.size()) return d;
-  std::vector<int64_t> idx(static_cast<size_t>(limit));
-  std::iota(idx.begin(), idx.end(), int64_t{0});
-  return d.subset(idx);
+DataView first(const std::shared_ptr<const Dataset>& d, int64_t limit) {
+  DataView v = DataView::all(d);
+  if (limit > 0 && limit < v.size()) v.indices.resize(static_cast<size_t>(limit));
+  return v;
 }
 
-// The offline augmentation of a training part: class-balancing copies, then noisy copies of
-// everything. Takes the dataset by value so that, without either, it is moved rather than copied.
-Dataset augment(Dataset d, const DataConfig& c, Rng& rng) {
+bool augments_offline(const DataConfig& c) { return c.oversample || c.noisy_copies > 0; }
+
+/// The training part of a run: the view itself, or, with offline augmentation, a dataset of its
+/// own holding the part's samples followed by their class-balancing and noisy copies.
+DataView training_part(DataView part, const DataConfig& c, Rng& rng) {
+  if (!augments_offline(c)) return part;
+  Dataset d = part.data->subset(part.indices);
   if (c.oversample) d = oversample_classes(d, *c.oversample, rng);
   if (c.noisy_copies > 0) d = add_noisy_copies(d, c.noisy_copies, c.noisy_sigma, rng);
-  return d;
+  return DataView::all(std::make_shared<const Dataset>(std::move(d)));
+}
+
+/// The positions `at` of a view, as indices into its dataset.
+DataView pick(const DataView& v, const std::vector<int64_t>& at) {
+  DataView out{v.data, {}};
+  out.indices.reserve(at.size());
+  for (const int64_t p : at) out.indices.push_back(v.indices[static_cast<size_t>(p)]);
+  return out;
 }
 
 }  // namespace
 
-const DataPair& DataCache::get(const DataConfig& c) {
+const SourceData& DataCache::get(const DataConfig& c) {
   const std::string dir = c.dir.empty() ? data_dir_ : c.dir;
   const std::string key = c.dataset + "@" + dir;
   auto it = loaded_.find(key);
-  if (it == loaded_.end()) it = loaded_.emplace(key, load_dataset(c.dataset, dir)).first;
+  if (it == loaded_.end()) {
+    DataPair pair = load_dataset(c.dataset, dir);
+    it = loaded_
+             .emplace(key, SourceData{std::make_shared<const Dataset>(std::move(pair.train)),
+                                      std::make_shared<const Dataset>(std::move(pair.test))})
+             .first;
+  }
   return it->second;
 }
 
-RunData prepare_run_data(const DataPair& source, const DataConfig& c, uint64_t seed) {
+DataView training_pool(const SourceData& source, const DataConfig& c) {
+  return first(source.train, c.train_limit);
+}
+
+RunData prepare_run_data(const SourceData& source, const DataConfig& c, uint64_t seed) {
   Rng rng(seed);
   Rng split_rng = rng.fork(1), noise_rng = rng.fork(2);
-  Dataset all = first(source.train, c.train_limit);
+  const DataView all = training_pool(source, c);
   RunData out;
   out.test = first(source.test, c.test_limit);
   if (c.validation > 0 || c.validation_fraction > 0) {
     // Keras' validation_split takes the last samples; nnlab shuffles (stratified on request)
     // so that a validation set never depends on the file's order.
-    const Split s = holdout(all.size(), all.labels,
+    const Split s = holdout(all.size(), all.labels(),
                             {.count = c.validation,
                              .fraction = c.validation_fraction,
                              .shuffle = true,
                              .stratified = c.stratified},
                             split_rng);
-    out.val = all.subset(s.val);
-    out.train = augment(all.subset(s.train), c, noise_rng);
+    out.val = pick(all, s.val);
+    out.fit = training_part(pick(all, s.train), c, noise_rng);
     Rng refit_rng = rng.fork(3);
-    out.train_val = augment(std::move(all), c, refit_rng);
+    out.refit = training_part(all, c, refit_rng);
   } else {
-    out.train = augment(std::move(all), c, noise_rng);
+    out.fit = training_part(all, c, noise_rng);
   }
+  return out;
+}
+
+RunData fold_run_data(const SourceData& source, const DataConfig& c, const Split& split,
+                      uint64_t seed) {
+  Rng noise_rng = Rng(seed).fork(2);
+  const DataView all = training_pool(source, c);
+  RunData out;
+  out.test = first(source.test, c.test_limit);
+  out.val = pick(all, split.val);
+  out.fit = training_part(pick(all, split.train), c, noise_rng);
   return out;
 }
 

@@ -1,5 +1,5 @@
-// One repeat of one run: train (validating, early stopping), refit when asked, evaluate on the
-// test set and write the repeat's files (docs/output-format.md).
+// One repeat of one run: the three stages of run_stages.hpp in a repeat's folder, with the
+// progress display and resume (docs/output-format.md).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -15,7 +15,7 @@ namespace nnlab {
 /// Returns the repeat's entry of metrics.json "runs" (also written as DIR/RUN/rK/result.json,
 /// which --resume uses to skip finished repeats). `position`, its place in the study, goes to
 /// the progress display.
-nlohmann::json run_repeat(const RunSpec& run, int repeat, const RunData& data,
+nlohmann::json run_repeat(ExecContext& exec, const RunSpec& run, int repeat, const RunData& data,
                           const std::string& dir, const std::string& study_path,
                           const RunOptions& options, std::optional<StudyPosition> position = {});
 

@@ -17,7 +17,6 @@
 #include "study/session.hpp"
 #include "study/version.hpp"
 #include "tensor/error.hpp"
-#include "tensor/threads.hpp"
 
 namespace nnlab {
 namespace {
@@ -79,7 +78,7 @@ json summarize(const json& runs) {
   return out;
 }
 
-void run_lr_sweep(const Study& study, const LrSweep& sweep, DataCache& cache,
+void run_lr_sweep(ExecContext& exec, const Study& study, const LrSweep& sweep, DataCache& cache,
                   const RunOptions& options) {
   const auto it = std::find_if(study.runs.begin(), study.runs.end(),
                                [&](const RunSpec& r) { return r.name == sweep.run; });
@@ -90,18 +89,18 @@ void run_lr_sweep(const Study& study, const LrSweep& sweep, DataCache& cache,
     RunSpec run = *it;
     run.train.optimizer.lr = static_cast<float>(rate);
     run.train.early_stopping.enabled = false;
-    Session s = make_session(run, data.train.sample_shape, run.seed, study.path);
-    const int64_t batches = (data.train.size() + run.train.batch - 1) / run.train.batch;
+    Session s = make_session(exec, run, data.fit.data->sample_shape, run.seed, study.path);
+    const int64_t batches = (data.fit.size() + run.train.batch - 1) / run.train.batch;
     const TrainOutcome out =
-        train_session(s, run, data.train, nullptr, sweep.epochs, run.seed,
+        train_session(s, run, data.fit, nullptr, sweep.epochs, run.seed,
                       {.loss_every = static_cast<int>(std::max<int64_t>(1, batches / 100)),
                        .checkpoint = "",
                        .label = fmt::format("lr sweep {} lr={:g}", run.name, rate),
                        .progress = options.progress});
     for (const auto& p : out.losses)
       csv += fmt::format("{:g},{},{},{:.6g}\n", rate, p.epoch, p.step, p.loss);
-    if (out.stopped == "diverged" && options.progress)
-      fmt::print(stderr, "lr sweep: rate {:g} diverged ({})\n", rate, out.diverged);
+    if (out.stopped == "diverged" && options.progress && exec.log())
+      fmt::print(exec.log(), "lr sweep: rate {:g} diverged ({})\n", rate, out.diverged);
   }
   write_file_atomic(options.out_dir + "/lr_sweep.csv", csv);
 }
@@ -121,7 +120,7 @@ std::string utc_now() {
 StudyResult run_study(const Study& study, const RunOptions& options) {
   NNLAB_CHECK(!options.out_dir.empty(), "no output directory given (--out DIR)");
   check_runs_before_training(study, options.only_runs);  // before any data or file
-  set_threads(options.threads);
+  ExecContext exec(options.threads);
   claim_output_dir(study, options.out_dir);  // refuses a folder holding another study
   write_file_atomic(options.out_dir + "/study.toml", study.source_text);
 
@@ -138,7 +137,7 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
                     {"nnlab_commit", kCommit},
                     {"date", utc_now()},
                     {"command", options.command},
-                    {"threads", threads()}}},
+                    {"threads", exec.threads()}}},
                   {"runs", json::array()},
                   {"model_summary", json::object()}};
   std::vector<std::string> diverged;
@@ -147,15 +146,15 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
     if (selected(run, options)) position.total += run.repeats;
   for (const RunSpec& run : study.runs) {
     if (!selected(run, options)) continue;
-    const DataPair& source = cache.get(run.data);
+    const SourceData& source = cache.get(run.data);
     for (int k = 0; k < run.repeats; ++k) {
       const RunData data = prepare_run_data(source, run.data, run.seed + static_cast<uint64_t>(k));
       const std::string dir =
           fmt::format("{}/runs/{}/r{}", options.out_dir, file_safe(run.name), k);
-      json result = run_repeat(run, k, data, dir, study.path, options, position);
+      json result = run_repeat(exec, run, k, data, dir, study.path, options, position);
       ++position.index;
       result["data"] = {{"dataset", run.data.dataset},
-                        {"train", data.train.size()},
+                        {"train", data.fit.size()},
                         {"val", data.val.size()},
                         {"test", data.test.size()}};
       if (result.contains("model_summary")) {
@@ -172,7 +171,7 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
     }
   }
   if (study.lr_sweep && options.only_runs.empty())
-    run_lr_sweep(study, *study.lr_sweep, cache, options);
+    run_lr_sweep(exec, study, *study.lr_sweep, cache, options);
   metrics["environment"]["wall_seconds"] = wall_seconds();
   write_file_atomic(options.out_dir + "/metrics.json", metrics.dump(2));
   StudyResult result{.report = render_report(options.out_dir), .metrics = metrics, .failure = ""};
@@ -185,15 +184,15 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
 }
 
 BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs) {
-  set_threads(options.threads);
+  ExecContext exec(options.threads);
   DataCache cache(options.data_dir);
   DataConfig no_split = run.data;
   no_split.validation = 0;
   no_split.validation_fraction = 0;
   const RunData data = prepare_run_data(cache.get(run.data), no_split, run.seed);
-  Session s = make_session(run, data.train.sample_shape, run.seed, "bench");
+  Session s = make_session(exec, run, data.fit.data->sample_shape, run.seed, "bench");
   const TrainOutcome out =
-      train_session(s, run, data.train, nullptr, epochs, run.seed,
+      train_session(s, run, data.fit, nullptr, epochs, run.seed,
                     {.checkpoint = "", .label = "bench " + run.name, .progress = options.progress});
   NNLAB_CHECK(out.stopped != "diverged", "bench: {}", out.diverged);
   BenchResult r;

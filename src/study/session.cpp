@@ -13,13 +13,13 @@
 
 namespace nnlab {
 
-Session make_session(const RunSpec& run, const Shape& input, uint64_t seed,
+Session make_session(ExecContext& exec, const RunSpec& run, const Shape& input, uint64_t seed,
                      const std::string& study_path) {
   Session s;
   s.loss = make_loss(run.train.loss, run.train.label_smoothing);
   Rng init_rng = Rng(seed).fork(0);
   try {
-    s.model = build_model(input, run.model.layers, *s.loss, init_rng, run.model.max_params);
+    s.model = build_model(exec, input, run.model.layers, *s.loss, init_rng, run.model.max_params);
   } catch (const Error& e) {  // the layer names its problem; the user needs the file and run too
     throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
   }
@@ -34,11 +34,10 @@ double TrainOutcome::seconds() const {
   return t;
 }
 
-TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train, const Dataset* val,
-                           int epochs, uint64_t seed, const TrainHooks& hooks) {
-  std::vector<int64_t> indices(static_cast<size_t>(train.size()));
-  std::iota(indices.begin(), indices.end(), int64_t{0});
-  Loader loader(train, std::move(indices), run.train.batch, run.train.shuffle,
+TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train,
+                           const DataView* val, int epochs, uint64_t seed,
+                           const TrainHooks& hooks) {
+  Loader loader(*train.data, train.indices, run.train.batch, run.train.shuffle,
                 Rng(seed).fork(1).seed(), run.data.augment);
 
   const EarlyStoppingConfig& es = run.train.early_stopping;
@@ -48,7 +47,9 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train,
                        .restore_best = es.restore_best});
   InactiveNeurons inactive(run.diagnostics.inactive_threshold, run.diagnostics.inactive_every);
   BatchLosses losses(std::max(1, hooks.loss_every));
-  Progress progress(hooks.label, stderr, hooks.study);
+  std::FILE* log = s.model->exec().log();
+  const bool show = hooks.progress && log != nullptr;
+  Progress progress(hooks.label, log, hooks.study);
 
   std::vector<Callback*> callbacks;
   std::vector<StatefulCallback*> stateful;
@@ -56,7 +57,7 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train,
   if (hooks.inactive_neurons) stateful.push_back(&inactive);
   callbacks.assign(stateful.begin(), stateful.end());
   if (hooks.loss_every > 0) callbacks.push_back(&losses);
-  if (hooks.progress) callbacks.push_back(&progress);
+  if (show) callbacks.push_back(&progress);
   Checkpointer checkpointer(hooks.checkpoint, stateful);
   if (!hooks.checkpoint.empty()) callbacks.push_back(&checkpointer);
 
@@ -65,8 +66,8 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train,
   if (hooks.resume && !hooks.checkpoint.empty()) {
     if (auto point = checkpointer.restore(*s.model, *s.optimizer, out.history)) {
       start = *point;
-      if (hooks.progress)
-        fmt::print(stderr, "{} resumed after epoch {}{}\n", hooks.label, start.epoch,
+      if (show)
+        fmt::print(log, "{} resumed after epoch {}{}\n", hooks.label, start.epoch,
                    start.stop ? fmt::format(" ({} had stopped it)", start.stop_reason) : "");
     }
   }
@@ -82,8 +83,7 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train,
     trainer.fit(loader, val, out.history, start, callbacks);
     if (hooks.early_stopping && early.best_epoch() >= 0 && out.epochs_run() < epochs)
       out.stopped = "early_stopping";
-    if (hooks.progress && !early.message().empty())
-      fmt::print(stderr, "{}: {}\n", hooks.label, early.message());
+    if (show && !early.message().empty()) fmt::print(log, "{}: {}\n", hooks.label, early.message());
   } catch (const DivergedError& e) {
     out.stopped = "diverged";
     out.diverged = e.what();

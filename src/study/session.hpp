@@ -25,9 +25,9 @@ struct Session {
   std::unique_ptr<Optimizer> optimizer;
 };
 
-/// Builds the run's model (initialized from `seed`), loss and optimizer; checks the parameter
-/// budget (model.max_params), naming the study file.
-Session make_session(const RunSpec& run, const Shape& input, uint64_t seed,
+/// Builds the run's model (initialized from `seed`, computing on `exec`), loss and optimizer;
+/// checks the parameter budget (model.max_params), naming the study file.
+Session make_session(ExecContext& exec, const RunSpec& run, const Shape& input, uint64_t seed,
                      const std::string& study_path);
 
 struct TrainHooks {
@@ -56,8 +56,9 @@ struct TrainOutcome {
 };
 
 /// Trains `s` on `train` (validating on `val` when non-null) for `epochs` epochs. The training
-/// batches get run.data.augment; `val` is never augmented.
-TrainOutcome train_session(Session& s, const RunSpec& run, const Dataset& train, const Dataset* val,
-                           int epochs, uint64_t seed, const TrainHooks& hooks);
+/// batches get run.data.augment; `val` is never augmented. Progress goes to the model's
+/// execution context's log.
+TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train,
+                           const DataView* val, int epochs, uint64_t seed, const TrainHooks& hooks);
 
 }  // namespace nnlab

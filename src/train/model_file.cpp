@@ -69,7 +69,7 @@ void save_model_file(const std::string& path, const Model& model, const ModelDes
   save_safetensors(path, file);
 }
 
-LoadedModel load_model(const std::string& path) {
+LoadedModel load_model(const std::string& path, ExecContext& exec) {
   const SafeTensors file = load_safetensors(path);
   const auto meta = file.metadata.find("nnlab.model");
   NNLAB_CHECK(meta != file.metadata.end(),
@@ -97,14 +97,14 @@ LoadedModel load_model(const std::string& path) {
   }
   out.loss = make_loss(out.description.loss);
   Rng rng(0);
-  out.model = build_model(out.description.input, out.description.layers, *out.loss, rng);
+  out.model = build_model(exec, out.description.input, out.description.layers, *out.loss, rng);
   read_parameters(file, *out.model, path);
   return out;
 }
 
-std::unique_ptr<Model> load_model_file(const std::string& path,
+std::unique_ptr<Model> load_model_file(const std::string& path, ExecContext& exec,
                                        std::vector<std::string>* class_names) {
-  LoadedModel m = load_model(path);
+  LoadedModel m = load_model(path, exec);
   if (class_names) *class_names = m.description.class_names;
   return std::move(m.model);
 }

@@ -34,10 +34,10 @@ struct LoadedModel {
 };
 
 /// Rebuilds a model saved by save_model_file; errors name the file (not a model file, a
-/// missing or mis-shaped tensor).
-LoadedModel load_model(const std::string& path);
+/// missing or mis-shaped tensor). The model computes on `exec`.
+LoadedModel load_model(const std::string& path, ExecContext& exec);
 /// The same, keeping only the model and, when class_names is non-null, its class names.
-std::unique_ptr<Model> load_model_file(const std::string& path,
+std::unique_ptr<Model> load_model_file(const std::string& path, ExecContext& exec,
                                        std::vector<std::string>* class_names);
 
 /// Parameter and buffer values as safetensors entries and back (shared by model files and

@@ -29,7 +29,7 @@ int64_t count_correct(const Tensor& out, std::span<const int32_t> labels) {
 Trainer::Trainer(Model& model, const Loss& loss, Optimizer& optimizer, TrainOptions options)
     : model_(model), loss_(loss), optimizer_(optimizer), options_(std::move(options)) {}
 
-void Trainer::fit(Loader& train, const Dataset* val, History& history, const ResumePoint& resume,
+void Trainer::fit(Loader& train, const DataView* val, History& history, const ResumePoint& resume,
                   std::span<Callback* const> callbacks) {
   TrainState s{model_, optimizer_, history};
   s.epochs = options_.epochs;
@@ -40,11 +40,6 @@ void Trainer::fit(Loader& train, const Dataset* val, History& history, const Res
   const int planned = options_.schedule_epochs > 0 ? options_.schedule_epochs : options_.epochs;
   const SchedulePlan plan{.steps_per_epoch = s.batches_per_epoch,
                           .total_steps = int64_t{planned} * s.batches_per_epoch};
-  std::vector<int64_t> val_indices;
-  if (val) {
-    val_indices.resize(static_cast<size_t>(val->size()));
-    std::iota(val_indices.begin(), val_indices.end(), int64_t{0});
-  }
   const Rng run_rng(options_.seed);
   Batch batch;
 
@@ -96,9 +91,10 @@ void Trainer::fit(Loader& train, const Dataset* val, History& history, const Res
       stats.train_accuracy =
           static_cast<double>(s.epoch_correct) / static_cast<double>(s.epoch_samples);
     if (val) {
-      const Evaluation e = evaluate(model_, loss_, *val, val_indices, options_.eval_batch, rng);
+      const Evaluation e =
+          evaluate(model_, loss_, *val->data, val->indices, options_.eval_batch, rng);
       stats.val_loss = e.loss;
-      if (!val->labels.empty()) stats.val_accuracy = e.accuracy;
+      if (!val->data->labels.empty()) stats.val_accuracy = e.accuracy;
     }
     history.push_back(stats);
     for (Callback* c : callbacks) c->on_epoch_end(s);

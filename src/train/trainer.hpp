@@ -41,7 +41,7 @@ class Trainer {
   /// a callback stops; validates on `val` after each epoch when it is non-null. The history
   /// holds earlier epochs on resume; a run that had already stopped (`resume.stop`) trains no
   /// further but still ends with on_train_end. Throws DivergedError on a NaN or infinite loss.
-  void fit(Loader& train, const Dataset* val, History& history, const ResumePoint& resume,
+  void fit(Loader& train, const DataView* val, History& history, const ResumePoint& resume,
            std::span<Callback* const> callbacks);
 
  private:

@@ -29,7 +29,7 @@ std::string write_model(const fs::path& dir, const std::string& trained_on) {
                            .data = data_origin(trained_on)};
   auto loss = make_loss(d.loss);
   Rng rng(4);
-  auto model = build_model(d.input, d.layers, *loss, rng);
+  auto model = build_model(test::exec(), d.input, d.layers, *loss, rng);
   const std::string path = (dir / (trained_on + ".safetensors")).string();
   save_model_file(path, *model, d);
   return path;

@@ -39,7 +39,7 @@ std::string write_model(const fs::path& dir) {
       .data = data_origin("mnist")};
   auto loss = make_loss(d.loss);
   Rng rng(5);
-  auto model = build_model(d.input, d.layers, *loss, rng);
+  auto model = build_model(test::exec(), d.input, d.layers, *loss, rng);
   const std::string path = (dir / "model.safetensors").string();
   save_model_file(path, *model, d);
   return path;

@@ -7,7 +7,6 @@
 
 #include "data/catalog.hpp"
 #include "support/test_support.hpp"
-#include "tensor/threads.hpp"
 
 namespace nnlab {
 namespace {
@@ -207,12 +206,11 @@ TEST(Augment, CopiesAreTheSameForAnyThreadCount) {
   d.class_names = {"a", "b", "c", "d"};
   const std::vector<int64_t> idx = {3, 3, 39, 0, 17};
   const AugmentConfig c{.shift = 1.5f, .rotation = 15, .elastic_alpha = 10, .noise = 0.05f};
-  const int saved = threads();
-  set_threads(1);
-  const Dataset one = augmented_copies(d, idx, c, Rng(4));
-  set_threads(2);
-  const Dataset two = augmented_copies(d, idx, c, Rng(4));
-  set_threads(saved);
+  const auto copies_on = [&](int threads) {
+    return test::on_worker(threads,
+                           [&](ExecContext&) { return augmented_copies(d, idx, c, Rng(4)); });
+  };
+  const Dataset one = copies_on(1), two = copies_on(2);
   EXPECT_EQ(one.pixels, two.pixels);
   EXPECT_EQ(one.labels, (std::vector<int32_t>{3, 3, 3, 0, 1}));
   ASSERT_EQ(one.size(), 5);

@@ -9,7 +9,6 @@
 
 #include "support/test_support.hpp"
 #include "tensor/error.hpp"
-#include "tensor/threads.hpp"
 
 namespace nnlab {
 namespace {
@@ -183,14 +182,13 @@ const AugmentConfig kAugment{.shift = 1.5f, .rotation = 20, .elastic_alpha = 6, 
 
 TEST(Loader, AugmentedBatchesAreTheSameForAnyThreadCount) {
   const Dataset d = squares(50);
-  const int saved = threads();
-  set_threads(1);
-  Loader one(d, iota(50), 16, true, 7, kAugment);
-  const auto a = epoch_pixels(one, 2);
-  set_threads(2);
-  Loader two(d, iota(50), 16, true, 7, kAugment);
-  const auto b = epoch_pixels(two, 2);
-  set_threads(saved);
+  const auto epoch_on = [&](int threads) {
+    return test::on_worker(threads, [&](ExecContext&) {
+      Loader loader(d, iota(50), 16, true, 7, kAugment);
+      return epoch_pixels(loader, 2);
+    });
+  };
+  const auto a = epoch_on(1), b = epoch_on(2);
   EXPECT_EQ(a, b);
   // And for any batch size: a sample's augmentation depends on its position in the epoch.
   Loader other_batches(d, iota(50), 5, true, 7, kAugment);

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "nn/dense.hpp"
+#include "support/test_support.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -35,7 +36,7 @@ std::unique_ptr<Model> identity_model(Head head) {
   std::vector<LayerPtr> layers;
   layers.push_back(std::make_unique<Dense>("dense1", 2));
   Rng rng(1);
-  auto model = std::make_unique<Model>(Shape{2}, std::move(layers), head, rng);
+  auto model = std::make_unique<Model>(test::exec(), Shape{2}, std::move(layers), head, rng);
   std::span<float> w = model->values();
   std::fill(w.begin(), w.end(), 0.0f);
   for (Parameter* p : model->parameters())

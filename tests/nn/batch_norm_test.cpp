@@ -25,7 +25,7 @@ std::unique_ptr<Model> bn_model(const Shape& sample, uint64_t seed) {
   std::vector<LayerPtr> layers;
   layers.push_back(std::make_unique<BatchNorm>("bn1"));
   Rng rng(seed);
-  auto model = std::make_unique<Model>(sample, std::move(layers), Head::none, rng);
+  auto model = std::make_unique<Model>(test::exec(), sample, std::move(layers), Head::none, rng);
   auto& bn = static_cast<BatchNorm&>(model->layer(0));
   rng.fill_normal(bn.gamma().value.span(), 1.0f, 0.5f);
   rng.fill_normal(bn.beta().value.span(), 0.0f, 0.5f);
@@ -58,7 +58,7 @@ TEST(BatchNorm, TrainModeNormalizesPerChannelAndUpdatesTheRunningStatistics) {
   std::vector<LayerPtr> layers;
   layers.push_back(std::make_unique<BatchNorm>("bn1", 0.25f));
   Rng rng(1);
-  Model m({c, 1, hw}, std::move(layers), Head::none, rng);
+  Model m(test::exec(), {c, 1, hw}, std::move(layers), Head::none, rng);
   EXPECT_EQ(m.parameter_count(), 2 * c);
   EXPECT_EQ(m.buffer_count(), 2 * c);
   EXPECT_EQ(m.buffers()[0]->name, "bn1.running_mean");
@@ -174,7 +174,7 @@ void expect_matches_pytorch(const Shape& sample) {
   std::vector<LayerPtr> layers;
   layers.push_back(std::make_unique<BatchNorm>("bn1"));
   Rng rng(3);
-  Model m(sample, std::move(layers), Head::none, rng);
+  Model m(test::exec(), sample, std::move(layers), Head::none, rng);
   BatchNorm& bn = bn_of(m);
   rng.fill_normal(bn.gamma().value.span(), 1.0f, 0.5f);
   rng.fill_normal(bn.beta().value.span(), 0.0f, 0.5f);
@@ -267,7 +267,7 @@ TEST(BatchNorm, RejectsInputsOfRankFour) {
   layers.push_back(std::make_unique<BatchNorm>("bn1"));
   Rng rng(1);
   EXPECT_NE(error_of([&] {
-              Model({2, 2, 2, 2}, std::move(layers), Head::none, rng);
+              Model(test::exec(), {2, 2, 2, 2}, std::move(layers), Head::none, rng);
             }).find("batch_norm layer 'bn1': the input must be"),
             std::string::npos);
 }

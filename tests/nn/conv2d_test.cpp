@@ -15,7 +15,6 @@
 #include "nn/loss.hpp"
 #include "nn/pool2d.hpp"
 #include "support/test_support.hpp"
-#include "tensor/threads.hpp"
 
 namespace nnlab::test {
 namespace {
@@ -34,7 +33,8 @@ ConvModel conv_model(const Shape& sample, int64_t filters, int64_t kernel, Conv2
   std::vector<LayerPtr> layers;
   layers.push_back(conv(filters, kernel, opt));
   Rng init(3);
-  ConvModel m{std::make_unique<Model>(sample, std::move(layers), Head::none, init), nullptr};
+  ConvModel m{std::make_unique<Model>(test::exec(), sample, std::move(layers), Head::none, init),
+              nullptr};
   m.layer = &static_cast<Conv2d&>(m.model->layer(0));
   Rng rng(4);
   rng.fill_normal(m.layer->bias().value.span(), 0.0f, 0.5f);  // a nonzero bias tests y and db
@@ -143,7 +143,8 @@ TEST(Conv2d, RejectsFlatInputNamingTheReshape) {
   std::vector<LayerPtr> layers;
   layers.push_back(conv(4, 3));
   Rng init(1);
-  const std::string msg = error_of([&] { Model({784}, std::move(layers), Head::none, init); });
+  const std::string msg =
+      error_of([&] { Model(test::exec(), {784}, std::move(layers), Head::none, init); });
   EXPECT_NE(msg.find("conv2d layer 'conv1' expects a per-sample input [C, H, W], got [784]"),
             std::string::npos)
       << msg;
@@ -155,7 +156,7 @@ TEST(Conv2d, RejectsAKernelLargerThanTheInput) {
   layers.push_back(conv(4, 5, {.padding = 0}));
   Rng init(1);
   EXPECT_EQ(error_of([&] {
-              Model({1, 3, 8}, std::move(layers), Head::none, init);
+              Model(test::exec(), {1, 3, 8}, std::move(layers), Head::none, init);
             }),
             "conv2d layer 'conv1': a 5x5 kernel with padding 0 does not fit the input [1, 3, 8]");
 }
@@ -187,22 +188,27 @@ TEST(Conv2d, BatchSizeAndThreadChangesReuseNothingStale) {
   const Tensor y4 = m.model->forward(x4, Mode::train, rng);
   const Tensor dx4 = m.model->backward(dy4);
 
-  const int threads_before = threads();
-  for (int t : {threads_before, 1}) {
-    set_threads(t);
-    // The first 3 samples as a batch of 3, in eval mode too.
-    Tensor x3({3, 16, 6, 5}), dy3({3, 8, 6, 5});
-    std::copy_n(x4.data(), x3.size(), x3.data());
-    std::copy_n(dy4.data(), dy3.size(), dy3.data());
+  // The first 3 samples as a batch of 3, in eval mode too, on the model's context and then,
+  // through the same layer, on a one-thread worker's.
+  Tensor x3({3, 16, 6, 5}), dy3({3, 8, 6, 5});
+  std::copy_n(x4.data(), x3.size(), x3.data());
+  std::copy_n(dy4.data(), dy3.size(), dy3.data());
+  const auto check = [&](ExecContext& exec) {
+    LayerContext ctx;
+    ctx.exec = &exec;
+    ctx.rng = &rng;
     for (Mode mode : {Mode::eval, Mode::train}) {
-      const Tensor& y3 = m.model->forward(x3, mode, rng);
-      ASSERT_EQ(y3.shape(), (Shape{3, 8, 6, 5}));
-      for (int64_t i = 0; i < y3.size(); ++i) ASSERT_NEAR(y3[i], y4[i], 1e-5) << i;
+      ctx.mode = mode;
+      m.layer->forward(x3, ctx);
+      EXPECT_EQ(ctx.y.shape(), (Shape{3, 8, 6, 5}));
+      for (int64_t i = 0; i < ctx.y.size(); ++i) EXPECT_NEAR(ctx.y[i], y4[i], 1e-5) << i;
     }
-    const Tensor& dx3 = m.model->backward(dy3);
-    for (int64_t i = 0; i < dx3.size(); ++i) ASSERT_NEAR(dx3[i], dx4[i], 1e-5) << i;
-  }
-  set_threads(threads_before);
+    m.layer->backward(ctx, dy3);
+    for (int64_t i = 0; i < ctx.dx.size(); ++i) EXPECT_NEAR(ctx.dx[i], dx4[i], 1e-5) << i;
+    return exec.threads();
+  };
+  EXPECT_EQ(check(test::exec()), test::exec().threads());
+  EXPECT_EQ(test::on_worker(1, check), 1);
 }
 
 TEST(Conv2d, GradientsAccumulate) {
@@ -249,7 +255,7 @@ TEST(Conv2d, SmallCnnLearnsRandomLabels) {
   layers.push_back(std::make_unique<Flatten>("flatten1"));
   layers.push_back(std::make_unique<Dense>("dense1", 3));
   Rng rng(1);
-  Model model({1, 8, 8}, std::move(layers), Head::softmax, rng);
+  Model model(test::exec(), {1, 8, 8}, std::move(layers), Head::softmax, rng);
   const Tensor x = random_tensor({16, 1, 8, 8}, 2);
   std::vector<int32_t> labels(16);
   for (auto& l : labels) l = static_cast<int32_t>(rng.below(3));

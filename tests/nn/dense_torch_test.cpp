@@ -47,7 +47,7 @@ void expect_dense_cross_entropy_matches_torch(float smoothing) {
   std::vector<LayerPtr> layers;
   layers.push_back(std::make_unique<Dense>("dense1", u));
   Rng init(3);
-  Model model({f}, std::move(layers), Head::softmax, init);
+  Model model(test::exec(), {f}, std::move(layers), Head::softmax, init);
   auto& dense = static_cast<Dense&>(model.layer(0));
   Rng rng(4);
   rng.fill_normal(dense.bias().value.span(), 0.0f, 0.5f);  // a nonzero bias tests db too

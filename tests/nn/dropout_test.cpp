@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/test_support.hpp"
+
 namespace nnlab {
 namespace {
 
@@ -17,6 +19,7 @@ TEST(Dropout, DropsAboutRateAndKeepsTheMean) {
   const Tensor x = ones({20, 1000});
   Rng rng(2);
   LayerContext ctx;
+  ctx.exec = &test::exec();
   ctx.rng = &rng;
   layer.forward(x, ctx);
   int64_t zeros = 0;

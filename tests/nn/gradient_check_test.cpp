@@ -12,6 +12,7 @@
 #include "nn/dropout.hpp"
 #include "nn/flatten.hpp"
 #include "nn/noise.hpp"
+#include "support/test_support.hpp"
 #include "tensor/rng.hpp"
 
 namespace nnlab::test {
@@ -86,7 +87,7 @@ void expect_layer_gradients(LayerPtr layer, const Tensor& x, const GradCheckOpti
   std::vector<LayerPtr> layers;
   layers.push_back(std::move(layer));
   Rng init(opt.seed + 7);
-  Model model(sample, std::move(layers), Head::none, init);
+  Model model(test::exec(), sample, std::move(layers), Head::none, init);
   expect_gradients_match(model, x, opt);
 }
 
@@ -181,7 +182,7 @@ TEST(GradientCheck, StackedModel) {
   layers.push_back(std::make_unique<Dense>("dense4", 3));
   layers.push_back(make_activation("softmax4", "softmax"));
   Rng init(3);
-  Model model({2, 2, 2}, std::move(layers), Head::none, init);
+  Model model(test::exec(), {2, 2, 2}, std::move(layers), Head::none, init);
   expect_gradients_match(model, random_tensor({3, 2, 2, 2}, 9));
 }
 

@@ -10,6 +10,7 @@
 #include "nn/dense.hpp"
 #include "nn/loss.hpp"
 #include "nn/model_builder.hpp"
+#include "support/test_support.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab::test {
@@ -29,7 +30,7 @@ std::unique_ptr<Model> mlp(const Shape& input, const std::vector<double>& units)
   for (double u : units) specs.push_back(dense(u));
   specs.back().strings["activation"] = "softmax";
   Rng rng(1);
-  return build_model(input, specs, *make_loss("cross_entropy"), rng);
+  return build_model(test::exec(), input, specs, *make_loss("cross_entropy"), rng);
 }
 
 TEST(Model, ParameterCounts) {
@@ -73,7 +74,7 @@ TEST(Model, MaxNormBoundsRowNorms) {
   LayerSpec s = dense(8, "");
   s.numbers["max_norm"] = 0.5;
   Rng rng(1);
-  const auto m = build_model({20}, {s}, *make_loss("mse"), rng);
+  const auto m = build_model(test::exec(), {20}, {s}, *make_loss("mse"), rng);
   for (float& v : m->values()) v *= 10.0f;
   m->apply_constraints();
   const Parameter& w = *m->parameters()[0];
@@ -90,7 +91,7 @@ TEST(Model, PenaltyGradientsMatchFiniteDifferences) {
   a.numbers["l1"] = 0.01;
   b.numbers["l2"] = 0.05;
   Rng rng(1);
-  const auto m = build_model({5}, {a, b}, *make_loss("mse"), rng);
+  const auto m = build_model(test::exec(), {5}, {a, b}, *make_loss("mse"), rng);
   // Keep weights away from 0, where |w| has its kink.
   for (float& v : m->values())
     if (std::abs(v) < 0.05f) v += v < 0 ? -0.05f : 0.05f;
@@ -125,7 +126,7 @@ TEST(Model, PredictAppliesSoftmaxHead) {
 TEST(Model, CrossEntropyAfterSigmoidIsRejected) {
   Rng rng(1);
   try {
-    build_model({6}, {dense(3, "sigmoid")}, *make_loss("cross_entropy"), rng);
+    build_model(test::exec(), {6}, {dense(3, "sigmoid")}, *make_loss("cross_entropy"), rng);
     FAIL() << "no throw";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("test: "), std::string::npos) << e.what();
@@ -146,7 +147,7 @@ TEST(Model, PlanMatchesTheBuiltModelWithoutAllocatingIt) {
       spec("max_pool", {{"size", 2}}), spec("flatten", {}), dense(10, "softmax")};
   const auto loss = make_loss("cross_entropy");
   Rng rng(1);
-  const auto built = build_model({1, 28, 28}, specs, *loss, rng);
+  const auto built = build_model(test::exec(), {1, 28, 28}, specs, *loss, rng);
   const ModelShape plan = plan_model({1, 28, 28}, specs, *loss);
   EXPECT_EQ(plan.parameters, built->parameter_count());
   EXPECT_EQ(plan.output, built->output_shape());

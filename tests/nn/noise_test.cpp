@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "support/test_support.hpp"
+
 namespace nnlab {
 namespace {
 
@@ -25,6 +27,7 @@ TEST(Noise, GaussianNoiseAddsNoiseInTrainOnly) {
   const Tensor x = ones({10, 1000});
   Rng rng(1);
   LayerContext ctx;
+  ctx.exec = &test::exec();
   ctx.rng = &rng;
   layer.forward(x, ctx);
   EXPECT_NEAR(stddev_of_difference(ctx.y, x), 0.5, 0.02);
@@ -39,6 +42,7 @@ TEST(Noise, GradientNoiseIsIdentityForwardAndNoisyBackward) {
   const Tensor x = ones({10, 1000}), dy = ones({10, 1000});
   Rng rng(1);
   LayerContext ctx;
+  ctx.exec = &test::exec();
   ctx.rng = &rng;
   layer.forward(x, ctx);
   EXPECT_EQ(stddev_of_difference(ctx.y, x), 0.0);

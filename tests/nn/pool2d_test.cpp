@@ -22,7 +22,7 @@ std::unique_ptr<Model> pool_model(const Shape& sample, LayerPtr layer) {
   std::vector<LayerPtr> layers;
   layers.push_back(std::move(layer));
   Rng init(1);
-  return std::make_unique<Model>(sample, std::move(layers), Head::none, init);
+  return std::make_unique<Model>(test::exec(), sample, std::move(layers), Head::none, init);
 }
 
 // Max pooling's gradient jumps where two values of a window tie; these seeds' random normals

@@ -14,7 +14,7 @@ std::unique_ptr<Model> reshape_model(const Shape& input, Shape shape) {
   std::vector<LayerPtr> layers;
   layers.push_back(std::make_unique<Reshape>("reshape1", std::move(shape)));
   Rng rng(1);
-  return std::make_unique<Model>(input, std::move(layers), Head::none, rng);
+  return std::make_unique<Model>(test::exec(), input, std::move(layers), Head::none, rng);
 }
 
 TEST(Reshape, ViewsTheInputInTheNewShapeWithoutACopy) {

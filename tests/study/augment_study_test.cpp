@@ -46,10 +46,14 @@ optimizer = {type = "adam", lr = 0.01}
   return parse_study(text, "aug.toml", {}).runs[0];
 }
 
-const DataPair& pair() {
-  static const DataPair p{squares("squares/train", 200), squares("squares/test", 40)};
+const SourceData& pair() {
+  static const SourceData p{std::make_shared<const Dataset>(squares("squares/train", 200)),
+                            std::make_shared<const Dataset>(squares("squares/test", 40))};
   return p;
 }
+
+/// The pixels of a view's samples, in its order.
+std::vector<uint8_t> pixels_of(const DataView& v) { return v.data->subset(v.indices).pixels; }
 
 TEST(AugmentStudy, OversamplingBalancesTheTrainingPartOnly) {
   const RunSpec plain = tiny_run("validation = 40\nstratified = true\n");
@@ -57,12 +61,16 @@ TEST(AugmentStudy, OversamplingBalancesTheTrainingPartOnly) {
       tiny_run("validation = 40\nstratified = true\noversample = {p = 1, noise = 0.1}\n");
   const RunData a = prepare_run_data(pair(), plain.data, 5);
   const RunData b = prepare_run_data(pair(), balanced.data, 5);
-  EXPECT_EQ(b.val.pixels, a.val.pixels);
-  EXPECT_EQ(b.val.labels, a.val.labels);
-  EXPECT_EQ(a.train.class_counts(), (std::vector<int64_t>{120, 40}));
-  EXPECT_EQ(b.train.class_counts(), (std::vector<int64_t>{120, 120}));
-  EXPECT_EQ(b.train_val.class_counts(), (std::vector<int64_t>{150, 150}));  // the refit's data
-  EXPECT_EQ(b.test.pixels, a.test.pixels);
+  EXPECT_EQ(pixels_of(b.val), pixels_of(a.val));
+  EXPECT_EQ(b.val.labels(), a.val.labels());
+  EXPECT_EQ(a.fit.class_counts(), (std::vector<int64_t>{120, 40}));
+  EXPECT_EQ(b.fit.class_counts(), (std::vector<int64_t>{120, 120}));
+  EXPECT_EQ(b.refit.class_counts(), (std::vector<int64_t>{150, 150}));  // the refit's data
+  EXPECT_EQ(pixels_of(b.test), pixels_of(a.test));
+  // Without offline augmentation the parts are views of the loaded dataset: nothing copied.
+  EXPECT_EQ(a.fit.data, pair().train);
+  EXPECT_EQ(a.val.data, pair().train);
+  EXPECT_NE(b.fit.data, pair().train);
 }
 
 TEST(AugmentStudy, TrainingBatchesAreAugmentedValidationNever) {
@@ -73,16 +81,15 @@ TEST(AugmentStudy, TrainingBatchesAreAugmentedValidationNever) {
   quiet.progress = false;
   std::vector<double> train_loss;
   for (const RunSpec* run : {&plain, &augmented}) {
-    Session s = make_session(*run, data.train.sample_shape, 3, "aug.toml");
+    Session s = make_session(test::exec(), *run, data.fit.data->sample_shape, 3, "aug.toml");
     const TrainOutcome out =
-        train_session(s, *run, data.train, &data.val, run->train.epochs, 3, quiet);
+        train_session(s, *run, data.fit, &data.val, run->train.epochs, 3, quiet);
     ASSERT_EQ(out.epochs_run(), 2);
     train_loss.push_back(out.history.back().train_loss);
     // The last epoch's validation loss is that of the clean validation images.
-    std::vector<int64_t> idx(static_cast<size_t>(data.val.size()));
-    std::iota(idx.begin(), idx.end(), int64_t{0});
     Rng rng(0);
-    const Evaluation clean = evaluate(*s.model, *s.loss, data.val, idx, 1000, rng);
+    const Evaluation clean =
+        evaluate(*s.model, *s.loss, *data.val.data, data.val.indices, 1000, rng);
     EXPECT_NEAR(out.history.back().val_loss, clean.loss, 1e-6);
   }
   EXPECT_NE(train_loss[0], train_loss[1]);
@@ -97,19 +104,20 @@ TEST(AugmentStudy, PreviewFile) {
   RunOptions options;
   options.out_dir = dir.string();
   options.progress = false;
-  run_repeat(run, 0, data, (dir / "r0").string(), "aug.toml", options);
+  run_repeat(test::exec(), run, 0, data, (dir / "r0").string(), "aug.toml", options);
   const SafeTensors st = load_safetensors((dir / "r0/augmented.safetensors").string());
   const SafeTensor& original = st.at("original");
   const SafeTensor& augmented = st.at("augmented");
   EXPECT_EQ(original.dtype, "U8");
   EXPECT_EQ(original.shape, (std::vector<int64_t>{5, 8, 8}));
   EXPECT_EQ(augmented.shape, original.shape);
-  EXPECT_TRUE(std::equal(original.bytes.begin(), original.bytes.end(), data.train.pixels.begin()));
+  const std::vector<uint8_t> first = pixels_of(data.fit);
+  EXPECT_TRUE(std::equal(original.bytes.begin(), original.bytes.end(), first.begin()));
   EXPECT_NE(augmented.bytes, original.bytes);
 
   // No file without augmentation or with a preview of 0.
   run.diagnostics.augment_preview = 0;
-  run_repeat(run, 0, data, (dir / "none").string(), "aug.toml", options);
+  run_repeat(test::exec(), run, 0, data, (dir / "none").string(), "aug.toml", options);
   EXPECT_FALSE(std::filesystem::exists(dir / "none/augmented.safetensors"));
 }
 

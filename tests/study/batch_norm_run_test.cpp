@@ -63,7 +63,7 @@ TEST(BatchNormRun, RefitModelKeepsItsRunningStatistics) {
   EXPECT_EQ(var.size(), 16u);
   EXPECT_NE(var, std::vector<float>(16, 1.0f));  // moved away from its initial value
 
-  LoadedModel m = load_model(weights);
+  LoadedModel m = load_model(weights, test::exec());
   EXPECT_EQ(m.model->parameter_count(), r0["params"].get<int64_t>());
   EXPECT_EQ(m.model->buffer_count(), 2 * 1 + 2 * 16);
   const DataPair mnist = load_dataset("mnist", test::shared_data_dir().string());

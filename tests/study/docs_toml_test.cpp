@@ -107,7 +107,8 @@ TEST(DocsToml, EveryTomlBlockIsAValidStudy) {
       const Study study =
           parse_study(study_text(b), b.fragment ? where + " (fragment)" : b.file, {});
       ASSERT_FALSE(study.runs.empty());
-      for (const RunSpec& run : study.runs) make_session(run, {1, 28, 28}, run.seed, where);
+      for (const RunSpec& run : study.runs)
+        make_session(test::exec(), run, {1, 28, 28}, run.seed, where);
     } catch (const toml::parse_error& e) {  // a fragment's own syntax
       ADD_FAILURE() << where << ": " << e.description();
     } catch (const Error& e) {

@@ -81,7 +81,7 @@ DiagnosticsConfig diagnostics(F edit) {
 
 Model make_model(std::vector<LayerPtr> layers) {
   Rng rng(5);
-  return Model({1, 6, 6}, std::move(layers), Head::softmax, rng);
+  return Model(test::exec(), {1, 6, 6}, std::move(layers), Head::softmax, rng);
 }
 
 // The model's output of layer `last` for test sample `index`, by its own forward pass.

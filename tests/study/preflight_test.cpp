@@ -93,7 +93,7 @@ layers = [{type = "conv2d", filters = 4, kernel = 3, padding = "same"}, {type = 
             "c.toml: run 'c': model.max_params is 7894 but the model has 7898 parameters");
   const Study unbounded = parse_study(text, "c.toml", {});
   EXPECT_NO_THROW(check_runs_before_training(unbounded, {}));
-  const Session built = make_session(unbounded.runs[0], {1, 28, 28}, 1, s.path);
+  const Session built = make_session(test::exec(), unbounded.runs[0], {1, 28, 28}, 1, s.path);
   EXPECT_EQ(built.model->parameter_count(), 7898);
 }
 

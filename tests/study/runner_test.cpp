@@ -102,7 +102,7 @@ TEST(Runner, TinyStudyWritesEverythingAndIsReproducible) {
   EXPECT_NE(first["runs"][0]["val"]["loss"], first["runs"][1]["val"]["loss"]);
 
   // The saved model reproduces the test accuracy when evaluated on its own.
-  LoadedModel m = load_model((dir / "one/runs/a/r0/weights.safetensors").string());
+  LoadedModel m = load_model((dir / "one/runs/a/r0/weights.safetensors").string(), test::exec());
   EXPECT_EQ(m.model->parameter_count(), r0["params"].get<int64_t>());
   const DataPair mnist = load_dataset("mnist", test::shared_data_dir().string());
   std::vector<int64_t> first300(300);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/test_support.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -20,7 +21,7 @@ name = "big-kernel"
 )",
                                   "kernels.toml", {});
   try {
-    make_session(study.runs[0], {1, 28, 28}, 1, study.path);
+    make_session(test::exec(), study.runs[0], {1, 28, 28}, 1, study.path);
     FAIL() << "a 40x40 kernel on a 28x28 image was accepted";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
@@ -44,7 +45,7 @@ name = "huge"
 )",
                                   "budget.toml", {});
   try {
-    make_session(study.runs[0], {4}, 1, study.path);
+    make_session(test::exec(), study.runs[0], {4}, 1, study.path);
     FAIL() << "a model over budget was built";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),

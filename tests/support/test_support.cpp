@@ -14,6 +14,11 @@
 
 namespace nnlab::test {
 
+ExecContext& exec() {
+  static ExecContext context(0);
+  return context;
+}
+
 std::filesystem::path temp_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "test";

@@ -3,13 +3,42 @@
 
 #include <gtest/gtest.h>
 
+#include <exception>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
+#include <thread>
 
 #include "tensor/error.hpp"
+#include "tensor/exec_context.hpp"
 
 namespace nnlab::test {
+
+/// The execution context of the test's thread (all cores, progress to stderr): what models built
+/// by tests compute on. Made on first use, in the thread that first asks (gtest's main thread).
+ExecContext& exec();
+
+/// Runs f(exec) on a new thread whose execution context has `threads` threads and returns what
+/// f returns (rethrowing what it throws): a worker as the search runs one, for tests that
+/// compare thread counts.
+template <class F>
+auto on_worker(int threads, F&& f) {
+  using Result = decltype(f(std::declval<ExecContext&>()));
+  std::optional<Result> out;
+  std::exception_ptr error;
+  std::thread worker([&] {
+    try {
+      ExecContext context(threads);
+      out.emplace(f(context));
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  worker.join();
+  if (error) std::rethrow_exception(error);
+  return std::move(*out);
+}
 
 /// A fresh empty directory under the build tree, named after the running test.
 std::filesystem::path temp_dir();

@@ -68,7 +68,7 @@ struct Fixture {
 
   Fixture() {
     Rng rng(3);
-    model = build_model({4}, bn_specs(), *loss, rng);
+    model = build_model(test::exec(), {4}, bn_specs(), *loss, rng);
     opt = make_optimizer({.type = "adamw", .lr = 0.02f, .weight_decay = 0.1f}, model->values(),
                          model->grads(), model->parameters());
   }
@@ -81,7 +81,8 @@ struct Fixture {
     o.base_lr = opt->config().lr;
     o.seed = 5;
     Trainer t(*model, *loss, *opt, o);
-    t.fit(loader, &val, history, {.epoch = start, .stop = false, .stop_reason = ""}, callbacks);
+    const DataView v = DataView::all(std::make_shared<const Dataset>(val));
+    t.fit(loader, &v, history, {.epoch = start, .stop = false, .stop_reason = ""}, callbacks);
   }
 };
 
@@ -134,7 +135,7 @@ TEST(Buffers, ModelFilesSaveAndLoadThem) {
             std::vector<float>(f.model->buffers()[3]->value.span().begin(),
                                f.model->buffers()[3]->value.span().end()));
 
-  LoadedModel back = load_model(path);
+  LoadedModel back = load_model(path, test::exec());
   EXPECT_EQ(back.description.layers[0].lists.at("shape"), (std::vector<double>{2, 2}));
   EXPECT_EQ(values_of(*back.model), values_of(*f.model));
   EXPECT_EQ(buffers_of(*back.model), buffers_of(*f.model));

@@ -27,10 +27,10 @@ TEST(ModelFile, RoundTripRebuildsTheSameModel) {
                      .class_names = {"x", "y", "z"}};
   auto loss = make_loss(d.loss);
   Rng rng(9);
-  auto model = build_model(d.input, d.layers, *loss, rng);
+  auto model = build_model(test::exec(), d.input, d.layers, *loss, rng);
   save_model_file(path, *model, d);
 
-  LoadedModel back = load_model(path);
+  LoadedModel back = load_model(path, test::exec());
   EXPECT_EQ(back.description.class_names, d.class_names);
   ASSERT_EQ(back.model->parameter_count(), model->parameter_count());
   EXPECT_TRUE(
@@ -59,8 +59,8 @@ TEST(ModelFile, RecordsTheTrainingDataItsScalingAndPreprocessing) {
   const ModelDescription d = small_description();
   auto loss = make_loss(d.loss);
   Rng rng(2);
-  save_model_file(path, *build_model(d.input, d.layers, *loss, rng), d);
-  const DataOrigin back = load_model(path).description.data;
+  save_model_file(path, *build_model(test::exec(), d.input, d.layers, *loss, rng), d);
+  const DataOrigin back = load_model(path, test::exec()).description.data;
   EXPECT_EQ(back.dataset, "fashion-mnist");
   EXPECT_EQ(back.scaling, "byte/255");
   EXPECT_EQ(back.preprocess, "fashion-mnist");
@@ -71,14 +71,14 @@ TEST(ModelFile, FilesWrittenBeforeTheDataWasRecordedStillLoad) {
   const ModelDescription d = small_description();
   auto loss = make_loss(d.loss);
   Rng rng(2);
-  save_model_file(path, *build_model(d.input, d.layers, *loss, rng), d);
+  save_model_file(path, *build_model(test::exec(), d.input, d.layers, *loss, rng), d);
   SafeTensors file = load_safetensors(path);
   nlohmann::json meta = nlohmann::json::parse(file.metadata.at("nnlab.model"));
   ASSERT_TRUE(meta.contains("data"));
   meta.erase("data");
   file.metadata["nnlab.model"] = meta.dump();
   save_safetensors(path, file);
-  const LoadedModel back = load_model(path);
+  const LoadedModel back = load_model(path, test::exec());
   EXPECT_EQ(back.description.class_names, d.class_names);
   EXPECT_TRUE(back.description.data.dataset.empty());
   EXPECT_TRUE(back.description.data.preprocess.empty());
@@ -91,7 +91,7 @@ TEST(ModelFile, AFileWithoutModelMetadataIsRejected) {
   st.add_f32("w", {2}, v);
   save_safetensors(path, st);
   try {
-    load_model(path);
+    load_model(path, test::exec());
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("not an nnlab model file"), std::string::npos);

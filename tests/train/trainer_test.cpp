@@ -47,7 +47,7 @@ struct Fixture {
          .strings = {{"activation", "softmax"}},
          .where = "t"}};
     Rng rng(3);
-    model = build_model({4}, specs, *loss, rng);
+    model = build_model(test::exec(), {4}, specs, *loss, rng);
     opt = make_optimizer({.type = "adam", .lr = lr}, model->values(), model->grads(),
                          model->parameters());
   }
@@ -63,7 +63,8 @@ struct Fixture {
     o.schedule = std::move(schedule);
     o.seed = 5;
     Trainer t(*model, *loss, *opt, o);
-    t.fit(loader, &val, history, start, callbacks);
+    const DataView v = DataView::all(std::make_shared<const Dataset>(val));
+    t.fit(loader, &v, history, start, callbacks);
   }
 };
 

@@ -1,0 +1,174 @@
+#include "study/run_stages.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "data/augment.hpp"
+#include "data/catalog.hpp"
+#include "eval/evaluate.hpp"
+#include "eval/metrics.hpp"
+#include "io/atomic_file.hpp"
+#include "io/safetensors.hpp"
+#include "study/figures.hpp"
+#include "train/crash_point.hpp"
+#include "train/model_file.hpp"
+
+namespace nnlab {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr int64_t kEvalBatch = 1000;
+
+json scores(const Evaluation& e, bool classification) {
+  json j = {{"loss", e.loss}};
+  if (classification) j["accuracy"] = e.accuracy;
+  return j;
+}
+
+Evaluation evaluate_view(Model& model, const Loss& loss, const DataView& v, Rng& rng) {
+  return evaluate(model, loss, *v.data, v.indices, kEvalBatch, rng);
+}
+
+/// The test-set files: confusion matrix, per-class report, misclassified samples.
+json write_test_files(const Evaluation& e, const Dataset& test, const std::string& dir, int keep) {
+  const ConfusionMatrix cm(test.num_classes(), test.labels, e.predicted);
+  write_file_atomic(dir + "/confusion.csv", confusion_csv(cm, test.class_names));
+  write_file_atomic(dir + "/classification_report.csv",
+                    classification_report_csv(cm, test.class_names));
+
+  std::string csv = "index,label,predicted,confidence\n";
+  std::vector<uint8_t> images;
+  int64_t kept = 0;
+  const int64_t pixels = test.sample_size();
+  for (int64_t i = 0; i < test.size() && kept < keep; ++i) {
+    const int32_t label = test.labels[static_cast<size_t>(i)];
+    const int32_t pred = e.predicted[static_cast<size_t>(i)];
+    if (label == pred) continue;
+    csv += fmt::format("{},{},{},{:.4f}\n", i, test.class_names[static_cast<size_t>(label)],
+                       test.class_names[static_cast<size_t>(pred)],
+                       e.confidence[static_cast<size_t>(i)]);
+    if (test.is_images()) {
+      const auto* px = test.pixels.data() + i * pixels;
+      images.insert(images.end(), px, px + pixels);
+    }
+    ++kept;
+  }
+  write_file_atomic(dir + "/misclassified.csv", csv);
+  if (test.is_images() && test.sample_shape.size() == 3) {
+    SafeTensors st;
+    st.add_u8("images", {kept, test.sample_shape[1], test.sample_shape[2]}, images.data());
+    save_safetensors(dir + "/misclassified.safetensors", st);
+  }
+  int64_t errors = 0;
+  for (size_t i = 0; i < test.labels.size(); ++i) errors += test.labels[i] != e.predicted[i];
+  const ClassificationReport r = classification_report(cm);
+  return {{"precision", r.macro.precision},
+          {"recall", r.macro.recall},
+          {"f1", r.macro.f1},
+          {"errors", errors}};
+}
+
+}  // namespace
+
+Fitted fit_run(ExecContext& exec, const RunSpec& run, const RunData& data, uint64_t seed,
+               const TrainHooks& hooks, const std::string& study_path) {
+  Fitted f{.session = make_session(exec, run, data.fit.data->sample_shape, seed, study_path),
+           .outcome = {}};
+  f.outcome = train_session(f.session, run, data.fit, data.val.empty() ? nullptr : &data.val,
+                            run.train.epochs, seed, hooks);
+  return f;
+}
+
+json score_fit(Fitted& fitted, const RunData& data, uint64_t seed) {
+  Session& s = fitted.session;
+  const bool classification = !data.fit.data->labels.empty();
+  Rng eval_rng(seed);
+  json out = {
+      {"train", scores(evaluate_view(*s.model, *s.loss, data.fit, eval_rng), classification)}};
+  if (!data.val.empty())
+    out["val"] = scores(evaluate_view(*s.model, *s.loss, data.val, eval_rng), classification);
+  return out;
+}
+
+json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const RunData& data,
+                  uint64_t seed, json result, const FinalizeOptions& options) {
+  const std::string& dir = options.dir;
+  const std::string result_path = dir + "/result.json";
+  Session s = std::move(fitted.session);
+  double seconds = fitted.outcome.seconds();
+  int64_t samples_seen = data.fit.size() * fitted.outcome.epochs_run();
+
+  if (run.train.refit && !data.val.empty()) {
+    // Retrain from scratch on train + validation for as many epochs as the validation phase
+    // chose, on the schedule that phase planned (a cosine refit stops where the first phase's
+    // best epoch was, on the same curve); the test set is touched only by the final model.
+    const int epochs = fitted.outcome.best_epoch + 1;
+    s = make_session(exec, run, data.fit.data->sample_shape, seed, options.study_path);
+    TrainHooks hooks = options.refit_hooks;
+    hooks.schedule_epochs = run.train.epochs;
+    hooks.early_stopping = hooks.inactive_neurons = false;
+    TrainOutcome refit = train_session(s, run, data.refit, nullptr, epochs, seed, hooks);
+    write_file_atomic(dir + "/refit_history.csv", history_csv(refit.history));
+    crash_point("refit_done");
+    result["refit"] = {{"epochs", epochs},
+                       {"schedule_epochs", run.train.epochs},
+                       {"train_samples", data.refit.size()},
+                       {"stopped", refit.stopped}};
+    seconds += refit.seconds();
+    samples_seen += data.refit.size() * refit.epochs_run();
+    if (refit.stopped == "diverged") {
+      result["stopped"] = "diverged";
+      result["diverged"] = refit.diverged;
+      write_file_atomic(result_path, result.dump(2));
+      return result;
+    }
+  }
+  result["train_seconds"] = seconds;
+  result["samples_per_second"] = seconds > 0 ? static_cast<double>(samples_seen) / seconds : 0.0;
+
+  const bool classification = !data.test.data->labels.empty();
+  // The artifacts index the test set from 0: a limited test set is its own dataset here.
+  const Dataset test = data.test.data->subset(data.test.indices);
+  Rng eval_rng(seed);
+  const Evaluation e = evaluate_view(*s.model, *s.loss, data.test, eval_rng);
+  result["test"] = scores(e, classification);
+  if (classification) {
+    json macro = write_test_files(e, test, dir, run.diagnostics.misclassified);
+    result["test"]["errors"] = macro["errors"];
+    macro.erase("errors");
+    result["macro"] = macro;
+  }
+  save_model_file(dir + "/weights.safetensors", *s.model,
+                  {.input = data.fit.data->sample_shape,
+                   .layers = run.model.layers,
+                   .loss = run.train.loss,
+                   .class_names = data.fit.data->class_names,
+                   .data = data_origin(run.data.dataset)});
+  crash_point("weights_written");
+  write_figures(*s.model, test, run.diagnostics, dir + "/figures.safetensors");
+  result["model_summary"] = s.model->summary();
+  crash_point("figures_written");
+  write_file_atomic(result_path, result.dump(2));
+  crash_point("result_written");
+  return result;
+}
+
+void write_augment_preview(const DataView& train, const AugmentConfig& augment, int keep,
+                           uint64_t seed, const std::string& path) {
+  const Shape& shape = train.data->sample_shape;
+  if (!train.data->is_images() || shape.size() != 3 || shape[0] != 1) return;
+  const std::vector<int64_t> first(train.indices.begin(),
+                                   train.indices.begin() + std::min<int64_t>(keep, train.size()));
+  const Dataset original = train.data->subset(first);
+  const Dataset augmented = augmented_copies(*train.data, first, augment, Rng(seed).fork(3));
+  const Shape grid{static_cast<int64_t>(first.size()), shape[1], shape[2]};
+  SafeTensors st;
+  st.add_u8("original", grid, original.pixels.data());
+  st.add_u8("augmented", grid, augmented.pixels.data());
+  save_safetensors(path, st);
+}
+
+}  // namespace nnlab
