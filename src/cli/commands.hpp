@@ -7,6 +7,7 @@
 namespace nnlab::cli {
 
 void add_run_command(CLI::App& app);      // nnlab run STUDY --out DIR
+void add_search_command(CLI::App& app);   // nnlab search STUDY --out DIR
 void add_report_command(CLI::App& app);   // nnlab report DIR
 void add_eval_command(CLI::App& app);     // nnlab eval MODEL --data NAME
 void add_predict_command(CLI::App& app);  // nnlab predict MODEL IMAGE...

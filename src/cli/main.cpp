@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   // --help shows every option's default ("--threads INT=0"); subcommands inherit this setting.
   app.option_defaults()->always_capture_default();
   nnlab::cli::add_run_command(app);
+  nnlab::cli::add_search_command(app);
   nnlab::cli::add_report_command(app);
   nnlab::cli::add_eval_command(app);
   nnlab::cli::add_predict_command(app);

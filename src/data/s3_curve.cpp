@@ -33,10 +33,7 @@ void draw(Rng& xs, Rng& noise, bool gaps, std::vector<double>& x, std::vector<do
 
 }  // namespace
 
-double s3_curve_function(double x) {
-  const double bump = std::exp(-(x - 0.5) * (x - 0.5) / 0.32);
-  return 3.0 * std::sin(1.3 * x) + 0.25 * x * x + 0.2 * x - 1.0 + 2.5 * bump;
-}
+double s3_curve_function(double x) { return 0.3 * x * x + 0.6 * x + 2.2 * std::sin(0.8 * x) - 1.6; }
 
 CurveData make_s3_curve(uint64_t seed) {
   // One stream per use, so that a change to one set leaves the other's numbers as they were.

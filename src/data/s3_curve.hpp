@@ -25,8 +25,8 @@ struct CurveData {
   std::vector<double> x_train, y_train, x_test, y_test;
 };
 
-/// The noise-free curve, smooth on (-5, 5) with values from about -3.9 to 6.9:
-///   3 sin(1.3 x) + 0.25 x^2 + 0.2 x - 1 + 2.5 exp(-(x - 0.5)^2 / 0.32)
+/// The noise-free curve, smooth on (-5, 5) with values from about -3.9 to 7.2:
+///   0.3 x^2 + 0.6 x + 2.2 sin(0.8 x) - 1.6
 double s3_curve_function(double x);
 
 /// 100 training inputs uniform in (-5, 5) outside the gaps (-3, -1) and (2, 3) (drawn by

@@ -17,6 +17,7 @@
 #include "report/html.hpp"
 #include "report/number_format.hpp"
 #include "report/report_data.hpp"
+#include "report/search_section.hpp"
 #include "report/svg_chart.hpp"
 #include "tensor/error.hpp"
 
@@ -333,7 +334,8 @@ std::string render_report(const std::string& dir_arg) {
         {"comparison", "Comparison", comparison_section(m)},
         {"all-runs", "Learning curves of all runs", report::study_curves(runs)},
         {"repeats", "Repeats", repeats_section(m)},
-        {"learning-rate-sweep", "Learning-rate sweep", lr_sweep_section(dir)}};
+        {"learning-rate-sweep", "Learning-rate sweep", lr_sweep_section(dir)},
+        {"search", "Search", report::search_section(m)}};
     for (const report::RunInfo& run : runs)
       sections.push_back({run.id, "Run: " + run.name, report::run_section(run)});
     sections.push_back({"model-summaries", "Model summaries", model_summaries(m, runs)});

@@ -33,6 +33,7 @@ std::string fixed(double value, int decimals = 4);
 
 /// Headings of the per-run subsections, in order (tests look for them).
 inline constexpr const char* kLearningCurves = "Learning curves";
+inline constexpr const char* kFittedCurve = "Fitted curve";
 inline constexpr const char* kConfusion = "Confusion matrix";
 inline constexpr const char* kPerClass = "Per-class precision, recall and F1";
 inline constexpr const char* kMisclassified = "Misclassified test samples";

@@ -76,6 +76,35 @@ std::string learning_curves(const RunInfo& run) {
   return out + "</div>\n";
 }
 
+// A 1-D regression (curve.csv, points.csv): the training and test points, the model's curve and
+// the true function when the data gave one.
+std::string fitted_curve(const fs::path& dir, const std::string& id) {
+  const auto curve = read_table(dir / "curve.csv");
+  const auto points = read_table(dir / "points.csv");
+  if (!curve || !points) return "";
+  std::vector<svg::Series> series;
+  const auto sets = points->texts("set");
+  const auto x = points->numbers("x"), y = points->numbers("y");
+  for (const char* set : {"train", "test"}) {
+    svg::Series s{.name = std::string(set) + " points"};
+    for (size_t i = 0; i < sets.size(); ++i)
+      if (sets[i] == set) {
+        s.x.push_back(x[i]);
+        s.y.push_back(y[i]);
+      }
+    s.points_only = true;
+    series.push_back(std::move(s));
+  }
+  series.push_back({.name = "model", .x = curve->numbers("x"), .y = curve->numbers("prediction")});
+  if (curve->column("truth") >= 0)
+    series.push_back({.name = "true function",
+                      .x = curve->numbers("x"),
+                      .y = curve->numbers("truth"),
+                      .dashed = true});
+  return subheading(id, kFittedCurve) +
+         svg::line_chart(series, {.title = "Fitted curve", .x_label = "x", .y_label = "y"});
+}
+
 std::string confusion(const fs::path& dir, const std::string& id) {
   const auto t = read_table(dir / "confusion.csv");
   if (!t || t->header.size() < 2) return "";
@@ -205,9 +234,10 @@ std::string subheading(const std::string& run_id, const char* title) {
 
 std::string run_section(const RunInfo& run) {
   const fs::path& dir = run.repeat_dirs.front();
-  std::string body = learning_curves(run) + confusion(dir, run.id) + per_class(dir, run.id) +
-                     misclassified(dir, run) + augmented_samples(dir, run.id) +
-                     inactive(dir, run.id) + weights(dir, run.id) + network_figures(dir, run.id);
+  std::string body = learning_curves(run) + fitted_curve(dir, run.id) + confusion(dir, run.id) +
+                     per_class(dir, run.id) + misclassified(dir, run) +
+                     augmented_samples(dir, run.id) + inactive(dir, run.id) + weights(dir, run.id) +
+                     network_figures(dir, run.id);
   if (body.empty())
     body = "<p class=\"muted\">No per-run files found in " + html::escape(dir.string()) + ".</p>\n";
   return fmt::format("<p class=\"muted\">Files of the first repeat: {}</p>\n",

@@ -38,18 +38,27 @@ std::string pad(const std::string& s, size_t width, bool left) {
 }  // namespace
 
 std::string summary_table(const json& metrics) {
-  std::vector<std::vector<std::string>> rows = {
-      {"run", "repeats", "test accuracy", "reference", "difference", "epochs", "seconds"}};
+  // A study without classes (regression) shows the test loss where others show the accuracy.
+  bool accuracy = false, loss = false;
+  for (const json& s : metrics.value("summary", json::array())) {
+    accuracy |= std::isfinite(number(s, "test_accuracy_mean"));
+    loss |= std::isfinite(number(s, "test_loss_mean"));
+  }
+  accuracy = accuracy || !loss;
+  const std::string score = accuracy ? "test_accuracy" : "test_loss";
+  std::vector<std::vector<std::string>> rows = {{"run", "repeats",
+                                                 accuracy ? "test accuracy" : "test loss",
+                                                 "reference", "difference", "epochs", "seconds"}};
   for (const json& s : metrics.value("summary", json::array())) {
     const json reference = s.value("reference", json::object());
     const double repeats = number(s, "repeats"), diverged = number(s, "diverged");
-    const double ours = number(s, "test_accuracy_mean");
+    const double ours = number(s, (score + "_mean").c_str());
     const double ref = number(reference, "test_accuracy");
     const double epochs = number(s, "epochs_mean");
     std::string count = fixed(repeats, 0);
     if (diverged > 0) count += fmt::format(" ({:.0f} diverged)", diverged);
     rows.push_back({s.value("name", "?"), count,
-                    mean_std(ours, number(s, "test_accuracy_std"), repeats > 1),
+                    mean_std(ours, number(s, (score + "_std").c_str()), repeats > 1),
                     mean_std(ref, number(reference, "test_accuracy_std"), true),
                     std::isfinite(ours - ref) ? fmt::format("{:+.4f}", ours - ref) : "-",
                     fixed(epochs, epochs == std::round(epochs) ? 0 : 1),

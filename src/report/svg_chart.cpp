@@ -69,9 +69,10 @@ std::string curve(const Series& s, const char* stroke, const Axis& x, const Axis
     shown.push_back(k);
   }
   if (shown.empty()) return "";
-  out += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\"{}/>\n", path,
-                     stroke, s.dashed ? " stroke-dasharray=\"5 3\"" : "");
-  const bool visible = shown.size() <= kMaxDots;
+  if (!s.points_only)
+    out += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\"{}/>\n",
+                       path, stroke, s.dashed ? " stroke-dasharray=\"5 3\"" : "");
+  const bool visible = s.points_only || shown.size() <= kMaxDots;
   const size_t every = (shown.size() + kMaxHoverTargets - 1) / kMaxHoverTargets;
   for (size_t i = 0; i < shown.size(); i += every) {
     const size_t k = shown[i];

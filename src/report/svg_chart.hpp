@@ -16,6 +16,7 @@ struct Series {
   std::vector<double> x = {};
   std::vector<double> y = {};
   bool dashed = false;
+  bool points_only = false;  // dots without a line (a scatter)
   std::vector<double> spread =
       {};  // optional, same length: a shaded band y ± spread (std over repeats)
   std::vector<double> marks = {};  // x values whose points are ringed (a run's best epoch)

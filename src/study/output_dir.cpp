@@ -12,16 +12,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// 64-bit FNV-1a: stable across platforms and builds, which std::hash is not.
-std::string fnv1a_hex(const std::string& text) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return fmt::format("{:016x}", h);
-}
-
 StudyIdentity read_identity(const std::string& marker) {
   try {
     const json j = json::parse(read_file(marker));
@@ -33,7 +23,24 @@ StudyIdentity read_identity(const std::string& marker) {
   }
 }
 
+/// Empty but for another process's study.json being written (several `nnlab search --join`
+/// processes may claim a new folder at once).
+bool holds_nothing(const std::string& dir) {
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().filename().string().rfind("study.json.tmp.", 0) != 0) return false;
+  return true;
+}
+
 }  // namespace
+
+std::string fnv1a_hex(const std::string& text) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", h);
+}
 
 StudyIdentity study_identity(const Study& study) {
   return {.name = study.name, .hash = fnv1a_hex(study.resolved), .file = study.path};
@@ -59,7 +66,7 @@ void claim_output_dir(const Study& study, const std::string& dir) {
   // text to the byte (same file, same --set lines).
   const std::string old_copy = dir + "/study.toml";
   const bool legacy = fs::is_regular_file(old_copy) && read_file(old_copy) == study.source_text;
-  NNLAB_CHECK(legacy || !fs::exists(dir) || (fs::is_directory(dir) && fs::is_empty(dir)),
+  NNLAB_CHECK(legacy || !fs::exists(dir) || (fs::is_directory(dir) && holds_nothing(dir)),
               "{} is not an empty folder and holds no study ({} is missing): {}", dir, marker,
               advice);
   fs::create_directories(dir);

@@ -19,6 +19,10 @@ struct StudyIdentity {
 
 StudyIdentity study_identity(const Study& study);
 
+/// 16 hex digits of the 64-bit FNV-1a hash of `text`: stable across platforms and builds, which
+/// std::hash is not. Study identities and search trials' keys.
+std::string fnv1a_hex(const std::string& text);
+
 /// Makes `dir` the output folder of `study`, creating it and writing DIR/study.json first of all.
 /// A new or empty folder takes any study; a folder that holds the same study (same identity)
 /// takes it again, from scratch or with --resume; so does a folder without study.json whose

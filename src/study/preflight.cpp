@@ -17,7 +17,10 @@ void check_model(const RunSpec& run, const std::string& study_path) {
   ModelShape plan;
   try {
     const auto loss = make_loss(run.train.loss, run.train.label_smoothing);
-    plan = plan_model(dataset_sample_shape(run.data.dataset), run.model.layers, *loss);
+    const Shape input = run.data.dataset == "csv"
+                            ? Shape{static_cast<int64_t>(run.data.csv.inputs.size())}
+                            : dataset_sample_shape(run.data.dataset);
+    plan = plan_model(input, run.model.layers, *loss);
   } catch (const Error& e) {  // as make_session reports it: the layer names its problem
     throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
   }

@@ -1,8 +1,12 @@
 #include "study/run_data.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <numeric>
 
 #include "data/catalog.hpp"
+#include "data/csv_dataset.hpp"
 #include "data/oversample.hpp"
 
 namespace nnlab {
@@ -38,10 +42,17 @@ DataView pick(const DataView& v, const std::vector<int64_t>& at) {
 
 const SourceData& DataCache::get(const DataConfig& c) {
   const std::string dir = c.dir.empty() ? data_dir_ : c.dir;
-  const std::string key = c.dataset + "@" + dir;
+  const std::string key =
+      c.dataset == "csv" ? fmt::format("csv@{}@{}@{}@{}", c.csv.train, c.csv.test,
+                                       fmt::join(c.csv.inputs, ","), fmt::join(c.csv.targets, ","))
+                         : c.dataset + "@" + dir;
   auto it = loaded_.find(key);
   if (it == loaded_.end()) {
-    DataPair pair = load_dataset(c.dataset, dir);
+    DataPair pair =
+        c.dataset == "csv"
+            ? DataPair{read_csv_dataset(c.csv.train, c.csv.inputs, c.csv.targets, kMaxCsvRows),
+                       read_csv_dataset(c.csv.test, c.csv.inputs, c.csv.targets, kMaxCsvRows)}
+            : load_dataset(c.dataset, dir);
     it = loaded_
              .emplace(key, SourceData{std::make_shared<const Dataset>(std::move(pair.train)),
                                       std::make_shared<const Dataset>(std::move(pair.test))})

@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "data/augment.hpp"
 #include "data/catalog.hpp"
+#include "data/csv_dataset.hpp"
 #include "eval/evaluate.hpp"
 #include "eval/metrics.hpp"
 #include "io/atomic_file.hpp"
@@ -69,6 +72,62 @@ json write_test_files(const Evaluation& e, const Dataset& test, const std::strin
           {"recall", r.macro.recall},
           {"f1", r.macro.f1},
           {"errors", errors}};
+}
+
+/// curve.csv of a model with one input and one output: its prediction on 201 points spanning
+/// the training and test inputs, beside the truth when the data names one (data.csv.truth,
+/// interpolated linearly); and points.csv: every training and test sample with its prediction.
+void write_curve(Model& model, const RunSpec& run, const RunData& data, const std::string& dir) {
+  const Dataset& train = *data.fit.data;
+  if (train.sample_shape != Shape{1} || train.target_dim != 1) return;
+  const auto predict = [&](const std::vector<float>& x) {
+    Tensor in({static_cast<int64_t>(x.size()), 1}), out;
+    std::copy(x.begin(), x.end(), in.data());
+    Rng rng(0);
+    model.predict(in, out, rng);
+    return std::vector<float>(out.data(), out.data() + out.size());
+  };
+  std::string points = "set,x,y,prediction\n";
+  float lo = INFINITY, hi = -INFINITY;
+  for (const auto& [set, view] : {std::pair{"train", &data.fit}, std::pair{"test", &data.test}}) {
+    std::vector<float> x, y;
+    for (const int64_t i : view->indices) {
+      x.push_back(view->data->features[static_cast<size_t>(i)]);
+      y.push_back(view->data->targets[static_cast<size_t>(i)]);
+      lo = std::min(lo, x.back());
+      hi = std::max(hi, x.back());
+    }
+    const auto p = predict(x);
+    for (size_t k = 0; k < x.size(); ++k)
+      points += fmt::format("{},{:.9g},{:.9g},{:.9g}\n", set, x[k], y[k], p[k]);
+  }
+  write_file_atomic(dir + "/points.csv", points);
+  std::vector<float> x;
+  for (int k = 0; k <= 200; ++k) x.push_back(lo + (hi - lo) * static_cast<float>(k) / 200.0f);
+  const auto p = predict(x);
+  std::vector<std::pair<float, float>> truth;  // sorted by x
+  if (!run.data.csv.truth.empty()) {
+    const Dataset t = read_csv_dataset(run.data.csv.truth, run.data.csv.inputs,
+                                       run.data.csv.targets, kMaxCsvRows);
+    for (int64_t i = 0; i < t.size(); ++i)
+      truth.emplace_back(t.features[static_cast<size_t>(i)], t.targets[static_cast<size_t>(i)]);
+    std::sort(truth.begin(), truth.end());
+  }
+  std::string csv = truth.size() < 2 ? "x,prediction\n" : "x,prediction,truth\n";
+  for (size_t k = 0; k < x.size(); ++k) {
+    csv += fmt::format("{:.9g},{:.9g}", x[k], p[k]);
+    if (truth.size() >= 2) {
+      const auto it = std::lower_bound(truth.begin(), truth.end(), std::pair{x[k], -INFINITY});
+      const size_t j =
+          std::clamp<size_t>(static_cast<size_t>(it - truth.begin()), 1, truth.size() - 1);
+      const auto [x0, y0] = truth[j - 1];
+      const auto [x1, y1] = truth[j];
+      const float w = x1 == x0 ? 0.0f : (x[k] - x0) / (x1 - x0);
+      csv += fmt::format(",{:.9g}", y0 + w * (y1 - y0));
+    }
+    csv += "\n";
+  }
+  write_file_atomic(dir + "/curve.csv", csv);
 }
 
 }  // namespace
@@ -146,9 +205,12 @@ json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const Ru
                    .layers = run.model.layers,
                    .loss = run.train.loss,
                    .class_names = data.fit.data->class_names,
-                   .data = data_origin(run.data.dataset)});
+                   .data = run.data.dataset == "csv"
+                               ? DataOrigin{.dataset = "csv", .scaling = "none", .preprocess = ""}
+                               : data_origin(run.data.dataset)});
   crash_point("weights_written");
   write_figures(*s.model, test, run.diagnostics, dir + "/figures.safetensors");
+  write_curve(*s.model, run, data, dir);
   result["model_summary"] = s.model->summary();
   crash_point("figures_written");
   write_file_atomic(result_path, result.dump(2));

@@ -14,6 +14,7 @@
 #include "study/output_dir.hpp"
 #include "study/preflight.hpp"
 #include "study/run_repeat.hpp"
+#include "study/search_runner.hpp"
 #include "study/session.hpp"
 #include "study/version.hpp"
 #include "tensor/error.hpp"
@@ -44,7 +45,7 @@ json summarize(const json& runs) {
   for (const json& r : runs)
     if (std::find(names.begin(), names.end(), r["name"]) == names.end()) names.push_back(r["name"]);
   for (const std::string& name : names) {
-    std::vector<double> test, val, train, seconds, epochs;
+    std::vector<double> test, test_loss, val, train, seconds, epochs;
     json reference;
     int repeats = 0, diverged = 0;
     for (const json& r : runs) {
@@ -54,6 +55,7 @@ json summarize(const json& runs) {
       if (r["stopped"] == "diverged") ++diverged;
       if (r.contains("test") && r["test"].contains("accuracy"))
         test.push_back(r["test"]["accuracy"]);
+      if (r.contains("test") && r["test"].contains("loss")) test_loss.push_back(r["test"]["loss"]);
       if (r.contains("val") && r["val"].contains("accuracy")) val.push_back(r["val"]["accuracy"]);
       if (r.contains("train") && r["train"].contains("accuracy"))
         train.push_back(r["train"]["accuracy"]);
@@ -69,6 +71,7 @@ json summarize(const json& runs) {
       s[std::string(key) + "_std"] = sd;
     };
     put("test_accuracy", test);
+    put("test_loss", test_loss);
     put("val_accuracy", val);
     put("train_accuracy", train);
     s["train_seconds_mean"] = mean_std(seconds).first;
@@ -139,13 +142,41 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
                     {"command", options.command},
                     {"threads", exec.threads()}}},
                   {"runs", json::array()},
+                  {"summary", json::array()},
                   {"model_summary", json::object()}};
   std::vector<std::string> diverged;
   StudyPosition position{.index = 0, .total = 0, .start = std::chrono::steady_clock::now()};
   for (const RunSpec& run : study.runs)
     if (selected(run, options)) position.total += run.repeats;
+  // Each finished repeat goes into metrics.json at once: a study killed midway keeps them.
+  auto record = [&](json result) {
+    const std::string name = result["name"];
+    if (result.contains("model_summary")) {
+      metrics["model_summary"][name] = result["model_summary"];
+      result.erase("model_summary");
+    }
+    if (result["stopped"] == "diverged")
+      diverged.push_back(fmt::format("run '{}' repeat {}: {}", name, result["repeat"].get<int>(),
+                                     result["diverged"].get<std::string>()));
+    metrics["runs"].push_back(result);
+    metrics["summary"] = summarize(metrics["runs"]);
+    metrics["environment"]["wall_seconds"] = wall_seconds();
+    write_file_atomic(options.out_dir + "/metrics.json", metrics.dump(2));
+  };
+  bool finalized_all = true;
   for (const RunSpec& run : study.runs) {
     if (!selected(run, options)) continue;
+    if (run.search) {
+      SearchOutcome found = run_search(exec, study, run, cache, options);
+      position.index += run.repeats;
+      if (!found.finalized) {
+        finalized_all = false;
+        continue;
+      }
+      metrics["search"][run.name] = found.search;
+      for (json& result : found.runs) record(std::move(result));
+      continue;
+    }
     const SourceData& source = cache.get(run.data);
     for (int k = 0; k < run.repeats; ++k) {
       const RunData data = prepare_run_data(source, run.data, run.seed + static_cast<uint64_t>(k));
@@ -157,19 +188,11 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
                         {"train", data.fit.size()},
                         {"val", data.val.size()},
                         {"test", data.test.size()}};
-      if (result.contains("model_summary")) {
-        metrics["model_summary"][run.name] = result["model_summary"];
-        result.erase("model_summary");
-      }
-      if (result["stopped"] == "diverged")
-        diverged.push_back(fmt::format("run '{}' repeat {}: {}", run.name, k,
-                                       result["diverged"].get<std::string>()));
-      metrics["runs"].push_back(result);
-      metrics["summary"] = summarize(metrics["runs"]);
-      metrics["environment"]["wall_seconds"] = wall_seconds();
-      write_file_atomic(options.out_dir + "/metrics.json", metrics.dump(2));
+      record(std::move(result));
     }
   }
+  if (!finalized_all)  // another process sharing the searches writes the results
+    return {.report = "", .metrics = metrics, .failure = ""};
   if (study.lr_sweep && options.only_runs.empty())
     run_lr_sweep(exec, study, *study.lr_sweep, cache, options);
   metrics["environment"]["wall_seconds"] = wall_seconds();

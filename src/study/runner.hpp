@@ -19,6 +19,11 @@ struct RunOptions {
   bool progress = true;                // a progress bar on a terminal, plain lines otherwise
   std::vector<std::string> only_runs;  // --run NAME (empty = all)
   std::string command = {};            // the command line, recorded in metrics.json
+  int workers = 0;                     // --workers: trials side by side (0: search.workers, or
+                                       // one per thread)
+  bool join = false;        // --join: work on the searches' stores with other processes; only the
+                            // process that finalizes a search writes its results
+  double stale_after = 60;  // seconds without a heartbeat before another worker reruns a trial
 };
 
 struct StudyResult {

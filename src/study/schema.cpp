@@ -30,6 +30,13 @@ std::vector<KeyDef> section_keys() {
         {"stratified", K::boolean, {}},
         {"noisy_copies", K::integer, {}},
         {"noisy_sigma", K::number, {}},
+        {"csv",
+         K::table,
+         {{"train", K::string, {}},
+          {"test", K::string, {}},
+          {"truth", K::string, {}},
+          {"inputs", K::string_array, {}},
+          {"targets", K::string_array, {}}}},
         {"augment", K::table, augment_keys({})},
         {"oversample", K::table, augment_keys({{"p", K::number, {}}})}}},
       {"model",
@@ -96,6 +103,7 @@ KeyDef make_run_schema() {
   run.children.push_back({"repeats", K::integer, {}});
   run.children.push_back({"seed", K::integer, {}});
   run.children.push_back({"sweep", K::sweep, {}});
+  run.children.push_back({"search", K::search, {}});
   run.children.push_back({"reference",
                           K::table,
                           {{"test_accuracy", K::number, {}},
@@ -269,6 +277,14 @@ void validate_value(const toml::node& node, const KeyDef& def, const std::string
                     type_phrase(v));
       break;
     }
+    case K::string_array: {
+      const auto* array = node.as_array();
+      if (!array || array->empty()) wrong("a non-empty array of strings");
+      for (const auto& v : *array)
+        NNLAB_CHECK(v.is_string(), "{}: {} must hold strings only, got {}", where(v, file), key,
+                    type_phrase(v));
+      break;
+    }
     case K::number_array: {
       const auto* array = node.as_array();
       if (!array || array->empty()) wrong("a non-empty array of numbers");
@@ -289,6 +305,9 @@ void validate_value(const toml::node& node, const KeyDef& def, const std::string
       break;
     case K::sweep:
       check_sweep(node, key, file);
+      break;
+    case K::search:
+      if (!node.is_table()) wrong("a table");
       break;
     case K::runs: {
       const auto* array = node.as_array();

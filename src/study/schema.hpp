@@ -16,10 +16,12 @@ enum class Kind {
   boolean,
   table,              // children are the valid keys
   number_array,       // non-empty array of numbers
+  string_array,       // non-empty array of strings
   layers,             // model.layers: array of inline tables {type=..., numbers or strings}
   layer_value,        // one layer's parameter: a number, a string or an array of numbers
   runs,               // [[runs]]
   sweep,              // runs.sweep: {"dotted.key" = [values...]}
+  search,             // runs.search: checked when read (study/search_file.cpp)
   count_or_fraction,  // data.validation
   count_or_indices,   // diagnostics.profile_inputs: an integer count or an array of integers
 };

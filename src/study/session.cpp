@@ -49,7 +49,8 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train
   BatchLosses losses(std::max(1, hooks.loss_every));
   std::FILE* log = s.model->exec().log();
   const bool show = hooks.progress && log != nullptr;
-  Progress progress(hooks.label, log, hooks.study);
+  std::optional<Progress> progress;
+  if (show) progress.emplace(hooks.label, log, hooks.study);
 
   std::vector<Callback*> callbacks;
   std::vector<StatefulCallback*> stateful;
@@ -57,7 +58,7 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train
   if (hooks.inactive_neurons) stateful.push_back(&inactive);
   callbacks.assign(stateful.begin(), stateful.end());
   if (hooks.loss_every > 0) callbacks.push_back(&losses);
-  if (show) callbacks.push_back(&progress);
+  if (progress) callbacks.push_back(&*progress);
   Checkpointer checkpointer(hooks.checkpoint, stateful);
   if (!hooks.checkpoint.empty()) callbacks.push_back(&checkpointer);
 

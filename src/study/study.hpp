@@ -12,11 +12,23 @@
 #include "nn/layer_spec.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/schedule.hpp"
+#include "study/search_spec.hpp"
 
 namespace nnlab {
 
+/// data.dataset = "csv": rows of numbers from two files (paths relative to the study file).
+struct CsvData {
+  std::string train, test;                   // file paths
+  std::vector<std::string> inputs, targets;  // columns by name
+  std::string truth;  // optional: the noise-free function, same columns, drawn in the report
+};
+
+/// The most rows a CSV data file may hold (a stated limit, checked before allocating).
+constexpr int64_t kMaxCsvRows = 10'000'000;
+
 struct DataConfig {
-  std::string dataset = "mnist";   // a name load_dataset knows
+  std::string dataset = "mnist";   // a name load_dataset knows, or "csv"
+  CsvData csv;                     // dataset = "csv"
   std::string dir;                 // overrides the search path when set (also --data-dir)
   int64_t train_limit = 0;         // use only the first N training samples (0 = all)
   int64_t test_limit = 0;          // likewise for the test set
@@ -84,6 +96,7 @@ struct RunSpec {
   TrainConfig train;
   DiagnosticsConfig diagnostics;
   Reference reference;
+  std::optional<SearchSpec> search;  // a searched run: its trials vary these settings
 };
 
 /// A learning-rate sweep (S1): the named run trained for `epochs` at each rate; the report
@@ -101,6 +114,10 @@ struct Study {
   std::string source_text;  // the file as read, with --set overrides noted, for the report
   std::string resolved;     // the settings after --set, as canonical TOML (no comments): what
                             // an output folder's study identity hashes (study/output_dir.hpp)
+  std::string text;         // the file's text as read
+  std::vector<std::string> overrides;  // the --set strings, for resolving search trials
+  std::string trial_identity;          // `resolved` without the runs' search tables: what a trial's
+                                       // key hashes, so that adding a stage keeps finished trials
   std::vector<RunSpec> runs;
   std::optional<LrSweep> lr_sweep;
 };

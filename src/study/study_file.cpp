@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "study/expand.hpp"
 #include "study/layer_path.hpp"
 #include "study/schema.hpp"
+#include "study/search_file.hpp"
 #include "study/study.hpp"
 #include "study/toml_access.hpp"
 #include "tensor/error.hpp"
@@ -47,11 +49,42 @@ AugmentConfig read_augment(const Lookup& l, const std::string& table) {
   return a;
 }
 
+std::vector<std::string> strings(const Lookup& l, const std::string& key) {
+  std::vector<std::string> out;
+  if (const auto* a = l.find(key))
+    for (const auto& v : *a->as_array()) out.push_back(v.as_string()->get());
+  return out;
+}
+
+// data.csv: the files relative to the study file's folder, so that a study runs from anywhere.
+CsvData read_csv_data(const Lookup& l) {
+  CsvData c;
+  const std::filesystem::path base = std::filesystem::path(l.file()).parent_path();
+  for (const char* part : {"train", "test"}) {
+    const std::string key = fmt::format("data.csv.{}", part);
+    NNLAB_CHECK(l.has(key), "{}data.dataset = \"csv\" needs {} (a file path)", l.at("data.dataset"),
+                key);
+    const std::filesystem::path p = l.get_string(key, "");
+    (part == std::string("train") ? c.train : c.test) = (p.is_absolute() ? p : base / p).string();
+  }
+  if (l.has("data.csv.truth")) {
+    const std::filesystem::path p = l.get_string("data.csv.truth", "");
+    c.truth = (p.is_absolute() ? p : base / p).string();
+  }
+  c.inputs = strings(l, "data.csv.inputs");
+  c.targets = strings(l, "data.csv.targets");
+  NNLAB_CHECK(!c.inputs.empty() && !c.targets.empty(),
+              "{}data.csv needs inputs = [\"column\", ...] and targets = [\"column\", ...]",
+              l.at("data.csv"));
+  return c;
+}
+
 DataConfig read_data(const Lookup& l) {
   DataConfig d;
   d.dataset = l.get_string("data.dataset", d.dataset);
   NNLAB_CHECK(!d.dataset.empty(), "{}data.dataset must not be empty", l.at("data.dataset"));
   d.dir = l.get_string("data.dir", d.dir);
+  if (d.dataset == "csv") d.csv = read_csv_data(l);
   d.train_limit = l.get_int("data.train_limit", 0, 0);
   d.test_limit = l.get_int("data.test_limit", 0, 0);
   if (const auto* v = l.find("data.validation")) {
@@ -435,6 +468,17 @@ Study parse_study(const std::string& text, const std::string& path,
   std::ostringstream resolved;
   resolved << root;  // tables print their keys in sorted order: the same settings, the same text
   study.resolved = resolved.str();
+  study.text = text;
+  study.overrides = overrides;
+  {
+    toml::table identity = root;
+    if (auto* runs = identity.get_as<toml::array>("runs"))
+      for (auto& run : *runs)
+        if (auto* t = run.as_table()) t->erase("search");
+    std::ostringstream out;
+    out << identity;
+    study.trial_identity = out.str();
+  }
 
   if (const auto* runs = root.get_as<toml::array>("runs"))
     for (const auto& item : *runs)
@@ -451,6 +495,13 @@ Study parse_study(const std::string& text, const std::string& path,
     NNLAB_CHECK(seen.insert(src.name).second, "{}: runs.name '{}' is used by two runs", at,
                 src.name);
     study.runs.push_back(read_run(root, src, path));
+    if (const auto* search = src.table ? src.table->get_as<toml::table>("search") : nullptr) {
+      NNLAB_CHECK(src.swept.empty(),
+                  "{}: run '{}' has both a sweep and a search; a search's "
+                  "space covers what the sweep would",
+                  where(*search, path), src.name);
+      study.runs.back().search = read_search(*search, path);
+    }
   }
   study.lr_sweep = read_lr_sweep(root, study.runs, path);
   return study;

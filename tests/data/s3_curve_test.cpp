@@ -112,8 +112,19 @@ TEST(S3Curve, CsvRoundTripsThroughTheReader) {
             std::string::npos);
 }
 
+/// The noise-free curve on 201 points over [-5, 5]: what the report draws as the truth.
+std::string function_csv() {
+  std::vector<double> x, y;
+  for (int i = 0; i <= 200; ++i) {
+    x.push_back(kS3CurveLo + (kS3CurveHi - kS3CurveLo) * i / 200.0);
+    y.push_back(s3_curve_function(x.back()));
+  }
+  return curve_csv(x, y);
+}
+
 TEST(S3Curve, ShippedFilesAreSeedThree) {
   const CurveData d = make_s3_curve(3);
+  EXPECT_EQ(read_file(shipped("s3-curve-function.csv")), function_csv());
   EXPECT_EQ(read_file(shipped("s3-curve-train.csv")), curve_csv(d.x_train, d.y_train));
   EXPECT_EQ(read_file(shipped("s3-curve-test.csv")), curve_csv(d.x_test, d.y_test));
   const Dataset train = read_csv_dataset(shipped("s3-curve-train.csv"), {"x"}, {"y"}, 1000);
@@ -130,6 +141,7 @@ TEST(S3Curve, DISABLED_WriteShippedFiles) {
   const CurveData d = make_s3_curve(3);
   write_file_atomic(shipped("s3-curve-train.csv"), curve_csv(d.x_train, d.y_train));
   write_file_atomic(shipped("s3-curve-test.csv"), curve_csv(d.x_test, d.y_test));
+  write_file_atomic(shipped("s3-curve-function.csv"), function_csv());
 }
 
 }  // namespace

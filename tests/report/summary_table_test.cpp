@@ -50,5 +50,14 @@ TEST(SummaryTable, NoSummaryYetGivesTheHeaderOnly) {
             "run  repeats  test accuracy  reference  difference  epochs  seconds\n");
 }
 
+TEST(SummaryTable, ARegressionStudyShowsTheTestLoss) {
+  const json m = json::parse(R"({"summary": [
+      {"name": "grid", "repeats": 1, "test_loss_mean": 0.0461, "test_loss_std": 0, "epochs_mean": 500,
+       "train_seconds_mean": 0.4, "reference": {}}]})");
+  EXPECT_EQ(summary_table(m),
+            "run   repeats  test loss  reference  difference  epochs  seconds\n"
+            "grid        1  0.0461     -                   -     500      0.4\n");
+}
+
 }  // namespace
 }  // namespace nnlab

@@ -120,6 +120,10 @@ TEST(OutputFormat, DocumentedFilesAndMetricsKeysAreWhatARunWrites) {
   for (const char* f :
        {"runs/RUN/rK/checkpoint.safetensors", "runs/RUN/rK/refit_checkpoint.safetensors"})
     EXPECT_EQ(documented.erase(f), 1u) << f << " is not documented";
+  // A searched run's files: checked by the next test.
+  for (const char* f : {"search/RUN/trials.csv", "search/RUN/trials.sqlite",
+                        "runs/RUN/rK/points.csv", "runs/RUN/rK/curve.csv"})
+    EXPECT_EQ(documented.erase(f), 1u) << f << " is not documented";
   const std::set<std::string> written = written_files(out);
   EXPECT_EQ(minus(written, documented), std::set<std::string>{}) << "written, not documented";
   EXPECT_EQ(minus(documented, written), std::set<std::string>{}) << "documented, not written";
@@ -129,6 +133,38 @@ TEST(OutputFormat, DocumentedFilesAndMetricsKeysAreWhatARunWrites) {
   key_paths(json::parse(read_file((out / "metrics.json").string())), "", metrics);
   EXPECT_EQ(minus(metrics, example), std::set<std::string>{}) << "keys missing from the example";
   EXPECT_EQ(minus(example, metrics), std::set<std::string>{}) << "keys the run does not write";
+}
+
+// A searched run: its files, and metrics.json "search" with exactly the keys of the example.
+TEST(OutputFormat, SearchFilesAndKeysAreWhatASearchWrites) {
+  const fs::path out = test::temp_dir() / "out";
+  const std::string study = std::string(kStudy) + R"toml(
+[[runs]]
+name = "searched"
+[runs.search]
+folds = 2
+outer_folds = 2
+[[runs.search.stages]]
+space = {"train.optimizer.lr" = [1e-3, 1e-2]}
+)toml";
+  run_study(parse_study(study, "tiny.toml", {}), {.out_dir = out.string(),
+                                                  .data_dir = test::shared_data_dir().string(),
+                                                  .threads = 2,
+                                                  .resume = false,
+                                                  .progress = false,
+                                                  .only_runs = {"searched"}});
+  const std::string docs = docs_text();
+  for (const std::string& f : documented_files(docs))
+    if (f.rfind("search/", 0) == 0) {
+      const std::string path = std::regex_replace(f, std::regex("RUN"), "searched");
+      EXPECT_TRUE(fs::exists(out / path)) << path;
+    }
+  std::set<std::string> example, written;
+  key_paths(json::parse(block_after(docs, "## metrics.json \"search\"", "json")), "", example);
+  key_paths(json::parse(read_file((out / "metrics.json").string()))["search"]["searched"], "",
+            written);
+  EXPECT_EQ(minus(written, example), std::set<std::string>{}) << "keys missing from the example";
+  EXPECT_EQ(minus(example, written), std::set<std::string>{}) << "keys the search does not write";
 }
 
 }  // namespace

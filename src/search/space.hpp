@@ -1,0 +1,54 @@
+// Search spaces: the values a search tries for each of its keys, and the configurations a grid
+// enumerates or a random search draws from them. A configuration is a JSON object
+// {key: value}; the study turns it into a run's settings (study/search_trials.hpp).
+//
+//   a list [v1, v2, ...]          grid: each value in turn; random: one of them, uniformly
+//   {uniform = [lo, hi]}          random: a float uniform in [lo, hi]
+//   {log_uniform = [lo, hi]}      random: a float whose log is uniform (0 < lo)
+//   {int = [lo, hi]}              random: an integer in [lo, hi], both included
+//   {choice = [v1, v2, ...]}      random: one of them (the same as a list)
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tensor/rng.hpp"
+
+namespace nnlab {
+
+struct ParamSpace {
+  enum class Kind { list, uniform, log_uniform, integer };
+  std::string key;  // a study key ("train.optimizer.lr") or a variable ("units")
+  Kind kind = Kind::list;
+  std::vector<nlohmann::json> values;  // list
+  double lo = 0, hi = 0;               // uniform, log_uniform, integer
+};
+
+struct SearchSpace {
+  std::vector<ParamSpace> params;  // in the file's order
+};
+
+/// The most configurations a grid may enumerate (a stated limit: a typo like 1e6 values
+/// must not allocate a billion configurations).
+constexpr int64_t kMaxGridSize = 1'000'000;
+
+/// Number of configurations of a grid; throws naming `where` when a parameter is not a list
+/// or the product exceeds kMaxGridSize (computed without overflow).
+int64_t grid_size(const SearchSpace& space, const std::string& where);
+/// Every combination of the lists, the first parameter varying slowest.
+std::vector<nlohmann::json> grid(const SearchSpace& space, const std::string& where);
+/// `n` configurations drawn from `rng` (lists as uniform choices); deterministic in rng.
+std::vector<nlohmann::json> sample(const SearchSpace& space, int64_t n, Rng& rng);
+/// The space narrowed around `center` (a configuration): each range keeps `fraction` of its
+/// width centred on center's value (in log space for log_uniform) and clipped to the original
+/// range; lists, and keys center lacks, are unchanged.
+SearchSpace narrowed(const SearchSpace& space, const nlohmann::json& center, double fraction);
+
+/// Reads one parameter from its JSON form (the file's value converted): a list, or a table with
+/// one of uniform / log_uniform / int / choice. Throws naming `where` on anything else.
+ParamSpace parse_param(const std::string& key, const nlohmann::json& value,
+                       const std::string& where);
+
+}  // namespace nnlab

@@ -1,0 +1,65 @@
+#include "study/search_trials.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "study/run_stages.hpp"
+#include "study/search_file.hpp"
+#include "tensor/error.hpp"
+
+namespace nnlab {
+
+using nlohmann::json;
+
+RunSpec resolve_configuration(const Study& study, const std::string& run, const json& config) {
+  std::vector<std::string> sets = study.overrides;
+  for (std::string& s : configuration_overrides(run, config)) sets.push_back(std::move(s));
+  Study resolved = parse_study(study.text, study.path, sets);
+  for (RunSpec& r : resolved.runs)
+    if (r.name == run) return std::move(r);
+  throw Error(fmt::format("{}: no run '{}'", study.path, run));
+}
+
+double metric_value(const json& scores, const std::string& metric, const std::string& loss) {
+  if (metric == "accuracy") {
+    NNLAB_CHECK(scores.contains("accuracy"),
+                "search.metric = \"accuracy\" needs a classification run (labels)");
+    return scores["accuracy"].get<double>();
+  }
+  NNLAB_CHECK(metric != "mse" || loss == "mse",
+              "search.metric = \"mse\" needs train.loss = \"mse\" (the run's loss is {})", loss);
+  return scores["loss"].get<double>();
+}
+
+json run_trial(ExecContext& exec, RunSpec spec, int epochs, const SourceData& source,
+               const std::optional<Split>& split, const std::string& metric,
+               const std::string& study_path) {
+  spec.train.epochs = epochs;
+  spec.train.refit = false;
+  const RunData data = split ? fold_run_data(source, spec.data, *split, spec.seed)
+                             : prepare_run_data(source, spec.data, spec.seed);
+  NNLAB_CHECK(!data.val.empty(),
+              "{}: run '{}': a search scored on a hold-out split (search.folds = 0) needs "
+              "data.validation",
+              study_path, spec.name);
+  const TrainHooks hooks{.early_stopping = spec.train.early_stopping.enabled,
+                         .checkpoint = "",
+                         .label = spec.name,
+                         .progress = false};
+  Fitted fitted = fit_run(exec, spec, data, spec.seed, hooks, study_path);
+  const TrainOutcome& o = fitted.outcome;
+  json out = {{"epochs_run", o.epochs_run()},  {"best_epoch", o.best_epoch + 1},
+              {"seconds", o.seconds()},        {"threads", exec.threads()},
+              {"stopped", o.stopped},          {"train_samples", data.fit.size()},
+              {"val_samples", data.val.size()}};
+  if (o.stopped == "diverged") {
+    out["score"] = nullptr;  // JSON has no NaN: a diverged trial has no score
+    out["diverged"] = o.diverged;
+    return out;
+  }
+  out.update(score_fit(fitted, data, spec.seed));
+  out["score"] = metric_value(out["val"], metric, spec.train.loss);
+  return out;
+}
+
+}  // namespace nnlab

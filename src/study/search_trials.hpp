@@ -1,0 +1,33 @@
+// One trial of a search: a configuration resolved into the run's settings, trained on one
+// fold (or the run's hold-out split) and scored on its validation part. No test set, no files.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "data/split.hpp"
+#include "study/run_data.hpp"
+#include "study/study.hpp"
+
+namespace nnlab {
+
+/// Run `run` of `study` with configuration `config` applied (study/search_file.hpp), read and
+/// checked as the study file would be with those --set values added: a configuration that
+/// makes an invalid run throws naming the key.
+RunSpec resolve_configuration(const Study& study, const std::string& run,
+                              const nlohmann::json& config);
+
+/// The metric's value among a trial's scores ({"loss", "accuracy"}): "mse" is the loss of a
+/// run whose loss is mse.
+double metric_value(const nlohmann::json& scores, const std::string& metric,
+                    const std::string& loss);
+
+/// Trains `spec` for `epochs` epochs on `split` of its training pool (nullopt: the run's own
+/// hold-out split) and returns {"score", "val", "train", "epochs_run", "best_epoch", "seconds",
+/// "threads", "stopped"}. A diverged trial scores NaN and says "stopped": "diverged".
+nlohmann::json run_trial(ExecContext& exec, RunSpec spec, int epochs, const SourceData& source,
+                         const std::optional<Split>& split, const std::string& metric,
+                         const std::string& study_path);
+
+}  // namespace nnlab
