@@ -141,10 +141,13 @@ std::string score_against(const json& trials, const std::string& key, const std:
       s.y.push_back(number(t, "mean_score"));
     }
     s.points_only = true;
+    const bool positive =
+        std::all_of(s.y.begin(), s.y.end(), [](double v) { return !std::isfinite(v) || v > 0; });
     return svg::line_chart({s}, {.title = key,
                                  .x_label = key,
                                  .y_label = "mean " + metric,
                                  .log_x = lo > 0 && hi / lo >= 100,
+                                 .log_y = positive && metric != "accuracy",
                                  .width = 360,
                                  .height = 240});
   }
