@@ -75,9 +75,9 @@ json toml_to_json(const toml::node& node) {
 }
 
 SearchSpec read_search(const toml::table& table, const std::string& file) {
-  const std::set<std::string> known = {"metric",      "direction", "folds", "stratified",
-                                       "outer_folds", "workers",   "refit", "trials",
-                                       "minutes",     "seed",      "stages"};
+  const std::set<std::string> known = {"metric",     "direction",   "folds",   "cv_repeats",
+                                       "stratified", "outer_folds", "workers", "refit",
+                                       "trials",     "minutes",     "seed",    "stages"};
   for (const auto& [k, v] : table)
     NNLAB_CHECK(known.contains(std::string(k.str())),
                 "{}: unknown key 'search.{}'; did you mean 'search.{}'?", where(v, file), k.str(),
@@ -93,6 +93,10 @@ SearchSpec read_search(const toml::table& table, const std::string& file) {
   s.folds = static_cast<int>(l.get_int("folds", 0, 0));
   NNLAB_CHECK(s.folds != 1 && s.folds <= 1000, "{}search.folds must be 0 (hold-out) or 2..1000",
               l.at("folds"));
+  s.cv_repeats = static_cast<int>(l.get_int("cv_repeats", 1, 1));
+  NNLAB_CHECK(s.cv_repeats <= 100 && (s.cv_repeats == 1 || s.folds >= 2),
+              "{}search.cv_repeats must be 1..100, and more than 1 only with folds >= 2",
+              l.at("cv_repeats"));
   s.stratified = l.get_bool("stratified", true);
   s.outer_folds = static_cast<int>(l.get_int("outer_folds", 0, 0));
   NNLAB_CHECK(s.outer_folds != 1 && s.outer_folds <= 100,

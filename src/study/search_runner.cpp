@@ -53,7 +53,8 @@ struct Scope {
   const RunSpec& run;
   const SearchSpec& spec;
   const SourceData& source;
-  std::vector<std::optional<Split>> folds;  // k folds, or one nullopt: the run's hold-out split
+  std::vector<std::optional<Split>> folds;  // k folds (per repeat), or one nullopt: hold-out
+  std::vector<uint64_t> fold_repeat;        // fold f's repeat: its model's seed is run.seed + it
   std::string name;                         // "" or "outer2": part of every trial's key
   TrialStore* store = nullptr;              // the scheduling thread's connection
   std::string store_path;
@@ -314,8 +315,9 @@ void work(Scope& s, Halving* halving) {
         json result;
         std::string failure;
         try {
-          const RunSpec spec = resolve_configuration(s.study, s.run.name, p["settings"]);
+          RunSpec spec = resolve_configuration(s.study, s.run.name, p["settings"]);
           const int epochs = halving ? p["epochs"].get<int>() : spec.train.epochs;
+          spec.seed += s.fold_repeat[p["fold"].get<size_t>()];
           result = run_trial(exec, spec, epochs, s.source, s.folds[p["fold"].get<size_t>()],
                              s.spec.metric, s.study.path);
         } catch (const Error& e) {
@@ -558,10 +560,14 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
                                  1, 1024);
   const DataView pool = training_pool(source, run.data);
   const bool classes = !pool.data->labels.empty();
-  auto folds_of = [&](const std::vector<int64_t>& positions, int k, uint64_t stream) {
+  // k folds of `positions`, cv_repeats times over (repeat r draws its own folds; the first
+  // repeat's are those of a search without repeats).
+  auto folds_of = [&](const std::vector<int64_t>& positions, int k, uint64_t stream,
+                      std::vector<uint64_t>* repeat_of) {
     std::vector<std::optional<Split>> out;
     if (k == 0) {
       out.emplace_back(std::nullopt);
+      if (repeat_of) repeat_of->assign(1, 0);
       return out;
     }
     std::vector<int32_t> labels;
@@ -569,16 +575,23 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
       const auto all = pool.labels();
       for (int64_t p : positions) labels.push_back(all[static_cast<size_t>(p)]);
     }
-    Rng rng = Rng(spec.seed).fork(stream);
-    for (Split& f :
-         kfold(static_cast<int64_t>(positions.size()), k, labels, !labels.empty(), rng)) {
-      Split mapped;  // positions within `positions` -> positions in the pool
-      for (int64_t i : f.train) mapped.train.push_back(positions[static_cast<size_t>(i)]);
-      for (int64_t i : f.val) mapped.val.push_back(positions[static_cast<size_t>(i)]);
-      out.emplace_back(std::move(mapped));
+    if (repeat_of) repeat_of->clear();
+    const int repeats = repeat_of ? spec.cv_repeats : 1;
+    for (int r = 0; r < repeats; ++r) {
+      Rng rng = r == 0 ? Rng(spec.seed).fork(stream)
+                       : Rng(spec.seed).fork(stream).fork(static_cast<uint64_t>(r));
+      for (Split& f :
+           kfold(static_cast<int64_t>(positions.size()), k, labels, !labels.empty(), rng)) {
+        Split mapped;  // positions within `positions` -> positions in the pool
+        for (int64_t i : f.train) mapped.train.push_back(positions[static_cast<size_t>(i)]);
+        for (int64_t i : f.val) mapped.val.push_back(positions[static_cast<size_t>(i)]);
+        out.emplace_back(std::move(mapped));
+        if (repeat_of) repeat_of->push_back(static_cast<uint64_t>(r));
+      }
     }
     return out;
   };
+  std::vector<uint64_t> repeat_of;
   std::vector<int64_t> everything(static_cast<size_t>(pool.size()));
   for (size_t i = 0; i < everything.size(); ++i) everything[i] = static_cast<int64_t>(i);
 
@@ -586,7 +599,8 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
               .run = run,
               .spec = spec,
               .source = source,
-              .folds = folds_of(everything, spec.folds, 7),
+              .folds = folds_of(everything, spec.folds, 7, &repeat_of),
+              .fold_repeat = repeat_of,
               .name = "",
               .store = store.get(),
               .store_path = store_path,
@@ -607,6 +621,7 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
                 {"metric", spec.metric},
                 {"direction", spec.maximize ? "max" : "min"},
                 {"folds", spec.folds},
+                {"cv_repeats", spec.cv_repeats},
                 {"workers", workers},
                 {"threads_per_worker", scope.threads_per_worker},
                 {"seconds", elapsed(scope)},
@@ -618,7 +633,7 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
   // Nested cross-validation: the whole search again inside each outer training part, its best
   // configuration trained there and scored on the outer fold, which no choice has seen.
   if (spec.outer_folds > 0) {
-    const auto outer = folds_of(everything, spec.outer_folds, 8);
+    const auto outer = folds_of(everything, spec.outer_folds, 8, nullptr);
     json outer_scores = json::array();
     std::vector<double> values;
     for (size_t o = 0; o < outer.size(); ++o) {
@@ -626,7 +641,8 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
                   .run = run,
                   .spec = spec,
                   .source = source,
-                  .folds = folds_of(outer[o]->train, spec.folds, 9 + o),
+                  .folds = folds_of(outer[o]->train, spec.folds, 9 + o, &repeat_of),
+                  .fold_repeat = repeat_of,
                   .name = fmt::format("outer{}", o + 1),
                   .store = store.get(),
                   .store_path = store_path,

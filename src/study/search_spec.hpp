@@ -26,6 +26,7 @@ struct SearchSpec {
   std::string metric = "loss";  // loss | accuracy | mse, on the validation part
   bool maximize = false;        // accuracy: true
   int folds = 0;                // k-fold cross-validation; 0: the run's hold-out split
+  int cv_repeats = 1;           // repeated k-fold: new folds and a new model seed each time
   bool stratified = true;       // folds keep each class's share (classification)
   int outer_folds = 0;          // nested cross-validation: outer folds as test sets
   int workers = 0;              // trials side by side; 0: one per thread of --threads

@@ -149,6 +149,27 @@ TEST(Search, TrialsAreTheSameAloneOrSideBySide) {
   EXPECT_EQ(side["workers"], 3);
 }
 
+TEST(Search, RepeatedFoldsScoreEveryRepeatWithItsOwnSplitAndSeed) {
+  const fs::path dir = test::temp_dir();
+  const fs::path study = write_study(
+      dir, study_text(R"({"train.optimizer.lr" = [1e-3, 1e-2]})", 2, 10, "cv_repeats = 3\n"));
+  const auto r = test::run_nnlab("search " + study.string() + " --out " + (dir / "out").string() +
+                                 " --threads 2 --no-progress");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json s = metrics_of(dir / "out")["search"]["s"];
+  EXPECT_EQ(s["cv_repeats"], 3);
+  for (const json& t : s["trials"]) {
+    const auto& f = t["split_scores"];
+    ASSERT_EQ(f.size(), 6u);  // 3 repeats x 2 folds
+    // Each repeat splits and initializes anew: no two repeats score the same.
+    EXPECT_NE(f[0], f[2]);
+    EXPECT_NE(f[2], f[4]);
+    double sum = 0;
+    for (const auto& x : f) sum += x.get<double>();
+    EXPECT_NEAR(t["mean_score"].get<double>(), sum / 6, 1e-12);
+  }
+}
+
 /// Starts `nnlab ARGS` in the background; returns its pid.
 pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
   const pid_t pid = fork();
