@@ -107,9 +107,13 @@ std::vector<Row> rows_of(const Scope& s, TrialStore& store, int stage) {
       r.results[fold] = t.result;
       if (t.result.contains("score") && t.result["score"].is_number())
         r.scores[fold] = t.result["score"].get<double>();
+      if (t.result.value("stopped", "") == "deadline")
+        r.error = "stopped at the search's time budget, unscored";
     } else if (t.state == "failed") {
       ++r.folds_done;
       r.error = t.result.value("error", "failed");
+    } else if (r.error.empty()) {
+      r.error = "not run: the search's time budget ran out";
     }
   }
   std::vector<Row> out;
@@ -210,6 +214,13 @@ double elapsed(const Scope& s) {
 
 bool past_deadline(const Scope& s) {
   return s.spec.minutes > 0 && elapsed(s) > s.spec.minutes * 60;
+}
+
+/// When the budget's time is up: no trial trains past it.
+std::optional<Clock::time_point> deadline(const Scope& s) {
+  if (s.spec.minutes <= 0) return std::nullopt;
+  return s.start + std::chrono::duration_cast<Clock::duration>(
+                       std::chrono::duration<double>(s.spec.minutes * 60));
 }
 
 /// The ASHA scheduler of a halving stage: adds the next trials (a promotion or a new
@@ -319,7 +330,7 @@ void work(Scope& s, Halving* halving) {
           const int epochs = halving ? p["epochs"].get<int>() : spec.train.epochs;
           spec.seed += s.fold_repeat[p["fold"].get<size_t>()];
           result = run_trial(exec, spec, epochs, s.source, s.folds[p["fold"].get<size_t>()],
-                             s.spec.metric, s.study.path);
+                             s.spec.metric, s.study.path, deadline(s));
         } catch (const Error& e) {
           failure = e.what();
         }

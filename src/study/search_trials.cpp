@@ -33,7 +33,8 @@ double metric_value(const json& scores, const std::string& metric, const std::st
 
 json run_trial(ExecContext& exec, RunSpec spec, int epochs, const SourceData& source,
                const std::optional<Split>& split, const std::string& metric,
-               const std::string& study_path) {
+               const std::string& study_path,
+               std::optional<std::chrono::steady_clock::time_point> deadline) {
   spec.train.epochs = epochs;
   spec.train.refit = false;
   const RunData data = split ? fold_run_data(source, spec.data, *split, spec.seed)
@@ -45,16 +46,17 @@ json run_trial(ExecContext& exec, RunSpec spec, int epochs, const SourceData& so
   const TrainHooks hooks{.early_stopping = spec.train.early_stopping.enabled,
                          .checkpoint = "",
                          .label = spec.name,
-                         .progress = false};
+                         .progress = false,
+                         .deadline = deadline};
   Fitted fitted = fit_run(exec, spec, data, spec.seed, hooks, study_path);
   const TrainOutcome& o = fitted.outcome;
   json out = {{"epochs_run", o.epochs_run()},  {"best_epoch", o.best_epoch + 1},
               {"seconds", o.seconds()},        {"threads", exec.threads()},
               {"stopped", o.stopped},          {"train_samples", data.fit.size()},
               {"val_samples", data.val.size()}};
-  if (o.stopped == "diverged") {
-    out["score"] = nullptr;  // JSON has no NaN: a diverged trial has no score
-    out["diverged"] = o.diverged;
+  if (o.stopped == "diverged" || o.stopped == "deadline") {
+    out["score"] = nullptr;  // JSON has no NaN: a diverged or cut trial has no score
+    if (o.stopped == "diverged") out["diverged"] = o.diverged;
     return out;
   }
   out.update(score_fit(fitted, data, spec.seed));

@@ -2,6 +2,7 @@
 // fold (or the run's hold-out split) and scored on its validation part. No test set, no files.
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -26,8 +27,10 @@ double metric_value(const nlohmann::json& scores, const std::string& metric,
 /// Trains `spec` for `epochs` epochs on `split` of its training pool (nullopt: the run's own
 /// hold-out split) and returns {"score", "val", "train", "epochs_run", "best_epoch", "seconds",
 /// "threads", "stopped"}. A diverged trial scores NaN and says "stopped": "diverged".
-nlohmann::json run_trial(ExecContext& exec, RunSpec spec, int epochs, const SourceData& source,
-                         const std::optional<Split>& split, const std::string& metric,
-                         const std::string& study_path);
+/// With a `deadline`, training stops there and the trial says "stopped": "deadline", unscored.
+nlohmann::json run_trial(
+    ExecContext& exec, RunSpec spec, int epochs, const SourceData& source,
+    const std::optional<Split>& split, const std::string& metric, const std::string& study_path,
+    std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
 }  // namespace nnlab

@@ -7,6 +7,7 @@
 #include "nn/model_builder.hpp"
 #include "tensor/error.hpp"
 #include "train/checkpoint.hpp"
+#include "train/deadline.hpp"
 #include "train/early_stopping.hpp"
 #include "train/progress.hpp"
 #include "train/trainer.hpp"
@@ -59,6 +60,11 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train
   callbacks.assign(stateful.begin(), stateful.end());
   if (hooks.loss_every > 0) callbacks.push_back(&losses);
   if (progress) callbacks.push_back(&*progress);
+  std::optional<Deadline> deadline;
+  if (hooks.deadline) {
+    deadline.emplace(*hooks.deadline);
+    callbacks.push_back(&*deadline);
+  }
   Checkpointer checkpointer(hooks.checkpoint, stateful);
   if (!hooks.checkpoint.empty()) callbacks.push_back(&checkpointer);
 
@@ -84,6 +90,8 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train
     trainer.fit(loader, val, out.history, start, callbacks);
     if (hooks.early_stopping && early.best_epoch() >= 0 && out.epochs_run() < epochs)
       out.stopped = "early_stopping";
+    if (deadline && !out.history.empty() && std::chrono::steady_clock::now() >= *hooks.deadline)
+      out.stopped = "deadline";
     if (show && !early.message().empty()) fmt::print(log, "{}: {}\n", hooks.label, early.message());
   } catch (const DivergedError& e) {
     out.stopped = "diverged";

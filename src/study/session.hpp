@@ -3,6 +3,7 @@
 // sweep and the benchmark, so that all of them train exactly the same way.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,8 @@ struct TrainHooks {
   // The repeat's place in its study, for the progress display.
   std::optional<StudyPosition> study = std::nullopt;
   bool progress = true;
+  // Training stops at this time, mid-epoch, as "stopped": "deadline" (a search's budget).
+  std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt;
 };
 
 struct TrainOutcome {

@@ -11,7 +11,8 @@
 
 namespace nnlab {
 
-/// What the loop shows its callbacks. Callbacks may set `stop` (with a reason) at epoch end.
+/// What the loop shows its callbacks. Callbacks may set `stop` (with a reason) at epoch end, or
+/// after a batch to end the epoch there (a deadline).
 struct TrainState {
   TrainState(Model& m, Optimizer& o, History& h) : model(m), optimizer(o), history(h) {}
   Model& model;

@@ -82,6 +82,7 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
       model_.apply_constraints();
       ++s.step;
       ++s.batch;
+      if (s.stop) break;
     }
     stats.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     stats.samples = s.epoch_samples;

@@ -170,6 +170,27 @@ TEST(Search, RepeatedFoldsScoreEveryRepeatWithItsOwnSplitAndSeed) {
   }
 }
 
+TEST(Search, NoTrialTrainsPastTheTimeBudget) {
+  const fs::path dir = test::temp_dir();
+  // 4 trials of 200,000 epochs (about 10 s each) in a budget of 1.2 s.
+  const fs::path study = write_study(
+      dir, study_text(R"({"train.optimizer.lr" = [1e-3, 1e-2]})", 2, 200000, "minutes = 0.02\n"));
+  const auto r = test::run_nnlab("search " + study.string() + " --out " + (dir / "out").string() +
+                                 " --threads 2 --no-progress");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json s = metrics_of(dir / "out")["search"]["s"];
+  EXPECT_LT(s["seconds"].get<double>(), 0.02 * 60 + 3.0);  // a trial stops within a batch
+  ASSERT_FALSE(s["trials"].empty());
+  int cut = 0;
+  for (const json& t : s["trials"]) {
+    EXPECT_EQ(t["rank"], 0);  // cut short or never started: not ranked, nothing refit
+    EXPECT_NE(t.value("error", "").find("time budget"), std::string::npos);
+    cut += t.value("error", "").find("stopped at") != std::string::npos;
+  }
+  EXPECT_GE(cut, 1);
+  EXPECT_TRUE(metrics_of(dir / "out")["runs"].empty());
+}
+
 /// Starts `nnlab ARGS` in the background; returns its pid.
 pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
   const pid_t pid = fork();
