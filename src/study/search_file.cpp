@@ -110,8 +110,10 @@ SearchSpec read_search(const toml::table& table, const std::string& file) {
   NNLAB_CHECK(s.refit <= 100, "{}search.refit must be <= 100", l.at("refit"));
   s.max_trials = l.get_int("trials", 0, 0);
   s.minutes = l.get_number("minutes", 0);
-  NNLAB_CHECK(std::isfinite(s.minutes) && s.minutes >= 0,
-              "{}search.minutes must be a finite number >= 0", l.at("minutes"));
+  // The deadline is a steady_clock time point in nanoseconds: a year keeps it far from overflow.
+  NNLAB_CHECK(std::isfinite(s.minutes) && s.minutes >= 0 && s.minutes <= kMaxSearchMinutes,
+              "{}search.minutes must be a number in [0, {}], got {}", l.at("minutes"),
+              kMaxSearchMinutes, s.minutes);
   s.seed = static_cast<uint64_t>(l.get_int("seed", 1, 0));
 
   const auto* stages = table.get_as<toml::array>("stages");
@@ -177,8 +179,17 @@ SearchSpec read_search(const toml::table& table, const std::string& file) {
       NNLAB_CHECK(!is_variable(p.key) || used.contains(p.key) || st.from_best > 0,
                   "{}: search variable '{}' is used by no value (write \"${}\" where it goes)",
                   where(*space, file), p.key, p.key);
-    if (st.method == "grid" || (st.method == "halving" && st.trials == 0))
-      grid_size(st.space, where(*space, file));
+    // Trials = configurations x bases x folds x repeats, all added to the store at once: bounded
+    // before anything is allocated (each factor is bounded, so the product fits a double).
+    const bool whole_grid = st.method == "grid" || (st.method == "halving" && st.trials == 0);
+    const double configurations =
+        static_cast<double>(whole_grid ? grid_size(st.space, where(*space, file)) : st.trials);
+    const double trials =
+        configurations * std::max(1, st.from_best) * std::max(1, s.folds) * s.cv_repeats;
+    NNLAB_CHECK(trials <= static_cast<double>(kMaxSearchTrials),
+                "{}: search stage '{}' makes {:.0f} trials (configurations x from_best x folds x "
+                "cv_repeats); at most {} are allowed",
+                where(*space, file), st.name, trials, kMaxSearchTrials);
     s.stages.push_back(std::move(st));
   }
   return s;

@@ -10,6 +10,11 @@
 
 namespace nnlab {
 
+/// Stated limits of a search, checked when the study is read: trials per stage (each is a row
+/// of the store, added at once) and the time budget.
+inline constexpr int64_t kMaxSearchTrials = 10'000'000;
+inline constexpr double kMaxSearchMinutes = 525'600;  // a year
+
 struct SearchStage {
   std::string name;             // "stage1" unless named
   std::string method = "grid";  // grid | random | halving

@@ -84,6 +84,19 @@ TEST(SearchFile, ErrorsNameTheLineAndKey) {
       error("[runs.search]\nfolds = 1\n[[runs.search.stages]]\nspace = {\"train.epochs\" = [1]}\n")
           .find("search.folds must be 0 (hold-out) or 2..1000"),
       std::string::npos);
+  // Hostile sizes: a budget whose deadline would overflow the clock, a search of 1e12 trials.
+  EXPECT_NE(error("[runs.search]\nminutes = 1e12\n[[runs.search.stages]]\nspace = "
+                  "{\"train.epochs\" = [1]}\n")
+                .find("search.minutes must be a number in [0, 525600], got 1000000000000"),
+            std::string::npos);
+  EXPECT_NE(error("[runs.search]\nminutes = inf\n[[runs.search.stages]]\nspace = "
+                  "{\"train.epochs\" = [1]}\n")
+                .find("search.minutes must be"),
+            std::string::npos);
+  EXPECT_NE(error("[runs.search]\nfolds = 1000\ncv_repeats = 100\n[[runs.search.stages]]\n"
+                  "method = \"random\"\ntrials = 1000000\nspace = {\"train.epochs\" = [1]}\n")
+                .find("makes 100000000000 trials"),
+            std::string::npos);
   EXPECT_NE(error("[runs.search]\n[[runs.search.stages]]\nmethod = \"random\"\nspace = "
                   "{\"train.epochs\" = [1]}\n")
                 .find("search.stages.trials must be > 0 for random"),
