@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <numeric>
+
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -135,6 +138,14 @@ std::string confusion_csv(const ConfusionMatrix& cm, const std::vector<std::stri
     out += '\n';
   }
   return out;
+}
+
+std::pair<double, double> mean_std(const std::vector<double>& v) {
+  if (v.empty()) return {NAN, NAN};
+  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return {mean, v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0};
 }
 
 }  // namespace nnlab

@@ -61,6 +61,10 @@ std::string classification_report_csv(const ClassificationReport& report,
                                       const std::vector<std::string>& class_names);
 std::string classification_report_csv(const ConfusionMatrix& cm,
                                       const std::vector<std::string>& class_names);
+/// Mean and sample standard deviation (n - 1; 0 for one value; NaN for none): repeats of a
+/// run, outer folds of a nested cross-validation.
+std::pair<double, double> mean_std(const std::vector<double>& v);
+
 /// First row "true\predicted",<class names>; then one row per true class: name, K counts.
 std::string confusion_csv(const ConfusionMatrix& cm, const std::vector<std::string>& class_names);
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "eval/metrics.hpp"
 #include "io/atomic_file.hpp"
 #include "report/report.hpp"
 #include "study/output_dir.hpp"
@@ -28,15 +29,6 @@ using nlohmann::json;
 bool selected(const RunSpec& run, const RunOptions& o) {
   return o.only_runs.empty() ||
          std::find(o.only_runs.begin(), o.only_runs.end(), run.name) != o.only_runs.end();
-}
-
-/// Mean and sample standard deviation (n-1; 0 for one value).
-std::pair<double, double> mean_std(const std::vector<double>& v) {
-  if (v.empty()) return {NAN, NAN};
-  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  double ss = 0;
-  for (double x : v) ss += (x - mean) * (x - mean);
-  return {mean, v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0};
 }
 
 json summarize(const json& runs) {

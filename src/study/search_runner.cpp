@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "eval/metrics.hpp"
 #include "io/atomic_file.hpp"
 #include "io/csv.hpp"
 #include "search/halving.hpp"
@@ -675,15 +676,7 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
                               {"score", r["score"]}});
       if (r["score"].is_number()) values.push_back(r["score"].get<double>());
     }
-    double mean = NAN, sd = NAN;
-    if (!values.empty()) {
-      mean = 0;
-      for (double v : values) mean += v;
-      mean /= static_cast<double>(values.size());
-      double ss = 0;
-      for (double v : values) ss += (v - mean) * (v - mean);
-      sd = values.size() > 1 ? std::sqrt(ss / static_cast<double>(values.size() - 1)) : 0.0;
-    }
+    const auto [mean, sd] = mean_std(values);
     out.search["nested"] = {{"outer_folds", spec.outer_folds},
                             {"inner_folds", spec.folds},
                             {"outer", outer_scores},

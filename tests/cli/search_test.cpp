@@ -210,9 +210,9 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
 
 /// Waits until `store` has at least `done` finished trials (or 60 s pass).
 void wait_for_done(const fs::path& store, int64_t done) {
-  for (int i = 0; i < 1200; ++i) {
+  for (int i = 0; i < 6000; ++i) {
     if (fs::exists(store) && open_trial_store(store.string())->counts().done >= done) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   FAIL() << "the search did not get going";
 }
@@ -222,7 +222,7 @@ TEST(Search, KilledAndResumedGivesTheTableOfAnUninterruptedSearch) {
   const fs::path study = write_study(
       dir, study_text(
                R"({"train.optimizer.lr" = [1e-3, 2e-3, 5e-3, 1e-2], "train.batch" = [5, 10, 20]})",
-               2, 60));
+               2, 400));
   const auto whole = test::run_nnlab("search " + study.string() + " --out " +
                                      (dir / "whole").string() + " --threads 2 --no-progress");
   ASSERT_EQ(whole.status, 0) << whole.err;
@@ -231,7 +231,7 @@ TEST(Search, KilledAndResumedGivesTheTableOfAnUninterruptedSearch) {
   const pid_t pid =
       spawn({"search", study.string(), "--out", out.string(), "--threads", "2", "--no-progress"},
             dir / "killed.log");
-  wait_for_done(out / "search/s/trials.sqlite", 5);
+  wait_for_done(out / "search/s/trials.sqlite", 3);
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -253,7 +253,7 @@ TEST(Search, EightProcessesShareOneStoreEvenWhenOneIsKilled) {
       dir,
       study_text(R"({"train.optimizer.lr" = [1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 5e-2], )"
                  R"("train.batch" = [5, 10, 15, 20]})",
-                 2, 80));
+                 2, 300));
   const fs::path out = dir / "out";
   std::vector<pid_t> pids;
   for (int i = 0; i < 8; ++i)
