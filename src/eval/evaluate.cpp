@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "nn/activations.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -64,6 +65,7 @@ Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
         for (int64_t j = 0; j < k; ++j) sum += std::exp(static_cast<double>(row[j] - row[best]));
         conf = static_cast<float>(1.0 / sum);
       }
+      if (model.head() == Head::sigmoid) conf = act::Sigmoid::fn(row[best]);
       const auto pos = static_cast<size_t>(start + i);
       ev.predicted[pos] = static_cast<int32_t>(best);
       ev.confidence[pos] = conf;

@@ -21,7 +21,7 @@ class CrossEntropy : public Loss {
                 "cross_entropy: label smoothing must be in [0, 1), got {}", smoothing_);
   }
   std::string name() const override { return "cross_entropy"; }
-  bool fuses_softmax() const override { return true; }
+  Head head() const override { return Head::softmax; }
 
   double compute(const Tensor& out, const Targets& t, Tensor* dout) const override {
     const int64_t n = out.rows(), k = out.cols();
@@ -93,26 +93,33 @@ class Mse : public Loss {
   }
 };
 
-/// Binary cross-entropy on probabilities (after a sigmoid), averaged over every element.
-/// Probabilities are clamped to [1e-7, 1 - 1e-7] so log never sees 0.
+/// Binary cross-entropy with the sigmoid fused in, on logits z, averaged over every element:
+/// max(z, 0) - z t + log1p(exp(-|z|)) = -t log s(z) - (1 - t) log(1 - s(z)), exact for any z,
+/// with the gradient (s(z) - t) / M. On probabilities, as PyTorch's BCELoss takes them, the
+/// loss would need a clamp whose gradient vanishes at saturation (z = -40 with t = 1 would get
+/// 1e-10 of the true gradient); this is BCEWithLogitsLoss.
 class BinaryCrossEntropy : public Loss {
  public:
   std::string name() const override { return "binary_cross_entropy"; }
+  Head head() const override { return Head::sigmoid; }
 
   double compute(const Tensor& out, const Targets& t, Tensor* dout) const override {
     check_values(name(), out, t);
     if (dout) dout->resize(out.shape());
     const int64_t m = out.size();
     if (m == 0) return 0.0;
-    constexpr double kEps = 1e-7;
     const float* y = t.values->data();
+    const double scale = 1.0 / static_cast<double>(m);
     double total = 0.0;
     for (int64_t i = 0; i < m; ++i) {
-      const double p = std::clamp(static_cast<double>(out[i]), kEps, 1.0 - kEps);
-      const double target = y[i];
-      total -= target * std::log(p) + (1.0 - target) * std::log(1.0 - p);
-      if (dout)
-        (*dout)[i] = static_cast<float>((p - target) / (p * (1.0 - p)) / static_cast<double>(m));
+      const double z = out[i], target = y[i];
+      total += std::max(z, 0.0) - z * target + std::log1p(std::exp(-std::abs(z)));
+      if (dout) {
+        // sigmoid(z) from exp(-|z|), which never overflows.
+        const double e = std::exp(-std::abs(z));
+        const double s = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+        (*dout)[i] = static_cast<float>((s - target) * scale);
+      }
     }
     return total / static_cast<double>(m);
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/head.hpp"
 #include "tensor/tensor.hpp"
 
 namespace nnlab {
@@ -26,13 +27,14 @@ class Loss {
   /// cross-entropy, over output elements as PyTorch does); when dout is non-null writes
   /// dLoss/dout into it (resized to out's shape).
   virtual double compute(const Tensor& out, const Targets& t, Tensor* dout) const = 0;
-  /// The head the model applies to its output for predictions (softmax for cross-entropy,
-  /// whose softmax is fused into the loss).
-  virtual bool fuses_softmax() const { return false; }
+  /// The squashing the loss applies to the model's output itself (it takes logits), and which
+  /// the model therefore applies only for predictions: softmax for cross-entropy, sigmoid for
+  /// binary cross-entropy; none for MSE.
+  virtual Head head() const { return Head::none; }
 };
 
-/// "cross_entropy" (softmax fused, takes logits), "mse", "binary_cross_entropy" (takes
-/// probabilities). Unknown names throw with the list of known ones. `label_smoothing` in [0, 1)
+/// "cross_entropy" (softmax fused, takes logits), "mse", "binary_cross_entropy" (sigmoid fused,
+/// takes logits). Unknown names throw with the list of known ones. `label_smoothing` in [0, 1)
 /// softens cross-entropy's one-hot targets (PyTorch's label_smoothing); other losses take 0.
 std::unique_ptr<Loss> make_loss(const std::string& name, float label_smoothing = 0);
 std::vector<std::string> loss_names();

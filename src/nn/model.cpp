@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nn/activation_layer.hpp"
+#include "nn/activations.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -102,6 +103,8 @@ const Tensor& Model::backward(const Tensor& dy) {
 void Model::predict(const Tensor& x, Tensor& out, Rng& rng) {
   out = forward(x, Mode::eval, rng);
   if (head_ == Head::softmax) softmax_rows(out.data(), out.data(), out.rows(), out.cols());
+  if (head_ == Head::sigmoid)
+    for (float& v : out.span()) v = act::Sigmoid::fn(v);
 }
 
 void Model::zero_grad() {
@@ -167,8 +170,10 @@ std::string Model::summary() const {
     rows.push_back(
         {layer->name(), layer->describe(), shape_str(layer->output_shape()), with_commas(count)});
   }
-  if (head_ == Head::softmax)
-    rows.push_back({"head", "softmax (in predict)", shape_str(output_shape()), ""});
+  if (head_ != Head::none)
+    rows.push_back({"head",
+                    head_ == Head::softmax ? "softmax (in predict)" : "sigmoid (in predict)",
+                    shape_str(output_shape()), ""});
 
   // Columns as wide as their widest entry, so long descriptions stay aligned.
   Row header = {"layer", "description", "output shape", "parameters"};

@@ -12,7 +12,8 @@ struct Layers {
   Head head = Head::none;
 };
 
-// The layers of `specs`, with a final softmax moved into the head when the loss fuses it.
+// The layers of `specs`, with a final softmax (cross-entropy) or sigmoid (binary cross-entropy)
+// moved into the head when the loss fuses it.
 Layers make_model_layers(const std::vector<LayerSpec>& specs, const Loss& loss) {
   NNLAB_CHECK(!specs.empty(), "model.layers is empty: a model needs at least one layer");
   Layers out;
@@ -20,21 +21,23 @@ Layers make_model_layers(const std::vector<LayerSpec>& specs, const Loss& loss) 
     auto made = make_layers(specs[i], static_cast<int>(i) + 1);
     for (auto& layer : made) out.layers.push_back(std::move(layer));
   }
-  if (loss.fuses_softmax()) {
-    // The loss applies softmax to the logits itself, so a final softmax leaves the layers and
-    // becomes the head predict() applies; any other squashing activation would be applied
-    // twice over (once by the layer, once inside the loss).
-    const Layer& last = *out.layers.back();
-    const auto* act = dynamic_cast<const Activation*>(&last);
-    NNLAB_CHECK(act == nullptr || act->act() == ActKind::linear,
-                "{}: {} takes logits and applies softmax itself, so the last layer cannot be a "
-                "'{}' activation; end with softmax or a linear (no) activation",
-                specs.back().where, loss.name(), last.kind());
-    if (last.kind() == "softmax") out.layers.pop_back();
-    out.head = Head::softmax;
-    NNLAB_CHECK(!out.layers.empty(), "{}: a model with {} needs layers before the softmax",
-                specs.back().where, loss.name());
-  }
+  out.head = loss.head();
+  if (out.head == Head::none) return out;
+  // The loss applies the head to the logits itself, so a final head activation leaves the
+  // layers and becomes what predict() applies; any other squashing activation would be applied
+  // twice over (once by the layer, once inside the loss).
+  const std::string head = out.head == Head::softmax ? "softmax" : "sigmoid";
+  const Layer& last = *out.layers.back();
+  const auto* act = dynamic_cast<const Activation*>(&last);
+  const bool is_head = last.kind() == head;
+  const bool squashes = (act && act->act() != ActKind::linear) || last.kind() == "softmax";
+  NNLAB_CHECK(is_head || !squashes,
+              "{}: {} takes logits and applies {} itself, so the last layer cannot be a "
+              "'{}' activation; end with {} or a linear (no) activation",
+              specs.back().where, loss.name(), head, last.kind(), head);
+  if (is_head) out.layers.pop_back();
+  NNLAB_CHECK(!out.layers.empty(), "{}: a model with {} needs layers before the {}",
+              specs.back().where, loss.name(), head);
   return out;
 }
 

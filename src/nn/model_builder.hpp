@@ -10,11 +10,12 @@
 
 namespace nnlab {
 
-/// Builds the layers of `specs` for a per-sample `input` shape. When the loss fuses softmax
-/// (cross-entropy) a final softmax activation is left out of the layers and becomes the
-/// model's head; cross-entropy after any other final activation than softmax or linear is an
-/// error naming the last spec's `where`. `max_params` > 0 is a parameter budget, checked before
-/// anything is allocated (see Model's constructor).
+/// Builds the layers of `specs` for a per-sample `input` shape. When the loss fuses its head
+/// (softmax for cross-entropy, sigmoid for binary cross-entropy) a final activation of that
+/// kind is left out of the layers and becomes the model's head; such a loss after any other
+/// final activation than its head or linear is an error naming the last spec's `where`.
+/// `max_params` > 0 is a parameter budget, checked before anything is allocated (see Model's
+/// constructor).
 std::unique_ptr<Model> build_model(ExecContext& exec, const Shape& input,
                                    const std::vector<LayerSpec>& specs, const Loss& loss,
                                    Rng& init_rng, int64_t max_params = 0);

@@ -31,6 +31,37 @@ figure.plate figcaption { display: table-caption; caption-side: bottom; text-ali
 nav.toc { background: #f6f8fb; border: 1px solid #dde3ee; padding: .4em 1.2em; margin: 1em 0; }
 nav.toc ol { margin: .3em 0; padding-left: 1.4em; } nav.toc li { margin: .1em 0; }
 table.env th { width: 14em; } table.env td { font-family: ui-monospace, monospace; }
+table.sortable th { cursor: pointer; user-select: none; }
+table.sortable th[data-dir=asc]::after { content: " \25B2"; }
+table.sortable th[data-dir=desc]::after { content: " \25BC"; }
+)";
+
+// The report's one script, on pages that hold a sortable table: a click on a column's header
+// sorts the rows by it (numbers as numbers, "1,234" and "0.98 ± 0.01" by their first number;
+// empty and "–" cells last), a second click reverses. Inline, so the page stays one file.
+constexpr const char* kSortScript = R"(
+for (const table of document.querySelectorAll('table.sortable')) {
+  const heads = table.rows[0].cells;
+  for (let i = 0; i < heads.length; ++i) heads[i].addEventListener('click', () => {
+    const up = heads[i].dataset.dir !== 'asc';
+    for (const h of heads) delete h.dataset.dir;
+    heads[i].dataset.dir = up ? 'asc' : 'desc';
+    const key = (row) => {
+      const text = row.cells[i].textContent.trim();
+      if (text === '' || text === '\u2013') return null;
+      const n = /^[-+]?(\d[\d,]*\.?\d*|\.\d+)(e[-+]?\d+)?/i.exec(text);
+      return n ? parseFloat(n[0].replace(/,/g, '')) : text;
+    };
+    const rows = Array.from(table.rows).slice(1);
+    rows.sort((a, b) => {
+      const x = key(a), y = key(b);
+      if (x === null || y === null) return (x === null) - (y === null);
+      if (typeof x !== typeof y) return typeof x === 'number' ? -1 : 1;
+      return (x < y ? -1 : x > y ? 1 : 0) * (up ? 1 : -1);
+    });
+    for (const row of rows) row.parentNode.appendChild(row);
+  });
+}
 )";
 
 bool looks_numeric(const std::string& cell) {
@@ -74,8 +105,8 @@ std::string escape(std::string_view text) {
 }
 
 std::string table(const std::vector<std::string>& header,
-                  const std::vector<std::vector<std::string>>& rows) {
-  std::string out = "<table>\n<tr>";
+                  const std::vector<std::vector<std::string>>& rows, Sort sort) {
+  std::string out = sort == Sort::by_column ? "<table class=\"sortable\">\n<tr>" : "<table>\n<tr>";
   for (const std::string& h : header) out += "<th>" + h + "</th>";
   out += "</tr>\n";
   for (const auto& row : rows) {
@@ -105,10 +136,12 @@ std::string heading(int level, std::string_view title, std::string_view id) {
 }
 
 std::string page(std::string_view title, const std::string& body) {
+  const bool sortable = body.find("<table class=\"sortable\">") != std::string::npos;
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
-      escape(title), kStyle, body);
+      "<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n{}{}</body>\n</html>\n",
+      escape(title), kStyle, body,
+      sortable ? fmt::format("<script>{}</script>\n", kSortScript) : "");
 }
 
 }  // namespace nnlab::html

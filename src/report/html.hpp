@@ -10,10 +10,13 @@ namespace nnlab::html {
 /// `text` with &, <, >, " and ' replaced by entities; safe in element text and attributes.
 std::string escape(std::string_view text);
 
+enum class Sort { none, by_column };
+
 /// A <table>: `header` cells become <th>, each row's cells <td>. Cells are HTML already (callers
 /// escape text); cells that look numeric are right-aligned by the stylesheet's .num class.
+/// Sort::by_column: a click on a header sorts the rows by that column (page() adds the script).
 std::string table(const std::vector<std::string>& header,
-                  const std::vector<std::vector<std::string>>& rows);
+                  const std::vector<std::vector<std::string>>& rows, Sort sort = Sort::none);
 
 /// `text` as an id: lower-case letters and digits, anything else '-'.
 std::string slug(std::string_view text);
@@ -24,7 +27,8 @@ std::string heading(int level, std::string_view title);
 std::string heading(int level, std::string_view title, std::string_view id);
 
 /// The whole document: <!DOCTYPE html>, <head> with the title and the inline stylesheet, then
-/// `body`. No scripts, no external resources.
+/// `body`. No external resources; no script unless `body` holds a sortable table, which gets the
+/// one inline script that sorts it.
 std::string page(std::string_view title, const std::string& body);
 
 }  // namespace nnlab::html

@@ -13,6 +13,7 @@
 #include "report/number_format.hpp"
 #include "report/report_data.hpp"
 #include "report/svg_chart.hpp"
+#include "search/space.hpp"
 
 namespace nnlab::report {
 namespace {
@@ -23,33 +24,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double number(const json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : kNaN;
-}
-
-std::string value_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
-/// A parameter's value for a table cell: a layer list compactly ("dense 16 elu, dense 1"), with
-/// the configuration's variables ("$units") put in.
-std::string cell_text(const json& v, const json& params) {
-  const auto resolve = [&](const json& x) {
-    if (x.is_string()) {
-      const std::string& s = x.get_ref<const std::string&>();
-      if (s.size() > 1 && s[0] == '$' && params.contains(s.substr(1)))
-        return value_text(params[s.substr(1)]);
-    }
-    return value_text(x);
-  };
-  if (!v.is_array() || v.empty() || !v[0].is_object()) return value_text(v);
-  std::vector<std::string> layers;
-  for (const json& layer : v) {
-    std::string text = layer.value("type", "?");
-    for (const auto& [k, x] : layer.items())
-      if (k != "type") {
-        text += ' ';
-        text += resolve(x);
-      }
-    layers.push_back(text);
-  }
-  return fmt::format("{}", fmt::join(layers, ", "));
 }
 
 /// The keys whose values differ between trials: what the search chose among.
@@ -89,14 +63,14 @@ std::string trials_table(const json& trials, const std::vector<std::string>& key
         std::to_string((*t)["epochs"].get<int>())};
     for (const auto& k : keys)
       row.push_back((*t)["params"].contains(k)
-                        ? html::escape(cell_text((*t)["params"][k], (*t)["params"]))
+                        ? html::escape(setting_text((*t)["params"][k], (*t)["params"]))
                         : "");
     row.push_back(fixed(number(*t, "mean_score"), 5));
     row.push_back(fixed(number(*t, "std_score"), 5));
     row.push_back(fixed(number(*t, "seconds"), 2));
     rows.push_back(std::move(row));
   }
-  return html::table(header, rows);
+  return html::table(header, rows, html::Sort::by_column);
 }
 
 std::string best_so_far(const json& trials, bool maximize, const std::string& metric) {
@@ -123,7 +97,8 @@ std::string best_so_far(const json& trials, bool maximize, const std::string& me
 
 /// The mean score against one key: numbers on an axis (log when they span decades), other
 /// values as labelled dots.
-std::string score_against(const json& trials, const std::string& key, const std::string& metric) {
+std::string score_against(const json& trials, const std::string& key, const std::string& metric,
+                          bool maximize) {
   bool numeric = true;
   double lo = INFINITY, hi = -INFINITY;
   for (const json& t : trials) {
@@ -151,14 +126,14 @@ std::string score_against(const json& trials, const std::string& key, const std:
                                  .width = 360,
                                  .height = 240});
   }
-  // Categorical: the best score per value.
+  // Categorical: the best score per value (the highest accuracy, the lowest loss).
   std::map<std::string, double> best;
   for (const json& t : trials) {
     const std::string v =
-        t["params"].contains(key) ? cell_text(t["params"][key], json::object()) : "(none)";
+        t["params"].contains(key) ? setting_text(t["params"][key], json::object()) : "(none)";
     const double s = number(t, "mean_score");
     if (!std::isfinite(s)) continue;
-    if (!best.contains(v) || s < best[v]) best[v] = s;
+    if (!best.contains(v) || (maximize ? s > best[v] : s < best[v])) best[v] = s;
   }
   if (best.empty() || best.size() > 12) return "";  // long values (layer lists) say nothing here
   std::vector<std::string> labels;
@@ -168,7 +143,8 @@ std::string score_against(const json& trials, const std::string& key, const std:
     values.push_back(s);
   }
   return svg::interval_chart(labels, values,
-                             {.title = key + " (the lowest mean of each value)",
+                             {.title = key + (maximize ? " (the highest mean of each value)"
+                                                       : " (the lowest mean of each value)"),
                               .y_label = "mean " + metric,
                               .width = 360,
                               .height = 240});
@@ -199,7 +175,7 @@ std::string nested(const json& n, const std::string& metric) {
   for (const json& o : n["outer"]) {
     std::string params;
     for (const auto& [k, v] : o["params"].items())
-      params += k + " = " + cell_text(v, o["params"]) + "; ";
+      params += k + " = " + setting_text(v, o["params"]) + "; ";
     rows.push_back({std::to_string(o["fold"].get<int>()), html::escape(params),
                     fixed(number(o, "inner_score"), 5), fixed(number(o, "score"), 5)});
   }
@@ -224,7 +200,7 @@ std::string search_section(const json& metrics) {
     std::string best;
     if (s.contains("best"))
       for (const auto& [k, v] : s["best"]["params"].items())
-        best += html::escape(k + " = " + cell_text(v, s["best"]["params"])) + "; ";
+        best += html::escape(k + " = " + setting_text(v, s["best"]["params"])) + "; ";
     out += fmt::format(
         "<p>{} configurations in {} stages, scored by {} on validation ({}), {}; {} workers x {} "
         "threads, {} s, {} epochs trained. Best: {}mean {} {}{}. The best configurations are "
@@ -240,7 +216,7 @@ std::string search_section(const json& metrics) {
         html::escape(run), html::escape(run));
     const std::vector<std::string> keys = varied_keys(trials);
     out += best_so_far(trials, maximize, metric);
-    for (const auto& k : keys) out += score_against(trials, k, metric);
+    for (const auto& k : keys) out += score_against(trials, k, metric, maximize);
     out += ladder(trials);
     if (s.contains("nested")) out += nested(s["nested"], metric);
     out += trials_table(trials, keys, metric);

@@ -1,5 +1,7 @@
 #include "search/space.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -145,6 +147,43 @@ SearchSpace narrowed(const SearchSpace& space, const json& center, double fracti
       p.lo = p.kind == ParamSpace::Kind::integer ? std::floor(lo) : lo;
       p.hi = p.kind == ParamSpace::Kind::integer ? std::ceil(hi) : hi;
     }
+  }
+  return out;
+}
+
+namespace {
+
+std::string plain(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+}  // namespace
+
+std::string setting_text(const json& value, const json& config) {
+  const auto resolve = [&](const json& x) {
+    if (x.is_string()) {
+      const std::string& s = x.get_ref<const std::string&>();
+      if (s.size() > 1 && s[0] == '$' && config.contains(s.substr(1)))
+        return plain(config[s.substr(1)]);
+    }
+    return plain(x);
+  };
+  if (!value.is_array() || value.empty() || !value[0].is_object()) return resolve(value);
+  std::string out;
+  for (const json& layer : value) {
+    if (!out.empty()) out += ", ";
+    out += layer.value("type", "?");
+    for (const auto& [k, x] : layer.items())
+      if (k != "type") out += ' ' + resolve(x);
+  }
+  return out;
+}
+
+std::string configuration_text(const json& config) {
+  std::string out;
+  for (const auto& [key, value] : config.items()) {
+    if (is_variable_key(key)) continue;  // shown where it is used
+    const bool layers = value.is_array() && !value.empty() && value[0].is_object();
+    const std::string text = setting_text(value, config);
+    out += fmt::format("{}{}={}", out.empty() ? "" : " ", key, layers ? "[" + text + "]" : text);
   }
   return out;
 }

@@ -51,4 +51,18 @@ SearchSpace narrowed(const SearchSpace& space, const nlohmann::json& center, dou
 ParamSpace parse_param(const std::string& key, const nlohmann::json& value,
                        const std::string& where);
 
+/// A variable is a key without a dot or an index ("units"): it names a value that study keys'
+/// values use as "$units", not a setting.
+inline bool is_variable_key(const std::string& key) {
+  return key.find('.') == std::string::npos && key.find('[') == std::string::npos;
+}
+
+/// A configuration's value as a person reads it: strings bare, a layer list compactly
+/// ("dense 16 elu, dense 1") with the configuration's variables ("$units") put in.
+std::string setting_text(const nlohmann::json& value, const nlohmann::json& config);
+/// A configuration as "key=value key=value", its study keys only: variables appear where the
+/// values name them, so one that no value names ("filters" for a net with no conv layer, a
+/// conditional key) is left out, since it chooses nothing.
+std::string configuration_text(const nlohmann::json& config);
+
 }  // namespace nnlab

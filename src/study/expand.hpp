@@ -43,8 +43,11 @@ std::map<std::string, toml::table> run_overlays(const std::vector<PendingOverrid
 
 /// The runs of a validated study, sweeps expanded into their grid product in file order:
 /// run "reg" with sweep {"model.l2" = [1e-5, 1e-4]} gives "reg-l2=1e-05" and "reg-l2=0.0001";
-/// a run named like its first swept key's leaf ("l2") gives "l2=1e-05" and "l2=0.0001".
-std::vector<RunSource> expand_runs(const toml::table& root, const std::string& study_name);
+/// a run named like its first swept key's leaf ("l2") gives "l2=1e-05" and "l2=0.0001". A sweep
+/// is a grid (search/space.hpp) whose every configuration is kept as a run; a grid of more than
+/// kMaxGridSize runs throws naming `file`.
+std::vector<RunSource> expand_runs(const toml::table& root, const std::string& study_name,
+                                   const std::string& file);
 
 /// A value as a run name shows it: 1e-05, 0.01, 3, relu, true.
 std::string format_value(const toml::node& node);

@@ -1,6 +1,11 @@
 #include "study/schema.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
 #include "study/layer_path.hpp"
+#include "study/search_spec.hpp"
 #include "study/toml_access.hpp"
 #include "tensor/error.hpp"
 
@@ -237,7 +242,20 @@ const KeyDef& resolve_key(const KeyDef& table, const std::string& dotted,
   std::string path;
   for (size_t i = 0; i < parts.size(); ++i) {
     const std::string prefix = path.empty() ? "" : path + ".";
+    // A search's own settings ("search.minutes"), checked with the rest of the search when it
+    // is read (search_file.cpp); its stages are edited in the file.
+    if (def->kind == K::search) {
+      const auto& settings = kSearchSettings;
+      NNLAB_CHECK(i + 1 == parts.size() &&
+                      std::find(settings.begin(), settings.end(), parts[i]) != settings.end(),
+                  "{}: unknown key '{}'; a search's settings are {}.{{{}}} (its stages are "
+                  "edited in the study file)",
+                  context, dotted, path, fmt::join(settings, ", "));
+      return *def;
+    }
     const KeyDef* c = def->kind == K::table ? child(*def, parts[i]) : nullptr;
+    NNLAB_CHECK(c || def->kind == K::table, "{}: unknown key '{}': '{}' has no keys of its own",
+                context, dotted, path);
     NNLAB_CHECK(c, "{}: unknown key '{}'; did you mean '{}'?", context, dotted,
                 closest(prefix + parts[i], names_of(*def, prefix)));
     def = c;

@@ -16,11 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-/// A variable is a key without a dot or an index: it names a value, not a setting.
-bool is_variable(const std::string& key) {
-  return key.find('.') == std::string::npos && key.find('[') == std::string::npos;
-}
-
 /// Every "$name" string inside `v`.
 void referenced(const json& v, std::set<std::string>& out) {
   if (v.is_string()) {
@@ -75,9 +70,8 @@ json toml_to_json(const toml::node& node) {
 }
 
 SearchSpec read_search(const toml::table& table, const std::string& file) {
-  const std::set<std::string> known = {"metric",     "direction",   "folds",   "cv_repeats",
-                                       "stratified", "outer_folds", "workers", "refit",
-                                       "trials",     "minutes",     "seed",    "stages"};
+  std::set<std::string> known(kSearchSettings.begin(), kSearchSettings.end());
+  known.insert("stages");
   for (const auto& [k, v] : table)
     NNLAB_CHECK(known.contains(std::string(k.str())),
                 "{}: unknown key 'search.{}'; did you mean 'search.{}'?", where(v, file), k.str(),
@@ -160,7 +154,7 @@ SearchSpec read_search(const toml::table& table, const std::string& file) {
       const std::string key(k.str());
       const std::string at = where(v, file);
       ParamSpace p = parse_param(key, toml_to_json(v), at);
-      if (!is_variable(key)) {
+      if (!is_variable_key(key)) {
         NNLAB_CHECK(key != "name" && key != "search" && key != "sweep" &&
                         key.rfind("reference", 0) != 0 && key != "seed" && key != "repeats",
                     "{}: a search cannot vary '{}'", at, key);
@@ -176,7 +170,7 @@ SearchSpec read_search(const toml::table& table, const std::string& file) {
       st.space.params.push_back(std::move(p));
     }
     for (const ParamSpace& p : st.space.params)
-      NNLAB_CHECK(!is_variable(p.key) || used.contains(p.key) || st.from_best > 0,
+      NNLAB_CHECK(!is_variable_key(p.key) || used.contains(p.key) || st.from_best > 0,
                   "{}: search variable '{}' is used by no value (write \"${}\" where it goes)",
                   where(*space, file), p.key, p.key);
     // Trials = configurations x bases x folds x repeats, all added to the store at once: bounded
@@ -236,7 +230,7 @@ std::string toml_value_text(const json& v) {
 std::vector<std::string> configuration_overrides(const std::string& run, const json& config) {
   std::vector<std::string> out;
   for (const auto& [key, value] : config.items()) {
-    if (is_variable(key)) continue;
+    if (is_variable_key(key)) continue;
     out.push_back(
         fmt::format("runs.{}.{}={}", run, key, toml_value_text(substitute(value, config))));
   }

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "eval/metrics.hpp"
 #include "io/atomic_file.hpp"
@@ -77,12 +78,6 @@ json trial_params(int stage, int64_t config, int rung, int epochs, size_t fold,
                   const json& settings, const std::string& scope) {
   return {{"stage", stage}, {"config", config},     {"rung", rung},  {"epochs", epochs},
           {"fold", fold},   {"settings", settings}, {"scope", scope}};
-}
-
-std::string settings_text(const json& settings) {
-  std::vector<std::string> parts;
-  for (const auto& [k, v] : settings.items()) parts.push_back(k + "=" + v.dump());
-  return fmt::format("{}", fmt::join(parts, " "));
 }
 
 /// The rows of a stage from the store's finished trials.
@@ -297,10 +292,42 @@ class Halving {
   std::mutex mutex_;
 };
 
+/// The best mean score so far among the configurations whose every fold is scored, for the
+/// progress lines: read from the store when work starts, then kept up by this process's trials.
+class BestSoFar {
+ public:
+  BestSoFar(const Scope& s, TrialStore& store)
+      : folds_(s.folds.size()), maximize_(s.spec.maximize) {
+    for (const Trial& t : store.trials())
+      if (t.state == "done" && t.params.value("scope", "") == s.name) add(t.params, t.result);
+  }
+  /// Counts one fold's result; returns the best so far (NaN: none complete yet).
+  double add(const json& params, const json& result) {
+    std::lock_guard lock(mutex_);
+    if (result.is_object() && result.contains("score") && result["score"].is_number()) {
+      auto& [n, sum] = sums_[{params["stage"], params["config"], params["rung"]}];
+      sum += result["score"].get<double>();
+      if (++n == folds_) {
+        const double mean = sum / static_cast<double>(n);
+        if (std::isnan(best_) || better(mean, best_, maximize_)) best_ = mean;
+      }
+    }
+    return best_;
+  }
+
+ private:
+  size_t folds_;
+  bool maximize_;
+  std::mutex mutex_;
+  std::map<std::tuple<int, int64_t, int>, std::pair<size_t, double>> sums_;  // folds, sum
+  double best_ = NAN;
+};
+
 /// Runs the store's pending trials on this process's workers until none is left anywhere (the
 /// halving scheduler adding more when asked) or the budget's time is up.
 void work(Scope& s, Halving* halving) {
   Heartbeat heartbeat(s.store_path, s.options.stale_after);
+  BestSoFar best(s, *s.store);
   std::atomic<int> finished = 0;
   std::exception_ptr error;
   std::mutex error_mutex;
@@ -341,6 +368,7 @@ void work(Scope& s, Halving* halving) {
         else
           store->fail(t->id, name, failure);
         ++finished;
+        const double best_so_far = best.add(p, result);
         if (s.options.progress) {
           std::lock_guard lock(s.log_mutex);
           const std::string outcome =
@@ -348,12 +376,15 @@ void work(Scope& s, Halving* halving) {
               : result["score"].is_number()
                   ? fmt::format("{} {:.6g}", s.spec.metric, result["score"].get<double>())
                   : std::string("diverged");
-          fmt::print(stderr, "[search {}{}] {} config {} rung {} fold {}/{}: {} -> {} ({:.1f} s)\n",
+          fmt::print(stderr,
+                     "[search {}{}] {} config {} rung {} fold {}/{}: {} -> {} ({:.1f} s); best so "
+                     "far {}\n",
                      s.run.name, s.name.empty() ? "" : " " + s.name,
                      s.run.search->stages[p["stage"].get<size_t>()].name,
                      p["config"].get<int64_t>(), p["rung"].get<int>(), p["fold"].get<size_t>() + 1,
-                     s.folds.size(), settings_text(p["settings"]), outcome,
-                     result.is_object() ? result.value("seconds", 0.0) : 0.0);
+                     s.folds.size(), configuration_text(p["settings"]), outcome,
+                     result.is_object() ? result.value("seconds", 0.0) : 0.0,
+                     std::isnan(best_so_far) ? "-" : fmt::format("{:.6g}", best_so_far));
         }
       }
     } catch (...) {

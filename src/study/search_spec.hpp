@@ -2,8 +2,10 @@
 // docs/study-format.md describes the keys; study/search_runner.hpp runs it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "search/space.hpp"
@@ -14,6 +16,11 @@ namespace nnlab {
 /// of the store, added at once) and the time budget.
 inline constexpr int64_t kMaxSearchTrials = 10'000'000;
 inline constexpr double kMaxSearchMinutes = 525'600;  // a year
+
+/// The keys of a search table besides `stages`: those `--set runs.RUN.search.KEY=VALUE` reaches.
+inline constexpr std::array<std::string_view, 11> kSearchSettings = {
+    "metric",  "direction", "folds",  "cv_repeats", "stratified", "outer_folds",
+    "workers", "refit",     "trials", "minutes",    "seed"};
 
 struct SearchStage {
   std::string name;             // "stage1" unless named

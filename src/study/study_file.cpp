@@ -484,7 +484,7 @@ Study parse_study(const std::string& text, const std::string& path,
     for (const auto& item : *runs)
       NNLAB_CHECK(item.as_table()->get("name"), "{}: every [[runs]] entry needs a name",
                   where(item, path));
-  std::vector<RunSource> sources = expand_runs(root, study.name);
+  std::vector<RunSource> sources = expand_runs(root, study.name, path);
   const auto overlays = run_overlays(pending, sources, path);
   std::set<std::string> seen;
   for (auto& src : sources) {

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 
 #include "gradient_check.hpp"
+#include "support/test_support.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab::test {
@@ -12,7 +15,7 @@ namespace {
 
 TEST(Loss, CrossEntropyGradient) {
   const auto loss = make_loss("cross_entropy");
-  EXPECT_TRUE(loss->fuses_softmax());
+  EXPECT_EQ(loss->head(), Head::softmax);
   const std::vector<int32_t> labels = {2, 0, 1, 2};
   expect_loss_gradient(*loss, random_tensor({4, 3}, 1, 2.0f), {.labels = labels});
 }
@@ -75,11 +78,70 @@ TEST(Loss, MseGradient) {
 
 TEST(Loss, BinaryCrossEntropyGradient) {
   const auto loss = make_loss("binary_cross_entropy");
-  Tensor p({3, 4}), target({3, 4});
+  EXPECT_EQ(loss->head(), Head::sigmoid);
+  Tensor z({3, 4}), target({3, 4});
   Rng rng(4);
-  rng.fill_uniform(p.span(), 0.1f, 0.9f);
+  rng.fill_uniform(z.span(), -4.0f, 4.0f);  // logits
   rng.fill_uniform(target.span(), 0.0f, 1.0f);
-  expect_loss_gradient(*loss, p, {.labels = {}, .values = &target}, {.eps = 1e-4});
+  expect_loss_gradient(*loss, z, {.labels = {}, .values = &target}, {.eps = 1e-3});
+}
+
+// On logits the loss and its gradient stay exact at saturation: a logit of -40 with target 1
+// costs 40 and gets the full gradient -1/M, where a clamped probability gave 1e-10 of it.
+TEST(Loss, BinaryCrossEntropyKeepsItsGradientAtSaturation) {
+  const auto loss = make_loss("binary_cross_entropy");
+  Tensor z({1, 2}), target({1, 2});
+  z[0] = -40.0f;
+  target[0] = 1.0f;
+  z[1] = 60.0f;
+  target[1] = 1.0f;
+  Tensor dout;
+  const double l = loss->compute(z, {.labels = {}, .values = &target}, &dout);
+  EXPECT_NEAR(l, (40.0 + std::log1p(std::exp(-40.0)) + std::log1p(std::exp(-60.0))) / 2, 1e-9);
+  EXPECT_NEAR(dout[0], -0.5f, 1e-7f);
+  EXPECT_NEAR(dout[1], 0.0f, 1e-7f);
+  EXPECT_TRUE(std::isfinite(l));
+}
+
+// BCEWithLogitsLoss of PyTorch on logits up to |z| = 50, soft targets included.
+constexpr const char* kBceScript = R"(
+import sys
+try:
+    import torch
+except ImportError:
+    sys.exit(77)
+d = sys.argv[1]
+z = torch.tensor([float(v) for v in open(f"{d}/z.txt").read().split()], dtype=torch.float64)
+t = torch.tensor([float(v) for v in open(f"{d}/t.txt").read().split()], dtype=torch.float64)
+z.requires_grad_()
+loss = torch.nn.functional.binary_cross_entropy_with_logits(z, t)
+loss.backward()
+with open(f"{d}/out.txt", "w") as out:
+    out.write(repr(loss.item()) + "\n" + " ".join(repr(v) for v in z.grad.tolist()) + "\n")
+)";
+
+TEST(Loss, BinaryCrossEntropyMatchesTorchWithLogits) {
+  const std::vector<float> logits = {-50, -20, -3.5f, -0.25f, 0, 0.5f, 4, 17, 50, -50, 50, 2};
+  const std::vector<float> targets = {1, 0, 0.3f, 1, 0.5f, 0, 1, 0.9f, 0, 0, 1, 0.2f};
+  const auto dir = temp_dir();
+  write_floats(dir / "z.txt", logits);
+  write_floats(dir / "t.txt", targets);
+  if (!run_oracle(kBceScript, dir.string())) return;
+  Tensor z({3, 4}), target({3, 4});
+  std::copy(logits.begin(), logits.end(), z.data());
+  std::copy(targets.begin(), targets.end(), target.data());
+  Tensor dout;
+  const double ours =
+      make_loss("binary_cross_entropy")->compute(z, {.labels = {}, .values = &target}, &dout);
+  std::ifstream in(dir / "out.txt");
+  double torch_loss = NAN;
+  in >> torch_loss;
+  expect_near_torch(ours, torch_loss, "loss");
+  for (int64_t i = 0; i < z.size(); ++i) {
+    double g = NAN;
+    in >> g;
+    expect_near_torch(dout[i], g, fmt::format("dz[{}]", i));
+  }
 }
 
 TEST(Loss, BadTargetsThrowClearly) {

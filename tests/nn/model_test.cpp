@@ -42,6 +42,35 @@ TEST(Model, ParameterCounts) {
   EXPECT_EQ(mlp({1092}, {80, 70, 50})->parameter_count(), 96660);
 }
 
+// Binary cross-entropy takes logits: a final sigmoid becomes the head that predict() applies,
+// a final relu or softmax is refused (it would squash twice or not at all).
+TEST(Model, BinaryCrossEntropyMovesAFinalSigmoidIntoTheHead) {
+  const auto bce = make_loss("binary_cross_entropy");
+  Rng rng(1);
+  const auto m = build_model(test::exec(), {6}, {dense(5, "relu"), dense(4, "sigmoid")}, *bce, rng);
+  EXPECT_EQ(m->head(), Head::sigmoid);
+  EXPECT_EQ(m->layer(m->layer_count() - 1).kind(), "dense");
+  EXPECT_NE(m->summary().find("sigmoid (in predict)"), std::string::npos);
+  const Tensor x = random_tensor({3, 6}, 2);
+  Rng pass(1);
+  const Tensor logits = m->forward(x, Mode::eval, pass);
+  Tensor p;
+  m->predict(x, p, pass);
+  for (int64_t i = 0; i < p.size(); ++i)
+    EXPECT_NEAR(p[i], 1.0 / (1.0 + std::exp(-static_cast<double>(logits[i]))), 1e-6) << i;
+  for (const char* last : {"relu", "softmax"}) {
+    try {
+      build_model(test::exec(), {6}, {dense(5, "relu"), dense(4, last)}, *bce, rng);
+      ADD_FAILURE() << last << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("end with sigmoid or a linear"), std::string::npos)
+          << e.what();
+    }
+  }
+  // A linear last layer is taken as logits, with the head added.
+  EXPECT_EQ(build_model(test::exec(), {6}, {dense(4, "linear")}, *bce, rng)->head(), Head::sigmoid);
+}
+
 TEST(Model, ArenaIsContiguous) {
   const auto m = mlp({6}, {5, 4, 3});
   float* expect = m->values().data();

@@ -102,5 +102,22 @@ TEST(SearchSpace, BadParametersNameTheFileAndKey) {
   EXPECT_NE(error("3").find("must be a list of values"), std::string::npos);
 }
 
+// A trial's progress line names what it trains: a layer list compact with its variables put in,
+// and a variable no value names (a conv kernel size for a dense net) not at all.
+TEST(SearchSpace, ConfigurationTextShowsOnlyWhatChoosesSomething) {
+  const nlohmann::json config = {{"units", 64},
+                                 {"kernel", 5},
+                                 {"model.layers",
+                                  {{{"type", "dense"}, {"units", "$units"}, {"activation", "elu"}},
+                                   {{"type", "dense"}, {"units", 1}}}},
+                                 {"train.optimizer.type", "adam"},
+                                 {"train.optimizer.lr", 0.001}};
+  EXPECT_EQ(configuration_text(config),
+            "model.layers=[dense elu 64, dense 1] train.optimizer.lr=0.001 "
+            "train.optimizer.type=adam");
+  EXPECT_EQ(setting_text(config["model.layers"], config), "dense elu 64, dense 1");
+  EXPECT_EQ(setting_text("$units", config), "64");
+}
+
 }  // namespace
 }  // namespace nnlab

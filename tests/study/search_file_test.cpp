@@ -103,6 +103,35 @@ TEST(SearchFile, ErrorsNameTheLineAndKey) {
             std::string::npos);
 }
 
+// `--set runs.RUN.search.KEY=VALUE` reaches a search's settings (a shorter budget for a first
+// try), checked as the file's own values are; its stages, and keys of a sweep, are not keys.
+TEST(SearchFile, SetReachesASearchsSettings) {
+  const std::string text = std::string(kBase) + R"(
+[runs.search]
+metric = "accuracy"
+minutes = 30
+[[runs.search.stages]]
+space = {"train.optimizer.lr" = [1e-3, 1e-2]}
+)";
+  const Study s = parse_study(text, "s.toml", {"runs.r.search.minutes=2", "runs.r.search.refit=3"});
+  EXPECT_EQ(s.runs[0].search->minutes, 2);
+  EXPECT_EQ(s.runs[0].search->refit, 3);
+  const auto error = [&](const std::string& set) {
+    try {
+      parse_study(text, "s.toml", {set});
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error("runs.r.search.refit=-1").find("refit must be >= 0, got -1"), std::string::npos);
+  EXPECT_NE(error("runs.r.search.stages=1").find("its stages are edited in the study file"),
+            std::string::npos);
+  EXPECT_NE(error("runs.r.search.minuets=2").find("unknown key 'search.minuets'"),
+            std::string::npos);
+  EXPECT_NE(error("runs.r.sweep.x=2").find("'sweep' has no keys of its own"), std::string::npos);
+}
+
 TEST(SearchFile, TomlValuesRoundTrip) {
   for (const char* text : {R"(3)", R"(1e-05)", R"(0.001)", R"(2.0)", R"("elu")", R"(true)",
                            R"([1, 2.5, "a"])", R"({type = "dense", units = 4, "odd key" = 1})"}) {

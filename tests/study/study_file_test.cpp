@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -325,6 +326,20 @@ TEST(StudyFile, RunNamesAndLrSweep) {
                    "[lr_sweep]\nrun = \"sigmod\"\nrates = [0.1]\n[[runs]]\nname = "
                    "\"sigmoid\"\n",
                {"bad.toml:4:", "lr_sweep.run", "sigmod", "did you mean 'sigmoid'?"});
+}
+
+// A sweep is a search grid kept run by run: the grid's limit holds before a run is made (four
+// axes of 32 values would have made 1,048,576 runs at once).
+TEST(StudyFile, SweepGridsAreBoundedLikeSearchGrids) {
+  std::string values = "[";
+  for (int i = 1; i <= 32; ++i) values += fmt::format("{}{}", i > 1 ? ", " : "", i);
+  values += "]";
+  expect_error(
+      "[model]\nlayers = [{type=\"dense\", units=10}]\n[[runs]]\nname = \"wide\"\n"
+      "sweep = {\"train.epochs\" = " +
+          values + ", \"train.batch\" = " + values + ", \"seed\" = " + values +
+          ", \"repeats\" = " + values + "}\n",
+      {"bad.toml: sweep of run 'wide'", "1000000"});
 }
 
 TEST(StudyFile, SyntaxErrorAndMissingFile) {

@@ -1,0 +1,77 @@
+#include "report/search_section.hpp"
+
+#include <gtest/gtest.h>
+
+#include "report/html.hpp"
+
+namespace nnlab {
+namespace {
+
+using nlohmann::json;
+
+json trial(const std::string& act, double lr, double mean, int rank, int rung = 0) {
+  return {{"stage", "wide"},
+          {"config", rank},
+          {"rung", rung},
+          {"params", {{"act", act}, {"train.optimizer.lr", lr}}},
+          {"epochs", 3 * (rung + 1)},
+          {"mean_score", mean},
+          {"std_score", 0.001},
+          {"split_scores", {mean}},
+          {"rank", rank},
+          {"seconds", 1.5},
+          {"epochs_run", 3},
+          {"best_epoch", 3},
+          {"complete", true}};
+}
+
+json accuracy_search() {
+  return {{"search",
+           {{"net",
+             {{"run", "net"},
+              {"metric", "accuracy"},
+              {"direction", "max"},
+              {"folds", 0},
+              {"workers", 2},
+              {"threads_per_worker", 1},
+              {"seconds", 12.0},
+              {"epochs_trained", 30},
+              {"stages", {{{"name", "wide"}, {"method", "halving"}}}},
+              {"best",
+               {{"params", {{"act", "relu"}, {"train.optimizer.lr", 1e-3}}},
+                {"mean_score", 0.99},
+                {"std_score", 0.001},
+                {"epochs", 6}}},
+              {"trials",
+               {trial("relu", 1e-2, 0.97, 3), trial("relu", 1e-3, 0.99, 1, 1),
+                trial("tanh", 1e-4, 0.95, 4), trial("tanh", 3e-3, 0.98, 2)}}}}}}};
+}
+
+TEST(SearchSection, TrialsTableSortsByAnyColumnWithItsOneScript) {
+  const std::string section = report::search_section(accuracy_search());
+  EXPECT_NE(section.find("<table class=\"sortable\">"), std::string::npos);
+  // Best first before any click: rank 1 (0.99) above rank 2 (0.98).
+  EXPECT_LT(section.find("0.99000"), section.find("0.98000"));
+  const std::string page = html::page("study", section);
+  EXPECT_NE(page.find("<script>"), std::string::npos);
+  EXPECT_NE(page.find("table.sortable"), std::string::npos);
+  EXPECT_EQ(page.find("http"), std::string::npos);  // still one self-contained file
+  // A page with no sortable table carries no script.
+  EXPECT_EQ(html::page("study", html::table({"a"}, {{"1"}})).find("<script"), std::string::npos);
+}
+
+TEST(SearchSection, CategoricalKeysShowEachValuesBestInTheMetricsDirection) {
+  const std::string section = report::search_section(accuracy_search());
+  // Accuracy is maximized: relu's best is 0.99 (not its lower 0.97), tanh's 0.98.
+  EXPECT_NE(section.find("act (the highest mean of each value)"), std::string::npos);
+  EXPECT_NE(section.find("relu: 0.9900"), std::string::npos);
+  EXPECT_NE(section.find("tanh: 0.9800"), std::string::npos);
+  EXPECT_EQ(section.find("relu: 0.9700"), std::string::npos);
+  // The numeric key gets its own chart, the halving stage its promotion ladder.
+  EXPECT_NE(section.find("train.optimizer.lr"), std::string::npos);
+  EXPECT_NE(section.find("Successive halving: configurations per rung"), std::string::npos);
+  EXPECT_NE(section.find("Best score so far"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nnlab
