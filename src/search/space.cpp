@@ -157,6 +157,31 @@ std::string plain(const json& v) { return v.is_string() ? v.get<std::string>() :
 
 }  // namespace
 
+void referenced_variables(const json& value, std::set<std::string>& out) {
+  if (value.is_string()) {
+    const auto& s = value.get_ref<const std::string&>();
+    if (s.size() > 1 && s[0] == '$') out.insert(s.substr(1));
+  } else if (value.is_array() || value.is_object()) {
+    for (const auto& item : value) referenced_variables(item, out);
+  }
+}
+
+json without_unused_variables(const json& config) {
+  std::set<std::string> used;
+  for (const auto& [key, value] : config.items())
+    if (!is_variable_key(key)) referenced_variables(value, used);
+  // Variables named by used variables' values, until nothing new is found.
+  for (size_t before = 0; before != used.size();) {
+    before = used.size();
+    for (const std::string& name : std::set<std::string>(used))
+      if (config.contains(name)) referenced_variables(config[name], used);
+  }
+  json out = json::object();
+  for (const auto& [key, value] : config.items())
+    if (!is_variable_key(key) || used.contains(key)) out[key] = value;
+  return out;
+}
+
 std::string setting_text(const json& value, const json& config) {
   const auto resolve = [&](const json& x) {
     if (x.is_string()) {

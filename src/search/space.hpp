@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,13 @@ ParamSpace parse_param(const std::string& key, const nlohmann::json& value,
 inline bool is_variable_key(const std::string& key) {
   return key.find('.') == std::string::npos && key.find('[') == std::string::npos;
 }
+
+/// Adds the name of every "$name" string inside `value` to `out`.
+void referenced_variables(const nlohmann::json& value, std::set<std::string>& out);
+/// `config` without the variables that no study key's value names, directly or through another
+/// variable: a conv kernel size drawn for a dense net chooses nothing, so two draws that differ
+/// only there are one configuration (trained once, shown with that key empty).
+nlohmann::json without_unused_variables(const nlohmann::json& config);
 
 /// A configuration's value as a person reads it: strings bare, a layer list compactly
 /// ("dense 16 elu, dense 1") with the configuration's variables ("$units") put in.

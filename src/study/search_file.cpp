@@ -16,16 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-/// Every "$name" string inside `v`.
-void referenced(const json& v, std::set<std::string>& out) {
-  if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    if (s.size() > 1 && s[0] == '$') out.insert(s.substr(1));
-  } else if (v.is_array() || v.is_object()) {
-    for (const auto& item : v) referenced(item, out);
-  }
-}
-
 json substitute(const json& v, const json& config) {
   if (v.is_string()) {
     const auto& s = v.get_ref<const std::string&>();
@@ -160,7 +150,7 @@ SearchSpec read_search(const toml::table& table, const std::string& file) {
                     "{}: a search cannot vary '{}'", at, key);
         const auto& def = resolve_key(run_schema(), key, at + ": search space");
         std::set<std::string> refs;
-        for (const auto& value : p.values) referenced(value, refs);
+        for (const auto& value : p.values) referenced_variables(value, refs);
         used.insert(refs.begin(), refs.end());
         // Values with variables are checked once substituted, when a trial is read.
         if (p.kind == ParamSpace::Kind::list && refs.empty())

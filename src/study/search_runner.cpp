@@ -403,6 +403,7 @@ void work(Scope& s, Halving* halving) {
 std::vector<json> stage_configs(const SearchStage& st, int index, const std::vector<json>& bases,
                                 const SearchSpec& spec, const std::string& where) {
   std::vector<json> out;
+  std::set<std::string> seen;  // dumps of `out`'s configurations: a grid may hold a million
   for (size_t b = 0; b < bases.size(); ++b) {
     const SearchSpace space =
         st.narrow > 0 && !bases[b].empty() ? narrowed(st.space, bases[b], st.narrow) : st.space;
@@ -417,8 +418,10 @@ std::vector<json> stage_configs(const SearchStage& st, int index, const std::vec
     for (json& d : drawn) {
       json merged = bases[b];
       merged.update(d);
-      // Bases that differ only in keys this stage sets give the same configuration twice.
-      if (std::find(out.begin(), out.end(), merged) == out.end()) out.push_back(std::move(merged));
+      // Bases that differ only in keys this stage sets, and draws that differ only in variables
+      // the configuration does not use, give the same configuration twice: it is tried once.
+      merged = without_unused_variables(merged);
+      if (seen.insert(merged.dump()).second) out.push_back(std::move(merged));
     }
   }
   return out;

@@ -119,5 +119,22 @@ TEST(SearchSpace, ConfigurationTextShowsOnlyWhatChoosesSomething) {
   EXPECT_EQ(setting_text("$units", config), "64");
 }
 
+// A conditional key: the kernel size belongs to the conv family's layer list alone, so a dense
+// configuration drops it (and a variable named only through another variable stays).
+TEST(SearchSpace, UnusedVariablesLeaveTheConfiguration) {
+  const nlohmann::json dense = {{"kernel", 5},
+                                {"units", 64},
+                                {"model.layers", {{{"type", "dense"}, {"units", "$units"}}}},
+                                {"train.optimizer.lr", 0.01}};
+  EXPECT_EQ(without_unused_variables(dense),
+            (nlohmann::json{{"units", 64},
+                            {"model.layers", {{{"type", "dense"}, {"units", "$units"}}}},
+                            {"train.optimizer.lr", 0.01}}));
+  const nlohmann::json chained = {{"width", 8},
+                                  {"block", {{"type", "dense"}, {"units", "$width"}}},
+                                  {"model.layers", "$block"}};
+  EXPECT_EQ(without_unused_variables(chained), chained);
+}
+
 }  // namespace
 }  // namespace nnlab
