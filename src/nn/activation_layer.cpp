@@ -136,6 +136,10 @@ void Activation::backward_impl(LayerContext& ctx, const Tensor& dy) {
   });
 }
 
+void sigmoid_values(const float* in, float* out, int64_t n) {
+  forward_loop<act::Sigmoid>(in, out, n, 0.0f);
+}
+
 void softmax_rows(const float* in, float* out, int64_t rows, int64_t cols) {
 #pragma omp parallel for if (rows * cols > kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {

@@ -58,6 +58,8 @@ class Softmax : public Layer {
 
 /// Numerically stable softmax of each of `rows` rows of `cols` values (in and out may alias).
 void softmax_rows(const float* in, float* out, int64_t rows, int64_t cols);
+/// The sigmoid of each of `n` values (in and out may alias), as a sigmoid layer computes it.
+void sigmoid_values(const float* in, float* out, int64_t n);
 
 /// An Activation or a Softmax layer for any name of activation_names().
 LayerPtr make_activation(const std::string& layer_name, const std::string& activation,

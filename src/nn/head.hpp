@@ -1,5 +1,6 @@
-// A model's head: the squashing applied to its output for predictions, which its loss fuses in
-// training (the loss takes logits; see nn/loss.hpp).
+// A model's head: what turns its last output into predictions. The loss fuses it in training
+// (softmax into cross-entropy, sigmoid into binary cross-entropy), so the layers end at the
+// logits and the head is applied only by Model::predict().
 #pragma once
 
 namespace nnlab {

@@ -113,11 +113,10 @@ class BinaryCrossEntropy : public Loss {
     double total = 0.0;
     for (int64_t i = 0; i < m; ++i) {
       const double z = out[i], target = y[i];
-      total += std::max(z, 0.0) - z * target + std::log1p(std::exp(-std::abs(z)));
+      const double e = std::exp(-std::abs(z));  // in (0, 1]: never overflows
+      total += std::max(z, 0.0) - z * target + std::log1p(e);
       if (dout) {
-        // sigmoid(z) from exp(-|z|), which never overflows.
-        const double e = std::exp(-std::abs(z));
-        const double s = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+        const double s = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);  // sigmoid(z)
         (*dout)[i] = static_cast<float>((s - target) * scale);
       }
     }

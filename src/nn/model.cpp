@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "nn/activation_layer.hpp"
-#include "nn/activations.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -103,8 +102,7 @@ const Tensor& Model::backward(const Tensor& dy) {
 void Model::predict(const Tensor& x, Tensor& out, Rng& rng) {
   out = forward(x, Mode::eval, rng);
   if (head_ == Head::softmax) softmax_rows(out.data(), out.data(), out.rows(), out.cols());
-  if (head_ == Head::sigmoid)
-    for (float& v : out.span()) v = act::Sigmoid::fn(v);
+  if (head_ == Head::sigmoid) sigmoid_values(out.data(), out.data(), out.size());
 }
 
 void Model::zero_grad() {

@@ -11,9 +11,6 @@
 
 namespace nnlab {
 
-/// What turns the model's last output into predictions. `softmax` is fused with the
-/// cross-entropy loss during training, so the layers end at the logits and the head is applied
-/// only by predict().
 class Model {
  public:
   /// Builds every layer for a per-sample `input` shape, allocates the arenas, binds the

@@ -155,7 +155,23 @@ namespace {
 
 std::string plain(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
+bool is_layer_list(const json& v) { return v.is_array() && !v.empty() && v[0].is_object(); }
+
 }  // namespace
+
+json substitute_variables(const json& value, const json& config) {
+  if (value.is_string()) {
+    const auto& s = value.get_ref<const std::string&>();
+    if (s.size() > 1 && s[0] == '$' && config.contains(s.substr(1))) return config[s.substr(1)];
+    return value;
+  }
+  if (value.is_array() || value.is_object()) {
+    json out = value;
+    for (auto it = out.begin(); it != out.end(); ++it) *it = substitute_variables(*it, config);
+    return out;
+  }
+  return value;
+}
 
 void referenced_variables(const json& value, std::set<std::string>& out) {
   if (value.is_string()) {
@@ -183,21 +199,14 @@ json without_unused_variables(const json& config) {
 }
 
 std::string setting_text(const json& value, const json& config) {
-  const auto resolve = [&](const json& x) {
-    if (x.is_string()) {
-      const std::string& s = x.get_ref<const std::string&>();
-      if (s.size() > 1 && s[0] == '$' && config.contains(s.substr(1)))
-        return plain(config[s.substr(1)]);
-    }
-    return plain(x);
-  };
-  if (!value.is_array() || value.empty() || !value[0].is_object()) return resolve(value);
+  const json v = substitute_variables(value, config);
+  if (!is_layer_list(v)) return plain(v);
   std::string out;
-  for (const json& layer : value) {
+  for (const json& layer : v) {
     if (!out.empty()) out += ", ";
-    out += layer.value("type", "?");
+    out += plain(layer.value("type", json("?")));
     for (const auto& [k, x] : layer.items())
-      if (k != "type") out += ' ' + resolve(x);
+      if (k != "type") out += ' ' + plain(x);
   }
   return out;
 }
@@ -206,9 +215,9 @@ std::string configuration_text(const json& config) {
   std::string out;
   for (const auto& [key, value] : config.items()) {
     if (is_variable_key(key)) continue;  // shown where it is used
-    const bool layers = value.is_array() && !value.empty() && value[0].is_object();
     const std::string text = setting_text(value, config);
-    out += fmt::format("{}{}={}", out.empty() ? "" : " ", key, layers ? "[" + text + "]" : text);
+    out += fmt::format("{}{}={}", out.empty() ? "" : " ", key,
+                       is_layer_list(value) ? "[" + text + "]" : text);
   }
   return out;
 }

@@ -58,6 +58,9 @@ inline bool is_variable_key(const std::string& key) {
   return key.find('.') == std::string::npos && key.find('[') == std::string::npos;
 }
 
+/// `value` with every "$name" string inside it replaced by `config`'s value of `name` (names
+/// `config` lacks are left as they are).
+nlohmann::json substitute_variables(const nlohmann::json& value, const nlohmann::json& config);
 /// Adds the name of every "$name" string inside `value` to `out`.
 void referenced_variables(const nlohmann::json& value, std::set<std::string>& out);
 /// `config` without the variables that no study key's value names, directly or through another

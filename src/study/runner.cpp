@@ -12,7 +12,6 @@
 #include "eval/metrics.hpp"
 #include "io/atomic_file.hpp"
 #include "report/report.hpp"
-#include "search/space.hpp"
 #include "study/output_dir.hpp"
 #include "study/preflight.hpp"
 #include "study/run_repeat.hpp"
@@ -81,14 +80,10 @@ void run_lr_sweep(ExecContext& exec, const Study& study, const LrSweep& sweep, D
                                [&](const RunSpec& r) { return r.name == sweep.run; });
   NNLAB_CHECK(it != study.runs.end(), "{}: lr_sweep.run names no run: '{}'", study.path, sweep.run);
   const RunData data = prepare_run_data(cache.get(it->data), it->data, it->seed);
-  // The rates are a one-key grid, each configuration resolved as a search trial's is.
-  SearchSpace space;
-  space.params.push_back({.key = "train.optimizer.lr", .values = {}});
-  for (double rate : sweep.rates) space.params[0].values.emplace_back(rate);
   std::string csv = "rate,epoch,step,train_loss\n";
-  for (const json& config : grid(space, study.path + ": lr_sweep")) {
-    const double rate = config["train.optimizer.lr"];
-    RunSpec run = resolve_configuration(study, sweep.run, config);
+  for (double rate : sweep.rates) {
+    // Each rate is a configuration of the run, resolved as a search trial's is.
+    RunSpec run = resolve_configuration(study, sweep.run, {{"train.optimizer.lr", rate}});
     run.train.early_stopping.enabled = false;
     Session s = make_session(exec, run, data.fit.data->sample_shape, run.seed, study.path);
     const int64_t batches = (data.fit.size() + run.train.batch - 1) / run.train.batch;

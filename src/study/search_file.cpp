@@ -16,20 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-json substitute(const json& v, const json& config) {
-  if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    if (s.size() > 1 && s[0] == '$' && config.contains(s.substr(1))) return config[s.substr(1)];
-    return v;
-  }
-  if (v.is_array() || v.is_object()) {
-    json out = v;
-    for (auto it = out.begin(); it != out.end(); ++it) *it = substitute(*it, config);
-    return out;
-  }
-  return v;
-}
-
 std::string bare_or_quoted_key(const std::string& key) {
   const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
@@ -221,8 +207,8 @@ std::vector<std::string> configuration_overrides(const std::string& run, const j
   std::vector<std::string> out;
   for (const auto& [key, value] : config.items()) {
     if (is_variable_key(key)) continue;
-    out.push_back(
-        fmt::format("runs.{}.{}={}", run, key, toml_value_text(substitute(value, config))));
+    out.push_back(fmt::format("runs.{}.{}={}", run, key,
+                              toml_value_text(substitute_variables(value, config))));
   }
   return out;
 }
