@@ -60,23 +60,23 @@ SearchSpec read_search(const toml::table& table, const std::string& file) {
   const std::string direction = l.get_string("direction", s.metric == "accuracy" ? "max" : "min");
   l.check_one_of("direction", direction, {"min", "max"});
   s.maximize = direction == "max";
-  s.folds = static_cast<int>(l.get_int("folds", 0, 0));
+  s.folds = l.get_int32("folds", 0, 0);
   NNLAB_CHECK(s.folds != 1 && s.folds <= 1000, "{}search.folds must be 0 (hold-out) or 2..1000",
               l.at("folds"));
-  s.cv_repeats = static_cast<int>(l.get_int("cv_repeats", 1, 1));
+  s.cv_repeats = l.get_int32("cv_repeats", 1, 1);
   NNLAB_CHECK(s.cv_repeats <= 100 && (s.cv_repeats == 1 || s.folds >= 2),
               "{}search.cv_repeats must be 1..100, and more than 1 only with folds >= 2",
               l.at("cv_repeats"));
   s.stratified = l.get_bool("stratified", true);
-  s.outer_folds = static_cast<int>(l.get_int("outer_folds", 0, 0));
+  s.outer_folds = l.get_int32("outer_folds", 0, 0);
   NNLAB_CHECK(s.outer_folds != 1 && s.outer_folds <= 100,
               "{}search.outer_folds must be 0 (none) or 2..100", l.at("outer_folds"));
   NNLAB_CHECK(s.outer_folds == 0 || s.folds >= 2,
               "{}nested cross-validation (search.outer_folds) needs search.folds >= 2",
               l.at("outer_folds"));
-  s.workers = static_cast<int>(l.get_int("workers", 0, 0));
+  s.workers = l.get_int32("workers", 0, 0);
   NNLAB_CHECK(s.workers <= 1024, "{}search.workers must be <= 1024", l.at("workers"));
-  s.refit = static_cast<int>(l.get_int("refit", 1, 0));
+  s.refit = l.get_int32("refit", 1, 0);
   NNLAB_CHECK(s.refit <= 100, "{}search.refit must be <= 100", l.at("refit"));
   s.max_trials = l.get_int("trials", 0, 0);
   s.minutes = l.get_number("minutes", 0);
@@ -111,7 +111,7 @@ SearchSpec read_search(const toml::table& table, const std::string& file) {
                 "{}search.stages.trials must be > 0 for random", sl.at("trials"));
     NNLAB_CHECK(st.trials <= kMaxGridSize, "{}search.stages.trials must be <= {}", sl.at("trials"),
                 kMaxGridSize);
-    st.from_best = static_cast<int>(sl.get_int("from_best", 0, 0));
+    st.from_best = sl.get_int32("from_best", 0, 0);
     NNLAB_CHECK(i > 0 || st.from_best == 0, "{}search.stages.from_best needs a stage before it",
                 sl.at("from_best"));
     NNLAB_CHECK(st.from_best <= 1000, "{}search.stages.from_best must be <= 1000",
@@ -119,8 +119,8 @@ SearchSpec read_search(const toml::table& table, const std::string& file) {
     st.narrow = sl.get_number("narrow", 0);
     NNLAB_CHECK(std::isfinite(st.narrow) && st.narrow >= 0 && st.narrow <= 1,
                 "{}search.stages.narrow must be in [0, 1]", sl.at("narrow"));
-    st.min_epochs = static_cast<int>(sl.get_int("min_epochs", 1, 1));
-    st.eta = static_cast<int>(sl.get_int("eta", 3, 2));
+    st.min_epochs = sl.get_int32("min_epochs", 1, 1);
+    st.eta = sl.get_int32("eta", 3, 2);
     NNLAB_CHECK(st.min_epochs <= 1'000'000 && st.eta <= 100,
                 "{}search.stages: min_epochs <= 1000000 and eta <= 100", sl.at("eta"));
     const auto* space = t->get_as<toml::table>("space");

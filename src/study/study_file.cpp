@@ -99,7 +99,7 @@ DataConfig read_data(const Lookup& l) {
     }
   }
   d.stratified = l.get_bool("data.stratified", d.stratified);
-  d.noisy_copies = static_cast<int>(l.get_int("data.noisy_copies", d.noisy_copies, 0));
+  d.noisy_copies = l.get_int32("data.noisy_copies", d.noisy_copies, 0);
   const double sigma = l.get_number("data.noisy_sigma", d.noisy_sigma);
   l.check_non_negative("data.noisy_sigma", sigma);
   d.noisy_sigma = static_cast<float>(sigma);
@@ -253,7 +253,7 @@ ScheduleConfig read_schedule(const Lookup& l) {
   ScheduleConfig s;
   s.type = l.get_string("train.schedule.type", s.type);
   l.check_one_of("train.schedule.type", s.type, {"constant", "step", "exponential", "cosine"});
-  s.step_epochs = static_cast<int>(l.get_int("train.schedule.step_epochs", s.step_epochs, 1));
+  s.step_epochs = l.get_int32("train.schedule.step_epochs", s.step_epochs, 1);
   const double gamma = l.get_number("train.schedule.gamma", s.gamma);
   l.check_positive("train.schedule.gamma", gamma);
   const double min_lr = l.get_number("train.schedule.min_lr", s.min_lr);
@@ -286,7 +286,7 @@ TrainConfig read_train(const Lookup& l) {
               "{}train.label_smoothing applies to cross_entropy only, not to train.loss '{}'",
               l.at("train.label_smoothing"), t.loss);
   t.label_smoothing = static_cast<float>(smoothing);
-  t.epochs = static_cast<int>(l.get_int("train.epochs", t.epochs, 1));
+  t.epochs = l.get_int32("train.epochs", t.epochs, 1);
   t.batch = l.get_int("train.batch", t.batch, 1);
   t.shuffle = l.get_bool("train.shuffle", t.shuffle);
   const double noise = l.get_number("train.grad_noise", t.grad_noise);
@@ -300,7 +300,7 @@ TrainConfig read_train(const Lookup& l) {
   es.monitor = l.get_string("train.early_stopping.monitor", es.monitor);
   l.check_one_of("train.early_stopping.monitor", es.monitor,
                  {"val_loss", "val_accuracy", "train_loss"});
-  es.patience = static_cast<int>(l.get_int("train.early_stopping.patience", es.patience, 0));
+  es.patience = l.get_int32("train.early_stopping.patience", es.patience, 0);
   es.min_delta = l.get_number("train.early_stopping.min_delta", es.min_delta);
   l.check_non_negative("train.early_stopping.min_delta", es.min_delta);
   es.restore_best = l.get_bool("train.early_stopping.restore_best", es.restore_best);
@@ -341,10 +341,9 @@ DiagnosticsConfig read_diagnostics(const Lookup& l) {
   const double threshold = l.get_number("diagnostics.inactive_threshold", d.inactive_threshold);
   l.check_positive("diagnostics.inactive_threshold", threshold);
   d.inactive_threshold = static_cast<float>(threshold);
-  d.inactive_every = static_cast<int>(l.get_int("diagnostics.inactive_every", d.inactive_every, 1));
-  d.misclassified = static_cast<int>(l.get_int("diagnostics.misclassified", d.misclassified, 0));
-  d.augment_preview =
-      static_cast<int>(l.get_int("diagnostics.augment_preview", d.augment_preview, 0));
+  d.inactive_every = l.get_int32("diagnostics.inactive_every", d.inactive_every, 1);
+  d.misclassified = l.get_int32("diagnostics.misclassified", d.misclassified, 0);
+  d.augment_preview = l.get_int32("diagnostics.augment_preview", d.augment_preview, 0);
   d.weight_histograms = l.get_bool("diagnostics.weight_histograms", d.weight_histograms);
   d.figures = l.get_bool("diagnostics.figures", d.figures);
   d.figure_input = l.get_int("diagnostics.figure_input", d.figure_input, 0);
@@ -395,7 +394,7 @@ RunSpec read_run(const toml::table& root, const RunSource& src, const std::strin
 
   RunSpec run;
   run.name = src.name;
-  run.repeats = static_cast<int>(l.get_int("repeats", 1, 1));
+  run.repeats = l.get_int32("repeats", 1, 1);
   run.seed = static_cast<uint64_t>(l.get_int("seed", 1, 0));
   run.data = read_data(l);
   run.model = read_model(l, src);
@@ -431,7 +430,7 @@ std::optional<LrSweep> read_lr_sweep(const toml::table& root, const std::vector<
     NNLAB_CHECK(v > 0, "{}: lr_sweep.rates must be > 0, got {}", where(rate, file), v);
     sweep.rates.push_back(v);
   }
-  sweep.epochs = static_cast<int>(l.get_int("lr_sweep.epochs", 1, 1));
+  sweep.epochs = l.get_int32("lr_sweep.epochs", 1, 1);
   return sweep;
 }
 

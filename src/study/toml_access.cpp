@@ -120,6 +120,12 @@ int64_t Lookup::get_int(const std::string& key, int64_t fallback, int64_t min) c
   return value;
 }
 
+int Lookup::get_int32(const std::string& key, int fallback, int min, int max) const {
+  const int64_t value = get_int(key, fallback, min);
+  NNLAB_CHECK(value <= max, "{}{} must be <= {}, got {}", at(key), key, max, value);
+  return static_cast<int>(value);
+}
+
 double Lookup::get_number(const std::string& key, double fallback) const {
   const auto* node = find(key);
   if (!node) return fallback;

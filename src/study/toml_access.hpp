@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ class Lookup {
 
   std::string get_string(const std::string& key, std::string fallback) const;
   int64_t get_int(const std::string& key, int64_t fallback, int64_t min) const;
+  /// An integer kept as an int: checked in its full 64-bit width against [min, max] before it
+  /// is narrowed (train.epochs = 4294967297 is an error, not 1 epoch).
+  int get_int32(const std::string& key, int fallback, int min,
+                int max = std::numeric_limits<int>::max()) const;
   double get_number(const std::string& key, double fallback) const;
   bool get_bool(const std::string& key, bool fallback) const;
   std::optional<double> get_optional_number(const std::string& key) const;

@@ -125,6 +125,9 @@ space = {"train.optimizer.lr" = [1e-3, 1e-2]}
     return std::string("no error");
   };
   EXPECT_NE(error("runs.r.search.refit=-1").find("refit must be >= 0, got -1"), std::string::npos);
+  // 2^31 was narrowed to a negative int that passed "<= 100" and refit nothing.
+  EXPECT_NE(error("runs.r.search.refit=2147483648").find("refit must be <= 2147483647"),
+            std::string::npos);
   EXPECT_NE(error("runs.r.search.stages=1").find("its stages are edited in the study file"),
             std::string::npos);
   EXPECT_NE(error("runs.r.search.minuets=2").find("unknown key 'search.minuets'"),

@@ -241,6 +241,10 @@ TEST(StudyFile, ValuesOutOfRange) {
   expect_error(layers + "[train]\noptimizer = {lr = -0.1}\n",
                {"bad.toml:4:", "train.optimizer.lr must be > 0, got -0.1"});
   expect_error(layers + "[train]\nepochs = 0\n", {"bad.toml:4:", "train.epochs must be >= 1"});
+  // Checked in full width before narrowing: 2^32 + 1 epochs was read as 1.
+  expect_error(layers + "[train]\nepochs = 4294967297\n",
+               {"bad.toml:4:", "train.epochs must be <= 2147483647, got 4294967297"});
+  expect_error("repeats = 2147483648\n" + layers, {"bad.toml:1:", "repeats must be <= 2147483647"});
   expect_error("[data]\nvalidation = 1.5\n" + layers,
                {"bad.toml:2:", "data.validation must be a fraction in (0, 1)", "1.5"});
   expect_error("repeats = 0\n" + layers, {"bad.toml:1:", "repeats must be >= 1"});
