@@ -5,8 +5,8 @@
 //
 // Args end with the thread budget (an nnlab::ExecContext made in the benchmark's thread). "GFLOP"
 // is a rate: 2 * N * O * C * k^2
-// * OH * OW per pass, three passes per step (the first layer's dx is computed too: Model's
-// backward returns it).
+// * OH * OW per pass, three passes per step (forward, weight gradient, input gradient) but two
+// for a model's first layer, whose input gradient is never needed and never computed.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -42,10 +42,11 @@ void run_model(benchmark::State& state, nnlab::Model& model, double flops) {
   out.insert(out.begin(), kBatch);
   const Tensor x = random_tensor(in, 1), dy = random_tensor(out, 2);
   nnlab::Rng rng(3);
+  nnlab::Pass pass;
   for (auto _ : state) {
     model.zero_grad();
-    benchmark::DoNotOptimize(model.forward(x, nnlab::Mode::train, rng).data());
-    benchmark::DoNotOptimize(model.backward(dy).data());
+    benchmark::DoNotOptimize(model.forward(x, nnlab::Mode::train, rng, pass).data());
+    model.backward(pass, dy);
     benchmark::ClobberMemory();
   }
   state.counters["GFLOP"] =
@@ -54,8 +55,8 @@ void run_model(benchmark::State& state, nnlab::Model& model, double flops) {
                                                    benchmark::Counter::kIsIterationInvariantRate);
 }
 
-double conv_flops(int64_t channels, int64_t side) {
-  return 3.0 * 2.0 * kBatch * 128.0 * static_cast<double>(channels) * 25.0 *
+double conv_flops(int64_t channels, int64_t side, int passes) {
+  return passes * 2.0 * kBatch * 128.0 * static_cast<double>(channels) * 25.0 *
          static_cast<double>(side * side);
 }
 
@@ -71,7 +72,7 @@ void BM_Conv2d(benchmark::State& state) {
   layers.push_back(conv("conv"));
   nnlab::Rng init(7);
   nnlab::Model model(exec, {channels, side, side}, std::move(layers), nnlab::Head::none, init);
-  run_model(state, model, conv_flops(channels, side));
+  run_model(state, model, conv_flops(channels, side, 2));
 }
 BENCHMARK(BM_Conv2d)
     ->ArgNames({"in", "side", "threads"})
@@ -98,7 +99,7 @@ void BM_S3Cnn(benchmark::State& state) {
   layers.push_back(std::make_unique<nnlab::Dense>("dense2", 10));
   nnlab::Rng init(7);
   nnlab::Model model(exec, {1, 28, 28}, std::move(layers), nnlab::Head::none, init);
-  run_model(state, model, conv_flops(1, 28) + conv_flops(128, 14));
+  run_model(state, model, conv_flops(1, 28, 2) + conv_flops(128, 14, 3));
 }
 BENCHMARK(BM_S3Cnn)->ArgName("threads")->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config clang-format
   libdnnl-dev ocl-icd-opencl-dev libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev
-  libpng-dev zlib1g-dev libcurl4-openssl-dev libmd-dev libsvm-dev libsqlite3-dev
+  libpng-dev zlib1g-dev libcurl4-openssl-dev libmd-dev libsvm-dev libsqlite3-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-sklearn python3-scipy python3-numpy libopenblas0-pthread
   dataset-fashion-mnist

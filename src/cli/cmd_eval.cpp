@@ -83,7 +83,24 @@ void add_eval_command(CLI::App& app) {
     std::vector<int64_t> indices(static_cast<size_t>(test.size()));
     std::iota(indices.begin(), indices.end(), int64_t{0});
     Rng rng(0);
-    const Evaluation e = evaluate(*loaded.model, *loaded.loss, test, indices, args->batch, rng);
+    const Task task = loaded.description.task;
+    const Evaluation e = evaluate(*loaded.model, *loaded.loss, test, indices,
+                                  {.task = task, .batch = args->batch}, rng);
+    if (task != Task::classify) {  // a regression or an autoencoder: its loss and MSE
+      if (args->json)
+        fmt::print("{}\n", json{{"model", args->model},
+                                {"data", args->data},
+                                {"task", task_name(task)},
+                                {"samples", e.count},
+                                {"loss", e.loss},
+                                {"mse", e.mse},
+                                {"warnings", warnings}}
+                               .dump(2));
+      else
+        fmt::print("{} on {} test ({} samples, task {}): loss {:.6f}, mse {:.6f}\n", args->model,
+                   args->data, e.count, task_name(task), e.loss, e.mse);
+      return;
+    }
     const ConfusionMatrix cm(test.num_classes(), test.labels, e.predicted);
     const ClassificationReport report = classification_report(cm);
     int64_t errors = cm.total();

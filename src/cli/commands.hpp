@@ -6,12 +6,13 @@
 
 namespace nnlab::cli {
 
-void add_run_command(CLI::App& app);      // nnlab run STUDY --out DIR
-void add_search_command(CLI::App& app);   // nnlab search STUDY --out DIR
-void add_report_command(CLI::App& app);   // nnlab report DIR
-void add_eval_command(CLI::App& app);     // nnlab eval MODEL --data NAME
-void add_predict_command(CLI::App& app);  // nnlab predict MODEL IMAGE...
-void add_data_command(CLI::App& app);     // nnlab data info|fetch NAME
-void add_bench_command(CLI::App& app);    // nnlab bench STUDY --run NAME
+void add_run_command(CLI::App& app);           // nnlab run STUDY --out DIR
+void add_search_command(CLI::App& app);        // nnlab search STUDY --out DIR
+void add_report_command(CLI::App& app);        // nnlab report DIR
+void add_eval_command(CLI::App& app);          // nnlab eval MODEL --data NAME
+void add_predict_command(CLI::App& app);       // nnlab predict MODEL IMAGE...
+void add_data_command(CLI::App& app);          // nnlab data info|fetch NAME
+void add_bench_command(CLI::App& app);         // nnlab bench STUDY --run NAME
+void add_autoencoder_commands(CLI::App& app);  // nnlab encode|decode|generate MODEL ...
 
 }  // namespace nnlab::cli

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   nnlab::cli::add_predict_command(app);
   nnlab::cli::add_data_command(app);
   nnlab::cli::add_bench_command(app);
+  nnlab::cli::add_autoencoder_commands(app);
   // CLI11 would only say "A subcommand is required" for a misspelt one.
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;

@@ -16,6 +16,7 @@
 #include <mutex>
 
 #include "data/idx.hpp"
+#include "data/multi_mnist.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -41,6 +42,7 @@ struct DatasetInfo {
   std::vector<std::string> class_names;  // empty: the label values
   std::string preprocess;                // how its images were made (data/preprocess.hpp)
   Shape sample_shape = {1, 28, 28};      // what its images are, known before reading them
+  std::string generated_from = {};       // made from this dataset, not read from files
 };
 
 const std::vector<DatasetInfo>& catalog() {
@@ -52,6 +54,14 @@ const std::vector<DatasetInfo>& catalog() {
        {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
         "Ankle boot"},
        "fashion-mnist"},
+      // Made from MNIST with MultiMnistConfig's defaults; a study's [data.generate] picks others.
+      {"multi-mnist",
+       "",
+       "it is generated from MNIST: run `nnlab data fetch mnist` or pass --data-dir",
+       {},
+       "none",
+       multi_mnist_sample_shape(MultiMnistConfig{}),
+       "mnist"},
   };
   return infos;
 }
@@ -162,6 +172,7 @@ DataOrigin data_origin(const std::string& name) {
 
 std::vector<std::string> dataset_search_path(const std::string& name, const std::string& data_dir) {
   const DatasetInfo& info = lookup(name);
+  if (!info.generated_from.empty()) return dataset_search_path(info.generated_from, data_dir);
   std::vector<std::string> path;
   if (!data_dir.empty()) path.push_back((fs::path(data_dir) / name).string());
   if (const char* env = std::getenv("NNLAB_DATA"); env && *env)
@@ -174,6 +185,8 @@ std::vector<std::string> dataset_search_path(const std::string& name, const std:
 
 DataPair load_dataset(const std::string& name, const std::string& data_dir) {
   const DatasetInfo& info = lookup(name);
+  if (!info.generated_from.empty())
+    return make_multi_mnist(load_dataset(info.generated_from, data_dir), MultiMnistConfig{});
   std::string looked;
   for (const auto& dir : dataset_search_path(name, data_dir)) {
     std::array<std::string, 4> files;

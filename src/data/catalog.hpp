@@ -1,4 +1,5 @@
-// Datasets by name: where "mnist" and "fashion-mnist" are found, and how to fetch MNIST.
+// Datasets by name: where "mnist" and "fashion-mnist" are found, how to fetch MNIST, and
+// "multi-mnist", generated from MNIST (data/multi_mnist.hpp).
 #pragma once
 
 #include <string>
@@ -8,11 +9,13 @@
 
 namespace nnlab {
 
-/// Loads a named dataset ("mnist", "fashion-mnist"). `data_dir` is the directory given on the
-/// command line (may be empty). MNIST is looked up in data_dir, then $NNLAB_DATA, then ./data,
-/// then ../shared/data, each holding mnist/ with the four IDX files (gzipped or not);
-/// fashion-mnist likewise as fashion-mnist/, then in Debian's /usr/share/datasets/fashion-mnist.
-/// Not found: an error listing every place looked and how to get the data.
+/// Loads a named dataset ("mnist", "fashion-mnist", "multi-mnist"). `data_dir` is the directory
+/// given on the command line (may be empty). MNIST is looked up in data_dir, then $NNLAB_DATA,
+/// then ./data, then ../shared/data, each holding mnist/ with the four IDX files (gzipped or
+/// not); fashion-mnist likewise as fashion-mnist/, then in Debian's
+/// /usr/share/datasets/fashion-mnist. multi-mnist is made from MNIST (found as above) with
+/// MultiMnistConfig's default settings. Not found: an error listing every place looked and how
+/// to get the data.
 DataPair load_dataset(const std::string& name, const std::string& data_dir);
 std::vector<std::string> dataset_names();
 /// The shape of one of a named dataset's samples ([1, 28, 28] for MNIST), without reading it:
@@ -29,7 +32,7 @@ struct DataOrigin {
 };
 DataOrigin data_origin(const std::string& name);
 
-/// The directories searched, in order, for a dataset name.
+/// The directories searched, in order, for a dataset name (for multi-mnist: MNIST's).
 std::vector<std::string> dataset_search_path(const std::string& name, const std::string& data_dir);
 
 /// Downloads MNIST into dir/mnist/ and verifies the MD5 of each (uncompressed) file; a

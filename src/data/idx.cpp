@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 
+#include "io/atomic_file.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -76,7 +77,85 @@ std::string file_name(const std::string& path) {
   return std::filesystem::path(path).filename().string();
 }
 
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// `raw` as a gzip stream. deflate's own gzip header carries no name and a zero time stamp, so
+/// equal input gives equal files (gzopen would stamp neither, but cannot write atomically).
+std::string gzip(const std::string& path, const std::string& raw) {
+  z_stream z{};
+  NNLAB_CHECK(
+      deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK,
+      "{}: cannot start gzip compression", path);
+  std::string out(deflateBound(&z, raw.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  // avail_in/avail_out are 32-bit: feed and drain in chunks for arrays over 4 GiB.
+  size_t in_left = raw.size(), out_left = out.size();
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    const auto in_chunk = static_cast<uInt>(std::min<size_t>(in_left, 1u << 30));
+    const auto out_chunk = static_cast<uInt>(std::min<size_t>(out_left, 1u << 30));
+    z.avail_in = in_chunk;
+    z.avail_out = out_chunk;
+    rc = deflate(&z, in_left == in_chunk ? Z_FINISH : Z_NO_FLUSH);
+    in_left -= in_chunk - z.avail_in;
+    out_left -= out_chunk - z.avail_out;
+  }
+  deflateEnd(&z);
+  NNLAB_CHECK(rc == Z_STREAM_END, "{}: gzip compression failed (zlib code {})", path, rc);
+  out.resize(out.size() - out_left);
+  return out;
+}
+
 }  // namespace
+
+void write_idx(const std::string& path, const IdxArray& a) {
+  NNLAB_CHECK(a.type == 0x08, "{}: cannot write IDX data type 0x{:02X} ({}); only 0x08", path,
+              a.type, type_name(a.type));
+  NNLAB_CHECK(!a.dims.empty() && a.dims.size() <= 4, "{}: IDX rank {} is not supported (1 to 4)",
+              path, a.dims.size());
+  size_t total = 1;
+  std::string bytes = {0, 0, static_cast<char>(a.type), static_cast<char>(a.dims.size())};
+  for (const int64_t d : a.dims) {
+    NNLAB_CHECK(d > 0 && d < (int64_t{1} << 32),
+                "{}: IDX dimension {} is out of range (1 to 2^32 - 1)", path, d);
+    total *= static_cast<size_t>(d);
+    for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((d >> shift) & 0xff);
+  }
+  NNLAB_CHECK(a.data.size() == total, "{}: the dimensions hold {} elements but the data has {}",
+              path, total, a.data.size());
+  bytes.append(a.data.begin(), a.data.end());
+  write_file_atomic(path, ends_with(path, ".gz") ? gzip(path, bytes) : bytes);
+}
+
+void write_idx_dataset(const Dataset& d, const std::string& images_path,
+                       const std::string& labels_path) {
+  NNLAB_CHECK(d.is_images() && d.sample_shape.size() == 3 && d.sample_shape[0] == 1,
+              "{}: {} is not a dataset of grey images [1, H, W] (shape {})", images_path, d.name,
+              shape_str(d.sample_shape));
+  std::array<uint8_t, 256> value{};  // class index -> the byte stored
+  NNLAB_CHECK(d.class_names.size() <= value.size(), "{}: {} has {} classes; IDX labels hold 256",
+              labels_path, d.name, d.class_names.size());
+  for (size_t k = 0; k < d.class_names.size(); ++k) {
+    const std::string& n = d.class_names[k];
+    const bool digits = !n.empty() && n.size() <= 3 && std::all_of(n.begin(), n.end(), [](char c) {
+      return c >= '0' && c <= '9';
+    });
+    NNLAB_CHECK(digits && std::stoi(n) <= 255,
+                "{}: class name '{}' of {} is not a label value 0..255", labels_path, n, d.name);
+    value[k] = static_cast<uint8_t>(std::stoi(n));
+  }
+  IdxArray labels{.type = 0x08, .dims = {d.size()}, .data = {}};
+  labels.data.reserve(d.labels.size());
+  for (const int32_t l : d.labels) labels.data.push_back(value[static_cast<size_t>(l)]);
+  write_idx(
+      images_path,
+      {.type = 0x08, .dims = {d.size(), d.sample_shape[1], d.sample_shape[2]}, .data = d.pixels});
+  write_idx(labels_path, labels);
+}
 
 IdxArray read_idx(const std::string& path) {
   GzFile f(path);

@@ -21,6 +21,18 @@ struct IdxArray {
 /// 47040000 pixel bytes, found 1000").
 IdxArray read_idx(const std::string& path);
 
+/// Writes `a` as an IDX file, gzipped when `path` ends in ".gz" (the same bytes for the same
+/// array: no time stamp in the gzip header), atomically (io/atomic_file.hpp: a reader sees the
+/// old file or the whole new one). Checks what read_idx would: type 0x08, rank 1 to 4, positive
+/// dimensions below 2^32, prod(dims) data bytes; each failure throws naming the path.
+void write_idx(const std::string& path, const IdxArray& a);
+
+/// Writes an image dataset (sample_shape [1, H, W]) as an image file (N x H x W) and a label
+/// file (N) that read_idx_dataset reads back: each label is stored as its class name's value, so
+/// every class name must be an integer 0..255 (Multi-MNIST's "1".."50" store 1..50).
+void write_idx_dataset(const Dataset& d, const std::string& images_path,
+                       const std::string& labels_path);
+
 /// Reads an image file (N x H x W) and its label file (N) into a Dataset; checks that the
 /// counts agree. Labels become class indices 0..max; class names are the label values.
 Dataset read_idx_dataset(const std::string& images_path, const std::string& labels_path,

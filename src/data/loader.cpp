@@ -10,25 +10,35 @@ namespace {
 
 // Below this many floats a batch converts faster on one thread than it takes to wake a team.
 constexpr int64_t kParallelFloats = int64_t{1} << 15;
-// The augmentation's stream of the loader's seed, far above the epoch numbers that fork the
-// shuffles from the same seed.
+// The augmentation's and the corruption's streams of the loader's seed, far above the epoch
+// numbers that fork the shuffles from the same seed.
 constexpr uint64_t kAugmentStream = uint64_t{1} << 40;
+constexpr uint64_t kCorruptStream = kAugmentStream + 1;
 
 }  // namespace
 
-Loader::Loader(const Dataset& data, std::vector<int64_t> indices, int64_t batch_size, bool shuffle,
-               uint64_t seed, const AugmentConfig& augment)
+Loader::Loader(const Dataset& data, std::vector<int64_t> indices, const LoaderOptions& options)
     : data_(data),
       indices_(std::move(indices)),
-      batch_size_(batch_size),
-      shuffle_(shuffle),
-      rng_(seed),
-      augment_rng_(rng_.fork(kAugmentStream)) {
-  NNLAB_CHECK(batch_size > 0, "{}: batch size must be positive, got {}", data.name, batch_size);
-  if (augment.enabled()) {
+      task_(options.task),
+      batch_size_(options.batch),
+      shuffle_(options.shuffle),
+      rng_(options.seed),
+      augment_rng_(rng_.fork(kAugmentStream)),
+      corrupt_(options.corrupt),
+      corrupt_rng_(rng_.fork(kCorruptStream)) {
+  NNLAB_CHECK(batch_size_ > 0, "{}: batch size must be positive, got {}", data.name, batch_size_);
+  NNLAB_CHECK(task_ != Task::classify || !data.labels.empty(),
+              "{}: task \"classify\" needs class labels; the dataset has none", data.name);
+  NNLAB_CHECK(task_ != Task::regress || (data.target_dim > 0 && !data.targets.empty()),
+              "{}: task \"regress\" needs target values (data.csv.targets); the dataset has none",
+              data.name);
+  if (options.augment.enabled()) {
     NNLAB_CHECK(data.is_images(), "{}: augmentation needs an image dataset", data.name);
-    augmenter_.emplace(augment, data.sample_shape);
+    augmenter_.emplace(options.augment, data.sample_shape);
   }
+  NNLAB_CHECK(corrupt_.is_none() || (data.is_images() && data.sample_shape.size() == 3),
+              "{}: the corruption {} needs an image dataset", data.name, corrupt_.str());
   const int64_t n = data.size();
   for (const int64_t i : indices_)
     NNLAB_CHECK(i >= 0 && i < n, "{}: sample index {} out of range (size {})", data.name, i, n);
@@ -82,22 +92,22 @@ bool Loader::next(Batch& batch) {
     for (int64_t r = 0; r < b; ++r) d.read_sample(idx[r], x + r * ss);
   }
 
-  if (d.labels.empty()) {
-    batch.labels.clear();
-  } else {
+  batch.labels.clear();
+  if (task_ == Task::classify) {
     batch.labels.resize(static_cast<size_t>(b));
     for (int64_t r = 0; r < b; ++r)
       batch.labels[static_cast<size_t>(r)] = d.labels[static_cast<size_t>(idx[r])];
   }
-  if (d.targets.empty() || d.target_dim == 0) {
-    if (!batch.targets.empty()) batch.targets = Tensor();
-  } else {
+  if (task_ == Task::regress) {
     const int64_t td = d.target_dim;
     batch.targets.resize({b, td});
     for (int64_t r = 0; r < b; ++r)
       std::memcpy(batch.targets.row(r), d.targets.data() + idx[r] * td,
                   static_cast<size_t>(td) * sizeof(float));
   }
+  if (task_ == Task::reconstruct) batch.targets = batch.x;  // copies into reused storage
+  if (!corrupt_.is_none())
+    corrupt(batch.x, corrupt_, corrupt_rng_.fork(static_cast<uint64_t>(epoch_)), first);
   return true;
 }
 

@@ -6,33 +6,46 @@
 #include <vector>
 
 #include "data/augment.hpp"
+#include "data/corruption.hpp"
 #include "data/dataset.hpp"
+#include "data/task.hpp"
 #include "nn/loss.hpp"
 #include "tensor/rng.hpp"
 #include "tensor/tensor.hpp"
 
 namespace nnlab {
 
+/// A batch of (input, target) pairs; which target depends on the task.
 struct Batch {
-  Tensor x;                     // [B, sample_shape...]
-  std::vector<int32_t> labels;  // [B], classification
-  Tensor targets;               // [B, target_dim], regression
+  Tensor x;                     // [B, sample_shape...] the model's input
+  std::vector<int32_t> labels;  // [B], classify
+  Tensor targets;               // regress: [B, target_dim]; reconstruct: the input [B, sample...]
   std::vector<int64_t> index;   // position of each sample in the dataset
 
   int64_t size() const { return x.rows(); }
   Targets as_targets() const { return {labels, targets.empty() ? nullptr : &targets}; }
 };
 
-/// Iterates over `indices` of `data` in batches of `batch_size` (the last may be smaller).
+struct LoaderOptions {
+  Task task = Task::classify;
+  int64_t batch = 64;
+  bool shuffle = false;
+  uint64_t seed = 1;
+  AugmentConfig augment = {};   // training only; zeros = off
+  CorruptionSpec corrupt = {};  // applied to the input after the target is taken (denoising)
+};
+
+/// Iterates over `indices` of `data` in batches of `options.batch` (the last may be smaller).
 /// With shuffle, each epoch has its own order drawn from rng.fork(epoch), so an epoch's
 /// batches do not depend on what ran before it (resume gives the same batches).
 /// With an enabled `augment` (training only: [C, H, W] images), every sample is augmented after
 /// its conversion to floats; sample p of epoch e draws from a generator forked from (seed, e, p),
-/// so a batch is the same for any thread count and on resume.
+/// so a batch is the same for any thread count and on resume. A reconstruct task's target is
+/// the (augmented) input; a corruption then alters the input alone, sample p of epoch e drawing
+/// from its own generator too.
 class Loader {
  public:
-  Loader(const Dataset& data, std::vector<int64_t> indices, int64_t batch_size, bool shuffle,
-         uint64_t seed, const AugmentConfig& augment = {});
+  Loader(const Dataset& data, std::vector<int64_t> indices, const LoaderOptions& options);
 
   /// Starts epoch `epoch` (0-based).
   void start_epoch(int epoch);
@@ -46,11 +59,14 @@ class Loader {
  private:
   const Dataset& data_;
   std::vector<int64_t> indices_, order_;
+  Task task_;
   int64_t batch_size_;
   bool shuffle_;
   Rng rng_;
   std::optional<Augmenter> augmenter_;
   Rng augment_rng_;
+  CorruptionSpec corrupt_;
+  Rng corrupt_rng_;
   int epoch_ = 0;
   int64_t pos_ = 0;
 };

@@ -3,19 +3,60 @@
 #include <algorithm>
 #include <cmath>
 
+#include "data/loader.hpp"
 #include "nn/activations.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
 
+namespace {
+
+/// Sum over a batch of the squared differences between the predictions (the head applied to
+/// `out`) and the targets.
+double squared_error(const Tensor& out, const Tensor& targets, Head head) {
+  double sum = 0;
+  const float* o = out.data();
+  const float* t = targets.data();
+  for (int64_t i = 0; i < out.size(); ++i) {
+    const double p = head == Head::sigmoid ? act::Sigmoid::fn(o[i]) : o[i];
+    sum += (p - t[i]) * (p - t[i]);
+  }
+  return sum;
+}
+
+/// The predicted class and its confidence for each row of a batch's outputs.
+void classify_rows(const Tensor& out, Head head, int64_t first, Evaluation& ev) {
+  const int64_t k = out.cols();
+  for (int64_t i = 0; i < out.rows(); ++i) {
+    const float* row = out.row(i);
+    const int64_t best = std::max_element(row, row + k) - row;
+    float conf = row[best];
+    if (head == Head::softmax) {
+      // softmax at the argmax: exp(0) / sum_j exp(l_j - l_max).
+      double sum = 0;
+      for (int64_t j = 0; j < k; ++j) sum += std::exp(static_cast<double>(row[j] - row[best]));
+      conf = static_cast<float>(1.0 / sum);
+    }
+    if (head == Head::sigmoid) conf = act::Sigmoid::fn(row[best]);
+    const auto pos = static_cast<size_t>(first + i);
+    ev.predicted[pos] = static_cast<int32_t>(best);
+    ev.confidence[pos] = conf;
+  }
+}
+
+}  // namespace
+
 Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
-                    std::span<const int64_t> indices, int64_t batch_size, Rng& rng) {
-  NNLAB_CHECK(batch_size > 0, "evaluation batch size must be > 0, got {}", batch_size);
-  const bool classify = !data.labels.empty();
-  NNLAB_CHECK(classify || data.target_dim > 0, "dataset {} has neither labels nor targets",
-              data.name);
-  const int64_t n = static_cast<int64_t>(indices.size());
-  const int64_t sample = data.sample_size();
+                    std::span<const int64_t> indices, const EvalOptions& options, Rng& rng) {
+  NNLAB_CHECK(options.batch > 0, "evaluation batch size must be > 0, got {}", options.batch);
+  Loader loader(data, {indices.begin(), indices.end()},
+                {.task = options.task,
+                 .batch = options.batch,
+                 .shuffle = false,
+                 .seed = options.seed,
+                 .corrupt = options.corrupt});
+  const int64_t n = loader.size();
+  const bool classify = options.task == Task::classify;
 
   Evaluation ev;
   ev.count = n;
@@ -23,59 +64,29 @@ Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
     ev.predicted.resize(static_cast<size_t>(n));
     ev.confidence.resize(static_cast<size_t>(n));
   }
-  // Reused from batch to batch: the last, smaller batch shrinks them without reallocating.
-  Tensor x, targets;
-  std::vector<int32_t> labels;
-  Shape x_shape = data.sample_shape;
-  x_shape.insert(x_shape.begin(), 0);
-
-  double loss_sum = 0;
-  int64_t right = 0;
-  for (int64_t start = 0; start < n; start += batch_size) {
-    const int64_t b = std::min(batch_size, n - start);
-    x_shape[0] = b;
-    x.resize(x_shape);
-    labels.clear();
-    if (!classify) targets.resize({b, data.target_dim});
-    for (int64_t i = 0; i < b; ++i) {
-      const int64_t idx = indices[static_cast<size_t>(start + i)];
-      NNLAB_CHECK(idx >= 0 && idx < data.size(), "sample index {} is outside dataset {} ({})", idx,
-                  data.name, data.size());
-      data.read_sample(idx, x.data() + i * sample);
-      if (classify) {
-        labels.push_back(data.labels[static_cast<size_t>(idx)]);
-      } else {
-        std::copy_n(data.targets.begin() + idx * data.target_dim, data.target_dim, targets.row(i));
-      }
+  Pass pass;
+  Batch batch;
+  double loss_sum = 0, squared_sum = 0;
+  int64_t right = 0, values = 0, first = 0;
+  while (loader.next(batch)) {
+    const Tensor& out = model.forward(batch.x, Mode::eval, rng, pass);
+    loss_sum += loss.compute(out, batch.as_targets(), nullptr) * static_cast<double>(batch.size());
+    if (classify) {
+      classify_rows(out, model.head(), first, ev);
+      for (int64_t i = 0; i < batch.size(); ++i)
+        right +=
+            ev.predicted[static_cast<size_t>(first + i)] == batch.labels[static_cast<size_t>(i)];
+    } else {
+      squared_sum += squared_error(out, batch.targets, model.head());
+      values += out.size();
     }
-
-    const Tensor& out = model.forward(x, Mode::eval, rng);
-    const Targets t{labels, classify ? nullptr : &targets};
-    loss_sum += loss.compute(out, t, nullptr) * static_cast<double>(b);
-    if (!classify) continue;
-
-    const int64_t k = out.cols();
-    for (int64_t i = 0; i < b; ++i) {
-      const float* row = out.row(i);
-      const int64_t best = std::max_element(row, row + k) - row;
-      float conf = row[best];
-      if (model.head() == Head::softmax) {
-        // softmax at the argmax: exp(0) / sum_j exp(l_j - l_max).
-        double sum = 0;
-        for (int64_t j = 0; j < k; ++j) sum += std::exp(static_cast<double>(row[j] - row[best]));
-        conf = static_cast<float>(1.0 / sum);
-      }
-      if (model.head() == Head::sigmoid) conf = act::Sigmoid::fn(row[best]);
-      const auto pos = static_cast<size_t>(start + i);
-      ev.predicted[pos] = static_cast<int32_t>(best);
-      ev.confidence[pos] = conf;
-      right += ev.predicted[pos] == labels[static_cast<size_t>(i)];
-    }
+    first += batch.size();
   }
   if (n > 0) {
     ev.loss = loss_sum / static_cast<double>(n);
     ev.accuracy = static_cast<double>(right) / static_cast<double>(n);
   }
+  if (values > 0) ev.mse = squared_sum / static_cast<double>(values);
   return ev;
 }
 

@@ -6,7 +6,9 @@
 #include <span>
 #include <vector>
 
+#include "data/corruption.hpp"
 #include "data/dataset.hpp"
+#include "data/task.hpp"
 #include "nn/loss.hpp"
 #include "nn/model.hpp"
 #include "tensor/rng.hpp"
@@ -15,18 +17,28 @@ namespace nnlab {
 
 struct Evaluation {
   double loss = 0;                 // mean over the samples
-  double accuracy = 0;             // classification only (0 without labels)
-  std::vector<int32_t> predicted;  // [count] argmax class per sample; empty without labels
+  double accuracy = 0;             // classify only
+  double mse = 0;                  // regress, reconstruct: the predictions (head applied) against
+                                   // the targets, mean over samples and values
+  std::vector<int32_t> predicted;  // [count] argmax class per sample; classify only
   std::vector<float> confidence;   // [count] the predicted class's probability
   int64_t count = 0;               // samples evaluated
 };
 
-/// Runs the model in eval mode over data's samples at `indices`, `batch_size` at a time, in
-/// that order. Scores against the labels (classification) or data.targets (regression).
-/// With a softmax head the confidence is the softmax of the logits at the predicted class;
-/// otherwise it is the model's output there.
+struct EvalOptions {
+  Task task = Task::classify;
+  int64_t batch = 1000;
+  CorruptionSpec corrupt = {};  // applied to the inputs only: a reconstruction is scored
+                                // against the clean image
+  uint64_t seed = 0;            // the corruption's draws
+};
+
+/// Runs the model in eval mode over data's samples at `indices`, `options.batch` at a time, in
+/// that order, on a pass of its own, with the batches (input, target) of the task. With a
+/// softmax head the confidence is the softmax of the logits at the predicted class; otherwise
+/// it is the model's output there.
 Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
-                    std::span<const int64_t> indices, int64_t batch_size, Rng& rng);
+                    std::span<const int64_t> indices, const EvalOptions& options, Rng& rng);
 
 /// Counts of `v` in `bins` equal bins over [lo, hi], as numpy.histogram: values outside are
 /// left out, hi falls in the last bin, NaNs are ignored; lo == hi widens the range by 0.5 on

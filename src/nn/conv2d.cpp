@@ -154,7 +154,7 @@ void Conv2d::forward_impl(const Tensor& x, LayerContext& ctx) {
 void Conv2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const Tensor& x = *ctx.x;
   const int64_t n = x.rows();
-  ctx.dx.resize(x.shape());
+  if (ctx.input_grad) ctx.dx.resize(x.shape());
   if (n == 0) return;
   Primitives& p = primitives(n, ctx.exec->threads());
   dnnl::stream& stream = ctx.exec->stream();
@@ -180,6 +180,7 @@ void Conv2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const float* db_values = bias_buf_.data();  // plain: the primitive was asked for format a
   for (int64_t o = 0; o < filters_; ++o) bias().grad[o] += db_values[o];
 
+  if (!ctx.input_grad) return;  // a pass's first layer: nothing reads dx
   const memory weights = in_layout(stream, dnnl_view(weight().value, tag::oihw),
                                    p.bwd_data_pd.weights_desc(), weights_buf_);
   const memory dx = dnnl_view(ctx.dx, tag::nchw);

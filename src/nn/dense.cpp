@@ -49,7 +49,7 @@ void Dense::forward_impl(const Tensor& x, LayerContext& ctx) {
 void Dense::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const Tensor& x = *ctx.x;
   const int64_t n = x.rows();
-  ctx.dx.resize(x.shape());
+  if (ctx.input_grad) ctx.dx.resize(x.shape());
   if (n == 0) return;
   // dW[U, F] += dy^T[U, N] x[N, F]
   gemm(true, false, units_, in_features_, n, 1.0f, dy.data(), x.data(), 1.0f,
@@ -59,6 +59,7 @@ void Dense::backward_impl(LayerContext& ctx, const Tensor& dy) {
     const float* g = dy.row(r);
     for (int64_t u = 0; u < units_; ++u) db[u] += g[u];
   }
+  if (!ctx.input_grad) return;  // a pass's first layer: nothing reads dx
   // dx[N, F] = dy[N, U] W[U, F]
   gemm(false, false, n, in_features_, units_, 1.0f, dy.data(), params_[0].value.data(), 0.0f,
        ctx.dx.data());

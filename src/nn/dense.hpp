@@ -3,8 +3,8 @@
 //   N = batch, F = in-features (the product of the per-sample input shape, so an image
 //   [C, H, W] is read as flattened), U = units.
 //   x: [N, F...]   W: [U, F] (PyTorch's layout)   b: [U]   y: [N, U]
-//   backward ACCUMULATES dW += dy^T x and db += column sums of dy, and ASSIGNS dx = dy W
-//   (shaped like x).
+//   backward ACCUMULATES dW += dy^T x and db += column sums of dy, and, when ctx.input_grad,
+//   ASSIGNS dx = dy W (shaped like x).
 #pragma once
 
 #include <cstdint>

@@ -10,7 +10,9 @@
 //   forward(x, ctx)  x: [N, in...]. Writes ctx.y = [N, out...] and whatever backward needs into
 //                    ctx (saved tensors are reused from batch to batch: no allocation once shapes
 //                    are known). ctx.x points at x, which must stay alive until backward.
-//   backward(ctx, dy)  dy: [N, out...]. ASSIGNS ctx.dx = dL/dx, ACCUMULATES dL/dparam into each
+//   backward(ctx, dy)  dy: [N, out...]. ASSIGNS ctx.dx = dL/dx when ctx.input_grad (a pass's
+//                    first layer skips it: nothing consumes it, and for a dense or conv layer it
+//                    is a third of the backward FLOPs), ACCUMULATES dL/dparam into each
 //                    parameter's grad (the Model zeroes the gradient arena before each batch).
 //
 // The public calls check shapes once and name the layer in the error; the virtual *_impl
@@ -37,6 +39,7 @@ struct LayerContext {
   Tensor dx;                  // gradient with respect to x, written by backward
   Tensor saved;               // layer-specific: a dropout mask, a pre-activation, ...
   Mode mode = Mode::train;
+  bool input_grad = true;       // whether backward must assign dx
   Rng* rng = nullptr;           // the run's generator, for dropout and noise
   ExecContext* exec = nullptr;  // the worker's stream and thread budget
 };

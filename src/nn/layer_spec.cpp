@@ -7,7 +7,9 @@
 
 #include "nn/activation_layer.hpp"
 #include "nn/batch_norm.hpp"
+#include "nn/code.hpp"
 #include "nn/conv2d.hpp"
+#include "nn/conv_transpose2d.hpp"
 #include "nn/dense.hpp"
 #include "nn/dropout.hpp"
 #include "nn/flatten.hpp"
@@ -15,6 +17,7 @@
 #include "nn/noise.hpp"
 #include "nn/pool2d.hpp"
 #include "nn/reshape.hpp"
+#include "nn/upsample.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -161,6 +164,43 @@ std::vector<LayerPtr> make_conv2d(const LayerSpec& spec, int index) {
   return layers;
 }
 
+std::vector<LayerPtr> make_conv_transpose2d(const LayerSpec& spec, int index) {
+  for (const char* key : {"filters", "kernel"})
+    NNLAB_CHECK(spec.numbers.count(key), "{}: a conv_transpose2d layer needs '{}'", spec.where,
+                key);
+  const int64_t filters = integer_at_least(spec, "filters", 0, 1);
+  const int64_t kernel = integer_at_least(spec, "kernel", 0, 1);
+  const ConvTranspose2dOptions opt{.stride = integer_at_least(spec, "stride", 1, 1),
+                                   .padding = integer_at_least(spec, "padding", 0, 0),
+                                   .output_padding = integer_at_least(spec, "output_padding", 0, 0),
+                                   .init = init_of(spec),
+                                   .reg = regularizer_of(spec)};
+  // Said here too, in the study's words; the layer checks its remaining bounds itself.
+  NNLAB_CHECK(opt.output_padding < opt.stride,
+              "{}: conv_transpose2d output_padding must be less than stride ({}), got {}",
+              spec.where, opt.stride, opt.output_padding);
+
+  std::vector<LayerPtr> layers;
+  layers.push_back(std::make_unique<ConvTranspose2d>(fmt::format("conv_transpose2d{}", index),
+                                                     filters, kernel, opt));
+  add_activation(spec, index, layers);
+  return layers;
+}
+
+std::vector<LayerPtr> make_upsample(const LayerSpec& spec, int index) {
+  const double scale = number(spec, "scale", 2.0);
+  NNLAB_CHECK(
+      scale >= 1 && scale <= static_cast<double>(Upsample::kMaxScale) && scale == std::floor(scale),
+      "{}: upsample scale must be an integer in [1, {}], got {}", spec.where, Upsample::kMaxScale,
+      scale);
+  const std::string mode = string_or(spec, "mode", "nearest");
+  NNLAB_CHECK(contains(upsample_mode_names(), mode),
+              "{}: unknown upsample mode '{}'; known modes: {}", spec.where, mode,
+              fmt::join(upsample_mode_names(), ", "));
+  return one(std::make_unique<Upsample>(fmt::format("upsample{}", index),
+                                        static_cast<int64_t>(scale), upsample_mode(mode)));
+}
+
 std::vector<LayerPtr> make_pool(const LayerSpec& spec, int index, PoolKind pool) {
   const int64_t size = integer_at_least(spec, "size", 2, 1);
   const int64_t stride = integer_at_least(spec, "stride", size, 1);
@@ -202,6 +242,10 @@ const std::vector<std::pair<std::string, LayerType>>& registry() {
          {{"filters", "kernel", "stride", "padding", "l1", "l2", "max_norm"},
           {"padding", "activation", "init"},
           make_conv2d}},
+        {"conv_transpose2d",
+         {{"filters", "kernel", "stride", "padding", "output_padding", "l1", "l2", "max_norm"},
+          {"activation", "init"},
+          make_conv_transpose2d}},
         {"max_pool",
          {{"size", "stride", "padding"},
           {},
@@ -210,6 +254,13 @@ const std::vector<std::pair<std::string, LayerType>>& registry() {
          {{"size", "stride", "padding"},
           {},
           [](const LayerSpec& s, int i) { return make_pool(s, i, PoolKind::avg); }}},
+        {"upsample", {{"scale"}, {"mode"}, make_upsample}},
+        {"code",
+         {{},
+          {},
+          [](const LayerSpec&, int i) {
+            return one(std::make_unique<Code>(fmt::format("code{}", i)));
+          }}},
     };
     // Every activation is also a layer type of its own; leaky_relu and elu take alpha.
     for (const std::string& act : activation_names()) {
@@ -233,11 +284,15 @@ const std::vector<std::pair<std::string, LayerType>>& registry() {
 }
 
 // Keys in the order a user reads them in the docs: numbers, strings, lists, except for dense
-// and conv2d, whose documented order interleaves them (conv2d's padding is a number or a string).
+// and the convolutions, whose documented order interleaves them (conv2d's padding is a number or
+// a string).
 std::vector<std::string> valid_keys(const std::string& type, const LayerType& t) {
   if (type == "dense") return {"units", "activation", "init", "l1", "l2", "max_norm"};
   if (type == "conv2d")
     return {"filters", "kernel", "stride", "padding", "activation", "init", "l1", "l2", "max_norm"};
+  if (type == "conv_transpose2d")
+    return {"filters",    "kernel", "stride", "padding", "output_padding",
+            "activation", "init",   "l1",     "l2",      "max_norm"};
   std::vector<std::string> keys = t.number_keys;
   keys.insert(keys.end(), t.string_keys.begin(), t.string_keys.end());
   keys.insert(keys.end(), t.list_keys.begin(), t.list_keys.end());

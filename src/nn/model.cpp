@@ -29,6 +29,9 @@ Model::Model(ExecContext& exec, Shape input, std::vector<LayerPtr> layers, Head 
              int64_t max_params)
     : exec_(&exec), input_(std::move(input)), layers_(std::move(layers)), head_(head) {
   NNLAB_CHECK(!layers_.empty(), "a model needs at least one layer");
+  NNLAB_CHECK(std::count_if(layers_.begin(), layers_.end(),
+                            [](const LayerPtr& l) { return l->kind() == "code"; }) <= 1,
+              "a model has at most one code layer (the split between encoder and decoder)");
   Shape shape = input_;
   for (auto& layer : layers_) shape = layer->build(shape);
 
@@ -64,43 +67,64 @@ Model::Model(ExecContext& exec, Shape input, std::vector<LayerPtr> layers, Head 
     offset += shape_size(b->shape);
   }
   for (auto& layer : layers_) layer->init(init_rng);
-  contexts_.resize(layers_.size());
+}
+
+const LayerContext& Pass::context(int i) const {
+  NNLAB_CHECK(first <= i && i < last, "layer {} was not run by this pass (layers [{}, {}))", i,
+              first, last);
+  return contexts[static_cast<size_t>(i)];
+}
+
+const Tensor& Pass::input_gradient() const {
+  NNLAB_CHECK(last > first && contexts[static_cast<size_t>(first)].input_grad,
+              "the pass's input gradient was not computed: backward(pass, dy, true) keeps it");
+  return contexts[static_cast<size_t>(first)].dx;
 }
 
 const Shape& Model::output_shape() const { return layers_.back()->output_shape(); }
 
-const Tensor& Model::forward(const Tensor& x, Mode mode, Rng& rng, int first, int last) {
+int Model::code_layer() const {
+  for (int i = 0; i < layer_count(); ++i)
+    if (layers_[static_cast<size_t>(i)]->kind() == "code") return i;
+  return -1;
+}
+
+const Tensor& Model::forward(const Tensor& x, Mode mode, Rng& rng, Pass& pass, int first,
+                             int last) {
   if (last < 0) last = layer_count();
   NNLAB_CHECK(0 <= first && first < last && last <= layer_count(),
               "model forward: layer range [{}, {}) is not within [0, {}]", first, last,
               layer_count());
+  pass.contexts.resize(layers_.size());
+  pass.first = first;
+  pass.last = last;
   const Tensor* in = &x;
   for (int i = first; i < last; ++i) {
-    LayerContext& ctx = contexts_[static_cast<size_t>(i)];
+    LayerContext& ctx = pass.contexts[static_cast<size_t>(i)];
     ctx.mode = mode;
     ctx.rng = &rng;
     ctx.exec = exec_;
     layers_[static_cast<size_t>(i)]->forward(*in, ctx);
     in = &ctx.y;
   }
-  pass_first_ = first;
-  pass_last_ = last;
   return *in;
 }
 
-const Tensor& Model::backward(const Tensor& dy) {
-  NNLAB_CHECK(pass_last_ > pass_first_, "model backward called before forward");
+void Model::backward(Pass& pass, const Tensor& dy, bool input_grad) {
+  NNLAB_CHECK(pass.last > pass.first && pass.contexts.size() == layers_.size(),
+              "model backward called without a forward pass of this model");
   const Tensor* g = &dy;
-  for (int i = pass_last_ - 1; i >= pass_first_; --i) {
-    LayerContext& ctx = contexts_[static_cast<size_t>(i)];
+  for (int i = pass.last - 1; i >= pass.first; --i) {
+    LayerContext& ctx = pass.contexts[static_cast<size_t>(i)];
+    ctx.input_grad = i > pass.first || input_grad;
     layers_[static_cast<size_t>(i)]->backward(ctx, *g);
     g = &ctx.dx;
   }
-  return *g;
 }
 
 void Model::predict(const Tensor& x, Tensor& out, Rng& rng) {
-  out = forward(x, Mode::eval, rng);
+  Pass pass;
+  out = forward(x, Mode::eval, rng, pass);
   if (head_ == Head::softmax) softmax_rows(out.data(), out.data(), out.rows(), out.cols());
   if (head_ == Head::sigmoid) sigmoid_values(out.data(), out.data(), out.size());
 }

@@ -11,6 +11,23 @@
 
 namespace nnlab {
 
+/// The state of one forward pass over a range of a model's layers, owned by its caller: each
+/// layer's context (its output and what its backward needs). A trainer, an evaluation and a
+/// figure each keep their own, so passes never disturb one another, and an encoder and a decoder
+/// are two passes over two ranges of one model. Reused from batch to batch, its buffers keep
+/// their size: no allocation once shapes are known.
+struct Pass {
+  std::vector<LayerContext> contexts;  // one per layer of the model; [first, last) hold this pass
+  int first = 0, last = 0;
+
+  /// The output of the pass (the context of layer last-1).
+  const Tensor& output() const { return contexts[static_cast<size_t>(last - 1)].y; }
+  /// The context of layer i of the model, which the pass must have run (activations).
+  const LayerContext& context(int i) const;
+  /// dL/dx of the pass's input, after a backward asked for it.
+  const Tensor& input_gradient() const;
+};
+
 class Model {
  public:
   /// Builds every layer for a per-sample `input` shape, allocates the arenas, binds the
@@ -23,13 +40,18 @@ class Model {
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
-  /// Runs layers [first, last) on x ([N, input...]); last = -1 means all. In train mode the
-  /// contexts are kept for backward(). Returns the output of layer last-1 (logits, no head).
-  const Tensor& forward(const Tensor& x, Mode mode, Rng& rng, int first = 0, int last = -1);
-  /// Back-propagates dy through the layers of the last forward pass; parameter gradients
-  /// accumulate into the gradient arena. Returns dL/dx of the first layer run.
-  const Tensor& backward(const Tensor& dy);
-  /// Eval-mode forward plus the head: class probabilities for a softmax head.
+  /// Runs layers [first, last) on x ([N, shape of layer first's input...]); last = -1 means
+  /// all. Fills `pass` (x must outlive it) and returns the output of layer last-1 (logits: no
+  /// head).
+  const Tensor& forward(const Tensor& x, Mode mode, Rng& rng, Pass& pass, int first = 0,
+                        int last = -1);
+  /// Back-propagates dy through the layers of `pass`; parameter gradients accumulate into the
+  /// gradient arena. With `input_grad`, dL/dx of the pass's input is kept for
+  /// pass.input_gradient(); without, the pass's first layer skips that product (nothing reads
+  /// it: the first layer of a model never needs it).
+  void backward(Pass& pass, const Tensor& dy, bool input_grad = false);
+  /// Eval-mode forward of the whole model plus the head: class probabilities for a softmax
+  /// head, probabilities for a sigmoid head. Runs on a pass of its own.
   void predict(const Tensor& x, Tensor& out, Rng& rng);
 
   void zero_grad();
@@ -52,10 +74,11 @@ class Model {
   int64_t buffer_count() const { return static_cast<int64_t>(buffers_.size()); }
 
   int layer_count() const { return static_cast<int>(layers_.size()); }
+  /// The index of the code layer that splits an autoencoder (nn/code.hpp), -1 without one: the
+  /// encoder is layers [0, code_layer()], the decoder (code_layer(), layer_count()).
+  int code_layer() const;
   Layer& layer(int i) { return *layers_[static_cast<size_t>(i)]; }
   const Layer& layer(int i) const { return *layers_[static_cast<size_t>(i)]; }
-  /// The context of layer i after the last forward pass (activations for diagnostics).
-  const LayerContext& context(int i) const { return contexts_[static_cast<size_t>(i)]; }
   const Shape& input_shape() const { return input_; }
   const Shape& output_shape() const;
   Head head() const { return head_; }
@@ -69,11 +92,9 @@ class Model {
   Shape input_;
   std::vector<LayerPtr> layers_;
   Head head_;
-  std::vector<LayerContext> contexts_;
   std::vector<float> values_, grads_, buffers_;
   std::vector<Parameter*> params_;
   std::vector<Buffer*> buffer_list_;
-  int pass_first_ = 0, pass_last_ = 0;  // layer range of the last forward pass
 };
 
 }  // namespace nnlab

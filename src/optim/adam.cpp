@@ -4,7 +4,7 @@
 
 namespace nnlab {
 
-Adam::Adam(const OptimizerConfig& config, std::span<float> values, std::span<const float> grads,
+Adam::Adam(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
            const std::vector<Parameter*>& params)
     : Optimizer(config, values, grads, params),
       m_(Shape{static_cast<int64_t>(values.size())}),
@@ -12,7 +12,7 @@ Adam::Adam(const OptimizerConfig& config, std::span<float> values, std::span<con
       steps_(Shape{1}) {}
 
 void Adam::step(float lr) {
-  decay_weights(lr);
+  apply_weight_decay(lr);
   steps_[0] += 1.0f;
   // The step count lives in a float tensor so checkpoints restore it with the moments; floats
   // count exactly up to 2^24 steps, and by then both corrections are 1.

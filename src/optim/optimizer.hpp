@@ -1,5 +1,5 @@
 // Optimizers see the model's parameters as flat spans (one arena of values, one of gradients);
-// the Parameter list gives the ranges that get decoupled weight decay (weights, not biases).
+// the Parameter list gives the ranges that get weight decay (weights, not biases).
 #pragma once
 
 #include <memory>
@@ -11,6 +11,12 @@
 
 namespace nnlab {
 
+/// How weight decay enters the update, chosen explicitly since the two differ for adaptive
+/// optimizers: coupled adds wd * w to the gradient (an L2 term; PyTorch's Adam(weight_decay),
+/// SGD and RMSprop), decoupled shrinks the weights apart from the gradient (AdamW; Loshchilov &
+/// Hutter 2019: w -= lr * wd * w).
+enum class WeightDecay { decoupled, coupled };
+
 struct OptimizerConfig {
   std::string type = "sgd";  // sgd | rmsprop | adam | adamw
   float lr = 0.01f;
@@ -20,7 +26,8 @@ struct OptimizerConfig {
   float beta1 = 0.9f;         // adam
   float beta2 = 0.999f;       // adam
   float eps = 1e-7f;          // adam, rmsprop (Keras' default; PyTorch uses 1e-8)
-  float weight_decay = 0.0f;  // decoupled (AdamW-style) for every optimizer: w -= lr*wd*w
+  float weight_decay = 0.0f;  // on weights, not biases
+  WeightDecay decay = WeightDecay::decoupled;  // adamw: always decoupled
 };
 
 class Optimizer {
@@ -33,21 +40,23 @@ class Optimizer {
   const OptimizerConfig& config() const { return config_; }
 
  protected:
-  Optimizer(OptimizerConfig config, std::span<float> values, std::span<const float> grads,
+  Optimizer(OptimizerConfig config, std::span<float> values, std::span<float> grads,
             const std::vector<Parameter*>& params);
-  /// Applies decoupled weight decay to the weights (not biases): w -= lr * wd * w.
-  void decay_weights(float lr);
+  /// Applies weight decay to the weights (not biases), before the update: decoupled,
+  /// w -= lr * wd * w; coupled, g += wd * w.
+  void apply_weight_decay(float lr);
 
   OptimizerConfig config_;
   std::span<float> values_;
-  std::span<const float> grads_;
-  std::vector<std::span<float>> weights_;  // views of values_ that carry is_weight
+  std::span<float> grads_;
+  // Views of values_ and of grads_ for the parameters that carry is_weight.
+  std::vector<std::span<float>> weights_, weight_grads_;
 };
 
 /// Unknown types and out-of-range values throw naming the key ("train.optimizer.lr must be
 /// > 0, got -1") and the list of known types.
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, std::span<float> values,
-                                          std::span<const float> grads,
+                                          std::span<float> grads,
                                           const std::vector<Parameter*>& params);
 std::vector<std::string> optimizer_types();
 

@@ -1,7 +1,7 @@
 // The concrete optimizers behind make_optimizer. Each follows PyTorch's update formulas
 // (torch.optim, single-tensor path) so results can be compared with it directly; weight decay
-// is always decoupled (Optimizer::decay_weights). Not part of the public contract: code outside
-// src/optim builds optimizers through make_optimizer.
+// is coupled or decoupled as the config says (Optimizer::apply_weight_decay). Not part of the
+// public contract: code outside src/optim builds optimizers through make_optimizer.
 #pragma once
 
 #include "optim/optimizer.hpp"
@@ -11,7 +11,7 @@ namespace nnlab {
 /// SGD with optional (Nesterov) momentum: v = mu*v + g; w -= lr*v (or lr*(g + mu*v)).
 class Sgd final : public Optimizer {
  public:
-  Sgd(const OptimizerConfig& config, std::span<float> values, std::span<const float> grads,
+  Sgd(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
       const std::vector<Parameter*>& params);
   void step(float lr) override;
   std::vector<Tensor*> state() override;
@@ -25,7 +25,7 @@ class Sgd final : public Optimizer {
 /// without, w -= lr*g/(sqrt(s)+eps).
 class RmsProp final : public Optimizer {
  public:
-  RmsProp(const OptimizerConfig& config, std::span<float> values, std::span<const float> grads,
+  RmsProp(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
           const std::vector<Parameter*>& params);
   void step(float lr) override;
   std::vector<Tensor*> state() override;
@@ -36,11 +36,11 @@ class RmsProp final : public Optimizer {
   Tensor steps_;       // [1]
 };
 
-/// Adam with bias correction: w -= lr * mhat / (sqrt(vhat) + eps). "adamw" is the same class:
-/// weight decay is decoupled for every optimizer.
+/// Adam with bias correction: w -= lr * mhat / (sqrt(vhat) + eps). "adamw" is the same class
+/// with its weight decay always decoupled.
 class Adam final : public Optimizer {
  public:
-  Adam(const OptimizerConfig& config, std::span<float> values, std::span<const float> grads,
+  Adam(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
        const std::vector<Parameter*>& params);
   void step(float lr) override;
   std::vector<Tensor*> state() override;

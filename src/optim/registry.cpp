@@ -26,6 +26,9 @@ void validate(const OptimizerConfig& c) {
   NNLAB_CHECK(c.eps > 0.0f, "train.optimizer.eps must be > 0, got {}", c.eps);
   NNLAB_CHECK(c.weight_decay >= 0.0f, "train.optimizer.weight_decay must be >= 0, got {}",
               c.weight_decay);
+  NNLAB_CHECK(c.type != "adamw" || c.decay == WeightDecay::decoupled,
+              "train.optimizer.decay = \"coupled\" contradicts type = \"adamw\" (decoupled by "
+              "definition); use type = \"adam\" for PyTorch's Adam(weight_decay)");
   NNLAB_CHECK(!c.nesterov || (c.type == "sgd" && c.momentum > 0.0f),
               "train.optimizer.nesterov needs type = \"sgd\" and momentum > 0");
 }
@@ -35,7 +38,7 @@ void validate(const OptimizerConfig& c) {
 std::vector<std::string> optimizer_types() { return {"sgd", "rmsprop", "adam", "adamw"}; }
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, std::span<float> values,
-                                          std::span<const float> grads,
+                                          std::span<float> grads,
                                           const std::vector<Parameter*>& params) {
   validate(config);
   if (config.type == "sgd") return std::make_unique<Sgd>(config, values, grads, params);

@@ -4,15 +4,15 @@
 
 namespace nnlab {
 
-RmsProp::RmsProp(const OptimizerConfig& config, std::span<float> values,
-                 std::span<const float> grads, const std::vector<Parameter*>& params)
+RmsProp::RmsProp(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
+                 const std::vector<Parameter*>& params)
     : Optimizer(config, values, grads, params),
       square_avg_(Shape{static_cast<int64_t>(values.size())}),
       momentum_(Shape{config.momentum > 0.0f ? static_cast<int64_t>(values.size()) : 0}),
       steps_(Shape{1}) {}
 
 void RmsProp::step(float lr) {
-  decay_weights(lr);
+  apply_weight_decay(lr);
   float* w = values_.data();
   const float* g = grads_.data();
   float* s = square_avg_.data();

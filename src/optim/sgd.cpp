@@ -2,14 +2,14 @@
 
 namespace nnlab {
 
-Sgd::Sgd(const OptimizerConfig& config, std::span<float> values, std::span<const float> grads,
+Sgd::Sgd(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
          const std::vector<Parameter*>& params)
     : Optimizer(config, values, grads, params),
       velocity_(Shape{config.momentum > 0.0f ? static_cast<int64_t>(values.size()) : 0}),
       steps_(Shape{1}) {}
 
 void Sgd::step(float lr) {
-  decay_weights(lr);
+  apply_weight_decay(lr);
   float* w = values_.data();
   const float* g = grads_.data();
   const size_t n = values_.size();

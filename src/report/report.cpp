@@ -18,6 +18,7 @@
 #include "report/number_format.hpp"
 #include "report/report_data.hpp"
 #include "report/search_section.hpp"
+#include "report/summary_table.hpp"
 #include "report/svg_chart.hpp"
 #include "tensor/error.hpp"
 
@@ -53,10 +54,13 @@ std::string mean_std(double mean, double std, double repeats = 2) {
          (std::isfinite(std) && !(repeats < 2) ? " ± " + report::fixed(std) : "");
 }
 
-std::string difference(double ours, double reference) {
+// Ours minus the reference, coloured by whether it is better: higher for an accuracy, lower for
+// an error (MSE, loss).
+std::string difference(double ours, double reference, bool higher_is_better) {
   if (!std::isfinite(ours) || !std::isfinite(reference)) return "–";
   const double d = ours - reference;
-  return fmt::format("<span class=\"{}\">{:+.4f}</span>", d >= 0 ? "better" : "worse", d);
+  const bool better = higher_is_better ? d >= 0 : d <= 0;
+  return fmt::format("<span class=\"{}\">{:+.4f}</span>", better ? "better" : "worse", d);
 }
 
 // "mnist: 54,000 train / 6,000 validation / 10,000 test" for a run's "data" entry.
@@ -121,59 +125,66 @@ std::string environment(const json& m, size_t runs) {
 }
 
 std::string summary_section(const json& m, const std::map<std::string, const json*>& first) {
+  // Runs are compared on their accuracy, or without classes on their MSE (summary_score).
+  const std::string score = summary_score(m), key = "test_" + score, val = "val_" + score;
   std::vector<std::vector<std::string>> rows;
   for (const json& s : m.at("summary")) {
     const std::string name = text(s, "name");
     const auto it = first.find(name);
     const json& r0 = it != first.end() ? *it->second : json::object();
-    const double ours = num(s, {"test_accuracy_mean"});
-    const double ref = num(s, {"reference", "test_accuracy"});
-    const double ref_std = num(s, {"reference", "test_accuracy_std"});
-    rows.push_back(
-        {html::escape(name), integer(num(s, {"repeats"})),
-         mean_std(ours, num(s, {"test_accuracy_std"}), num(s, {"repeats"})),
-         mean_std(num(s, {"val_accuracy_mean"}), num(s, {"val_accuracy_std"}), num(s, {"repeats"})),
-         mean_std(ref, ref_std), difference(ours, ref), report::count(num(r0, {"params"})),
-         report::fixed(num(s, {"train_seconds_mean"}), 1)});
+    const double ours = num(s, {(key + "_mean").c_str()});
+    const double ref = num(s, {"reference", key.c_str()});
+    const double ref_std = num(s, {"reference", (key + "_std").c_str()});
+    rows.push_back({html::escape(name), integer(num(s, {"repeats"})),
+                    mean_std(ours, num(s, {(key + "_std").c_str()}), num(s, {"repeats"})),
+                    mean_std(num(s, {(val + "_mean").c_str()}), num(s, {(val + "_std").c_str()}),
+                             num(s, {"repeats"})),
+                    mean_std(ref, ref_std), difference(ours, ref, score == "accuracy"),
+                    report::count(num(r0, {"params"})),
+                    report::fixed(num(s, {"train_seconds_mean"}), 1)});
   }
   return html::table(
-      {"run", "repeats", "test accuracy (mean ± std)", "validation accuracy (mean ± std)",
-       "reference test accuracy", "difference", "params", "seconds"},
+      {"run", "repeats", "test " + score + " (mean ± std)", "validation " + score + " (mean ± std)",
+       "reference test " + score, "difference", "params", "seconds"},
       rows);
 }
 
 std::string repeats_section(const json& m) {
+  const std::string score = summary_score(m);
   std::vector<std::vector<std::string>> rows;
   for (const json& r : m.at("runs")) {
     rows.push_back(
         {html::escape(text(r, "name")), integer(num(r, {"repeat"})), integer(num(r, {"seed"})),
          integer(num(r, {"epochs_run"})), integer(num(r, {"best_epoch"})),
-         html::escape(text(r, "stopped")), report::fixed(num(r, {"train", "accuracy"})),
-         report::fixed(num(r, {"val", "accuracy"})), report::fixed(num(r, {"test", "accuracy"})),
-         report::fixed(num(r, {"test", "loss"})), report::count(num(r, {"test", "errors"})),
-         report::fixed(num(r, {"macro", "f1"})), report::fixed(num(r, {"train_seconds"}), 1),
+         html::escape(text(r, "stopped")), report::fixed(num(r, {"train", score.c_str()})),
+         report::fixed(num(r, {"val", score.c_str()})),
+         report::fixed(num(r, {"test", score.c_str()})), report::fixed(num(r, {"test", "loss"})),
+         report::count(num(r, {"test", "errors"})), report::fixed(num(r, {"macro", "f1"})),
+         report::fixed(num(r, {"train_seconds"}), 1),
          report::count(num(r, {"samples_per_second"}))});
   }
+  const std::string s = score == "accuracy" ? "acc" : score;
   return html::table(
-      {"run", "repeat", "seed", "epochs", "best epoch", "stopped", "train acc", "val acc",
-       "test acc", "test loss", "test errors", "macro F1", "seconds", "samples/s"},
+      {"run", "repeat", "seed", "epochs", "best epoch", "stopped", "train " + s, "val " + s,
+       "test " + s, "test loss", "test errors", "macro F1", "seconds", "samples/s"},
       rows);
 }
 
 std::string comparison_section(const json& m) {
+  const std::string score = summary_score(m), key = "test_" + score;
   std::vector<std::string> labels;
   std::vector<double> means, stds, refs;
   for (const json& s : m.at("summary")) {
     labels.push_back(text(s, "name"));
-    means.push_back(num(s, {"test_accuracy_mean"}));
-    stds.push_back(num(s, {"test_accuracy_std"}));
-    refs.push_back(num(s, {"reference", "test_accuracy"}));
+    means.push_back(num(s, {(key + "_mean").c_str()}));
+    stds.push_back(num(s, {(key + "_std").c_str()}));
+    refs.push_back(num(s, {"reference", key.c_str()}));
   }
   if (labels.empty()) return "";
   return svg::interval_chart(labels, means,
-                             {.title = "Mean test accuracy (± std over repeats)",
+                             {.title = "Mean test " + score + " (± std over repeats)",
                               .x_label = "run",
-                              .y_label = "test accuracy",
+                              .y_label = "test " + score,
                               .width = std::max(480, 110 * static_cast<int>(labels.size()) + 100)},
                              stds, refs, "reference");
 }

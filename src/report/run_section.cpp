@@ -184,6 +184,100 @@ std::string misclassified(const fs::path& dir, const RunInfo& run) {
   return out + "</div>\n";
 }
 
+// corruptions.csv: the test set's scores under each corruption.
+std::string corruptions(const fs::path& dir, const std::string& id) {
+  const auto t = read_table(dir / "corruptions.csv");
+  if (!t || t->rows.empty()) return "";
+  const std::string score = t->column("accuracy") >= 0 ? "accuracy" : "mse";
+  std::vector<std::vector<std::string>> rows;
+  const std::vector<std::string> name = t->texts("corruption");
+  const std::vector<double> loss = t->numbers("loss"), value = t->numbers(score);
+  for (size_t i = 0; i < name.size(); ++i)
+    rows.push_back(
+        {html::escape(name[i]), fmt::format("{:.5f}", loss[i]), fmt::format("{:.5f}", value[i])});
+  return subheading(id, kCorruptions) +
+         "<p class=\"muted\">The whole test set, each input corrupted (noise added then clipped "
+         "to [0, 1]); a reconstruction is scored against the clean image.</p>\n" +
+         html::table({"corruption", "loss", score}, rows);
+}
+
+// reconstructions.safetensors: per corruption, the clean test images, what the model was given
+// and what it made of it, one row each.
+std::string reconstructions(const fs::path& dir, const std::string& id) {
+  const fs::path path = dir / "reconstructions.safetensors";
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return "";
+  const SafeTensors st = load_safetensors(path.string());
+  const SafeTensor& clean = st.at("clean");
+  NNLAB_CHECK(clean.dtype == "U8" && clean.shape.size() == 3,
+              "{}: 'clean' must be U8 [K, H, W], is {} {}", path.string(), clean.dtype,
+              shape_str(clean.shape));
+  const int k = static_cast<int>(clean.shape[0]);
+  const int h = static_cast<int>(clean.shape[1]), w = static_cast<int>(clean.shape[2]);
+  const auto tiles = [&](const SafeTensor& t) {
+    NNLAB_CHECK(t.dtype == "U8" && t.shape == clean.shape, "{}: a grid tensor is not U8 {}",
+                path.string(), shape_str(clean.shape));
+    return grid_image({t.bytes, k, h, w}, k, "images");
+  };
+  // In the corruption table's order ("none" first), else the file's.
+  std::vector<std::string> order;
+  if (const auto t = read_table(dir / "corruptions.csv")) order = t->texts("corruption");
+  for (const auto& [name, t] : st.tensors)
+    if (name.starts_with("input/") &&
+        std::find(order.begin(), order.end(), name.substr(6)) == order.end())
+      order.push_back(name.substr(6));
+  std::string out = subheading(id, kReconstructions);
+  for (const std::string& corruption : order) {
+    const std::string input = "input/" + corruption, output = "output/" + corruption;
+    if (!st.contains(input) || !st.contains(output)) continue;
+    out += figure(tiles(clean) + "<br>" + tiles(st.at(input)) + "<br>" + tiles(st.at(output)),
+                  corruption == "none" ? "rows: test images, the model's input (the same), its "
+                                         "reconstruction"
+                                       : "rows: test images, with " + corruption +
+                                             " (the model's input), its reconstruction");
+  }
+  return out;
+}
+
+// latent.csv: the test codes projected on their first two principal components, one colour a
+// class.
+std::string latent(const fs::path& dir, const std::string& id) {
+  const auto t = read_table(dir / "latent.csv");
+  if (!t || t->rows.empty()) return "";
+  const std::vector<double> x = t->numbers("pc1"), y = t->numbers("pc2");
+  const std::vector<std::string> label = t->texts("label");
+  std::map<std::string, svg::Series> by_label;
+  for (size_t i = 0; i < x.size(); ++i) {
+    svg::Series& s = by_label[label[i]];
+    s.x.push_back(x[i]);
+    s.y.push_back(y[i]);
+  }
+  // Class names in numeric order when they are numbers ("2" before "10").
+  std::vector<std::string> names;
+  for (const auto& [name, s] : by_label) names.push_back(name);
+  std::stable_sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    char* end_a = nullptr;
+    char* end_b = nullptr;
+    const double va = std::strtod(a.c_str(), &end_a), vb = std::strtod(b.c_str(), &end_b);
+    const bool na = !a.empty() && *end_a == 0, nb = !b.empty() && *end_b == 0;
+    return na && nb ? va < vb : (na != nb ? na : a < b);
+  });
+  std::vector<svg::Series> series;
+  for (const std::string& name : names) {
+    svg::Series s = std::move(by_label[name]);
+    s.name = name.empty() ? "codes" : name;
+    s.points_only = true;
+    series.push_back(std::move(s));
+  }
+  return subheading(id, kLatent) +
+         svg::line_chart(
+             series, {.title = fmt::format("{} test codes", count(static_cast<double>(x.size()))),
+                      .x_label = "first component",
+                      .y_label = "second component",
+                      .width = 640,
+                      .height = 480});
+}
+
 std::string inactive(const fs::path& dir, const std::string& id) {
   const auto t = read_table(dir / "inactive.csv");
   if (!t || t->rows.empty()) return "";
@@ -235,7 +329,8 @@ std::string subheading(const std::string& run_id, const char* title) {
 std::string run_section(const RunInfo& run) {
   const fs::path& dir = run.repeat_dirs.front();
   std::string body = learning_curves(run) + fitted_curve(dir, run.id) + confusion(dir, run.id) +
-                     per_class(dir, run.id) + misclassified(dir, run) +
+                     per_class(dir, run.id) + misclassified(dir, run) + corruptions(dir, run.id) +
+                     reconstructions(dir, run.id) + latent(dir, run.id) +
                      augmented_samples(dir, run.id) + inactive(dir, run.id) + weights(dir, run.id) +
                      network_figures(dir, run.id);
   if (body.empty())

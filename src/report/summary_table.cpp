@@ -37,29 +37,32 @@ std::string pad(const std::string& s, size_t width, bool left) {
 
 }  // namespace
 
+std::string summary_score(const json& metrics) {
+  const auto any = [&](const char* key) {
+    for (const json& s : metrics.value("summary", json::array()))
+      if (std::isfinite(number(s, key))) return true;
+    return false;
+  };
+  if (any("test_accuracy_mean") || !any("test_loss_mean")) return "accuracy";
+  if (any("test_mse_mean")) return "mse";
+  return "loss";
+}
+
 std::string summary_table(const json& metrics) {
-  // A study without classes (regression) shows the test loss where others show the accuracy.
-  bool accuracy = false, loss = false;
-  for (const json& s : metrics.value("summary", json::array())) {
-    accuracy |= std::isfinite(number(s, "test_accuracy_mean"));
-    loss |= std::isfinite(number(s, "test_loss_mean"));
-  }
-  accuracy = accuracy || !loss;
-  const std::string score = accuracy ? "test_accuracy" : "test_loss";
-  std::vector<std::vector<std::string>> rows = {{"run", "repeats",
-                                                 accuracy ? "test accuracy" : "test loss",
+  const std::string score = "test_" + summary_score(metrics);
+  std::vector<std::vector<std::string>> rows = {{"run", "repeats", "test " + summary_score(metrics),
                                                  "reference", "difference", "epochs", "seconds"}};
   for (const json& s : metrics.value("summary", json::array())) {
     const json reference = s.value("reference", json::object());
     const double repeats = number(s, "repeats"), diverged = number(s, "diverged");
     const double ours = number(s, (score + "_mean").c_str());
-    const double ref = number(reference, "test_accuracy");
+    const double ref = number(reference, score.c_str());
     const double epochs = number(s, "epochs_mean");
     std::string count = fixed(repeats, 0);
     if (diverged > 0) count += fmt::format(" ({:.0f} diverged)", diverged);
     rows.push_back({s.value("name", "?"), count,
                     mean_std(ours, number(s, (score + "_std").c_str()), repeats > 1),
-                    mean_std(ref, number(reference, "test_accuracy_std"), true),
+                    mean_std(ref, number(reference, (score + "_std").c_str()), true),
                     std::isfinite(ours - ref) ? fmt::format("{:+.4f}", ours - ref) : "-",
                     fixed(epochs, epochs == std::round(epochs) ? 0 : 1),
                     fixed(number(s, "train_seconds_mean"), 1)});

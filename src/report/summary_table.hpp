@@ -16,4 +16,10 @@ namespace nnlab {
 /// repeat; "-" where a figure is missing. Diverged repeats are counted beside the repeats.
 std::string summary_table(const nlohmann::json& metrics);
 
+/// The score a study's runs are compared on, as named in a run's "train", "val" and "test":
+/// "accuracy" where there are classes, else "mse" (a regression or a reconstruction), else
+/// "loss" (results written before the MSE). The summary holds "test_SCORE_mean" and "_std",
+/// the reference "test_SCORE".
+std::string summary_score(const nlohmann::json& metrics);
+
 }  // namespace nnlab

@@ -24,7 +24,7 @@ std::string x_text(const ChartOptions& o, double x) {
 std::string y_text(double y) { return fmt::format("{:.4g}", y); }
 
 // The shaded band y ± spread of one series, one polygon per stretch without gaps.
-std::string band(const Series& s, const Axis& x, const Axis& y, const char* fill) {
+std::string band(const Series& s, const Axis& x, const Axis& y, const std::string& fill) {
   auto clamp_px = [&](double v) {
     return std::clamp(y.valid(v) ? y.px(v) : y.p0, std::min(y.p0, y.p1), std::max(y.p0, y.p1));
   };
@@ -53,7 +53,7 @@ std::string band(const Series& s, const Axis& x, const Axis& y, const char* fill
 }
 
 // One series: band, line, hover dots and rings.
-std::string curve(const Series& s, const char* stroke, const Axis& x, const Axis& y,
+std::string curve(const Series& s, const std::string& stroke, const Axis& x, const Axis& y,
                   const ChartOptions& o) {
   std::string out = band(s, x, y, stroke);
   std::string path, dots;

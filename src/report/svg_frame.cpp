@@ -51,7 +51,13 @@ std::string swatch(const LegendEntry& e, double x, double y) {
 
 }  // namespace
 
-const char* color(size_t i) { return kPalette[i % kPaletteSize]; }
+std::string color(size_t i) {
+  if (i < kPaletteSize) return kPalette[i];
+  // Beyond the ten (a 50-class scatter): hues a golden angle apart never repeat, and two
+  // lightness levels keep neighbouring hues apart.
+  const double hue = std::fmod(static_cast<double>(i - kPaletteSize) * 137.508 + 15.0, 360.0);
+  return fmt::format("hsl({:.0f},65%,{}%)", hue, i % 2 == 0 ? 38 : 55);
+}
 
 double Axis::px(double v) const {
   auto t = [&](double a) { return scale.log ? std::log10(a) : a; };

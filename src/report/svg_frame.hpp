@@ -10,8 +10,8 @@
 
 namespace nnlab::svg {
 
-/// The palette's i-th colour (it repeats after ten).
-const char* color(size_t i);
+/// The i-th colour: the ten of the palette, then distinct generated hues (50-class scatters).
+std::string color(size_t i);
 
 /// Plot area margins: room for tick labels on the left and bottom, the title on top.
 inline constexpr int kLeft = 64, kRight = 16, kTop = 30, kBottom = 46;

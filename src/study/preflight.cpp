@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "data/catalog.hpp"
+#include "data/corruption.hpp"
 #include "nn/loss.hpp"
 #include "nn/model_builder.hpp"
 #include "tensor/error.hpp"
@@ -15,14 +16,31 @@ namespace {
 
 void check_model(const RunSpec& run, const std::string& study_path) {
   ModelShape plan;
+  Shape input;
   try {
     const auto loss = make_loss(run.train.loss, run.train.label_smoothing);
-    const Shape input = run.data.dataset == "csv"
-                            ? Shape{static_cast<int64_t>(run.data.csv.inputs.size())}
-                            : dataset_sample_shape(run.data.dataset);
+    // Multi-MNIST's width is one of its [data.generate] settings.
+    input = run.data.dataset == "csv" ? Shape{static_cast<int64_t>(run.data.csv.inputs.size())}
+            : run.data.dataset == "multi-mnist" ? multi_mnist_sample_shape(run.data.generate)
+                                                : dataset_sample_shape(run.data.dataset);
     plan = plan_model(input, run.model.layers, *loss);
   } catch (const Error& e) {  // as make_session reports it: the layer names its problem
     throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
+  }
+  // Corruptions need images, and an occlusion must fit in them.
+  std::vector<std::pair<std::string, CorruptionSpec>> corruptions = {
+      {"data.corrupt", run.data.corrupt}};
+  for (const CorruptionSpec& c : run.diagnostics.corruptions)
+    corruptions.emplace_back("diagnostics.corruptions", c);
+  for (const auto& [key, c] : corruptions) {
+    if (c.is_none()) continue;
+    NNLAB_CHECK(input.size() == 3, "{}: run '{}': {} = \"{}\" needs images [C, H, W], got {}",
+                study_path, run.name, key, c.str(), shape_str(input));
+    try {
+      check_fits(c, input[1], input[2]);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: run '{}': {}: {}", study_path, run.name, key, e.what()));
+    }
   }
   NNLAB_CHECK(run.model.max_params <= 0 || plan.parameters <= run.model.max_params,
               "{}: run '{}': model.max_params is {} but the model has {} parameters", study_path,

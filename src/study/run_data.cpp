@@ -7,6 +7,7 @@
 
 #include "data/catalog.hpp"
 #include "data/csv_dataset.hpp"
+#include "data/multi_mnist.hpp"
 #include "data/oversample.hpp"
 
 namespace nnlab {
@@ -38,21 +39,34 @@ DataView pick(const DataView& v, const std::vector<int64_t>& at) {
   return out;
 }
 
+/// What tells two loaded datasets apart: the files and columns of a CSV, the directory of a
+/// named dataset, and for Multi-MNIST also every generate setting.
+std::string cache_key(const DataConfig& c, const std::string& dir) {
+  if (c.dataset == "csv")
+    return fmt::format("csv@{}@{}@{}@{}", c.csv.train, c.csv.test, fmt::join(c.csv.inputs, ","),
+                       fmt::join(c.csv.targets, ","));
+  if (c.dataset == "multi-mnist")
+    return fmt::format("multi-mnist@{}@{}", dir, describe(c.generate));
+  return c.dataset + "@" + dir;
+}
+
+DataPair load(const DataConfig& c, const std::string& dir) {
+  if (c.dataset == "csv")
+    return {read_csv_dataset(c.csv.train, c.csv.inputs, c.csv.targets, kMaxCsvRows),
+            read_csv_dataset(c.csv.test, c.csv.inputs, c.csv.targets, kMaxCsvRows)};
+  // Generated from MNIST (found through the same directory) with the study's settings.
+  if (c.dataset == "multi-mnist") return make_multi_mnist(load_dataset("mnist", dir), c.generate);
+  return load_dataset(c.dataset, dir);
+}
+
 }  // namespace
 
 const SourceData& DataCache::get(const DataConfig& c) {
   const std::string dir = c.dir.empty() ? data_dir_ : c.dir;
-  const std::string key =
-      c.dataset == "csv" ? fmt::format("csv@{}@{}@{}@{}", c.csv.train, c.csv.test,
-                                       fmt::join(c.csv.inputs, ","), fmt::join(c.csv.targets, ","))
-                         : c.dataset + "@" + dir;
+  const std::string key = cache_key(c, dir);
   auto it = loaded_.find(key);
   if (it == loaded_.end()) {
-    DataPair pair =
-        c.dataset == "csv"
-            ? DataPair{read_csv_dataset(c.csv.train, c.csv.inputs, c.csv.targets, kMaxCsvRows),
-                       read_csv_dataset(c.csv.test, c.csv.inputs, c.csv.targets, kMaxCsvRows)}
-            : load_dataset(c.dataset, dir);
+    DataPair pair = load(c, dir);
     it = loaded_
              .emplace(key, SourceData{std::make_shared<const Dataset>(std::move(pair.train)),
                                       std::make_shared<const Dataset>(std::move(pair.test))})

@@ -20,6 +20,7 @@ json reference_json(const Reference& r) {
   if (r.test_accuracy_std) j["test_accuracy_std"] = *r.test_accuracy_std;
   if (r.val_accuracy) j["val_accuracy"] = *r.val_accuracy;
   if (r.train_accuracy) j["train_accuracy"] = *r.train_accuracy;
+  if (r.test_mse) j["test_mse"] = *r.test_mse;
   if (!r.source.empty()) j["source"] = r.source;
   return j;
 }

@@ -14,6 +14,7 @@
 #include "io/atomic_file.hpp"
 #include "io/safetensors.hpp"
 #include "study/figures.hpp"
+#include "study/test_set_files.hpp"
 #include "train/crash_point.hpp"
 #include "train/model_file.hpp"
 
@@ -23,16 +24,18 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr int64_t kEvalBatch = 1000;
-
-json scores(const Evaluation& e, bool classification) {
+json scores(const Evaluation& e, Task task) {
   json j = {{"loss", e.loss}};
-  if (classification) j["accuracy"] = e.accuracy;
+  if (task == Task::classify)
+    j["accuracy"] = e.accuracy;
+  else
+    j["mse"] = e.mse;
   return j;
 }
 
-Evaluation evaluate_view(Model& model, const Loss& loss, const DataView& v, Rng& rng) {
-  return evaluate(model, loss, *v.data, v.indices, kEvalBatch, rng);
+Evaluation evaluate_view(Model& model, const Loss& loss, const DataView& v,
+                         const EvalOptions& options, Rng& rng) {
+  return evaluate(model, loss, *v.data, v.indices, options, rng);
 }
 
 /// The test-set files: confusion matrix, per-class report, misclassified samples.
@@ -135,7 +138,8 @@ void write_curve(Model& model, const RunSpec& run, const RunData& data, const st
 Fitted fit_run(ExecContext& exec, const RunSpec& run, const RunData& data, uint64_t seed,
                const TrainHooks& hooks, const std::string& study_path) {
   Fitted f{.session = make_session(exec, run, data.fit.data->sample_shape, seed, study_path),
-           .outcome = {}};
+           .outcome = {},
+           .eval = {.task = run.task, .batch = run.train.eval_batch}};
   f.outcome = train_session(f.session, run, data.fit, data.val.empty() ? nullptr : &data.val,
                             run.train.epochs, seed, hooks);
   return f;
@@ -143,12 +147,12 @@ Fitted fit_run(ExecContext& exec, const RunSpec& run, const RunData& data, uint6
 
 json score_fit(Fitted& fitted, const RunData& data, uint64_t seed) {
   Session& s = fitted.session;
-  const bool classification = !data.fit.data->labels.empty();
+  const EvalOptions& eval = fitted.eval;
   Rng eval_rng(seed);
   json out = {
-      {"train", scores(evaluate_view(*s.model, *s.loss, data.fit, eval_rng), classification)}};
+      {"train", scores(evaluate_view(*s.model, *s.loss, data.fit, eval, eval_rng), eval.task)}};
   if (!data.val.empty())
-    out["val"] = scores(evaluate_view(*s.model, *s.loss, data.val, eval_rng), classification);
+    out["val"] = scores(evaluate_view(*s.model, *s.loss, data.val, eval, eval_rng), eval.task);
   return out;
 }
 
@@ -188,13 +192,13 @@ json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const Ru
   result["train_seconds"] = seconds;
   result["samples_per_second"] = seconds > 0 ? static_cast<double>(samples_seen) / seconds : 0.0;
 
-  const bool classification = !data.test.data->labels.empty();
   // The artifacts index the test set from 0: a limited test set is its own dataset here.
   const Dataset test = data.test.data->subset(data.test.indices);
   Rng eval_rng(seed);
-  const Evaluation e = evaluate_view(*s.model, *s.loss, data.test, eval_rng);
-  result["test"] = scores(e, classification);
-  if (classification) {
+  const Evaluation e = evaluate_view(*s.model, *s.loss, data.test,
+                                     {.task = run.task, .batch = run.train.eval_batch}, eval_rng);
+  result["test"] = scores(e, run.task);
+  if (run.task == Task::classify) {
     json macro = write_test_files(e, test, dir, run.diagnostics.misclassified);
     result["test"]["errors"] = macro["errors"];
     macro.erase("errors");
@@ -204,11 +208,13 @@ json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const Ru
                   {.input = data.fit.data->sample_shape,
                    .layers = run.model.layers,
                    .loss = run.train.loss,
+                   .task = run.task,
                    .class_names = data.fit.data->class_names,
                    .data = run.data.dataset == "csv"
                                ? DataOrigin{.dataset = "csv", .scaling = "none", .preprocess = ""}
                                : data_origin(run.data.dataset)});
   crash_point("weights_written");
+  result.update(write_test_set_files(*s.model, *s.loss, run, test, seed, dir));
   write_figures(*s.model, test, run.diagnostics, dir + "/figures.safetensors");
   write_curve(*s.model, run, data, dir);
   result["model_summary"] = s.model->summary();

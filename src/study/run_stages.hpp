@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "eval/evaluate.hpp"
 #include "study/run_data.hpp"
 #include "study/session.hpp"
 
@@ -19,6 +20,7 @@ namespace nnlab {
 struct Fitted {
   Session session;
   TrainOutcome outcome;
+  EvalOptions eval;  // how score_fit measures: the run's task and evaluation batch
 };
 
 /// Stage 1: builds `run`'s model on `exec` (from `seed`) and trains it.

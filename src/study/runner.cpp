@@ -38,7 +38,7 @@ json summarize(const json& runs) {
   for (const json& r : runs)
     if (std::find(names.begin(), names.end(), r["name"]) == names.end()) names.push_back(r["name"]);
   for (const std::string& name : names) {
-    std::vector<double> test, test_loss, val, train, seconds, epochs;
+    std::vector<double> test, test_loss, test_mse, val, val_mse, train, seconds, epochs;
     json reference;
     int repeats = 0, diverged = 0;
     for (const json& r : runs) {
@@ -49,7 +49,9 @@ json summarize(const json& runs) {
       if (r.contains("test") && r["test"].contains("accuracy"))
         test.push_back(r["test"]["accuracy"]);
       if (r.contains("test") && r["test"].contains("loss")) test_loss.push_back(r["test"]["loss"]);
+      if (r.contains("test") && r["test"].contains("mse")) test_mse.push_back(r["test"]["mse"]);
       if (r.contains("val") && r["val"].contains("accuracy")) val.push_back(r["val"]["accuracy"]);
+      if (r.contains("val") && r["val"].contains("mse")) val_mse.push_back(r["val"]["mse"]);
       if (r.contains("train") && r["train"].contains("accuracy"))
         train.push_back(r["train"]["accuracy"]);
       seconds.push_back(r.value("train_seconds", 0.0));
@@ -65,7 +67,9 @@ json summarize(const json& runs) {
     };
     put("test_accuracy", test);
     put("test_loss", test_loss);
+    put("test_mse", test_mse);
     put("val_accuracy", val);
+    put("val_mse", val_mse);
     put("train_accuracy", train);
     s["train_seconds_mean"] = mean_std(seconds).first;
     s["epochs_mean"] = mean_std(epochs).first;

@@ -42,7 +42,19 @@ std::vector<KeyDef> section_keys() {
           {"truth", K::string, {}},
           {"inputs", K::string_array, {}},
           {"targets", K::string_array, {}}}},
+        {"generate",
+         K::table,
+         {{"seed", K::integer, {}},
+          {"train_count", K::integer, {}},
+          {"test_count", K::integer, {}},
+          {"profile", K::string, {}},
+          {"width", K::integer, {}},
+          {"shift", K::integer, {}},
+          {"intensity_min", K::number, {}},
+          {"intensity_max", K::number, {}},
+          {"combine", K::string, {}}}},
         {"augment", K::table, augment_keys({})},
+        {"corrupt", K::string, {}},
         {"oversample", K::table, augment_keys({{"p", K::number, {}}})}}},
       {"model",
        K::table,
@@ -59,6 +71,7 @@ std::vector<KeyDef> section_keys() {
         {"label_smoothing", K::number, {}},
         {"epochs", K::integer, {}},
         {"batch", K::integer, {}},
+        {"eval_batch", K::integer, {}},
         {"shuffle", K::boolean, {}},
         {"grad_noise", K::number, {}},
         {"refit", K::boolean, {}},
@@ -72,7 +85,8 @@ std::vector<KeyDef> section_keys() {
           {"beta1", K::number, {}},
           {"beta2", K::number, {}},
           {"eps", K::number, {}},
-          {"weight_decay", K::number, {}}}},
+          {"weight_decay", K::number, {}},
+          {"decay", K::string, {}}}},
         {"schedule",
          K::table,
          {{"type", K::string, {}},
@@ -94,6 +108,8 @@ std::vector<KeyDef> section_keys() {
         {"inactive_every", K::integer, {}},
         {"misclassified", K::integer, {}},
         {"augment_preview", K::integer, {}},
+        {"corruptions", K::string_array, {}},
+        {"reconstructions", K::integer, {}},
         {"weight_histograms", K::boolean, {}},
         {"figures", K::boolean, {}},
         {"figure_input", K::integer, {}},
@@ -105,6 +121,7 @@ std::vector<KeyDef> section_keys() {
 KeyDef make_run_schema() {
   KeyDef run{"runs", K::table, section_keys(), true};
   run.children.push_back({"name", K::string, {}});
+  run.children.push_back({"task", K::string, {}});
   run.children.push_back({"repeats", K::integer, {}});
   run.children.push_back({"seed", K::integer, {}});
   run.children.push_back({"sweep", K::sweep, {}});
@@ -115,6 +132,7 @@ KeyDef make_run_schema() {
                            {"test_accuracy_std", K::number, {}},
                            {"val_accuracy", K::number, {}},
                            {"train_accuracy", K::number, {}},
+                           {"test_mse", K::number, {}},
                            {"source", K::string, {}}}});
   return run;
 }
@@ -123,6 +141,7 @@ KeyDef make_study_schema() {
   KeyDef root{"", K::table, section_keys()};
   root.children.push_back({"name", K::string, {}});
   root.children.push_back({"description", K::string, {}});
+  root.children.push_back({"task", K::string, {}});
   root.children.push_back({"seed", K::integer, {}});
   root.children.push_back({"repeats", K::integer, {}});
   root.children.push_back(

@@ -20,15 +20,11 @@ RunSpec resolve_configuration(const Study& study, const std::string& run, const 
   throw Error(fmt::format("{}: no run '{}'", study.path, run));
 }
 
-double metric_value(const json& scores, const std::string& metric, const std::string& loss) {
-  if (metric == "accuracy") {
-    NNLAB_CHECK(scores.contains("accuracy"),
-                "search.metric = \"accuracy\" needs a classification run (labels)");
-    return scores["accuracy"].get<double>();
-  }
-  NNLAB_CHECK(metric != "mse" || loss == "mse",
-              "search.metric = \"mse\" needs train.loss = \"mse\" (the run's loss is {})", loss);
-  return scores["loss"].get<double>();
+double metric_value(const json& scores, const std::string& metric) {
+  if (metric == "loss") return scores["loss"].get<double>();
+  NNLAB_CHECK(scores.contains(metric), "search.metric = \"{}\" needs task = \"{}\"", metric,
+              metric == "accuracy" ? "classify" : "regress\" or \"reconstruct");
+  return scores[metric].get<double>();
 }
 
 json run_trial(ExecContext& exec, RunSpec spec, int epochs, const SourceData& source,
@@ -60,7 +56,7 @@ json run_trial(ExecContext& exec, RunSpec spec, int epochs, const SourceData& so
     return out;
   }
   out.update(score_fit(fitted, data, spec.seed));
-  out["score"] = metric_value(out["val"], metric, spec.train.loss);
+  out["score"] = metric_value(out["val"], metric);
   return out;
 }
 

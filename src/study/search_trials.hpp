@@ -19,10 +19,9 @@ namespace nnlab {
 RunSpec resolve_configuration(const Study& study, const std::string& run,
                               const nlohmann::json& config);
 
-/// The metric's value among a trial's scores ({"loss", "accuracy"}): "mse" is the loss of a
-/// run whose loss is mse.
-double metric_value(const nlohmann::json& scores, const std::string& metric,
-                    const std::string& loss);
+/// The metric's value among a trial's scores ({"loss", "accuracy"} of a classify run,
+/// {"loss", "mse"} of a regress or reconstruct run); a metric the task does not measure throws.
+double metric_value(const nlohmann::json& scores, const std::string& metric);
 
 /// Trains `spec` for `epochs` epochs on `split` of its training pool (nullopt: the run's own
 /// hold-out split) and returns {"score", "val", "train", "epochs_run", "best_epoch", "seconds",

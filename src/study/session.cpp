@@ -38,8 +38,13 @@ double TrainOutcome::seconds() const {
 TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train,
                            const DataView* val, int epochs, uint64_t seed,
                            const TrainHooks& hooks) {
-  Loader loader(*train.data, train.indices, run.train.batch, run.train.shuffle,
-                Rng(seed).fork(1).seed(), run.data.augment);
+  Loader loader(*train.data, train.indices,
+                {.task = run.task,
+                 .batch = run.train.batch,
+                 .shuffle = run.train.shuffle,
+                 .seed = Rng(seed).fork(1).seed(),
+                 .augment = run.data.augment,
+                 .corrupt = run.data.corrupt});
 
   const EarlyStoppingConfig& es = run.train.early_stopping;
   EarlyStopping early({.monitor = es.monitor,
@@ -85,7 +90,9 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train
                    .base_lr = run.train.optimizer.lr,
                    .schedule = run.train.schedule,
                    .grad_noise = run.train.grad_noise,
-                   .seed = Rng(seed).fork(2).seed()});
+                   .seed = Rng(seed).fork(2).seed(),
+                   .task = run.task,
+                   .eval_batch = run.train.eval_batch});
   try {
     trainer.fit(loader, val, out.history, start, callbacks);
     if (hooks.early_stopping && early.best_epoch() >= 0 && out.epochs_run() < epochs)

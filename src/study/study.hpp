@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "data/corruption.hpp"
+#include "data/multi_mnist.hpp"
 #include "data/oversample.hpp"
+#include "data/task.hpp"
 #include "nn/layer_spec.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/schedule.hpp"
@@ -29,6 +32,7 @@ constexpr int64_t kMaxCsvRows = 10'000'000;
 struct DataConfig {
   std::string dataset = "mnist";   // a name load_dataset knows, or "csv"
   CsvData csv;                     // dataset = "csv"
+  MultiMnistConfig generate;       // dataset = "multi-mnist": [data.generate]
   std::string dir;                 // overrides the search path when set (also --data-dir)
   int64_t train_limit = 0;         // use only the first N training samples (0 = all)
   int64_t test_limit = 0;          // likewise for the test set
@@ -38,6 +42,7 @@ struct DataConfig {
   int noisy_copies = 0;  // S1: add this many noisy copies of each training image
   float noisy_sigma = 0.01f;
   AugmentConfig augment;                       // on the fly, training batches only; zeros = off
+  CorruptionSpec corrupt;                      // training inputs only (denoising)
   std::optional<OversampleConfig> oversample;  // S5: balance the training part's classes
 };
 
@@ -54,6 +59,7 @@ struct TrainConfig {
   float label_smoothing = 0.0f;  // cross_entropy's targets (1 - e) onehot + e / K
   int epochs = 10;
   int64_t batch = 64;
+  int64_t eval_batch = 1000;  // samples per evaluation batch (validation, scores, test files)
   bool shuffle = true;
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
@@ -73,12 +79,15 @@ struct DiagnosticsConfig {
   std::vector<int64_t> profile_inputs = {0, 1, 2};  // test samples whose activations are drawn
   int receptive_fields = 64;  // units of the first dense layer drawn as input images
   int augment_preview = 16;   // training images shown augmented in augmented.safetensors
+  std::vector<CorruptionSpec> corruptions;  // the test set scored under each (a table)
+  int reconstructions = 16;  // test images shown with their reconstructions (reconstruct)
 };
 
 /// The published numbers a run should reach, shown beside ours in the report.
 struct Reference {
   std::optional<double> test_accuracy, test_accuracy_std, val_accuracy, train_accuracy;
-  std::string source;  // "S1 (published report)"
+  std::optional<double> test_mse;  // a regression's or a reconstruction's
+  std::string source;              // "S1 (published report)"
 };
 
 struct ModelConfig {
@@ -89,6 +98,7 @@ struct ModelConfig {
 /// One concrete run, after the run's overrides were merged into the common settings.
 struct RunSpec {
   std::string name;
+  Task task = Task::classify;
   int repeats = 1;
   uint64_t seed = 1;  // repeat k uses seed + k
   DataConfig data;

@@ -79,12 +79,56 @@ CsvData read_csv_data(const Lookup& l) {
   return c;
 }
 
+// data.generate: Multi-MNIST's settings (data/multi_mnist.hpp), each range-checked here so that
+// an error names the file, the line and the key.
+MultiMnistConfig read_generate(const Lookup& l) {
+  MultiMnistConfig g;
+  const std::string t = "data.generate.";
+  g.seed = static_cast<uint64_t>(l.get_int(t + "seed", static_cast<int64_t>(g.seed), 0));
+  for (auto [name, count] :
+       {std::pair{"train_count", &g.train_count}, {"test_count", &g.test_count}}) {
+    *count = l.get_int(t + name, *count, kMultiMnistMinCount);
+    NNLAB_CHECK(*count <= kMultiMnistMaxCount, "{}{}{} must be <= {}, got {}", l.at(t + name), t,
+                name, kMultiMnistMaxCount, *count);
+  }
+  g.profile = l.get_string(t + "profile", g.profile);
+  l.check_one_of(t + "profile", g.profile, multi_mnist_profiles());
+  g.width = l.get_int32(t + "width", g.width, kMultiMnistMinWidth, kMultiMnistMaxWidth);
+  g.shift = l.get_int32(t + "shift", g.shift, 0, kMultiMnistMaxShift);
+  g.intensity_min = l.get_number(t + "intensity_min", g.intensity_min);
+  NNLAB_CHECK(g.intensity_min > 0 && g.intensity_min <= 1,
+              "{}{}intensity_min must be in (0, 1], got {}", l.at(t + "intensity_min"), t,
+              g.intensity_min);
+  g.intensity_max = l.get_number(t + "intensity_max", g.intensity_max);
+  NNLAB_CHECK(g.intensity_max >= g.intensity_min && g.intensity_max <= 1,
+              "{}{}intensity_max must be in [intensity_min ({}), 1], got {}",
+              l.at(t + "intensity_max"), t, g.intensity_min, g.intensity_max);
+  g.combine = l.get_string(t + "combine", g.combine);
+  l.check_one_of(t + "combine", g.combine, multi_mnist_combines());
+  return g;
+}
+
+// A corruption written "gaussian:0.3" (data/corruption.hpp); its errors name the line and key.
+CorruptionSpec read_corruption(const Lookup& l, const std::string& key, const toml::node* node) {
+  try {
+    return CorruptionSpec::parse(node->as_string()->get());
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {}: {}", where(*node, l.file()), key, e.what()));
+  }
+}
+
 DataConfig read_data(const Lookup& l) {
   DataConfig d;
   d.dataset = l.get_string("data.dataset", d.dataset);
   NNLAB_CHECK(!d.dataset.empty(), "{}data.dataset must not be empty", l.at("data.dataset"));
   d.dir = l.get_string("data.dir", d.dir);
   if (d.dataset == "csv") d.csv = read_csv_data(l);
+  if (d.dataset == "multi-mnist")
+    d.generate = read_generate(l);
+  else
+    NNLAB_CHECK(!l.has("data.generate"),
+                "{}data.generate applies to data.dataset = \"multi-mnist\" only, not \"{}\"",
+                l.at("data.generate"), d.dataset);
   d.train_limit = l.get_int("data.train_limit", 0, 0);
   d.test_limit = l.get_int("data.test_limit", 0, 0);
   if (const auto* v = l.find("data.validation")) {
@@ -104,6 +148,7 @@ DataConfig read_data(const Lookup& l) {
   l.check_non_negative("data.noisy_sigma", sigma);
   d.noisy_sigma = static_cast<float>(sigma);
   d.augment = read_augment(l, "data.augment");
+  if (l.has("data.corrupt")) d.corrupt = read_corruption(l, "data.corrupt", l.find("data.corrupt"));
   if (l.has("data.oversample")) {
     OversampleConfig o;
     const double p = l.get_number("data.oversample.p", o.p);
@@ -246,6 +291,22 @@ OptimizerConfig read_optimizer(const Lookup& l) {
   o.beta2 = static_cast<float>(beta2);
   o.eps = static_cast<float>(eps);
   o.weight_decay = static_cast<float>(wd);
+  // The two forms of weight decay differ for adaptive optimizers, so a study names its choice;
+  // adamw is decoupled by definition.
+  const std::string decay_key = "train.optimizer.decay";
+  const std::string decay = l.get_string(decay_key, o.type == "adamw" ? "decoupled" : "");
+  NNLAB_CHECK(!decay.empty() || wd == 0,
+              "{}{} = {} needs {} = \"coupled\" (an L2 term in the gradient, as PyTorch's "
+              "Adam(weight_decay), SGD and RMSprop) or \"decoupled\" (AdamW's w -= lr*wd*w)",
+              l.at(wd_key), wd_key, wd, decay_key);
+  if (!decay.empty()) {
+    l.check_one_of(decay_key, decay, {"coupled", "decoupled"});
+    o.decay = decay == "coupled" ? WeightDecay::coupled : WeightDecay::decoupled;
+    NNLAB_CHECK(o.type != "adamw" || o.decay == WeightDecay::decoupled,
+                "{}{} = \"coupled\" contradicts type = \"adamw\" (decoupled by definition); use "
+                "type = \"adam\" for PyTorch's Adam(weight_decay)",
+                l.at(decay_key), decay_key);
+  }
   return o;
 }
 
@@ -288,6 +349,12 @@ TrainConfig read_train(const Lookup& l) {
   t.label_smoothing = static_cast<float>(smoothing);
   t.epochs = l.get_int32("train.epochs", t.epochs, 1);
   t.batch = l.get_int("train.batch", t.batch, 1);
+  t.eval_batch = l.get_int("train.eval_batch", t.eval_batch, 1);
+  // Bounded so that a batch's buffers stay allocatable: a million MNIST images is 3 GB.
+  constexpr int64_t kMaxBatch = 1'000'000;
+  for (const char* key : {"train.batch", "train.eval_batch"})
+    NNLAB_CHECK(l.get_int(key, 1, 1) <= kMaxBatch, "{}{} must be <= {}, got {}", l.at(key), key,
+                kMaxBatch, l.get_int(key, 1, 1));
   t.shuffle = l.get_bool("train.shuffle", t.shuffle);
   const double noise = l.get_number("train.grad_noise", t.grad_noise);
   l.check_non_negative("train.grad_noise", noise);
@@ -308,6 +375,8 @@ TrainConfig read_train(const Lookup& l) {
 }
 
 constexpr int64_t kMaxProfileInputs = 32;  // rows of a profile heatmap
+constexpr size_t kMaxCorruptions = 64;     // rows of the corruption table
+constexpr int64_t kMaxReconstructions = 1024;
 constexpr int64_t kMaxReceptiveFields = 1024;
 
 // diagnostics.profile_inputs: a count K (the first K test samples) or a list of indices.
@@ -344,6 +413,17 @@ DiagnosticsConfig read_diagnostics(const Lookup& l) {
   d.inactive_every = l.get_int32("diagnostics.inactive_every", d.inactive_every, 1);
   d.misclassified = l.get_int32("diagnostics.misclassified", d.misclassified, 0);
   d.augment_preview = l.get_int32("diagnostics.augment_preview", d.augment_preview, 0);
+  if (const auto* list = l.find("diagnostics.corruptions")) {
+    NNLAB_CHECK(list->as_array()->size() <= kMaxCorruptions,
+                "{}diagnostics.corruptions may list at most {} corruptions, got {}",
+                l.at("diagnostics.corruptions"), kMaxCorruptions, list->as_array()->size());
+    for (const auto& v : *list->as_array())
+      d.corruptions.push_back(read_corruption(l, "diagnostics.corruptions", &v));
+  }
+  const int64_t shown = l.get_int("diagnostics.reconstructions", d.reconstructions, 0);
+  NNLAB_CHECK(shown <= kMaxReconstructions, "{}diagnostics.reconstructions must be <= {}, got {}",
+              l.at("diagnostics.reconstructions"), kMaxReconstructions, shown);
+  d.reconstructions = static_cast<int>(shown);
   d.weight_histograms = l.get_bool("diagnostics.weight_histograms", d.weight_histograms);
   d.figures = l.get_bool("diagnostics.figures", d.figures);
   d.figure_input = l.get_int("diagnostics.figure_input", d.figure_input, 0);
@@ -378,8 +458,46 @@ Reference read_reference(const Lookup& l) {
   r.test_accuracy_std = fraction("test_accuracy_std");
   r.val_accuracy = fraction("val_accuracy");
   r.train_accuracy = fraction("train_accuracy");
+  if ((r.test_mse = l.get_optional_number("reference.test_mse")))
+    l.check_non_negative("reference.test_mse", *r.test_mse);
   r.source = l.get_string("reference.source", "");
   return r;
+}
+
+// What each task needs of the data and the loss, said where the study sets them.
+void check_task(const Lookup& l, const RunSpec& run) {
+  const bool csv = run.data.dataset == "csv";
+  const std::string& loss = run.train.loss;
+  switch (run.task) {
+    case Task::classify:
+      NNLAB_CHECK(!csv,
+                  "{}task = \"classify\" needs class labels, but data.dataset = \"csv\" gives "
+                  "target values: set task = \"regress\"",
+                  l.at("task"));
+      NNLAB_CHECK(loss == "cross_entropy",
+                  "{}task = \"classify\" trains with train.loss = \"cross_entropy\", got '{}'; "
+                  "set task = \"reconstruct\" or \"regress\" for {}",
+                  l.at("train.loss"), loss, loss);
+      break;
+    case Task::regress:
+      NNLAB_CHECK(csv,
+                  "{}task = \"regress\" needs target values: data.dataset = \"csv\" with "
+                  "data.csv.targets (got data.dataset = \"{}\")",
+                  l.at("task"), run.data.dataset);
+      [[fallthrough]];
+    case Task::reconstruct:
+      NNLAB_CHECK(loss != "cross_entropy",
+                  "{}task = \"{}\" compares values: train.loss must be \"mse\" or "
+                  "\"binary_cross_entropy\", got \"cross_entropy\"",
+                  l.at("train.loss"), task_name(run.task));
+      NNLAB_CHECK(run.train.early_stopping.monitor != "val_accuracy",
+                  "{}train.early_stopping.monitor = \"val_accuracy\" needs task = \"classify\"",
+                  l.at("train.early_stopping.monitor"));
+      NNLAB_CHECK(!run.data.oversample,
+                  "{}data.oversample balances classes: it needs task = \"classify\"",
+                  l.at("data.oversample"));
+      break;
+  }
 }
 
 RunSpec read_run(const toml::table& root, const RunSource& src, const std::string& file) {
@@ -394,6 +512,9 @@ RunSpec read_run(const toml::table& root, const RunSource& src, const std::strin
 
   RunSpec run;
   run.name = src.name;
+  const std::string task = l.get_string("task", "classify");
+  l.check_one_of("task", task, task_names());
+  run.task = parse_task(task);
   run.repeats = l.get_int32("repeats", 1, 1);
   run.seed = static_cast<uint64_t>(l.get_int("seed", 1, 0));
   run.data = read_data(l);
@@ -406,6 +527,7 @@ RunSpec read_run(const toml::table& root, const RunSource& src, const std::strin
                   run.data.validation_fraction > 0,
               "{}train.early_stopping.monitor = \"{}\" needs a validation split (data.validation)",
               l.at("train.early_stopping"), es.monitor);
+  check_task(l, run);
   return run;
 }
 

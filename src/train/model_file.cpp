@@ -60,6 +60,7 @@ void save_model_file(const std::string& path, const Model& model, const ModelDes
       {"input", d.input},
       {"layers", layers},
       {"loss", d.loss},
+      {"task", task_name(d.task)},
       {"class_names", d.class_names},
       {"data",
        {{"dataset", d.data.dataset},
@@ -81,6 +82,10 @@ LoadedModel load_model(const std::string& path, ExecContext& exec) {
     const json j = json::parse(meta->second);
     out.description.input = j.at("input").get<Shape>();
     out.description.loss = j.at("loss").get<std::string>();
+    out.description.task =
+        j.contains("task")
+            ? parse_task(j.at("task").get<std::string>())
+            : (out.description.loss == "cross_entropy" ? Task::classify : Task::regress);
     out.description.class_names = j.at("class_names").get<std::vector<std::string>>();
     // Files written before the data was recorded have no "data".
     if (j.contains("data")) {
@@ -94,6 +99,8 @@ LoadedModel load_model(const std::string& path, ExecContext& exec) {
       out.description.layers.push_back(spec_from_json(l, fmt::format("{}: layers[{}]", path, i++)));
   } catch (const json::exception& e) {
     throw Error(fmt::format("{}: malformed 'nnlab.model' metadata: {}", path, e.what()));
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: 'nnlab.model' metadata: {}", path, e.what()));
   }
   out.loss = make_loss(out.description.loss);
   Rng rng(0);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "data/catalog.hpp"
+#include "data/task.hpp"
 #include "nn/layer_spec.hpp"
 #include "nn/loss.hpp"
 #include "nn/model.hpp"
@@ -18,6 +19,8 @@ struct ModelDescription {
   Shape input;                    // per sample, e.g. [1, 28, 28]
   std::vector<LayerSpec> layers;  // as the study gave them
   std::string loss = "cross_entropy";
+  Task task = Task::classify;            // files written before tasks: classify for
+                                         // cross_entropy, else regress
   std::vector<std::string> class_names;  // index -> name; empty for regression
   DataOrigin data = {};  // the training data; empty fields in files written before it was recorded
 };

@@ -58,14 +58,14 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
 
     train.start_epoch(epoch);
     while (train.next(batch)) {
-      const Tensor& out = model_.forward(batch.x, Mode::train, rng);
+      const Tensor& out = model_.forward(batch.x, Mode::train, rng, pass_);
       const double loss = loss_.compute(out, batch.as_targets(), &dout_);
       if (!std::isfinite(loss)) {
         throw DivergedError(fmt::format("training diverged at epoch {}, batch {}: the loss is {}",
                                         epoch + 1, s.batch + 1, loss));
       }
       model_.zero_grad();
-      model_.backward(dout_);
+      model_.backward(pass_, dout_);
       model_.add_penalty_grads();
       if (options_.grad_noise > 0) add_gradient_noise(s.step, rng);
 
@@ -88,14 +88,15 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
     stats.samples = s.epoch_samples;
     stats.train_loss =
         s.epoch_loss_sum / static_cast<double>(std::max<int64_t>(1, s.epoch_samples));
-    if (!batch.labels.empty())
+    const bool classify = options_.task == Task::classify;
+    if (classify && s.epoch_samples > 0)
       stats.train_accuracy =
           static_cast<double>(s.epoch_correct) / static_cast<double>(s.epoch_samples);
     if (val) {
-      const Evaluation e =
-          evaluate(model_, loss_, *val->data, val->indices, options_.eval_batch, rng);
+      const Evaluation e = evaluate(model_, loss_, *val->data, val->indices,
+                                    {.task = options_.task, .batch = options_.eval_batch}, rng);
       stats.val_loss = e.loss;
-      if (!val->data->labels.empty()) stats.val_accuracy = e.accuracy;
+      if (classify) stats.val_accuracy = e.accuracy;
     }
     history.push_back(stats);
     for (Callback* c : callbacks) c->on_epoch_end(s);

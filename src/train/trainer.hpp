@@ -22,8 +22,9 @@ struct TrainOptions {
   int schedule_epochs = 0;  // the planned length the schedule is laid over; 0: `epochs`
   float base_lr = 0.01f;
   ScheduleConfig schedule;
-  float grad_noise = 0.0f;  // Neelakantan et al. 2015: N(0, grad_noise^2 / (1+t)^0.55)
-  uint64_t seed = 1;        // dropout, noise layers and gradient noise draw from forks of it
+  float grad_noise = 0.0f;     // Neelakantan et al. 2015: N(0, grad_noise^2 / (1+t)^0.55)
+  uint64_t seed = 1;           // dropout, noise layers and gradient noise draw from forks of it
+  Task task = Task::classify;  // what validation measures (the loader makes the batches)
   int64_t eval_batch = 1000;
 };
 
@@ -51,7 +52,8 @@ class Trainer {
   const Loss& loss_;
   Optimizer& optimizer_;
   TrainOptions options_;
-  Tensor dout_;
+  Pass pass_;    // the training pass, reused from batch to batch
+  Tensor dout_;  // dLoss/dout of the batch
 };
 
 }  // namespace nnlab

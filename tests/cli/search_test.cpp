@@ -33,6 +33,7 @@ std::string study_text(const std::string& space, int folds, int epochs,
   const std::string data = std::string(NNLAB_SOURCE_DIR) + "/experiments/data/";
   return R"toml(
 name = "search-test"
+task = "regress"
 seed = 2
 [data]
 dataset = "csv"

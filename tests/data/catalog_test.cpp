@@ -41,7 +41,7 @@ class Scoped {
 };
 
 TEST(Catalog, NamesAndUnknownName) {
-  EXPECT_EQ(dataset_names(), (std::vector<std::string>{"mnist", "fashion-mnist"}));
+  EXPECT_EQ(dataset_names(), (std::vector<std::string>{"mnist", "fashion-mnist", "multi-mnist"}));
   const auto msg = error_of([] { load_dataset("cifar", ""); });
   EXPECT_NE(msg.find("cifar"), std::string::npos) << msg;
   EXPECT_NE(msg.find("mnist, fashion-mnist"), std::string::npos) << msg;

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "io/atomic_file.hpp"
 #include "support/test_support.hpp"
 #include "tensor/error.hpp"
 
@@ -130,6 +131,80 @@ TEST(Idx, DatasetChecksRanks) {
   const auto images = write_idx(dir / "img", 0x08, {3, 1, 1}, {1, 2, 3});
   const auto labels2 = write_idx(dir / "lbl2", 0x08, {3, 1}, {0, 1, 2});
   EXPECT_NE(error_of([&] { read_idx_dataset(images, labels2, "toy"); }).find("rank 1"),
+            std::string::npos);
+}
+
+// write_idx: what it writes read_idx reads back, raw or gzipped, the same bytes every time.
+TEST(IdxWriter, RoundTripsRawAndGzipped) {
+  const auto dir = test::temp_dir();
+  IdxArray a{.type = 0x08, .dims = {2, 3, 4}, .data = {}};
+  for (int i = 0; i < 24; ++i) a.data.push_back(static_cast<uint8_t>(i * 10));
+  for (const std::string name : {"a-idx3-ubyte", "a-idx3-ubyte.gz"}) {
+    const std::string path = (dir / name).string();
+    nnlab::write_idx(path, a);
+    const IdxArray back = read_idx(path);
+    EXPECT_EQ(back.type, a.type);
+    EXPECT_EQ(back.dims, a.dims);
+    EXPECT_EQ(back.data, a.data);
+    const std::string bytes = read_file(path);
+    const bool gz = name.ends_with(".gz");
+    ASSERT_GE(bytes.size(), 4u);
+    if (gz) {
+      EXPECT_EQ(static_cast<uint8_t>(bytes[0]), 0x1f);  // gzip's magic
+      EXPECT_EQ(static_cast<uint8_t>(bytes[1]), 0x8b);
+    } else {
+      EXPECT_EQ(bytes.substr(0, 4), std::string("\0\0\x08\x03", 4));
+      EXPECT_EQ(bytes.size(), 4u + 3 * 4 + 24);
+    }
+    nnlab::write_idx(path, a);  // again: byte-identical (no time stamp)
+    EXPECT_EQ(read_file(path), bytes) << name;
+  }
+  // Nothing but the two files: no temporary left behind.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 2);
+}
+
+TEST(IdxWriter, RefusesWhatReadIdxWouldRefuseAndWritesNothing) {
+  const auto dir = test::temp_dir();
+  const std::string path = (dir / "bad.gz").string();
+  const auto message = [&](IdxArray a) { return error_of([&] { nnlab::write_idx(path, a); }); };
+  EXPECT_NE(message({.type = 0x08, .dims = {2, 2}, .data = {1, 2, 3}}).find("4 elements"),
+            std::string::npos);
+  EXPECT_NE(message({.type = 0x08, .dims = {}, .data = {}}).find("rank 0"), std::string::npos);
+  EXPECT_NE(message({.type = 0x08, .dims = {1, 1, 1, 1, 1}, .data = {0}}).find("rank 5"),
+            std::string::npos);
+  EXPECT_NE(message({.type = 0x08, .dims = {2, 0}, .data = {}}).find("dimension 0"),
+            std::string::npos);
+  const auto type = message({.type = 0x0D, .dims = {1}, .data = {0}});
+  EXPECT_NE(type.find(path), std::string::npos) << type;
+  EXPECT_NE(type.find("0x0D"), std::string::npos) << type;
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+// Labels are written as their class names' values: Multi-MNIST's "1".."50" come back as such.
+TEST(IdxWriter, DatasetRoundTripKeepsLabelValues) {
+  Dataset d;
+  d.name = "toy";
+  d.sample_shape = {1, 2, 3};
+  for (int k = 1; k <= 50; ++k) d.class_names.push_back(std::to_string(k));
+  for (int i = 0; i < 120; ++i) {
+    d.labels.push_back((i * 7) % 50);
+    for (int p = 0; p < 6; ++p) d.pixels.push_back(static_cast<uint8_t>(i + p));
+  }
+  const auto dir = test::temp_dir();
+  const std::string images = (dir / "i.gz").string(), labels = (dir / "l.gz").string();
+  write_idx_dataset(d, images, labels);
+  EXPECT_EQ(read_idx(labels).data[0], 1);  // class index 0 is stored as 1
+  const Dataset back = read_idx_dataset(images, labels, "toy");
+  EXPECT_EQ(back.class_names, d.class_names);
+  EXPECT_EQ(back.labels, d.labels);
+  EXPECT_EQ(back.pixels, d.pixels);
+  EXPECT_EQ(back.sample_shape, d.sample_shape);
+
+  d.class_names[3] = "T-shirt";
+  const auto msg = error_of([&] { write_idx_dataset(d, images, labels); });
+  EXPECT_NE(msg.find("'T-shirt'"), std::string::npos) << msg;
+  d.class_names[3] = "256";
+  EXPECT_NE(error_of([&] { write_idx_dataset(d, images, labels); }).find("0..255"),
             std::string::npos);
 }
 

@@ -42,7 +42,7 @@ std::vector<int64_t> epoch_order(Loader& loader, int epoch) {
 
 TEST(Loader, EveryIndexOncePerEpochAndLastBatchPartial) {
   const Dataset d = toy(103);
-  Loader loader(d, iota(103), 10, true, 42);
+  Loader loader(d, iota(103), {.batch = 10, .shuffle = true, .seed = 42});
   EXPECT_EQ(loader.batches_per_epoch(), 11);
   Batch b;
   std::vector<int64_t> seen;
@@ -75,7 +75,9 @@ TEST(Loader, EveryIndexOncePerEpochAndLastBatchPartial) {
 
 TEST(Loader, OrderDependsOnSeedAndEpochOnly) {
   const Dataset d = toy(50);
-  Loader a(d, iota(50), 8, true, 1), b(d, iota(50), 8, true, 1), c(d, iota(50), 8, true, 2);
+  Loader a(d, iota(50), {.batch = 8, .shuffle = true, .seed = 1});
+  Loader b(d, iota(50), {.batch = 8, .shuffle = true, .seed = 1});
+  Loader c(d, iota(50), {.batch = 8, .shuffle = true, .seed = 2});
   const auto a0 = epoch_order(a, 0), a1 = epoch_order(a, 1);
   EXPECT_NE(a0, a1);
   EXPECT_NE(a0, epoch_order(c, 0));
@@ -86,11 +88,11 @@ TEST(Loader, OrderDependsOnSeedAndEpochOnly) {
 
 TEST(Loader, UnshuffledSubsetKeepsItsOrder) {
   const Dataset d = toy(20);
-  Loader loader(d, {5, 3, 17}, 2, false, 0);
+  Loader loader(d, {5, 3, 17}, {.batch = 2, .shuffle = false, .seed = 0});
   EXPECT_EQ(loader.size(), 3);
   EXPECT_EQ(epoch_order(loader, 4), (std::vector<int64_t>{5, 3, 17}));
-  EXPECT_THROW(Loader(d, {20}, 2, false, 0), Error);
-  EXPECT_THROW(Loader(d, {1}, 0, false, 0), Error);
+  EXPECT_THROW(Loader(d, {20}, {.batch = 2, .shuffle = false, .seed = 0}), Error);
+  EXPECT_THROW(Loader(d, {1}, {.batch = 0, .shuffle = false, .seed = 0}), Error);
 }
 
 TEST(Loader, LargeBatchesAndRegressionTargets) {
@@ -102,7 +104,7 @@ TEST(Loader, LargeBatchesAndRegressionTargets) {
   const int64_t n = 64;
   for (int64_t i = 0; i < n * 3000; ++i) d.features.push_back(static_cast<float>(i));
   for (int64_t i = 0; i < n * 2; ++i) d.targets.push_back(static_cast<float>(-i));
-  Loader loader(d, iota(n), 64, true, 3);
+  Loader loader(d, iota(n), {.task = Task::regress, .batch = 64, .shuffle = true, .seed = 3});
   Batch b;
   ASSERT_TRUE(loader.next(b));
   EXPECT_TRUE(b.labels.empty());
@@ -184,25 +186,25 @@ TEST(Loader, AugmentedBatchesAreTheSameForAnyThreadCount) {
   const Dataset d = squares(50);
   const auto epoch_on = [&](int threads) {
     return test::on_worker(threads, [&](ExecContext&) {
-      Loader loader(d, iota(50), 16, true, 7, kAugment);
+      Loader loader(d, iota(50), {.batch = 16, .shuffle = true, .seed = 7, .augment = kAugment});
       return epoch_pixels(loader, 2);
     });
   };
   const auto a = epoch_on(1), b = epoch_on(2);
   EXPECT_EQ(a, b);
   // And for any batch size: a sample's augmentation depends on its position in the epoch.
-  Loader other_batches(d, iota(50), 5, true, 7, kAugment);
+  Loader other_batches(d, iota(50), {.batch = 5, .shuffle = true, .seed = 7, .augment = kAugment});
   EXPECT_EQ(epoch_pixels(other_batches, 2), a);
 }
 
 TEST(Loader, EachEpochAugmentsAfreshAndResumeRepeatsIt) {
   const Dataset d = squares(20);
-  Loader unshuffled(d, iota(20), 8, false, 3, kAugment);
+  Loader unshuffled(d, iota(20), {.batch = 8, .shuffle = false, .seed = 3, .augment = kAugment});
   const auto e0 = epoch_pixels(unshuffled, 0), e1 = epoch_pixels(unshuffled, 1);
   EXPECT_NE(e0, e1);
-  Loader resumed(d, iota(20), 8, false, 3, kAugment);
+  Loader resumed(d, iota(20), {.batch = 8, .shuffle = false, .seed = 3, .augment = kAugment});
   EXPECT_EQ(epoch_pixels(resumed, 1), e1);
-  Loader plain(d, iota(20), 8, false, 3);
+  Loader plain(d, iota(20), {.batch = 8, .shuffle = false, .seed = 3});
   const auto clean = epoch_pixels(plain, 0);
   EXPECT_NE(e0, clean);
   for (const float v : e0) {
@@ -224,10 +226,41 @@ TEST(Loader, AugmentationNeedsImages) {
   rows.sample_shape = {4};
   rows.features.assign(8, 0.5f);
   rows.labels = {0, 1};
-  EXPECT_NE(test::error_of([&] { Loader(rows, iota(2), 2, false, 0, kAugment); }).find("image"),
+  EXPECT_NE(test::error_of([&] {
+              Loader(rows, iota(2), {.batch = 2, .shuffle = false, .seed = 0, .augment = kAugment});
+            }).find("image"),
             std::string::npos);
   // A disabled config on rows is fine.
-  EXPECT_NO_THROW(Loader(rows, iota(2), 2, false, 0, AugmentConfig{}));
+  EXPECT_NO_THROW(Loader(rows, iota(2), {.batch = 2, .augment = AugmentConfig{}}));
+}
+
+// The task decides a batch's target: a reconstruct batch's target is its own (augmented)
+// input, with no labels; a task the data cannot serve is refused, naming the dataset.
+TEST(Loader, TheTaskDecidesTheTarget) {
+  const Dataset d = squares(20);
+  Loader loader(
+      d, iota(20),
+      {.task = Task::reconstruct, .batch = 8, .shuffle = true, .seed = 3, .augment = kAugment});
+  Batch b;
+  ASSERT_TRUE(loader.next(b));
+  EXPECT_TRUE(b.labels.empty());
+  ASSERT_EQ(b.targets.shape(), b.x.shape());
+  for (int64_t i = 0; i < b.x.size(); ++i) ASSERT_EQ(b.targets[i], b.x[i]) << i;
+  EXPECT_NE(b.as_targets().values, nullptr);
+
+  Dataset rows;
+  rows.name = "unlabelled";
+  rows.sample_shape = {2};
+  rows.features.assign(4, 0.5f);
+  rows.target_dim = 0;
+  EXPECT_NE(test::error_of([&] {
+              Loader(rows, iota(2), {.task = Task::classify});
+            }).find("unlabelled: task \"classify\" needs class labels"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([&] {
+              Loader(d, iota(2), {.task = Task::regress});
+            }).find("task \"regress\" needs target values"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ TEST(Evaluate, ClassifiesInBatchesWithSoftmaxConfidence) {
   auto loss = make_loss("cross_entropy");
   Rng rng(2);
   const std::vector<int64_t> order{2, 0, 1};  // batches {2, 0} and {1}
-  const Evaluation ev = evaluate(*model, *loss, d, order, 2, rng);
+  const Evaluation ev = evaluate(*model, *loss, d, order, {.batch = 2}, rng);
 
   auto p_top = [](double gap) { return 1.0 / (1.0 + std::exp(-gap)); };  // two-class softmax
   EXPECT_EQ(ev.count, 3);
@@ -83,10 +83,35 @@ TEST(Evaluate, RegressionScoresAgainstTargets) {
   auto loss = make_loss("mse");
   Rng rng(2);
   const std::vector<int64_t> all{0, 1, 2};
-  const Evaluation ev = evaluate(*model, *loss, d, all, 2, rng);
+  const Evaluation ev = evaluate(*model, *loss, d, all, {.task = Task::regress, .batch = 2}, rng);
   EXPECT_EQ(ev.count, 3);
   EXPECT_TRUE(ev.predicted.empty());
   EXPECT_NEAR(ev.loss, 5.0 / 6.0, 1e-6);  // per-batch means 0.25 (x2) and 1.0 (x1), over 3
+  EXPECT_NEAR(ev.mse, 5.0 / 6.0, 1e-6);   // the same 5 over 6 values
+}
+
+// A reconstruction is scored against the input itself; with binary cross-entropy the MSE is
+// that of the probabilities (the sigmoid head applied), not of the logits.
+TEST(Evaluate, ReconstructionScoresTheHeadsOutputAgainstTheInput) {
+  Dataset d;
+  d.name = "tiny-images";
+  d.sample_shape = {2};
+  d.features = {0.0f, 1.0f, 0.5f, 0.25f};
+  auto model = identity_model(Head::sigmoid);  // predictions sigmoid(x)
+  auto loss = make_loss("binary_cross_entropy");
+  Rng rng(2);
+  const std::vector<int64_t> all{0, 1};
+  const Evaluation ev =
+      evaluate(*model, *loss, d, all, {.task = Task::reconstruct, .batch = 1}, rng);
+  double squared = 0, bce = 0;
+  for (const float x : d.features) {
+    const double p = 1.0 / (1.0 + std::exp(-static_cast<double>(x)));
+    squared += (p - x) * (p - x);
+    bce += -x * std::log(p) - (1 - x) * std::log(1 - p);
+  }
+  EXPECT_NEAR(ev.mse, squared / 4, 1e-6);
+  EXPECT_NEAR(ev.loss, bce / 4, 1e-6);
+  EXPECT_TRUE(ev.predicted.empty());
 }
 
 }  // namespace

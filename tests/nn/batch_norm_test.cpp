@@ -58,6 +58,7 @@ TEST(BatchNorm, TrainModeNormalizesPerChannelAndUpdatesTheRunningStatistics) {
   std::vector<LayerPtr> layers;
   layers.push_back(std::make_unique<BatchNorm>("bn1", 0.25f));
   Rng rng(1);
+  Pass pass;
   Model m(test::exec(), {c, 1, hw}, std::move(layers), Head::none, rng);
   EXPECT_EQ(m.parameter_count(), 2 * c);
   EXPECT_EQ(m.buffer_count(), 2 * c);
@@ -66,7 +67,7 @@ TEST(BatchNorm, TrainModeNormalizesPerChannelAndUpdatesTheRunningStatistics) {
 
   Tensor x = random_tensor({n, c, 1, hw}, 7, 3.0f);
   for (int64_t i = 0; i < x.size(); ++i) x[i] += static_cast<float>((i / hw) % c);  // offsets
-  const Tensor y = m.forward(x, Mode::train, rng);
+  const Tensor y = m.forward(x, Mode::train, rng, pass);
   const BatchNorm& bn = bn_of(m);
   for (int64_t ch = 0; ch < c; ++ch) {
     double sum = 0, sq = 0, ysum = 0, ysq = 0;
@@ -106,7 +107,8 @@ TEST(BatchNorm, EvalModeUsesTheRunningStatisticsAndChangesNothing) {
   const std::vector<float> buffers(m->buffer_values().begin(), m->buffer_values().end());
   const Tensor x = random_tensor({5, 3}, 9);
   Rng rng(1);
-  const Tensor& y = m->forward(x, Mode::eval, rng);
+  Pass pass;
+  const Tensor& y = m->forward(x, Mode::eval, rng, pass);
   for (int64_t i = 0; i < x.size(); ++i) {
     const int64_t ch = i % 3;
     const double want = bn.gamma().value[ch] * (x[i] - bn.running_mean().value[ch]) /
@@ -122,7 +124,8 @@ TEST(BatchNorm, OneValuePerChannelLeavesTheRunningVarianceAlone) {
   const std::vector<float> var(bn_of(*m).running_var().value.span().begin(),
                                bn_of(*m).running_var().value.span().end());
   Rng rng(1);
-  m->forward(random_tensor({1, 3}, 11), Mode::train, rng);
+  Pass pass;
+  m->forward(random_tensor({1, 3}, 11), Mode::train, rng, pass);
   for (int64_t ch = 0; ch < 3; ++ch)
     EXPECT_EQ(bn_of(*m).running_var().value[ch], var[static_cast<size_t>(ch)]);
 }
@@ -174,6 +177,7 @@ void expect_matches_pytorch(const Shape& sample) {
   std::vector<LayerPtr> layers;
   layers.push_back(std::make_unique<BatchNorm>("bn1"));
   Rng rng(3);
+  Pass pass;
   Model m(test::exec(), sample, std::move(layers), Head::none, rng);
   BatchNorm& bn = bn_of(m);
   rng.fill_normal(bn.gamma().value.span(), 1.0f, 0.5f);
@@ -204,8 +208,9 @@ void expect_matches_pytorch(const Shape& sample) {
   };
   for (const auto& [x, dy, step] : {std::tuple{&x1, &dy1, "1"}, std::tuple{&x2, &dy2, "2"}}) {
     m.zero_grad();
-    const Tensor y = m.forward(*x, Mode::train, rng);
-    const Tensor dx = m.backward(*dy);
+    const Tensor y = m.forward(*x, Mode::train, rng, pass);
+    m.backward(pass, *dy, true);
+    const Tensor dx = pass.input_gradient();
     expect_line(y.span(), std::string("y") + step);
     expect_line(dx.span(), std::string("dx") + step);
     expect_line(bn.gamma().grad.span(), std::string("dgamma") + step);
@@ -213,7 +218,7 @@ void expect_matches_pytorch(const Shape& sample) {
   }
   expect_line(bn.running_mean().value.span(), "running_mean");
   expect_line(bn.running_var().value.span(), "running_var");
-  expect_line(m.forward(x3, Mode::eval, rng).span(), "eval y");
+  expect_line(m.forward(x3, Mode::eval, rng, pass).span(), "eval y");
   ASSERT_TRUE(in.good()) << "short oracle output";
 }
 

@@ -98,7 +98,8 @@ void expect_matches_torch(const TorchCase& c) {
   ConvModel m = conv_model({c.x[1], c.x[2], c.x[3]}, c.filters, c.kernel, c.opt);
   const Tensor x = random_tensor(c.x, 5);
   Rng rng(6);
-  const Tensor& y = m.model->forward(x, Mode::train, rng);
+  Pass pass;
+  const Tensor& y = m.model->forward(x, Mode::train, rng, pass);
   const Tensor r = random_tensor(y.shape(), 7);
   write_floats(dir / "x.txt", x.span());
   write_floats(dir / "w.txt", m.layer->weight().value.span());
@@ -110,7 +111,8 @@ void expect_matches_torch(const TorchCase& c) {
     return;
 
   m.model->zero_grad();
-  const Tensor& dx = m.model->backward(r);
+  m.model->backward(pass, r, true);
+  const Tensor& dx = pass.input_gradient();
   std::ifstream in(dir / "out.txt");
   auto next = [&] {
     double v = NAN;
@@ -184,9 +186,11 @@ TEST(Conv2d, DescribesItself) {
 TEST(Conv2d, BatchSizeAndThreadChangesReuseNothingStale) {
   ConvModel m = conv_model({16, 6, 5}, 8, 3, {.padding = 1});
   Rng rng(1);
+  Pass pass;
   const Tensor x4 = random_tensor({4, 16, 6, 5}, 2), dy4 = random_tensor({4, 8, 6, 5}, 3);
-  const Tensor y4 = m.model->forward(x4, Mode::train, rng);
-  const Tensor dx4 = m.model->backward(dy4);
+  const Tensor y4 = m.model->forward(x4, Mode::train, rng, pass);
+  m.model->backward(pass, dy4, true);
+  const Tensor dx4 = pass.input_gradient();
 
   // The first 3 samples as a batch of 3, in eval mode too, on the model's context and then,
   // through the same layer, on a one-thread worker's.
@@ -214,13 +218,14 @@ TEST(Conv2d, BatchSizeAndThreadChangesReuseNothingStale) {
 TEST(Conv2d, GradientsAccumulate) {
   ConvModel m = conv_model({2, 5, 5}, 3, 3);
   Rng rng(1);
+  Pass pass;
   const Tensor x = random_tensor({2, 2, 5, 5}, 2), dy = random_tensor({2, 3, 3, 3}, 3);
   m.model->zero_grad();
-  m.model->forward(x, Mode::train, rng);
-  m.model->backward(dy);
+  m.model->forward(x, Mode::train, rng, pass);
+  m.model->backward(pass, dy);
   const std::vector<float> once(m.model->grads().begin(), m.model->grads().end());
-  m.model->forward(x, Mode::train, rng);
-  m.model->backward(dy);
+  m.model->forward(x, Mode::train, rng, pass);
+  m.model->backward(pass, dy);
   for (size_t i = 0; i < once.size(); ++i) EXPECT_NEAR(m.model->grads()[i], 2 * once[i], 1e-5);
 }
 
@@ -255,6 +260,7 @@ TEST(Conv2d, SmallCnnLearnsRandomLabels) {
   layers.push_back(std::make_unique<Flatten>("flatten1"));
   layers.push_back(std::make_unique<Dense>("dense1", 3));
   Rng rng(1);
+  Pass pass;
   Model model(test::exec(), {1, 8, 8}, std::move(layers), Head::softmax, rng);
   const Tensor x = random_tensor({16, 1, 8, 8}, 2);
   std::vector<int32_t> labels(16);
@@ -264,9 +270,9 @@ TEST(Conv2d, SmallCnnLearnsRandomLabels) {
   double first = 0, last = 0;
   for (int step = 0; step < 60; ++step) {
     model.zero_grad();
-    last = loss->compute(model.forward(x, Mode::train, rng), {.labels = labels}, &dout);
+    last = loss->compute(model.forward(x, Mode::train, rng, pass), {.labels = labels}, &dout);
     if (step == 0) first = last;
-    model.backward(dout);
+    model.backward(pass, dout);
     auto values = model.values();
     auto grads = model.grads();
     for (size_t i = 0; i < values.size(); ++i) values[i] -= 0.1f * grads[i];

@@ -50,6 +50,7 @@ void expect_dense_cross_entropy_matches_torch(float smoothing) {
   Model model(test::exec(), {f}, std::move(layers), Head::softmax, init);
   auto& dense = static_cast<Dense&>(model.layer(0));
   Rng rng(4);
+  Pass pass;
   rng.fill_normal(dense.bias().value.span(), 0.0f, 0.5f);  // a nonzero bias tests db too
   const Tensor x = random_tensor({n, f}, 5);
   std::vector<int32_t> labels(static_cast<size_t>(n));
@@ -68,8 +69,10 @@ void expect_dense_cross_entropy_matches_torch(float smoothing) {
   const auto loss = make_loss("cross_entropy", smoothing);
   Tensor dout;
   model.zero_grad();
-  const double ours = loss->compute(model.forward(x, Mode::train, rng), {.labels = labels}, &dout);
-  const Tensor dx = model.backward(dout);
+  const double ours =
+      loss->compute(model.forward(x, Mode::train, rng, pass), {.labels = labels}, &dout);
+  model.backward(pass, dout, true);
+  const Tensor dx = pass.input_gradient();
 
   std::ifstream in(dir / "out.txt");
   auto next = [&] {

@@ -45,17 +45,20 @@ void expect_close(double analytic, double numeric, double tol, const std::string
 void expect_gradients_match(Model& model, const Tensor& x, const GradCheckOptions& opt) {
   auto loss_at = [&](const Tensor& input) {
     Rng rng(opt.seed);
-    return model.forward(input, opt.mode, rng);
+    Pass pass;
+    return model.forward(input, opt.mode, rng, pass);
   };
   const Tensor r = random_tensor(loss_at(x).shape(), opt.seed + 1000);
 
   // Analytic gradients: L = sum(y * r) so dL/dy = r.
   model.zero_grad();
+  Pass pass;
   {
     Rng rng(opt.seed);
-    model.forward(x, opt.mode, rng);
+    model.forward(x, opt.mode, rng, pass);
   }
-  const Tensor dx = model.backward(r);
+  model.backward(pass, r, true);
+  const Tensor dx = pass.input_gradient();
   const std::vector<float> grads(model.grads().begin(), model.grads().end());
 
   auto numeric = [&](float& v, const Tensor& input) {

@@ -42,7 +42,8 @@ TEST(LayerSpec, EveryTypeBuilds) {
     LayerSpec s = spec(type);
     if (type == "dense") s.numbers["units"] = 4;
     if (type == "reshape") s.lists["shape"] = {-1};
-    if (type == "conv2d") s.numbers["filters"] = 2, s.numbers["kernel"] = 3;
+    if (type == "conv2d" || type == "conv_transpose2d")
+      s.numbers["filters"] = 2, s.numbers["kernel"] = 3;
     const auto layers = make_layers(s, 2);
     ASSERT_EQ(layers.size(), 1u) << type;
     EXPECT_EQ(layers[0]->kind(), type);
@@ -167,6 +168,83 @@ TEST(LayerSpec, Conv2dAndPoolingValuesOutOfRange) {
   EXPECT_EQ(error_of(avg), at + "avg_pool stride must be an integer >= 1, got 0");
   avg.strings["activation"] = "relu";
   EXPECT_NE(error_of(avg).find("valid keys: size, stride, padding"), std::string::npos);
+}
+
+TEST(LayerSpec, ConvTranspose2dAndUpsample) {
+  LayerSpec t = spec("conv_transpose2d");
+  t.numbers = {{"filters", 16}, {"kernel", 3},         {"stride", 2},
+               {"padding", 1},  {"output_padding", 1}, {"max_norm", 2}};
+  t.strings = {{"activation", "relu"}, {"init", "he_uniform"}};
+  const auto layers = make_layers(t, 1);
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0]->name(), "conv_transpose2d1");
+  EXPECT_EQ(layers[0]->describe(),
+            "conv_transpose2d(16, 3x3, stride 2, pad 1, output_pad 1) max_norm=2");
+  EXPECT_EQ(layers[1]->name(), "relu1");
+  EXPECT_TRUE(layer_takes("conv_transpose2d", "init"));
+  EXPECT_TRUE(layer_takes("conv_transpose2d", "l2"));
+
+  LayerSpec u = spec("upsample");
+  u.numbers["scale"] = 2;
+  u.strings["mode"] = "nearest";
+  EXPECT_EQ(make_layers(u, 5)[0]->describe(), "upsample(2, nearest)");
+  EXPECT_EQ(make_layers(spec("upsample"), 5)[0]->describe(), "upsample(2, nearest)");
+  u.numbers["scale"] = 3;
+  u.strings["mode"] = "bilinear";
+  EXPECT_EQ(make_layers(u, 5)[0]->name(), "upsample5");
+  EXPECT_EQ(make_layers(u, 5)[0]->describe(), "upsample(3, bilinear)");
+  EXPECT_FALSE(layer_takes("upsample", "init"));
+}
+
+TEST(LayerSpec, ConvTranspose2dAndUpsampleValuesOutOfRange) {
+  auto deconv = [](std::map<std::string, double> numbers) {
+    LayerSpec s = spec("conv_transpose2d");
+    s.numbers = {{"filters", 4}, {"kernel", 3}};
+    for (const auto& [k, v] : numbers) s.numbers[k] = v;
+    return error_of(s);
+  };
+  const std::string at = "s1.toml:14: model.layers[2]: ";
+  EXPECT_EQ(deconv({{"filters", 0}}),
+            at + "conv_transpose2d filters must be an integer >= 1, got 0");
+  EXPECT_EQ(deconv({{"kernel", 1.5}}),
+            at + "conv_transpose2d kernel must be an integer >= 1, got 1.5");
+  EXPECT_EQ(deconv({{"stride", 0}}), at + "conv_transpose2d stride must be an integer >= 1, got 0");
+  EXPECT_EQ(deconv({{"padding", -1}}),
+            at + "conv_transpose2d padding must be an integer >= 0, got -1");
+  EXPECT_EQ(deconv({{"stride", 2}, {"output_padding", 2}}),
+            at + "conv_transpose2d output_padding must be less than stride (2), got 2");
+  EXPECT_EQ(deconv({{"output_padding", 1}}),
+            at + "conv_transpose2d output_padding must be less than stride (1), got 1");
+  EXPECT_EQ(deconv({{"kernel", 2000}}),
+            "conv_transpose2d layer 'conv_transpose2d3': kernel must be in [1, 1024], got 2000");
+  EXPECT_EQ(deconv({{"l2", -1}}), at + "conv_transpose2d l2 must be >= 0, got -1");
+  LayerSpec missing = spec("conv_transpose2d");
+  missing.numbers["kernel"] = 3;
+  EXPECT_EQ(error_of(missing), at + "a conv_transpose2d layer needs 'filters'");
+  missing.numbers["filters"] = 3;
+  missing.strings["padding"] = "same";
+  EXPECT_EQ(error_of(missing), at + "key 'padding' of a conv_transpose2d layer must be a number");
+  missing.strings.clear();
+  missing.numbers["units"] = 3;
+  EXPECT_EQ(error_of(missing),
+            at + "unknown key 'units' for a conv_transpose2d layer; valid keys: filters, kernel, "
+                 "stride, padding, output_padding, activation, init, l1, l2, max_norm");
+
+  auto up = [](double scale, std::string mode) {
+    LayerSpec s = spec("upsample");
+    s.numbers["scale"] = scale;
+    s.strings["mode"] = std::move(mode);
+    return error_of(s);
+  };
+  EXPECT_EQ(up(0, "nearest"), at + "upsample scale must be an integer in [1, 64], got 0");
+  EXPECT_EQ(up(2.5, "nearest"), at + "upsample scale must be an integer in [1, 64], got 2.5");
+  EXPECT_EQ(up(65, "nearest"), at + "upsample scale must be an integer in [1, 64], got 65");
+  EXPECT_EQ(up(2, "bicubic"),
+            at + "unknown upsample mode 'bicubic'; known modes: nearest, bilinear");
+  LayerSpec act = spec("upsample");
+  act.strings["activation"] = "relu";
+  EXPECT_EQ(error_of(act),
+            at + "unknown key 'activation' for a upsample layer; valid keys: scale, mode");
 }
 
 }  // namespace

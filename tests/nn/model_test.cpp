@@ -33,6 +33,11 @@ std::unique_ptr<Model> mlp(const Shape& input, const std::vector<double>& units)
   return build_model(test::exec(), input, specs, *make_loss("cross_entropy"), rng);
 }
 
+Tensor m_forward(Model& m, const Tensor& x, Pass& pass) {
+  Rng rng(0);
+  return m.forward(x, Mode::eval, rng, pass);
+}
+
 TEST(Model, ParameterCounts) {
   const auto a = mlp({784}, {1024, 512, 10});
   EXPECT_EQ(a->parameter_count(), 1333770);
@@ -52,10 +57,11 @@ TEST(Model, BinaryCrossEntropyMovesAFinalSigmoidIntoTheHead) {
   EXPECT_EQ(m->layer(m->layer_count() - 1).kind(), "dense");
   EXPECT_NE(m->summary().find("sigmoid (in predict)"), std::string::npos);
   const Tensor x = random_tensor({3, 6}, 2);
-  Rng pass(1);
-  const Tensor logits = m->forward(x, Mode::eval, pass);
+  Rng draw(1);
+  Pass pass;
+  const Tensor logits = m->forward(x, Mode::eval, draw, pass);
   Tensor p;
-  m->predict(x, p, pass);
+  m->predict(x, p, draw);
   for (int64_t i = 0; i < p.size(); ++i)
     EXPECT_NEAR(p[i], 1.0 / (1.0 + std::exp(-static_cast<double>(logits[i]))), 1e-6) << i;
   for (const char* last : {"relu", "softmax"}) {
@@ -88,12 +94,13 @@ TEST(Model, GradientsAccumulateAndZeroGradZeroes) {
   const Tensor x = random_tensor({4, 6}, 2);
   const Tensor dy = random_tensor({4, 3}, 3);
   Rng rng(1);
+  Pass pass;
   m->zero_grad();
-  m->forward(x, Mode::train, rng);
-  m->backward(dy);
+  m->forward(x, Mode::train, rng, pass);
+  m->backward(pass, dy);
   const std::vector<float> once(m->grads().begin(), m->grads().end());
-  m->forward(x, Mode::train, rng);
-  m->backward(dy);
+  m->forward(x, Mode::train, rng, pass);
+  m->backward(pass, dy);
   for (size_t i = 0; i < once.size(); ++i) ASSERT_NEAR(m->grads()[i], 2 * once[i], 1e-5f) << i;
   m->zero_grad();
   for (float g : m->grads()) ASSERT_EQ(g, 0.0f);
@@ -192,6 +199,82 @@ TEST(Model, PlanMatchesTheBuiltModelWithoutAllocatingIt) {
   }
   EXPECT_THROW(plan_model({1, 4, 4}, {spec("conv2d", {{"filters", 1}, {"kernel", 5}})}, *loss),
                Error);
+}
+
+// Passes belong to their callers: an evaluation pass between a training forward and its
+// backward leaves the training pass intact, so the gradients are those of the training batch.
+TEST(Model, PassesInFlightDoNotDisturbOneAnother) {
+  const auto m = mlp({6}, {5, 4, 3});
+  const Tensor x = random_tensor({4, 6}, 2), other = random_tensor({7, 6}, 9);
+  const Tensor dy = random_tensor({4, 3}, 3);
+  Rng rng(1);
+  Pass train;
+  m->zero_grad();
+  m->forward(x, Mode::train, rng, train);
+  m->backward(train, dy, true);
+  const std::vector<float> alone(m->grads().begin(), m->grads().end());
+  const Tensor dx_alone = train.input_gradient();
+
+  m->zero_grad();
+  m->forward(x, Mode::train, rng, train);
+  Pass eval;
+  const Tensor y_other = m->forward(other, Mode::eval, rng, eval);
+  EXPECT_EQ(y_other.rows(), 7);
+  m->backward(train, dy, true);
+  for (size_t i = 0; i < alone.size(); ++i) ASSERT_EQ(m->grads()[i], alone[i]) << i;
+  for (int64_t i = 0; i < dx_alone.size(); ++i) ASSERT_EQ(train.input_gradient()[i], dx_alone[i]);
+}
+
+// The first layer's input gradient is computed only when asked for; the parameter gradients
+// are the same either way.
+TEST(Model, TheInputGradientIsComputedOnlyWhenAskedFor) {
+  const auto m = mlp({6}, {5, 3});
+  const Tensor x = random_tensor({4, 6}, 2), dy = random_tensor({4, 3}, 3);
+  Rng rng(1);
+  Pass pass;
+  m->zero_grad();
+  m->forward(x, Mode::train, rng, pass);
+  m->backward(pass, dy, true);
+  const std::vector<float> with(m->grads().begin(), m->grads().end());
+  EXPECT_EQ(pass.input_gradient().shape(), x.shape());
+  m->zero_grad();
+  m->forward(x, Mode::train, rng, pass);
+  m->backward(pass, dy);
+  for (size_t i = 0; i < with.size(); ++i) ASSERT_EQ(m->grads()[i], with[i]) << i;
+  EXPECT_NE(error_of([&] { (void)pass.input_gradient(); }).find("was not computed"),
+            std::string::npos);
+  Pass partial;
+  m->forward(x, Mode::eval, rng, partial, 0, 1);
+  EXPECT_NE(error_of([&] { (void)partial.context(1); }).find("was not run by this pass"),
+            std::string::npos);
+}
+
+// A code layer splits an autoencoder; a model has at most one.
+TEST(Model, TheCodeLayerSplitsEncoderAndDecoder) {
+  LayerSpec code;
+  code.type = "code";
+  code.where = "test";
+  Rng rng(1);
+  const auto mse = make_loss("mse");
+  const auto ae = build_model(test::exec(), {8}, {dense(4), code, dense(8, "linear")}, *mse, rng);
+  ASSERT_GE(ae->code_layer(), 0);
+  EXPECT_EQ(ae->layer(ae->code_layer()).kind(), "code");
+  EXPECT_EQ(ae->layer(ae->code_layer()).output_shape(), (Shape{4}));
+  EXPECT_EQ(mlp({6}, {5, 3})->code_layer(), -1);
+  // The encoder pass then the decoder pass give the whole model's output.
+  const Tensor x = random_tensor({3, 8}, 4);
+  Pass whole, enc, dec;
+  const Tensor y = m_forward(*ae, x, whole);
+  const Tensor& c = ae->forward(x, Mode::eval, rng, enc, 0, ae->code_layer() + 1);
+  const Tensor& y2 = ae->forward(c, Mode::eval, rng, dec, ae->code_layer() + 1);
+  ASSERT_EQ(y.shape(), y2.shape());
+  for (int64_t i = 0; i < y.size(); ++i) EXPECT_EQ(y[i], y2[i]) << i;
+  expect_gradients_match(*ae, x);
+  EXPECT_NE(error_of([&] {
+              build_model(test::exec(), {8}, {dense(4), code, dense(4), code, dense(8, "linear")},
+                          *mse, rng);
+            }).find("at most one code layer"),
+            std::string::npos);
 }
 
 }  // namespace

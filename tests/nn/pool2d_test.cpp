@@ -70,7 +70,8 @@ void expect_matches_torch(PoolKind kind, const Shape& shape, int64_t size, int64
   auto model = pool_model({shape[1], shape[2], shape[3]}, pool(kind, size, stride, padding));
   const Tensor x = random_tensor(shape, 5);
   Rng rng(6);
-  const Tensor& y = model->forward(x, Mode::train, rng);
+  Pass pass;
+  const Tensor& y = model->forward(x, Mode::train, rng, pass);
   const Tensor r = random_tensor(y.shape(), 7);
   write_floats(dir / "x.txt", x.span());
   write_floats(dir / "r.txt", r.span());
@@ -79,7 +80,9 @@ void expect_matches_torch(PoolKind kind, const Shape& shape, int64_t size, int64
                                        size, stride, padding)))
     return;
 
-  const Tensor& dx = model->backward(r);
+  model->backward(pass, r, true);
+
+  const Tensor& dx = pass.input_gradient();
   std::ifstream in(dir / "out.txt");
   auto next = [&] {
     double v = NAN;
@@ -129,26 +132,30 @@ TEST(Pool2d, RejectsBadInputs) {
 TEST(Pool2d, EvalModeMatchesTrainAndBatchSizesMix) {
   auto model = pool_model({2, 6, 6}, pool(PoolKind::max, 2));
   Rng rng(1);
+  Pass pass;
   const Tensor x4 = random_tensor({4, 2, 6, 6}, 2), dy4 = random_tensor({4, 2, 3, 3}, 3);
-  const Tensor y4 = model->forward(x4, Mode::train, rng);
-  const Tensor dx4 = model->backward(dy4);
+  const Tensor y4 = model->forward(x4, Mode::train, rng, pass);
+  model->backward(pass, dy4, true);
+  const Tensor dx4 = pass.input_gradient();
   Tensor x3({3, 2, 6, 6}), dy3({3, 2, 3, 3});
   std::copy_n(x4.data(), x3.size(), x3.data());
   std::copy_n(dy4.data(), dy3.size(), dy3.data());
   for (Mode mode : {Mode::eval, Mode::train}) {
-    const Tensor& y3 = model->forward(x3, mode, rng);
+    const Tensor& y3 = model->forward(x3, mode, rng, pass);
     for (int64_t i = 0; i < y3.size(); ++i) ASSERT_EQ(y3[i], y4[i]) << i;
   }
-  const Tensor& dx3 = model->backward(dy3);
+  model->backward(pass, dy3, true);
+  const Tensor& dx3 = pass.input_gradient();
   for (int64_t i = 0; i < dx3.size(); ++i) ASSERT_EQ(dx3[i], dx4[i]) << i;
 }
 
 TEST(Pool2d, MaxBackwardNeedsATrainingForward) {
   auto model = pool_model({1, 4, 4}, pool(PoolKind::max, 2));
   Rng rng(1);
-  model->forward(random_tensor({1, 1, 4, 4}, 2), Mode::eval, rng);
+  Pass pass;
+  model->forward(random_tensor({1, 1, 4, 4}, 2), Mode::eval, rng, pass);
   EXPECT_NE(error_of([&] {
-              model->backward(random_tensor({1, 1, 2, 2}, 3));
+              model->backward(pass, random_tensor({1, 1, 2, 2}, 3));
             }).find("backward needs a forward pass in training mode"),
             std::string::npos);
 }

@@ -23,11 +23,13 @@ TEST(Reshape, ViewsTheInputInTheNewShapeWithoutACopy) {
   EXPECT_EQ(m->layer(0).describe(), "reshape([3, -1, 2])");
   const Tensor x = random_tensor({2, 12}, 1);
   Rng rng(1);
-  const Tensor& y = m->forward(x, Mode::train, rng);
+  Pass pass;
+  const Tensor& y = m->forward(x, Mode::train, rng, pass);
   EXPECT_EQ(y.shape(), (Shape{2, 3, 2, 2}));
   EXPECT_EQ(y.data(), x.data());
   const Tensor dy = random_tensor(y.shape(), 2);
-  const Tensor& dx = m->backward(dy);
+  m->backward(pass, dy, true);
+  const Tensor& dx = pass.input_gradient();
   EXPECT_EQ(dx.shape(), x.shape());
   EXPECT_EQ(dx.data(), dy.data());
 }

@@ -91,9 +91,27 @@ std::vector<Case> cases() {
   OptimizerConfig adamw = adam;
   adamw.type = "adamw";
   adamw.weight_decay = 0.5f;
-  return {{"sgd", sgd},     {"sgd_momentum", momentum},         {"sgd_nesterov", nesterov},
-          {"rmsprop", rms}, {"rmsprop_momentum", rms_momentum}, {"adam", adam},
-          {"adamw", adamw}};
+  // Coupled weight decay: PyTorch's Adam(weight_decay), SGD and RMSprop add wd * w to the
+  // gradient (S4's grid is in this form).
+  OptimizerConfig adam_coupled = adam;
+  adam_coupled.weight_decay = 0.1f;
+  adam_coupled.decay = WeightDecay::coupled;
+  OptimizerConfig sgd_coupled = momentum;
+  sgd_coupled.weight_decay = 0.3f;
+  sgd_coupled.decay = WeightDecay::coupled;
+  OptimizerConfig rms_coupled = rms_momentum;
+  rms_coupled.weight_decay = 0.2f;
+  rms_coupled.decay = WeightDecay::coupled;
+  return {{"sgd", sgd},
+          {"sgd_momentum", momentum},
+          {"sgd_nesterov", nesterov},
+          {"rmsprop", rms},
+          {"rmsprop_momentum", rms_momentum},
+          {"adam", adam},
+          {"adamw", adamw},
+          {"adam_coupled_weight_decay", adam_coupled},
+          {"sgd_coupled_weight_decay", sgd_coupled},
+          {"rmsprop_coupled_weight_decay", rms_coupled}};
 }
 
 class OptimizerVsTorch : public ::testing::TestWithParam<Case> {};
@@ -115,7 +133,9 @@ TEST_P(OptimizerVsTorch, FiveStepsMatch) {
       opt->step(c.lr);
     }
   }
-  const std::string py_type = c.type == "adam" && c.weight_decay > 0 ? "adamw" : c.type;
+  // Decoupled decay on Adam is PyTorch's AdamW; coupled decay is each optimizer's own.
+  const bool decoupled = c.decay == WeightDecay::decoupled && c.weight_decay > 0;
+  const std::string py_type = c.type == "adam" && decoupled ? "adamw" : c.type;
   const std::string args =
       fmt::format("{} {} {} {} {} {} {} {} {} {}", dir.string(), py_type, c.lr, c.momentum,
                   c.nesterov ? 1 : 0, c.rho, c.eps, c.beta1, c.beta2, c.weight_decay);
@@ -182,6 +202,9 @@ TEST(Optimizer, BadSettingsNameTheKey) {
   EXPECT_NE(message({.beta2 = -0.1f}).find("train.optimizer.beta2"), std::string::npos);
   EXPECT_NE(message({.eps = 0.0f}).find("train.optimizer.eps"), std::string::npos);
   EXPECT_NE(message({.weight_decay = -1.0f}).find("train.optimizer.weight_decay"),
+            std::string::npos);
+  EXPECT_NE(message({.type = "adamw", .weight_decay = 0.1f, .decay = WeightDecay::coupled})
+                .find("contradicts type = \"adamw\""),
             std::string::npos);
   const std::string unknown = message({.type = "adagrad"});
   EXPECT_NE(unknown.find("adagrad"), std::string::npos);

@@ -59,5 +59,16 @@ TEST(SummaryTable, ARegressionStudyShowsTheTestLoss) {
             "grid        1  0.0461     -                   -     500      0.4\n");
 }
 
+// Regressions and autoencoders are compared on their test MSE, against a reference MSE.
+TEST(SummaryTable, AReconstructionStudyShowsTheTestMseBesideItsReference) {
+  const json m = json::parse(R"({"summary": [
+      {"name": "ed32", "repeats": 1, "test_loss_mean": 0.0079, "test_loss_std": 0,
+       "test_mse_mean": 0.0079, "test_mse_std": 0, "epochs_mean": 20, "train_seconds_mean": 31.5,
+       "reference": {"test_mse": 0.0085}}]})");
+  EXPECT_EQ(summary_table(m),
+            "run   repeats  test mse  reference  difference  epochs  seconds\n"
+            "ed32        1  0.0079    0.0085        -0.0006      20     31.5\n");
+}
+
 }  // namespace
 }  // namespace nnlab

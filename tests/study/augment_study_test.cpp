@@ -89,7 +89,7 @@ TEST(AugmentStudy, TrainingBatchesAreAugmentedValidationNever) {
     // The last epoch's validation loss is that of the clean validation images.
     Rng rng(0);
     const Evaluation clean =
-        evaluate(*s.model, *s.loss, *data.val.data, data.val.indices, 1000, rng);
+        evaluate(*s.model, *s.loss, *data.val.data, data.val.indices, {.batch = 1000}, rng);
     EXPECT_NEAR(out.history.back().val_loss, clean.loss, 1e-6);
   }
   EXPECT_NE(train_loss[0], train_loss[1]);

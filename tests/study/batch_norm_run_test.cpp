@@ -41,7 +41,7 @@ layers = [
 epochs = 2
 batch = 50
 refit = true
-optimizer = {type = "adam", lr = 1e-3, weight_decay = 0.01}
+optimizer = {type = "adam", lr = 1e-3, weight_decay = 0.01, decay = "decoupled"}
 early_stopping = {patience = 1}
 )toml";
 
@@ -70,7 +70,7 @@ TEST(BatchNormRun, RefitModelKeepsItsRunningStatistics) {
   std::vector<int64_t> first200(200);
   std::iota(first200.begin(), first200.end(), int64_t{0});
   Rng rng(0);
-  const Evaluation e = evaluate(*m.model, *m.loss, mnist.test, first200, 100, rng);
+  const Evaluation e = evaluate(*m.model, *m.loss, mnist.test, first200, {.batch = 100}, rng);
   EXPECT_NEAR(e.accuracy, r0["test"]["accuracy"].get<double>(), 1e-12);
   EXPECT_GT(e.accuracy, 0.3);
 }

@@ -89,7 +89,8 @@ std::vector<float> forward_to(Model& m, const Dataset& d, int64_t index, int las
   Tensor x({1, 1, 6, 6});
   d.read_sample(index, x.data());
   Rng rng(0);
-  const Tensor& y = m.forward(x, Mode::eval, rng, 0, last + 1);
+  Pass pass;
+  const Tensor& y = m.forward(x, Mode::eval, rng, pass, 0, last + 1);
   return {y.data(), y.data() + y.size()};
 }
 

@@ -120,9 +120,12 @@ TEST(OutputFormat, DocumentedFilesAndMetricsKeysAreWhatARunWrites) {
   for (const char* f :
        {"runs/RUN/rK/checkpoint.safetensors", "runs/RUN/rK/refit_checkpoint.safetensors"})
     EXPECT_EQ(documented.erase(f), 1u) << f << " is not documented";
-  // A searched run's files: checked by the next test.
-  for (const char* f : {"search/RUN/trials.csv", "search/RUN/trials.sqlite",
-                        "runs/RUN/rK/points.csv", "runs/RUN/rK/curve.csv"})
+  // A searched run's files: checked by the next test; a regression's and an autoencoder's: by
+  // tests/cli/search_test.cpp and tests/study/reconstruct_run_test.cpp.
+  for (const char* f :
+       {"search/RUN/trials.csv", "search/RUN/trials.sqlite", "runs/RUN/rK/points.csv",
+        "runs/RUN/rK/curve.csv", "runs/RUN/rK/corruptions.csv",
+        "runs/RUN/rK/reconstructions.safetensors", "runs/RUN/rK/latent.csv"})
     EXPECT_EQ(documented.erase(f), 1u) << f << " is not documented";
   const std::set<std::string> written = written_files(out);
   EXPECT_EQ(minus(written, documented), std::set<std::string>{}) << "written, not documented";

@@ -58,10 +58,29 @@ TEST(Preflight, ChecksTheModelsOfTheSelectedRunsOnly) {
   // An unknown dataset is known to be one before any file is looked for.
   const Study unknown = parse_study(kStudy, "pre.toml", {"data.dataset=nosuch"});
   EXPECT_EQ(error_of([&] { check_runs_before_training(unknown, {"ok"}); }),
-            "pre.toml: run 'ok': unknown dataset 'nosuch'; known datasets: mnist, fashion-mnist");
+            "pre.toml: run 'ok': unknown dataset 'nosuch'; known datasets: mnist, fashion-mnist, "
+            "multi-mnist");
   // The budget met exactly passes.
   const Study exact = parse_study(kStudy, "pre.toml", {"runs.budget.model.max_params=25450"});
   EXPECT_NO_THROW(check_runs_before_training(exact, {"ok", "budget"}));
+}
+
+// A corruption that cannot apply to the run's samples is refused before training, naming the
+// key: an occlusion larger than the image, any corruption of rows.
+TEST(Preflight, CorruptionsMustFitTheSamples) {
+  const Study big = parse_study(kStudy, "pre.toml", {"data.corrupt=occlusion:29"});
+  EXPECT_EQ(error_of([&] { check_runs_before_training(big, {"ok"}); }),
+            "pre.toml: run 'ok': data.corrupt: corruption occlusion:29: the square does not fit "
+            "in 28 x 28 images");
+  const Study fits =
+      parse_study(kStudy, "pre.toml", {"diagnostics.corruptions=[\"occlusion:28\"]"});
+  EXPECT_NO_THROW(check_runs_before_training(fits, {"ok"}));
+  const Study listed =
+      parse_study(kStudy, "pre.toml", {"diagnostics.corruptions=[\"none\", \"occlusion:30\"]"});
+  EXPECT_NE(error_of([&] {
+              check_runs_before_training(listed, {"ok"});
+            }).find("run 'ok': diagnostics.corruptions: corruption occlusion:30"),
+            std::string::npos);
 }
 
 TEST(Preflight, ABadLaterRunStopsTheStudyBeforeAnythingIsWritten) {

@@ -108,7 +108,7 @@ TEST(Runner, TinyStudyWritesEverythingAndIsReproducible) {
   std::vector<int64_t> first300(300);
   std::iota(first300.begin(), first300.end(), int64_t{0});
   Rng rng(0);
-  const Evaluation e = evaluate(*m.model, *m.loss, mnist.test, first300, 100, rng);
+  const Evaluation e = evaluate(*m.model, *m.loss, mnist.test, first300, {.batch = 100}, rng);
   EXPECT_NEAR(e.accuracy, r0["test"]["accuracy"].get<double>(), 1e-12);
 
   // Resuming a finished study changes nothing.

@@ -245,6 +245,11 @@ TEST(StudyFile, ValuesOutOfRange) {
   expect_error(layers + "[train]\nepochs = 4294967297\n",
                {"bad.toml:4:", "train.epochs must be <= 2147483647, got 4294967297"});
   expect_error("repeats = 2147483648\n" + layers, {"bad.toml:1:", "repeats must be <= 2147483647"});
+  // A batch's buffers are allocated from it: bounded before anything is.
+  expect_error(layers + "[train]\neval_batch = 1000000000000\n",
+               {"bad.toml:4:", "train.eval_batch must be <= 1000000, got 1000000000000"});
+  expect_error(layers + "[train]\nbatch = 2000000\n",
+               {"bad.toml:4:", "train.batch must be <= 1000000"});
   expect_error("[data]\nvalidation = 1.5\n" + layers,
                {"bad.toml:2:", "data.validation must be a fraction in (0, 1)", "1.5"});
   expect_error("repeats = 0\n" + layers, {"bad.toml:1:", "repeats must be >= 1"});
@@ -256,6 +261,55 @@ TEST(StudyFile, ValuesOutOfRange) {
                {"bad.toml:4:", "train.label_smoothing must be in [0, 1), got 1"});
   expect_error(layers + "[train]\nloss = \"mse\"\nlabel_smoothing = 0.1\n",
                {"bad.toml:5:", "label_smoothing applies to cross_entropy only", "'mse'"});
+}
+
+// The task is declared, not guessed from the data; each task names what it needs of the loss
+// and the data where the study sets them.
+TEST(StudyFile, TheTaskIsDeclaredAndChecked) {
+  const std::string layers = "[model]\nlayers = [{type=\"dense\", units=784}]\n";
+  EXPECT_EQ(parse_study(layers, "s.toml", {}).runs[0].task, Task::classify);
+  const Study ae =
+      parse_study("task = \"reconstruct\"\n" + layers + "[train]\nloss = \"mse\"\n", "ae.toml", {});
+  EXPECT_EQ(ae.runs[0].task, Task::reconstruct);
+  EXPECT_EQ(parse_study(layers + "[train]\nloss = \"binary_cross_entropy\"\n", "ae.toml",
+                        {"task=reconstruct"})
+                .runs[0]
+                .task,
+            Task::reconstruct);
+  expect_error("task = \"cluster\"\n" + layers,
+               {"bad.toml:1:", "task must be one of", "reconstruct"});
+  expect_error(layers + "[train]\nloss = \"mse\"\n",
+               {"bad.toml:4:", "task = \"classify\" trains with train.loss = \"cross_entropy\""});
+  expect_error("task = \"reconstruct\"\n" + layers,
+               {"task = \"reconstruct\" compares values", "got \"cross_entropy\""});
+  expect_error("task = \"regress\"\n" + layers + "[train]\nloss = \"mse\"\n",
+               {"bad.toml:1:", "task = \"regress\" needs target values", "\"mnist\""});
+  expect_error("task = \"reconstruct\"\n" + layers +
+                   "[data]\nvalidation = 0.1\n[train]\nloss = \"mse\"\n"
+                   "early_stopping = {monitor = \"val_accuracy\"}\n",
+               {"monitor = \"val_accuracy\" needs task = \"classify\""});
+}
+
+// Weight decay is coupled (an L2 term in the gradient) or decoupled (AdamW), said explicitly.
+TEST(StudyFile, WeightDecayNamesItsForm) {
+  const std::string layers = "[model]\nlayers = [{type=\"dense\", units=10}]\n";
+  const Study coupled = parse_study(
+      layers + "[train]\noptimizer = {type = \"adam\", weight_decay = 1e-5, decay = \"coupled\"}\n",
+      "s.toml", {});
+  EXPECT_EQ(coupled.runs[0].train.optimizer.decay, WeightDecay::coupled);
+  EXPECT_FLOAT_EQ(coupled.runs[0].train.optimizer.weight_decay, 1e-5f);
+  const Study adamw = parse_study(
+      layers + "[train]\noptimizer = {type = \"adamw\", weight_decay = 0.01}\n", "s.toml", {});
+  EXPECT_EQ(adamw.runs[0].train.optimizer.decay, WeightDecay::decoupled);
+  expect_error(layers + "[train]\noptimizer = {type = \"adam\", weight_decay = 1e-4}\n",
+               {"bad.toml:4:", "train.optimizer.weight_decay = 0.0001 needs train.optimizer.decay",
+                "\"coupled\"", "\"decoupled\""});
+  expect_error(layers +
+                   "[train]\noptimizer = {type = \"adamw\", weight_decay = 1e-4, decay = "
+                   "\"coupled\"}\n",
+               {"bad.toml:4:", "contradicts type = \"adamw\""});
+  expect_error(layers + "[train]\noptimizer = {decay = \"both\"}\n",
+               {"bad.toml:4:", "train.optimizer.decay must be one of"});
 }
 
 TEST(StudyFile, AugmentationAndOversampling) {

@@ -75,7 +75,7 @@ struct Fixture {
   void fit(int epochs, std::span<Callback* const> callbacks, int start = 0) {
     std::vector<int64_t> idx(static_cast<size_t>(train.size()));
     std::iota(idx.begin(), idx.end(), int64_t{0});
-    Loader loader(train, idx, 32, true, 11);
+    Loader loader(train, idx, {.batch = 32, .shuffle = true, .seed = 11});
     TrainOptions o;
     o.epochs = epochs;
     o.base_lr = opt->config().lr;

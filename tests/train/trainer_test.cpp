@@ -55,7 +55,7 @@ struct Fixture {
            ScheduleConfig schedule = {}, int schedule_epochs = 0) {
     std::vector<int64_t> idx(static_cast<size_t>(train.size()));
     std::iota(idx.begin(), idx.end(), int64_t{0});
-    Loader loader(train, idx, 32, true, 11);
+    Loader loader(train, idx, {.batch = 32, .shuffle = true, .seed = 11});
     TrainOptions o;
     o.epochs = epochs;
     o.schedule_epochs = schedule_epochs;
