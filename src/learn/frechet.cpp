@@ -8,16 +8,13 @@
 #include <cmath>
 #include <limits>
 
-#include "learn/eigen.hpp"
+#include "learn/covariance.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
 namespace {
 
-using RowsF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using RowsD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-constexpr int64_t kBlock = 1024;  // rows per block of the covariance
 
 // The eigendecomposition of a symmetric matrix. Callers clamp its eigenvalues at zero: on a
 // semi-definite matrix rounding can leave them slightly negative.
@@ -44,22 +41,8 @@ FeatureStats feature_stats(const Tensor& rows) {
   const auto span = rows.span();
   NNLAB_CHECK(std::all_of(span.begin(), span.end(), [](float v) { return std::isfinite(v); }),
               "feature stats: the rows hold a NaN or infinite value");
-  // Block by block, so that memory stays O(D^2) for any N; two passes (mean, then centred
-  // products) rather than E[xx^T] - mm^T, which cancels badly.
-  const Eigen::Map<const RowsF> x(rows.data(), n, d);
-  Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(d);
-  for (int64_t b = 0; b < n; b += kBlock)
-    mean += x.middleRows(b, std::min(kBlock, n - b)).cast<double>().colwise().sum();
-  mean /= static_cast<double>(n);
-  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(d, d);
-  RowsD centred;
-  for (int64_t b = 0; b < n; b += kBlock) {
-    centred = x.middleRows(b, std::min(kBlock, n - b)).cast<double>().rowwise() - mean;
-    cov.selfadjointView<Eigen::Lower>().rankUpdate(centred.transpose());
-  }
-  // rankUpdate wrote the lower triangle; a row-major copy of the full matrix is what we keep.
-  RowsD full = cov.selfadjointView<Eigen::Lower>();
-  full /= static_cast<double>(n - 1);
+  const auto [mean, cov] = mean_covariance(rows.data(), n, d);
+  const RowsD full = cov;  // symmetric: kept row-major, as FeatureStats stores it
   return {n, std::vector<double>(mean.data(), mean.data() + d),
           std::vector<double>(full.data(), full.data() + d * d)};
 }

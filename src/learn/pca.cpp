@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "learn/eigen.hpp"
+#include "learn/covariance.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -37,22 +37,9 @@ Pca Pca::fit(std::span<const float> rows, int64_t n, int64_t d, int64_t n_compon
   NNLAB_CHECK(std::all_of(rows.begin(), rows.end(), [](float v) { return std::isfinite(v); }),
               "pca: the rows hold a NaN or infinite value");
 
-  const Eigen::Map<const RowsF> x(rows.data(), n, d);
-  Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(d);
-  for (int64_t b = 0; b < n; b += kBlock)
-    mean += x.middleRows(b, std::min(kBlock, n - b)).cast<double>().colwise().sum();
-  mean /= static_cast<double>(n);
+  const auto [mean, cov] = mean_covariance(rows.data(), n, d);
 
-  // Two passes (mean, then centred products) rather than E[xx^T] - mm^T, which cancels badly.
-  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(d, d);
-  RowsD centred;
-  for (int64_t b = 0; b < n; b += kBlock) {
-    centred = x.middleRows(b, std::min(kBlock, n - b)).cast<double>().rowwise() - mean;
-    cov.selfadjointView<Eigen::Lower>().rankUpdate(centred.transpose());
-  }
-  cov /= static_cast<double>(n - 1);
-
-  // Reads the lower triangle only, which is all rankUpdate wrote. Eigenvalues ascend.
+  // Eigenvalues ascend.
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(cov);
   NNLAB_CHECK(eig.info() == Eigen::Success, "pca: the eigendecomposition did not converge");
   const double total = cov.trace();
@@ -79,6 +66,8 @@ Pca Pca::fit(std::span<const float> rows, int64_t n, int64_t d, int64_t n_compon
   } else {
     // The score of largest magnitude over the training rows, the first one on ties.
     Eigen::VectorXd best = Eigen::VectorXd::Constant(n_components, -1.0);
+    const Eigen::Map<const RowsF> x(rows.data(), n, d);
+    RowsD centred;
     for (int64_t b = 0; b < n; b += kBlock) {
       centred = x.middleRows(b, std::min(kBlock, n - b)).cast<double>().rowwise() - mean;
       const RowsD scores = centred * comps.transpose();
