@@ -2,21 +2,29 @@
 """nnlab vs PyTorch (CPU): training throughput and peak memory on the same model, side by side.
 
 For each (study, run) pair the script builds the run's model twice -- once by `nnlab bench`,
-once in PyTorch from the same study file, written the way a PyTorch user writes it (nn.Linear +
-activation modules, nn.Dropout, L1/L2 as loss penalties, max-norm as a renorm after the step,
-torch.optim with the study's hyper-parameters, MNIST read with gzip+numpy into a
-TensorDataset + DataLoader(shuffle=True), the plain forward / loss / zero_grad / backward / step
-loop) -- and trains it for --epochs full epochs after a short warm-up, each side in its own
-subprocess, alternating the two sides --rounds times. It prints the medians as a table
-(plain text, --markdown for docs/results.md, or --json).
+once in PyTorch from the same study file, written the way a PyTorch user writes it (nn.Linear /
+nn.Conv2d / nn.ConvTranspose2d + activation modules, nn.Dropout, L1/L2 as loss penalties,
+max-norm as a renorm after the step, torch.optim with the study's hyper-parameters, the IDX
+files read with gzip+numpy into a TensorDataset + DataLoader(shuffle=True), the plain forward /
+loss / zero_grad / backward / step loop) -- and trains it for --epochs full epochs after a short
+warm-up, each side in its own subprocess, alternating the two sides --rounds times. It prints
+the medians as a table (plain text, --markdown for docs/results.md, or --json).
 
     bench/compare_pytorch.py                       # the SPEC's two models, 2 threads, 3 rounds
-    bench/compare_pytorch.py --torch-only          # only the PyTorch side (no nnlab binary needed)
+    bench/compare_pytorch.py --torch-only          # only the PyTorch side
     bench/compare_pytorch.py experiments/s2-dense-regularization.toml:regularized:3 --threads 1 2
+    bench/compare_pytorch.py experiments/s5-multimnist.toml:autoencoder:3 \
+        experiments/s5-multimnist.toml:unregularized:2 experiments/s4-autoencoder.toml:ed32:1.5 \
+        --threads 2 --markdown             # S5's autoencoder and FFNN, S4's conv autoencoder
 
 A pair is STUDY.toml:RUN[:GOAL], GOAL being the throughput ratio the SPEC asks for (default 3
-for batch >= 256, else 2). Peak RSS is the child's ru_maxrss as the parent sees it through
-wait4() (the same measure for both sides); the ratio is nnlab / PyTorch (goal: <= 0.5).
+for batch >= 256, else 2). The run's `task` says what a batch's target is: the class label
+(`classify`) or the input itself (`reconstruct`, an autoencoder). Datasets: MNIST (found where
+nnlab finds it) and Multi-MNIST, which the PyTorch side reads from the IDX files `nnlab data
+generate multi-mnist` writes (--multi-mnist-dir, else generated into a temporary folder with the
+study's [data.generate] settings: the bytes `nnlab bench` trains on). Peak RSS is the child's
+ru_maxrss as the parent sees it through wait4() (the same measure for both sides); the ratio is
+nnlab / PyTorch (goal: <= 0.5).
 
 Run with /usr/bin/python3 (Debian's python3-torch lives there, not in pyenv's python).
 """
@@ -34,6 +42,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,7 +51,13 @@ DEFAULT_PAIRS = [
     "experiments/s2-dense-regularization.toml:regularized:3",
     "experiments/s1-activations.toml:sigmoid:2",
 ]
-NUM_CLASSES = 10
+# The datasets the PyTorch side reads, by the label value of their first class (Multi-MNIST's
+# classes are the numbers 1..50).
+FIRST_LABEL = {"mnist": 0, "multi-mnist": 1}
+WEIGHTED = ("dense", "conv2d", "conv_transpose2d")
+# A run's quoted layer keys: "model.layers[I].PARAM" (layer I) or "model.layers.PARAM" (every
+# layer that has PARAM).
+LAYER_KEY = re.compile(r"model\.layers(?:\[(\d+)\])?\.(\w+)")
 
 
 # ----------------------------------------------------------------------------- study files
@@ -59,6 +74,8 @@ def deep_merge(base: dict, over: dict) -> dict:
 
 
 def load_run(study_path: str, run_name: str) -> dict:
+    """The run's settings as nnlab reads them: its tables deep-merged over the common ones, then
+    its quoted layer keys applied to the layers it ends up with (every-layer keys first)."""
     import tomllib
     with open(study_path, "rb") as f:
         doc = tomllib.load(f)
@@ -66,55 +83,70 @@ def load_run(study_path: str, run_name: str) -> dict:
     runs = doc.get("runs", [])
     for r in runs:
         if r.get("name") == run_name:
-            over = {k: v for k, v in r.items() if k != "name"}
+            edits = {k: v for k, v in r.items() if LAYER_KEY.fullmatch(k)}
+            over = {k: v for k, v in r.items() if k != "name" and k not in edits}
             merged = deep_merge(common, over)
+            layers = merged.get("model", {}).get("layers", [])
+            for key in sorted(edits, key=lambda k: "[" in k):  # an indexed key wins
+                index, param = LAYER_KEY.fullmatch(key).groups()
+                if index is None:
+                    for layer in layers:
+                        if param in layer:
+                            layer[param] = edits[key]
+                elif int(index) < len(layers):
+                    layers[int(index)][param] = edits[key]
+                else:
+                    sys.exit(f"{study_path}: run '{run_name}': {key}: the run has {len(layers)} "
+                             "layers")
             merged["run"] = run_name
             return merged
     names = ", ".join(str(r.get("name")) for r in runs) or "(none)"
     sys.exit(f"{study_path}: no run named '{run_name}' (runs: {names})")
 
 
-def opt_get(d: dict, key: str, default):
-    v = d.get(key, default)
-    return default if v is None else v
-
-
-def dense_plan(cfg: dict) -> list[dict]:
-    """The layer list with the model-level defaults (activation, init, l1, l2, max_norm) filled
-    in: the model's activation applies to every dense layer but the last, whose default is
-    softmax (sigmoid for binary cross-entropy)."""
+def layer_plan(cfg: dict) -> list[dict]:
+    """The run's layers with the model-level defaults filled in as nnlab's study reader does:
+    `model.activation` (default relu) reaches every dense layer but the last; `model.init`, `l1`,
+    `l2` and `max_norm` every dense and convolution layer; a layer's own value wins, and the
+    activation of a layer without one is linear."""
     model = cfg.get("model", {})
-    loss = cfg.get("train", {}).get("loss", "cross_entropy")
     layers = [dict(l) for l in model.get("layers", [])]
-    dense_idx = [i for i, l in enumerate(layers) if l.get("type") == "dense"]
-    if not dense_idx or layers[dense_idx[-1]].get("units") != NUM_CLASSES:
-        # The study lists hidden layers only: add the classifier.
-        layers.append({"type": "dense", "units": NUM_CLASSES})
-        dense_idx.append(len(layers) - 1)
-    last_default = "sigmoid" if loss == "binary_cross_entropy" else "softmax"
-    for i in dense_idx:
-        l = layers[i]
-        if "activation" not in l:
-            l["activation"] = last_default if i == dense_idx[-1] else model.get("activation", "relu")
+    last_dense = max((i for i, l in enumerate(layers) if l["type"] == "dense"), default=-1)
+    for i, l in enumerate(layers):
+        if l["type"] not in WEIGHTED:
+            continue
+        if l["type"] == "dense" and i != last_dense:
+            l.setdefault("activation", model.get("activation", "relu"))
+        l.setdefault("activation", "linear")
         for key, default in (("init", "glorot_uniform"), ("l1", 0.0), ("l2", 0.0), ("max_norm", 0.0)):
-            if key not in l:
-                l[key] = opt_get(model, key, default)
+            l.setdefault(key, model.get(key, default))
     return layers
 
 
+def sample_shape(cfg: dict) -> list[int]:
+    """One training sample's [C, H, W]: MNIST's 28 x 28, Multi-MNIST's 28 x data.generate.width."""
+    data = cfg.get("data", {})
+    if data.get("dataset", "mnist") == "multi-mnist":
+        return [1, 28, int(data.get("generate", {}).get("width", 39))]
+    return [1, 28, 28]
+
+
 def describe(cfg: dict) -> str:
-    parts = []
-    for l in dense_plan(cfg):
-        t = l.get("type")
+    parts = [str(math.prod(sample_shape(cfg)))]
+    for l in layer_plan(cfg):
+        t = l["type"]
+        act = l.get("activation", "linear")
+        act = "" if act in ("softmax", "linear") else " " + act
         if t == "dense":
-            parts.append(f"{l['units']}{'' if l['activation'] in ('softmax', 'linear') else ' ' + l['activation']}")
-        elif t == "conv2d":
-            parts.append(f"conv{l['filters']}@{l['kernel']}x{l['kernel']}")
+            parts.append(f"{l['units']}{act}")
+        elif t in ("conv2d", "conv_transpose2d"):
+            name = "conv" if t == "conv2d" else "convT"
+            parts.append(f"{name}{l['filters']}@{l['kernel']}x{l['kernel']}{act}")
         elif t in ("max_pool", "avg_pool"):
             parts.append(f"{t.split('_')[0]}pool{l['size']}")
         elif t == "batch_norm":
             parts.append("bn")
-        elif t == "flatten":
+        elif t in ("flatten", "reshape", "code"):
             continue
         elif t == "dropout":
             parts.append(f"drop{l.get('rate', 0.5)}")
@@ -122,30 +154,68 @@ def describe(cfg: dict) -> str:
             parts.append(f"noise{l.get('sigma')}")
         else:
             parts.append(t)
-    return "784-" + "-".join(parts)
+    return "-".join(parts)
 
 
 # ----------------------------------------------------------------------------- data
 
-def data_dir(explicit: str | None) -> Path:
-    for d in (explicit, os.environ.get("NNLAB_DATA"), str(ROOT.parent / "shared" / "data")):
-        if not d:
-            continue
-        p = Path(d)
-        for cand in (p, p / "mnist"):
-            if (cand / "train-images-idx3-ubyte.gz").exists():
-                return cand
-    sys.exit("MNIST not found: pass --data-dir or set NNLAB_DATA (looked in ../shared/data/mnist)")
+def mnist_dir(cfg: dict, data_dir: str | None) -> Path:
+    """The MNIST folder nnlab reads (src/data/catalog.cpp's search path, from the repository
+    root where `nnlab bench` runs): DIR/mnist for DIR = data.dir, else --data-dir; then
+    $NNLAB_DATA/mnist, ./data/mnist, ../shared/data/mnist, ./mnist."""
+    first = cfg.get("data", {}).get("dir") or data_dir
+    looked = [Path(d) / "mnist" for d in (first, os.environ.get("NNLAB_DATA")) if d]
+    looked += [Path("data/mnist"), Path("../shared/data/mnist"), Path("mnist")]
+    files = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+    for d in looked:
+        d = ROOT / d  # an absolute d stays itself
+        if all(idx_file(d, f).exists() for f in files):
+            return d.resolve()
+    sys.exit("MNIST not found in " + ", ".join(map(str, looked)) + ": pass --data-dir DIR "
+             "(the folder holding mnist/) or set NNLAB_DATA")
 
 
-def load_mnist(d: Path):
-    """What a PyTorch user writes: gzip + numpy, scaled to [0, 1]."""
+def idx_file(d: Path, name: str) -> Path:
+    """d/name, or d/name.gz (nnlab reads either)."""
+    return d / name if (d / name).exists() else d / (name + ".gz")
+
+
+def read_idx(path: Path):
+    """An unsigned-byte IDX array, gzipped or not, shaped by its header."""
     import numpy as np
-    with gzip.open(d / "train-images-idx3-ubyte.gz", "rb") as f:
-        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
-    with gzip.open(d / "train-labels-idx1-ubyte.gz", "rb") as f:
-        y = np.frombuffer(f.read(), np.uint8, offset=8)
-    return x.astype(np.float32) / 255.0, y.astype(np.int64)
+    with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+        b = f.read()
+    if b[:3] != b"\0\0\x08":
+        sys.exit(f"{path}: not an unsigned-byte IDX file")
+    ndim = b[3]
+    dims = [int.from_bytes(b[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(b, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_training_set(d: Path, limit: int):
+    """What a PyTorch user writes: the first `limit` (0: all) training images and labels of the
+    IDX files in d, gzip + numpy, pixels scaled to [0, 1], images [N, 1, H, W]."""
+    import numpy as np
+    x = read_idx(idx_file(d, "train-images-idx3-ubyte"))
+    y = read_idx(idx_file(d, "train-labels-idx1-ubyte"))
+    if limit:
+        x, y = x[:limit], y[:limit]
+    x = x[:, None].astype(np.float32)
+    x /= 255.0
+    return x, y.astype(np.int64)
+
+
+def generate_multi_mnist(nnlab: str, mnist: Path, settings: dict, out: Path) -> Path:
+    """`nnlab data generate multi-mnist` into out, from the MNIST in `mnist`, with a study's
+    [data.generate] settings (each key is the command's option of the same name)."""
+    cmd = [nnlab, "data", "generate", "multi-mnist", "--out", str(out),
+           "--data-dir", str(mnist.parent)]
+    for key, value in sorted(settings.items()):
+        cmd += [f"--{key.replace('_', '-')}", str(value)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if r.returncode != 0:
+        sys.exit(f"command failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-3000:]}")
+    return out
 
 
 # ----------------------------------------------------------------------------- PyTorch side
@@ -158,47 +228,27 @@ def torch_child(args) -> dict:
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     cfg = load_run(args.study, args.run)
-    data, model_cfg, train = cfg.get("data", {}), cfg.get("model", {}), cfg.get("train", {})
+    data, train = cfg.get("data", {}), cfg.get("train", {})
+    task = cfg.get("task", "classify")
     loss_name = train.get("loss", "cross_entropy")
     batch = int(train.get("batch", 64))
 
-    # --- data: the training part of the split, plus S1's noisy copies
-    x, y = load_mnist(data_dir(args.data_dir))
-    limit = args.train_limit or int(data.get("train_limit", 0) or 0)
-    if limit:
-        x, y = x[:limit], y[:limit]
-    val = 0 if args.train_limit else (data.get("validation", 0) or 0)
-    n_val = int(round(len(x) * val)) if isinstance(val, float) else int(val)
-    x, y = x[: len(x) - n_val], y[: len(y) - n_val]
-    copies = int(data.get("noisy_copies", 0) or 0)
+    # --- data: the training pool `nnlab bench` trains on (no validation split), plus S1's noisy
+    # copies
+    limit = args.train_limit or int(data.get("train_limit", 0))
+    x, y = load_training_set(Path(args.idx_dir), limit)
+    if list(x.shape[1:]) != sample_shape(cfg):
+        sys.exit(f"{args.idx_dir}: the images are {list(x.shape[1:])}, the study's "
+                 f"{sample_shape(cfg)}")
+    copies = int(data.get("noisy_copies", 0))
     if copies:
         sigma = float(data.get("noisy_sigma", 0.01))
         rng = np.random.default_rng(1)
         x = np.concatenate([x] + [x + rng.normal(0, sigma, x.shape).astype(np.float32)
                                   for _ in range(copies)])
         y = np.concatenate([y] * (copies + 1))
-    X = torch.from_numpy(x).reshape(-1, 1, 28, 28)  # the model flattens where it needs to
-    Y = torch.from_numpy(y)
-    if loss_name != "cross_entropy":
-        Y = nn.functional.one_hot(Y, NUM_CLASSES).float()
+    X = torch.from_numpy(x)  # [N, C, H, W]: the model flattens where it needs to
     n_train = len(X)
-    dataset = torch.utils.data.TensorDataset(X, Y)
-    if args.torch_loader == "dataloader":
-        loader = torch.utils.data.DataLoader(dataset, batch_size=batch, shuffle=True)
-    else:  # "tensor": whole-batch slicing of a shuffled index, no per-sample collate
-        def loader_iter():
-            perm = torch.randperm(n_train)
-            for i in range(0, n_train, batch):
-                idx = perm[i:i + batch]
-                yield X[idx], Y[idx]
-
-        class _L:
-            def __iter__(self):
-                return loader_iter()
-
-            def __len__(self):
-                return math.ceil(n_train / batch)
-        loader = _L()
 
     # --- model
     class GaussianNoise(nn.Module):
@@ -212,13 +262,17 @@ def torch_child(args) -> dict:
     acts = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "elu": nn.ELU,
             "selu": nn.SELU, "softplus": nn.Softplus, "leaky_relu": nn.LeakyReLU,
             "gelu": nn.GELU, "softmax": lambda: nn.Softmax(dim=1)}
+    # The output activation the loss takes in (nnlab's cross-entropies take logits).
+    fused = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(loss_name)
 
-    def activation(name: str, spec: dict):
+    def activation(name: str, spec: dict, last: bool) -> list:
+        if name == "linear" or (last and name == fused):
+            return []
         if name not in acts:
             sys.exit(f"activation '{name}' has no PyTorch mapping here")
         if name in ("leaky_relu", "elu") and "alpha" in spec:
-            return acts[name](float(spec["alpha"]))
-        return acts[name]()
+            return [acts[name](float(spec["alpha"]))]
+        return [acts[name]()]
 
     def init_weight(w, init: str):
         if init in ("glorot", "glorot_uniform", "xavier", "xavier_uniform"):
@@ -231,13 +285,12 @@ def torch_child(args) -> dict:
             nn.init.kaiming_uniform_(w, nonlinearity="relu")
         # else: PyTorch's default init
 
-    plan = dense_plan(cfg)
+    plan = layer_plan(cfg)
     mods, regs, norms = [], [], []
-    shape = [1, 28, 28]  # per-sample; MNIST images reach the model as [N, 1, 28, 28]
-    last_dense = max(i for i, l in enumerate(plan) if l["type"] == "dense")
+    shape = list(X.shape[1:])  # per sample
     for i, l in enumerate(plan):
-        t = l["type"]
-        if t in ("dense", "conv2d"):
+        t, last = l["type"], i == len(plan) - 1
+        if t in WEIGHTED:
             if t == "dense":
                 if len(shape) > 1:
                     mods.append(nn.Flatten())
@@ -246,22 +299,23 @@ def torch_child(args) -> dict:
                 shape = [int(l["units"])]
             else:
                 k, st, pad = int(l["kernel"]), int(l.get("stride", 1)), int(l.get("padding", 0))
-                layer = nn.Conv2d(shape[0], int(l["filters"]), k, stride=st, padding=pad)
-                size = [(d + 2 * pad - k) // st + 1 for d in shape[1:]]
+                if t == "conv2d":
+                    layer = nn.Conv2d(shape[0], int(l["filters"]), k, stride=st, padding=pad)
+                    size = [(d + 2 * pad - k) // st + 1 for d in shape[1:]]
+                else:
+                    out_pad = int(l.get("output_padding", 0))
+                    layer = nn.ConvTranspose2d(shape[0], int(l["filters"]), k, stride=st,
+                                               padding=pad, output_padding=out_pad)
+                    size = [(d - 1) * st - 2 * pad + k + out_pad for d in shape[1:]]
                 shape = [int(l["filters"])] + size
-            init_weight(layer.weight, l.get("init", "glorot_uniform"))
+            init_weight(layer.weight, l["init"])
             nn.init.zeros_(layer.bias)
             mods.append(layer)
-            if l.get("l1") or l.get("l2"):
-                regs.append((layer.weight, float(l.get("l1", 0)), float(l.get("l2", 0))))
-            if l.get("max_norm"):
+            if l["l1"] or l["l2"]:
+                regs.append((layer.weight, float(l["l1"]), float(l["l2"])))
+            if l["max_norm"]:
                 norms.append((layer.weight, float(l["max_norm"])))
-            a = l.get("activation", "linear")
-            fused = i == last_dense and (
-                (loss_name == "cross_entropy" and a in ("softmax", "linear")) or
-                (loss_name == "binary_cross_entropy" and a == "sigmoid"))
-            if a != "linear" and not fused:
-                mods.append(activation(a, l))
+            mods += activation(l["activation"], l, last)
         elif t in ("max_pool", "avg_pool"):
             size = int(l["size"])
             st, pad = int(l.get("stride", size)), int(l.get("padding", 0))
@@ -283,29 +337,64 @@ def torch_child(args) -> dict:
             mods.append(nn.Unflatten(1, target) if len(shape) == 1 else
                         nn.Sequential(nn.Flatten(), nn.Unflatten(1, target)))
             shape = target
+        elif t == "code":
+            continue  # the end of the encoder: a marker, no computation
         elif t == "dropout":
             mods.append(nn.Dropout(float(l.get("rate", 0.5))))
         elif t == "gaussian_noise":
             mods.append(GaussianNoise(float(l["sigma"])))
         elif t in acts:
-            mods.append(activation(t, l))
+            mods += activation(t, l, last)
         else:
             sys.exit(f"layer type '{t}' has no PyTorch mapping here")
     model = nn.Sequential(*mods)
     criterion = {"cross_entropy": nn.CrossEntropyLoss(), "mse": nn.MSELoss(),
                  "binary_cross_entropy": nn.BCEWithLogitsLoss()}[loss_name]
 
-    # --- optimizer (nnlab's defaults: Keras' eps 1e-7, rmsprop rho 0.9)
+    # --- targets: the class index (one-hot for losses other than cross-entropy) or the input
+    if task == "classify":
+        Y = torch.from_numpy(y - FIRST_LABEL[data.get("dataset", "mnist")])
+        if loss_name != "cross_entropy":
+            Y = nn.functional.one_hot(Y, math.prod(shape)).float()
+        tensors = (X, Y)
+    elif task == "reconstruct":
+        tensors = (X,)
+    else:
+        sys.exit(f"task '{task}' has no PyTorch mapping here")
+    if args.torch_loader == "dataloader":
+        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(*tensors),
+                                             batch_size=batch, shuffle=True)
+    else:  # "tensor": whole-batch slicing of a shuffled index, no per-sample collate
+        def loader_iter():
+            perm = torch.randperm(n_train)
+            for i in range(0, n_train, batch):
+                idx = perm[i:i + batch]
+                yield [t[idx] for t in tensors]
+
+        class _L:
+            def __iter__(self):
+                return loader_iter()
+
+            def __len__(self):
+                return math.ceil(n_train / batch)
+        loader = _L()
+
+    # --- optimizer (nnlab's defaults: Keras' eps 1e-7, rmsprop rho 0.9); weight decay on the
+    # weights only, coupled (an L2 term in the gradient: Adam(weight_decay)) or decoupled (AdamW)
     o = train.get("optimizer", {})
     if isinstance(o, str):
         o = {"type": o}
     kind = o.get("type", "sgd")
     lr = float(o.get("lr", 0.01))
     wd = float(o.get("weight_decay", 0.0))
+    decoupled = o.get("decay", "decoupled" if kind == "adamw" else "coupled") == "decoupled"
     eps = float(o.get("eps", 1e-7))
-    weights = [m.weight for m in model if isinstance(m, (nn.Linear, nn.Conv2d))]
+    weights = [m.weight for m in model.modules()
+               if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d))]
     others = [p for p in model.parameters() if all(p is not w for w in weights)]
     groups = [{"params": weights, "weight_decay": wd}, {"params": others, "weight_decay": 0.0}]
+    if decoupled and wd and kind not in ("adam", "adamw"):
+        sys.exit(f"decoupled weight decay with '{kind}' has no torch.optim mapping")
     if kind == "sgd":
         opt = torch.optim.SGD(groups, lr=lr, momentum=float(o.get("momentum", 0.0)),
                               nesterov=bool(o.get("nesterov", False)))
@@ -313,15 +402,16 @@ def torch_child(args) -> dict:
         opt = torch.optim.RMSprop(groups, lr=lr, alpha=float(o.get("rho", 0.9)), eps=eps,
                                   momentum=float(o.get("momentum", 0.0)))
     elif kind in ("adam", "adamw"):
-        cls = torch.optim.AdamW if kind == "adamw" else torch.optim.Adam
+        cls = torch.optim.AdamW if decoupled else torch.optim.Adam
         opt = cls(groups, lr=lr, betas=(float(o.get("beta1", 0.9)), float(o.get("beta2", 0.999))),
                   eps=eps)
     else:
         sys.exit(f"optimizer '{kind}' has no PyTorch mapping here")
 
-    def train_batch(xb, yb):
+    def train_batch(b):
+        xb = b[0]
         out = model(xb)
-        loss = criterion(out, yb)
+        loss = criterion(out, xb.reshape_as(out) if task == "reconstruct" else b[1])
         for w, l1, l2 in regs:
             if l1:
                 loss = loss + l1 * w.abs().sum()
@@ -338,19 +428,20 @@ def torch_child(args) -> dict:
 
     model.train()
     done = 0
-    for xb, yb in loader:  # warm-up
-        train_batch(xb, yb)
+    for b in loader:  # warm-up
+        train_batch(b)
         done += 1
         if done >= args.warmup_batches:
             break
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(args.epochs):
-        for xb, yb in loader:
-            loss = train_batch(xb, yb)
+        for b in loader:
+            loss = train_batch(b)
     seconds = time.perf_counter() - t0
     cpu_seconds = time.process_time() - c0  # all threads: > seconds when T > 1 ran busy
     return {"samples_per_second": args.epochs * n_train / seconds, "seconds": seconds,
             "cpu_seconds": cpu_seconds, "samples": args.epochs * n_train, "batch": batch, "final_loss": float(loss),
+            "parameters": sum(p.numel() for p in model.parameters()),
             "peak_rss_kb": peak_self_kb(), "loader": args.torch_loader,
             "threads": torch.get_num_threads(),
             "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
@@ -477,10 +568,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="alternating nnlab/PyTorch rounds")
     ap.add_argument("--warmup-batches", type=int, default=50)
     ap.add_argument("--train-limit", type=int, default=0,
-                    help="train on the first N images, no validation split (both sides; for slow "
-                         "models)")
+                    help="train on the first N images (both sides; for slow models)")
     ap.add_argument("--nnlab", default=str(ROOT / "build" / "nnlab"), help="the nnlab binary")
-    ap.add_argument("--data-dir", default=None, help="MNIST folder (else $NNLAB_DATA, ../shared/data)")
+    ap.add_argument("--data-dir", default=None,
+                    help="the folder holding mnist/, as nnlab's --data-dir (else $NNLAB_DATA, "
+                         "./data, ../shared/data); given to both sides")
+    ap.add_argument("--multi-mnist-dir", default=None,
+                    help="Multi-MNIST's IDX files for the PyTorch side, as `nnlab data generate "
+                         "multi-mnist --out DIR` writes them (else generated into a temporary "
+                         "folder with the study's [data.generate] settings)")
     ap.add_argument("--torch-only", action="store_true", help="measure only the PyTorch side")
     ap.add_argument("--torch-loader", choices=["dataloader", "tensor"], default="dataloader",
                     help="dataloader: TensorDataset+DataLoader (idiomatic, the default); "
@@ -491,7 +587,10 @@ def main():
     ap.add_argument("--study", help=argparse.SUPPRESS)
     ap.add_argument("--run", help=argparse.SUPPRESS)
     ap.add_argument("--threads1", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--idx-dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.data_dir:
+        args.data_dir = os.path.abspath(args.data_dir)  # the children run in the repository root
 
     if args.child == "torch":
         args.threads = args.threads1
@@ -517,6 +616,8 @@ def main():
         sys.exit(f"{args.nnlab} not found: build nnlab first (cmake --build build) or use --torch-only")
 
     rows = []
+    tmp = tempfile.TemporaryDirectory(prefix="compare_pytorch-")  # generated Multi-MNIST
+    generated = {}
     for pair in args.pairs:
         study, run, goal = parse_pair(pair)
         study_path = str((ROOT / study) if not os.path.isabs(study) else Path(study))
@@ -526,17 +627,40 @@ def main():
         batch = int(cfg.get("train", {}).get("batch", 64))
         if goal is None:
             goal = 3.0 if batch >= 256 else 2.0
+        # Both sides read the same MNIST; Multi-MNIST is the bytes nnlab generates from it.
+        dataset = cfg.get("data", {}).get("dataset", "mnist")
+        if dataset not in FIRST_LABEL:
+            sys.exit(f"{study_path}: run '{run}': dataset '{dataset}' has no PyTorch side here "
+                     f"(known: {', '.join(FIRST_LABEL)})")
+        mnist = mnist_dir(cfg, args.data_dir)
+        if dataset == "mnist":
+            idx_dir = mnist
+        elif args.multi_mnist_dir:
+            idx_dir = Path(args.multi_mnist_dir).resolve()
+        else:
+            settings = cfg["data"].get("generate", {})
+            key = json.dumps([str(mnist), settings], sort_keys=True)
+            if key not in generated:
+                if not os.access(args.nnlab, os.X_OK):
+                    sys.exit(f"{args.nnlab} not found: it generates Multi-MNIST for the PyTorch "
+                             "side; pass --multi-mnist-dir")
+                t0 = time.perf_counter()
+                generated[key] = generate_multi_mnist(args.nnlab, mnist, settings,
+                                                      Path(tmp.name) / str(len(generated)))
+                print(f"# multi-mnist ({settings or 'the defaults'}): generated into "
+                      f"{generated[key]} in {time.perf_counter() - t0:.0f} s", file=log)
+            idx_dir = generated[key]
         for threads in args.threads:
             env = child_env(threads)
             torch_cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "torch",
                          "--study", study_path, "--run", run, "--threads1", str(threads),
                          "--epochs", str(args.epochs), "--warmup-batches", str(args.warmup_batches),
-                         "--torch-loader", args.torch_loader, "--train-limit", str(args.train_limit)]
-            if args.data_dir:
-                torch_cmd += ["--data-dir", args.data_dir]
+                         "--torch-loader", args.torch_loader, "--train-limit", str(args.train_limit),
+                         "--idx-dir", str(idx_dir)]
             # PyTorch's side has no on-the-fly augmentation: nnlab trains without it too.
             nn_cmd = [args.nnlab, "bench", study_path, "--run", run, "--epochs", str(args.epochs),
-                      "--threads", str(threads), "--json", "--no-augment"]
+                      "--threads", str(threads), "--json", "--no-augment",
+                      "--data-dir", str(mnist.parent)]
             if args.train_limit:
                 # `nnlab bench` trains on all N (it drops the split); the split only keeps the
                 # study valid for runs that early-stop on validation loss.
@@ -554,9 +678,10 @@ def main():
                     sys.exit("OPENBLAS_CORETYPE reached the PyTorch child")
                 t_res.append(res)
                 print(f"  {run} t={threads} round {r + 1}: PyTorch {res['samples_per_second']:,.0f}"
-                      f" samples/s, {res['wait4_maxrss_kb'] / 1024:,.0f} MB", file=log)
+                      f" samples/s, {res['wait4_maxrss_kb'] / 1024:,.0f} MB, "
+                      f"{res['parameters']:,} parameters", file=log)
             row = {"study": study, "run": run, "desc": describe(cfg), "batch": batch,
-                   "threads": threads, "goal": goal,
+                   "threads": threads, "goal": goal, "torch_parameters": t_res[0]["parameters"],
                    "torch_sps": statistics.median(x["samples_per_second"] for x in t_res),
                    "torch_rss_mb": statistics.median(x["wait4_maxrss_kb"] for x in t_res) / 1024,
                    "torch_runs": t_res}
@@ -570,6 +695,7 @@ def main():
                 row["pass"] = row["ratio"] >= goal and row["memory_ratio"] <= 0.5
             rows.append(row)
 
+    tmp.cleanup()
     meta["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     if args.json:
         print(json.dumps({"meta": meta, "rows": rows}, indent=2))

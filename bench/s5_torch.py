@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import gzip
 import json
 import os
 import statistics
@@ -31,20 +30,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare_pytorch import check_blas, cpu_model  # noqa: E402  (stdlib-only at import)
+from compare_pytorch import check_blas, cpu_model, read_idx  # noqa: E402  (stdlib-only at import)
 
 SIZES, PARAMS = [1092, 80, 70, 50], 96_660
-
-
-def read_idx(path: Path):
-    import numpy as np
-    with gzip.open(path, "rb") as f:
-        b = f.read()
-    if b[:3] != b"\0\0\x08":
-        sys.exit(f"{path}: not an unsigned-byte IDX file")
-    ndim = b[3]
-    dims = [int.from_bytes(b[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(b, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def load(d: Path, prefix: str):

@@ -14,7 +14,7 @@
 #include "cli/commands.hpp"
 #include "data/catalog.hpp"
 #include "eval/autoencoder.hpp"
-#include "eval/generation_quality.hpp"
+#include "eval/generation.hpp"
 #include "io/atomic_file.hpp"
 #include "io/safetensors.hpp"
 #include "learn/latent_sampler.hpp"
@@ -29,8 +29,6 @@ namespace fs = std::filesystem;
 
 /// The most samples `nnlab encode` takes (a stated limit; MNIST's training half is 60,000).
 constexpr int64_t kMaxEncode = 10'000'000;
-/// The most images `nnlab generate` makes per sampler.
-constexpr int64_t kMaxGenerate = 1'000'000;
 
 std::vector<int64_t> first(int64_t n) {
   std::vector<int64_t> v(static_cast<size_t>(n));
@@ -111,10 +109,7 @@ void add_autoencoder_commands(CLI::App& app) {
 
   struct GenerateArgs {
     std::string model, data, data_dir, classifier, out;
-    std::vector<std::string> samplers = {"uniform", "gaussian", "full_gaussian", "mixture"};
-    int64_t count = 1000, fit_limit = 10000;
-    int components = 10;
-    uint64_t seed = 1;
+    GenerationOptions options;
   };
   auto gen = std::make_shared<GenerateArgs>();
   auto* generate_cmd =
@@ -123,15 +118,18 @@ void add_autoencoder_commands(CLI::App& app) {
   generate_cmd->add_option("--data", gen->data, "The dataset whose training codes fit the samplers")
       ->required();
   generate_cmd->add_option("--data-dir", gen->data_dir, "Directory searched first for datasets");
-  generate_cmd->add_option("--sampler", gen->samplers, "uniform, gaussian, full_gaussian, mixture")
+  generate_cmd
+      ->add_option("--sampler", gen->options.samplers, "uniform, gaussian, full_gaussian, mixture")
       ->check(CLI::IsMember(latent_sampler_kinds()));
-  generate_cmd->add_option("--count", gen->count, "Images per sampler")
+  generate_cmd->add_option("--count", gen->options.count, "Images per sampler")
       ->check(CLI::Range(int64_t{2}, kMaxGenerate));
-  generate_cmd->add_option("--fit-limit", gen->fit_limit, "Training codes the samplers fit on")
+  generate_cmd
+      ->add_option("--fit-limit", gen->options.fit_limit, "Training codes the samplers fit on")
       ->check(CLI::Range(int64_t{2}, kMaxEncode));
-  generate_cmd->add_option("--components", gen->components, "Components of the mixture sampler")
+  generate_cmd
+      ->add_option("--components", gen->options.components, "Components of the mixture sampler")
       ->check(CLI::Range(1, 1000));
-  generate_cmd->add_option("--seed", gen->seed, "Seed of the draws and the mixture's fit");
+  generate_cmd->add_option("--seed", gen->options.seed, "Seed of the draws and the mixture's fit");
   generate_cmd->add_option("--classifier", gen->classifier,
                            "A classifier of the same data (weights.safetensors) to measure the "
                            "images with");
@@ -148,36 +146,26 @@ void add_autoencoder_commands(CLI::App& app) {
                 shape_str(pair.train.sample_shape));
     std::optional<LoadedModel> classifier;
     if (!gen->classifier.empty()) classifier = load_model(gen->classifier, exec);
-    const Tensor codes =
-        encode(*loaded.model, pair.train, first(std::min(gen->fit_limit, pair.train.size())));
-    fs::create_directories(gen->out);
-    std::string csv = "sampler,count,confident_share,entropy,real_entropy,kl,frechet\n";
-    for (const std::string& kind : gen->samplers) {
-      const auto sampler =
-          make_latent_sampler(kind, {.components = gen->components, .seed = gen->seed});
-      sampler->fit(codes);
-      Rng rng(gen->seed);
-      const Tensor drawn = sampler->sample(gen->count, rng);
-      const Tensor images = decode(*loaded.model, drawn);
-      const std::string dir = gen->out + "/" + kind;
+    const std::vector<Generated> sets =
+        generate(*loaded.model, pair.train, gen->options,
+                 classifier ? classifier->model.get() : nullptr, pair.test);
+    for (const Generated& g : sets) {
+      const std::string dir = gen->out + "/" + g.sampler;
       fs::create_directories(dir);
-      write_images(dir, images, loaded.model->input_shape(), gen->model);
+      write_images(dir, g.images, loaded.model->input_shape(), gen->model);
       SafeTensors st;
-      st.add_f32("codes", drawn.shape(), drawn.data());
+      st.add_f32("codes", g.codes.shape(), g.codes.data());
       save_safetensors(dir + "/codes.safetensors", st);
-      if (!classifier) {
-        fmt::print("{}: {} images -> {}/images.png\n", kind, images.rows(), dir);
+      if (!g.quality) {
+        fmt::print("{}: {} images -> {}/images.png\n", g.sampler, g.images.rows(), dir);
         continue;
       }
-      const GenerationQuality q =
-          measure_generation(*classifier->model, images, pair.test, gen->count);
-      csv += fmt::format("{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", kind, images.rows(),
-                         q.confident_share, q.entropy, q.real_entropy, q.kl, q.frechet);
+      const GenerationQuality& q = *g.quality;
       fmt::print(
           "{:>14}: confident {:.3f}  entropy {:.3f} (real {:.3f})  KL {:.4f}  Frechet {:.3f}\n",
-          kind, q.confident_share, q.entropy, q.real_entropy, q.kl, q.frechet);
+          g.sampler, q.confident_share, q.entropy, q.real_entropy, q.kl, q.frechet);
     }
-    if (classifier) write_file_atomic(gen->out + "/quality.csv", csv);
+    if (classifier) write_file_atomic(gen->out + "/quality.csv", generation_quality_csv(sets));
   });
 }
 

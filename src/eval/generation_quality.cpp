@@ -79,9 +79,9 @@ GenerationQuality measure_generation(Model& classifier, const Tensor& generated,
   q.confident_share = confident_share(gen_probs, kConfident);
   q.histogram = class_histogram(gen_probs);
   q.entropy = histogram_entropy(q.histogram);
-  std::vector<int64_t> real_counts(static_cast<size_t>(gen_probs.cols()), 0);
-  for (int64_t i = 0; i < n_real; ++i)
-    ++real_counts[static_cast<size_t>(real.labels[static_cast<size_t>(i)])];
+  // The real class distribution from every real label (labels cost nothing, unlike features): the
+  // first real_count of a test set may lack a rare class, which would make KL infinite.
+  const std::vector<int64_t> real_counts = real.class_counts();
   q.real_entropy = histogram_entropy(real_counts);
   const std::vector<double> reference(real_counts.begin(), real_counts.end());
   q.kl = histogram_kl(q.histogram, reference);

@@ -34,7 +34,9 @@ constexpr float kConfident = 0.9f;
 
 /// `generated`: [N, sample...] or [N, sample size] values in [0, 1], read as the classifier's
 /// input shape; `real`: labelled images of the classifier's input shape, of which the first
-/// `real_count` are used. Throws when the classifier has no softmax head or the shapes differ.
+/// `real_count` give the real features (the Frechet distance) and all the labels give the real
+/// class distribution (entropy and KL). Throws when the classifier has no softmax head or the
+/// shapes differ.
 GenerationQuality measure_generation(Model& classifier, const Tensor& generated,
                                      const Dataset& real, int64_t real_count);
 

@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 // The most misclassified samples shown; the CSV may hold more.
 constexpr int kMaxMisclassified = 60;
 constexpr int kHistogramBins = 40;
+constexpr size_t kConfusedPairsShown = 10;
 
 // Mean over repeats as a series, with the ± std band when there is more than one repeat.
 svg::Series repeat_series(const std::vector<CsvTable>& histories, const std::string& column,
@@ -105,6 +106,34 @@ std::string fitted_curve(const fs::path& dir, const std::string& id) {
          svg::line_chart(series, {.title = "Fitted curve", .x_label = "x", .y_label = "y"});
 }
 
+// The largest off-diagonal cells of a confusion matrix, as a table: which classes a model mixes
+// up, readable where a 50-class heatmap is not.
+std::string confused_pairs(const std::vector<std::vector<double>>& cells,
+                           const std::vector<std::string>& rows,
+                           const std::vector<std::string>& cols, const std::string& id) {
+  struct Cell {
+    size_t r, c;
+    double n;
+  };
+  std::vector<Cell> off;
+  for (size_t r = 0; r < cells.size(); ++r)
+    for (size_t c = 0; c < cells[r].size() && c < cols.size(); ++c)
+      if (cols[c] != rows[r] && cells[r][c] > 0) off.push_back({r, c, cells[r][c]});
+  if (off.empty()) return "";
+  // Most errors first; ties in the matrix's order, so the table is the same on every run.
+  std::stable_sort(off.begin(), off.end(), [](const Cell& a, const Cell& b) { return a.n > b.n; });
+  off.resize(std::min(off.size(), kConfusedPairsShown));
+  std::vector<std::vector<std::string>> table;
+  for (const Cell& cell : off) {
+    double support = 0;
+    for (double v : cells[cell.r]) support += v;
+    table.push_back({html::escape(rows[cell.r]), html::escape(cols[cell.c]), count(cell.n),
+                     fmt::format("{:.1f}%", 100.0 * cell.n / support)});
+  }
+  return subheading(id, kConfusedPairs) +
+         html::table({"true", "predicted", "test samples", "share of the true class"}, table);
+}
+
 std::string confusion(const fs::path& dir, const std::string& id) {
   const auto t = read_table(dir / "confusion.csv");
   if (!t || t->header.size() < 2) return "";
@@ -122,7 +151,8 @@ std::string confusion(const fs::path& dir, const std::string& id) {
   return subheading(id, kConfusion) +
          svg::heatmap(
              cells, rows, cols,
-             {.title = "Confusion matrix (test)", .x_label = "predicted", .y_label = "true"});
+             {.title = "Confusion matrix (test)", .x_label = "predicted", .y_label = "true"}) +
+         confused_pairs(cells, rows, cols, id);
 }
 
 std::string per_class(const fs::path& dir, const std::string& id) {
@@ -278,6 +308,58 @@ std::string latent(const fs::path& dir, const std::string& id) {
                       .height = 480});
 }
 
+// generation.csv and generated.safetensors: images decoded from codes each sampler drew, the
+// samplers side by side, and how a classifier of the same data judged them.
+std::string generated(const fs::path& dir, const std::string& id) {
+  const fs::path path = dir / "generated.safetensors";
+  const auto t = read_table(dir / "generation.csv");
+  std::error_code ec;
+  const bool images = fs::is_regular_file(path, ec);
+  if (!t && !images) return "";
+  std::string out = subheading(id, kGenerated);
+  if (t && !t->rows.empty()) {
+    const std::vector<std::string> sampler = t->texts("sampler");
+    const std::vector<double> confident = t->numbers("confident_share"),
+                              entropy = t->numbers("entropy"), real = t->numbers("real_entropy"),
+                              kl = t->numbers("kl"), frechet = t->numbers("frechet"),
+                              n = t->numbers("count");
+    std::vector<std::vector<std::string>> rows;
+    for (size_t i = 0; i < sampler.size(); ++i)
+      rows.push_back({html::escape(sampler[i]), count(n[i]), fixed(confident[i], 3),
+                      fmt::format("{} ({})", fixed(entropy[i], 3), fixed(real[i], 3)),
+                      fixed(kl[i], 4), fixed(frechet[i], 3)});
+    out +=
+        "<p class=\"muted\">Codes drawn from samplers fitted on the training codes, decoded, and "
+        "judged by a classifier of the same data: the share it labels with confidence &ge; 0.9 "
+        "(higher is better), the entropy of the predicted classes against the real test set's, "
+        "their KL divergence from the real class distribution and the Fr&eacute;chet distance "
+        "in the classifier's penultimate features (lower is better).</p>\n" +
+        html::table({"sampler", "images", "confident share", "class entropy (real)", "KL",
+                     "Fr&eacute;chet"},
+                    rows);
+  }
+  if (!images) return out;
+  const SafeTensors st = load_safetensors(path.string());
+  // In the quality table's order, else the file's.
+  std::vector<std::string> order;
+  if (t) order = t->texts("sampler");
+  for (const auto& [name, tensor] : st.tensors)
+    if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
+  for (const std::string& name : order) {
+    if (!st.contains(name)) continue;
+    const SafeTensor& tensor = st.at(name);
+    NNLAB_CHECK(tensor.dtype == "U8" && tensor.shape.size() == 3,
+                "{}: '{}' must be U8 [K, H, W], is {} {}", path.string(), name, tensor.dtype,
+                shape_str(tensor.shape));
+    const int k = static_cast<int>(tensor.shape[0]);
+    out += figure(grid_image({tensor.bytes, k, static_cast<int>(tensor.shape[1]),
+                              static_cast<int>(tensor.shape[2])},
+                             std::min(k, 10), "generated images"),
+                  name);
+  }
+  return out;
+}
+
 std::string inactive(const fs::path& dir, const std::string& id) {
   const auto t = read_table(dir / "inactive.csv");
   if (!t || t->rows.empty()) return "";
@@ -330,7 +412,7 @@ std::string run_section(const RunInfo& run) {
   const fs::path& dir = run.repeat_dirs.front();
   std::string body = learning_curves(run) + fitted_curve(dir, run.id) + confusion(dir, run.id) +
                      per_class(dir, run.id) + misclassified(dir, run) + corruptions(dir, run.id) +
-                     reconstructions(dir, run.id) + latent(dir, run.id) +
+                     reconstructions(dir, run.id) + latent(dir, run.id) + generated(dir, run.id) +
                      augmented_samples(dir, run.id) + inactive(dir, run.id) + weights(dir, run.id) +
                      network_figures(dir, run.id);
   if (body.empty())

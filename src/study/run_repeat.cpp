@@ -36,6 +36,10 @@ std::string file_safe(const std::string& name) {
   return s;
 }
 
+std::string repeat_dir(const std::string& out_dir, const std::string& run_name, int repeat) {
+  return fmt::format("{}/runs/{}/r{}", out_dir, file_safe(run_name), repeat);
+}
+
 json run_repeat(ExecContext& exec, const RunSpec& run, int repeat, const RunData& data,
                 const std::string& dir, const std::string& study_path, const RunOptions& options,
                 std::optional<StudyPosition> position) {

@@ -22,4 +22,7 @@ nlohmann::json run_repeat(ExecContext& exec, const RunSpec& run, int repeat, con
 /// A run name made safe for a folder name.
 std::string file_safe(const std::string& name);
 
+/// OUT_DIR/runs/RUN/rK: the folder of a run's repeat K in a study's output folder.
+std::string repeat_dir(const std::string& out_dir, const std::string& run_name, int repeat);
+
 }  // namespace nnlab

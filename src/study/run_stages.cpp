@@ -14,6 +14,7 @@
 #include "io/atomic_file.hpp"
 #include "io/safetensors.hpp"
 #include "study/figures.hpp"
+#include "study/generation_files.hpp"
 #include "study/test_set_files.hpp"
 #include "train/crash_point.hpp"
 #include "train/model_file.hpp"
@@ -215,6 +216,9 @@ json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const Ru
                                : data_origin(run.data.dataset)});
   crash_point("weights_written");
   result.update(write_test_set_files(*s.model, *s.loss, run, test, seed, dir));
+  if (run.diagnostics.generation)
+    result["generation"] =
+        write_generation_files(exec, *s.model, run, data, seed, options.out_dir, dir);
   write_figures(*s.model, test, run.diagnostics, dir + "/figures.safetensors");
   write_curve(*s.model, run, data, dir);
   result["model_summary"] = s.model->summary();

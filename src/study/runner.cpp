@@ -12,6 +12,7 @@
 #include "eval/metrics.hpp"
 #include "io/atomic_file.hpp"
 #include "report/report.hpp"
+#include "study/generation_files.hpp"
 #include "study/output_dir.hpp"
 #include "study/preflight.hpp"
 #include "study/run_repeat.hpp"
@@ -122,6 +123,15 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
   check_runs_before_training(study, options.only_runs);  // before any data or file
   ExecContext exec(options.threads);
   claim_output_dir(study, options.out_dir);  // refuses a folder holding another study
+  // A run generating with a classifier that does not train before it here needs its weights now.
+  for (const RunSpec& run : study.runs)
+    if (selected(run, options) && run.diagnostics.generation) {
+      const auto& classifier = run.diagnostics.generation->classifier;
+      const bool trains_first =
+          std::any_of(study.runs.begin(), study.runs.end(),
+                      [&](const auto& r) { return r.name == classifier && selected(r, options); });
+      if (!trains_first) check_classifier_weights(options.out_dir, run);
+    }
   write_file_atomic(options.out_dir + "/study.toml", study.source_text);
 
   DataCache cache(options.data_dir);
@@ -177,8 +187,7 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
     const SourceData& source = cache.get(run.data);
     for (int k = 0; k < run.repeats; ++k) {
       const RunData data = prepare_run_data(source, run.data, run.seed + static_cast<uint64_t>(k));
-      const std::string dir =
-          fmt::format("{}/runs/{}/r{}", options.out_dir, file_safe(run.name), k);
+      const std::string dir = repeat_dir(options.out_dir, run.name, k);
       json result = run_repeat(exec, run, k, data, dir, study.path, options, position);
       ++position.index;
       result["data"] = {{"dataset", run.data.dataset},

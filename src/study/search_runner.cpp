@@ -730,8 +730,7 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
     const std::string name = k == 1 ? run.name : fmt::format("{}#{}", run.name, k);
     const RunSpec chosen = refit_spec(scope, *row, name);
     const RunData data = prepare_run_data(source, chosen.data, chosen.seed);
-    const std::string run_dir =
-        fmt::format("{}/runs/{}/r0", options.out_dir, file_safe(chosen.name));
+    const std::string run_dir = repeat_dir(options.out_dir, chosen.name, 0);
     json result = run_repeat(exec, chosen, 0, data, run_dir, study.path, options);
     result["search_rank"] = k;
     result["search_params"] = row->settings;

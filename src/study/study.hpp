@@ -12,6 +12,7 @@
 #include "data/multi_mnist.hpp"
 #include "data/oversample.hpp"
 #include "data/task.hpp"
+#include "eval/generation.hpp"
 #include "nn/layer_spec.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/schedule.hpp"
@@ -81,6 +82,14 @@ struct DiagnosticsConfig {
   int augment_preview = 16;   // training images shown augmented in augmented.safetensors
   std::vector<CorruptionSpec> corruptions;  // the test set scored under each (a table)
   int reconstructions = 16;  // test images shown with their reconstructions (reconstruct)
+  // An autoencoder's generated images, measured (diagnostics.generation): the samplers fit on
+  // the training codes, and a classify run of the same study, earlier in the file, whose first
+  // repeat's weights score the images ("" = shown, not measured). The seed is the repeat's.
+  struct Generation {
+    GenerationOptions options;
+    std::string classifier;
+  };
+  std::optional<Generation> generation;
 };
 
 /// The published numbers a run should reach, shown beside ours in the report.

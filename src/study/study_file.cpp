@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "learn/latent_sampler.hpp"
 #include "nn/layer_spec.hpp"
 #include "study/expand.hpp"
 #include "study/layer_path.hpp"
@@ -377,6 +378,8 @@ TrainConfig read_train(const Lookup& l) {
 constexpr int64_t kMaxProfileInputs = 32;  // rows of a profile heatmap
 constexpr size_t kMaxCorruptions = 64;     // rows of the corruption table
 constexpr int64_t kMaxReconstructions = 1024;
+constexpr int64_t kMaxGenerationFit = 10'000'000;  // training codes a sampler fits on
+constexpr int64_t kMaxMixtureComponents = 1000;
 constexpr int64_t kMaxReceptiveFields = 1024;
 
 // diagnostics.profile_inputs: a count K (the first K test samples) or a list of indices.
@@ -404,6 +407,37 @@ std::vector<int64_t> read_profile_inputs(const Lookup& l, std::vector<int64_t> f
   return indices;
 }
 
+std::optional<DiagnosticsConfig::Generation> read_generation(const Lookup& l) {
+  if (!l.has("diagnostics.generation")) return std::nullopt;
+  DiagnosticsConfig::Generation g;
+  GenerationOptions& o = g.options;
+  const std::string samplers = "diagnostics.generation.samplers";
+  if (const auto* list = l.find(samplers)) {
+    o.samplers.clear();
+    for (const auto& v : *list->as_array()) {  // the schema allows only strings, at least one
+      const std::string kind = v.as_string()->get();
+      NNLAB_CHECK(std::find(o.samplers.begin(), o.samplers.end(), kind) == o.samplers.end(),
+                  "{}: {} lists '{}' twice", where(v, l.file()), samplers, kind);
+      const auto kinds = latent_sampler_kinds();
+      NNLAB_CHECK(std::find(kinds.begin(), kinds.end(), kind) != kinds.end(),
+                  "{}: {} has an unknown sampler '{}' (samplers: {})", where(v, l.file()), samplers,
+                  kind, fmt::join(kinds, ", "));
+      o.samplers.push_back(kind);
+    }
+  }
+  const auto bounded = [&](const std::string& key, int64_t fallback, int64_t min, int64_t max) {
+    const int64_t v = l.get_int(key, fallback, min);
+    NNLAB_CHECK(v <= max, "{}{} must be <= {}, got {}", l.at(key), key, max, v);
+    return v;
+  };
+  o.count = bounded("diagnostics.generation.count", o.count, 2, kMaxGenerate);
+  o.fit_limit = bounded("diagnostics.generation.fit_limit", o.fit_limit, 2, kMaxGenerationFit);
+  o.components =
+      bounded("diagnostics.generation.components", o.components, 1, kMaxMixtureComponents);
+  g.classifier = l.get_string("diagnostics.generation.classifier", "");
+  return g;
+}
+
 DiagnosticsConfig read_diagnostics(const Lookup& l) {
   DiagnosticsConfig d;
   d.inactive_neurons = l.get_bool("diagnostics.inactive_neurons", d.inactive_neurons);
@@ -424,6 +458,7 @@ DiagnosticsConfig read_diagnostics(const Lookup& l) {
   NNLAB_CHECK(shown <= kMaxReconstructions, "{}diagnostics.reconstructions must be <= {}, got {}",
               l.at("diagnostics.reconstructions"), kMaxReconstructions, shown);
   d.reconstructions = static_cast<int>(shown);
+  d.generation = read_generation(l);
   d.weight_histograms = l.get_bool("diagnostics.weight_histograms", d.weight_histograms);
   d.figures = l.get_bool("diagnostics.figures", d.figures);
   d.figure_input = l.get_int("diagnostics.figure_input", d.figure_input, 0);
@@ -500,7 +535,40 @@ void check_task(const Lookup& l, const RunSpec& run) {
   }
 }
 
-RunSpec read_run(const toml::table& root, const RunSource& src, const std::string& file) {
+// diagnostics.generation decodes codes: it needs an autoencoder, and its classifier must be a
+// classify run on the same data that runs before it (runs run in file order).
+void check_generation(const Lookup& l, const RunSpec& run, const std::vector<RunSpec>& earlier) {
+  if (!run.diagnostics.generation) return;
+  const std::string key = "diagnostics.generation";
+  NNLAB_CHECK(run.task == Task::reconstruct,
+              "{}{} generates from an autoencoder's codes: it needs "
+              "task = \"reconstruct\" (run '{}' is {})",
+              l.at(key), key, run.name, task_name(run.task));
+  const auto& layers = run.model.layers;
+  NNLAB_CHECK(std::any_of(layers.begin(), layers.end(),
+                          [](const LayerSpec& layer) { return layer.type == "code"; }),
+              "{}{} needs a {{type = \"code\"}} layer in model.layers, where the decoder starts "
+              "(run '{}')",
+              l.at(key), key, run.name);
+  const std::string& name = run.diagnostics.generation->classifier;
+  if (name.empty()) return;
+  const auto it = std::find_if(earlier.begin(), earlier.end(),
+                               [&](const RunSpec& r) { return r.name == name; });
+  std::vector<std::string> names;
+  for (const RunSpec& r : earlier) names.push_back(r.name);
+  NNLAB_CHECK(it != earlier.end(),
+              "{}{}.classifier names no run before '{}': '{}' (runs before it: {})",
+              l.at(key + ".classifier"), key, run.name, name,
+              names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")));
+  NNLAB_CHECK(it->task == Task::classify && it->data.dataset == run.data.dataset && !it->search,
+              "{}{}.classifier = '{}' must be a classify run (not a search) on data.dataset = "
+              "\"{}\", like run '{}'; it is {} on \"{}\"",
+              l.at(key + ".classifier"), key, name, run.data.dataset, run.name, task_name(it->task),
+              it->data.dataset);
+}
+
+RunSpec read_run(const toml::table& root, const RunSource& src, const std::string& file,
+                 const std::vector<RunSpec>& earlier) {
   Lookup l(file);
   l.add(src.overlay);
   for (const auto& [key, value] : src.swept) l.add(value, split_path(key));
@@ -528,6 +596,7 @@ RunSpec read_run(const toml::table& root, const RunSource& src, const std::strin
               "{}train.early_stopping.monitor = \"{}\" needs a validation split (data.validation)",
               l.at("train.early_stopping"), es.monitor);
   check_task(l, run);
+  check_generation(l, run, earlier);
   return run;
 }
 
@@ -615,7 +684,7 @@ Study parse_study(const std::string& text, const std::string& path,
     NNLAB_CHECK(!src.name.empty(), "{}: runs.name must not be empty", at);
     NNLAB_CHECK(seen.insert(src.name).second, "{}: runs.name '{}' is used by two runs", at,
                 src.name);
-    study.runs.push_back(read_run(root, src, path));
+    study.runs.push_back(read_run(root, src, path, study.runs));
     if (const auto* search = src.table ? src.table->get_as<toml::table>("search") : nullptr) {
       NNLAB_CHECK(src.swept.empty(),
                   "{}: run '{}' has both a sweep and a search; a search's "

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "data/catalog.hpp"
 #include "nn/loss.hpp"
 #include "nn/model_builder.hpp"
@@ -51,6 +53,35 @@ TEST(GenerationQuality, RealImagesMatchThemselvesAndNoiseDoesNot) {
   const GenerationQuality far = measure_generation(*classifier, noise, mnist.test, n);
   EXPECT_GT(far.frechet, 10 * std::max(same.frechet, 1e-3));
   EXPECT_THROW(measure_generation(*classifier, Tensor({3, 10}), mnist.test, n), Error);
+}
+
+// The real class distribution comes from every real label, not only the first real_count
+// images whose features are compared: the first images of a test set may lack a class the
+// generated ones have, which made KL infinite (S5's rare classes did, at 1,000 of 16,710).
+TEST(GenerationQuality, RealClassesComeFromEveryLabel) {
+  Dataset real;
+  real.name = "three/test";
+  real.sample_shape = {1, 2, 2};
+  real.class_names = {"a", "b", "c"};
+  real.labels = {0, 0, 0, 0, 1, 1, 1, 2, 2, 2};  // the first 4 are all class 0
+  real.pixels.resize(real.labels.size() * 4);
+  for (size_t i = 0; i < real.pixels.size(); ++i) real.pixels[i] = static_cast<uint8_t>(i * 37);
+  const auto ce = make_loss("cross_entropy");
+  Rng rng(3);
+  LayerSpec flat{.type = "flatten", .numbers = {}, .strings = {}, .lists = {}, .where = "test"};
+  const auto classifier =
+      build_model(test::exec(), {1, 2, 2}, {flat, dense(3, "softmax")}, *ce, rng);
+  Tensor generated({300, 4});
+  Rng draw(7);
+  for (float& v : generated.span()) v = draw.uniform();
+
+  const GenerationQuality q = measure_generation(*classifier, generated, real, 4);
+  int classes_hit = 0;
+  for (int64_t c : q.histogram) classes_hit += c > 0;
+  ASSERT_GT(classes_hit, 1) << "the random classifier should spread 300 images over classes";
+  EXPECT_TRUE(std::isfinite(q.kl)) << q.kl;
+  EXPECT_GE(q.kl, 0.0);
+  EXPECT_NEAR(q.real_entropy, -(0.4 * std::log(0.4) + 2 * 0.3 * std::log(0.3)), 1e-9);
 }
 
 }  // namespace

@@ -234,6 +234,27 @@ TEST(Report, MisclassifiedCountsAllTestErrors) {
   EXPECT_NE(html.find("The first 2 of 139 misclassified test samples"), std::string::npos);
 }
 
+// Which classes a model mixes up, as a table: the off-diagonal cells, largest first, ties in the
+// matrix's order; the diagonal and empty cells never appear.
+TEST(Report, MostConfusedPairsListTheLargestOffDiagonalCells) {
+  const std::string html = read_file(render_report(synthetic_output().string()));
+  const size_t table = html.find(">Most confused pairs</h");
+  ASSERT_NE(table, std::string::npos);
+  const auto row = [&](const char* t, const char* p, const char* n) {
+    return html.find(fmt::format("<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td>", t, p, n),
+                     table);
+  };
+  const size_t dog_cat = row("dog", "cat", "3"), cat_dog = row("cat", "dog", "2"),
+               cat_bird = row("cat", "bird", "1"), bird_dog = row("bird", "dog", "1");
+  ASSERT_NE(bird_dog, std::string::npos) << html.substr(table, 800);
+  EXPECT_LT(dog_cat, cat_dog);
+  EXPECT_LT(cat_dog, cat_bird);
+  EXPECT_LT(cat_bird, bird_dog);
+  EXPECT_NE(html.find("6.2%", table), std::string::npos);  // 3 of the 48 dogs
+  EXPECT_EQ(row("cat", "cat", "50"), std::string::npos);
+  EXPECT_EQ(row("dog", "bird", "0"), std::string::npos);
+}
+
 TEST(Report, LearningCurvesShowTheRepeatsSpreadAndTheChosenEpochs) {
   const std::string html = read_file(render_report(synthetic_output().string()));
   EXPECT_NE(html.find("Accuracy (mean ± std over 2 repeats)"), std::string::npos);

@@ -10,6 +10,7 @@
 #include "io/safetensors.hpp"
 #include "study/runner.hpp"
 #include "support/test_support.hpp"
+#include "tensor/error.hpp"
 
 namespace nnlab {
 namespace {
@@ -100,6 +101,98 @@ TEST(ReconstructRun, ScoresByMseAndWritesItsFigures) {
   for (const char* section : {"Test scores under corruption", "Reconstructions",
                               "Latent space (PCA of the test codes)", "test mse (mean ± std)"})
     EXPECT_NE(html.find(section), std::string::npos) << section;
+}
+
+// diagnostics.generation end to end: a classifier run trains first, the autoencoder run after
+// it generates from samplers fitted on its training codes and the classifier judges the images;
+// the files, the result and the report's section follow. Run alone into a fresh folder, the
+// autoencoder is refused before it trains, naming the missing weights.
+constexpr const char* kGenerationStudy = R"toml(
+name = "gen"
+seed = 5
+[data]
+dataset = "mnist"
+train_limit = 2000
+test_limit = 300
+[model]
+layers = [
+  {type = "flatten"},
+  {type = "dense", units = 32, activation = "relu"},
+  {type = "dense", units = 10, activation = "softmax"},
+]
+[train]
+epochs = 3
+batch = 100
+optimizer = {type = "adam", lr = 3e-3}
+[diagnostics]
+figures = false
+[[runs]]
+name = "cls"
+[[runs]]
+name = "ae"
+task = "reconstruct"
+train.loss = "binary_cross_entropy"
+model.layers = [
+  {type = "flatten"},
+  {type = "dense", units = 64, activation = "relu"},
+  {type = "dense", units = 6, activation = "linear"},
+  {type = "code"},
+  {type = "dense", units = 64, activation = "relu"},
+  {type = "dense", units = 784, activation = "sigmoid"},
+  {type = "reshape", shape = [1, 28, 28]},
+]
+diagnostics.generation = {samplers = ["uniform", "gaussian"], count = 200, fit_limit = 500, classifier = "cls"}
+)toml";
+
+TEST(ReconstructRun, GenerationIsJudgedByAnEarlierClassifierRun) {
+  const fs::path dir = test::temp_dir();
+  RunOptions options{.out_dir = dir.string(),
+                     .data_dir = test::shared_data_dir().string(),
+                     .threads = 2,
+                     .resume = false,
+                     .progress = false,
+                     .only_runs = {}};
+  const Study study = parse_study(kGenerationStudy, "gen.toml", {});
+  const StudyResult result = run_study(study, options);
+  const auto metrics = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
+  const auto& rows = metrics["runs"][1]["generation"];
+  ASSERT_EQ(rows.size(), 2u) << metrics["runs"][1].dump(2);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i]["sampler"], i == 0 ? "uniform" : "gaussian");
+    EXPECT_EQ(rows[i]["count"], 200);
+    const double share = rows[i]["confident_share"];
+    EXPECT_GE(share, 0.0);
+    EXPECT_LE(share, 1.0);
+    EXPECT_GT(rows[i]["frechet"].get<double>(), 0.0);
+    EXPECT_GE(rows[i]["kl"].get<double>(), 0.0);
+    EXPECT_GT(rows[i]["real_entropy"].get<double>(), 2.0);  // ten classes, near log(10) = 2.30
+  }
+  const std::string csv = read_file((dir / "runs/ae/r0/generation.csv").string());
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "sampler,count,confident_share,entropy,real_entropy,kl,frechet");
+  const SafeTensors images = load_safetensors((dir / "runs/ae/r0/generated.safetensors").string());
+  EXPECT_EQ(images.at("uniform").shape, (Shape{20, 28, 28}));
+  EXPECT_EQ(images.at("gaussian").shape, (Shape{20, 28, 28}));
+  EXPECT_NE(images.at("uniform").bytes, images.at("gaussian").bytes);
+  const std::string html = read_file(result.report);
+  EXPECT_NE(html.find(">Generated images</h"), std::string::npos);
+  EXPECT_NE(html.find("confident share"), std::string::npos);
+
+  // The autoencoder alone, without the classifier's weights: refused before any training.
+  const fs::path alone = test::temp_dir();
+  options.out_dir = alone.string();
+  options.only_runs = {"ae"};
+  try {
+    run_study(study, options);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("diagnostics.generation.classifier = 'cls' has no weights at " +
+                           (alone / "runs/cls/r0/weights.safetensors").string()),
+              std::string::npos)
+        << message;
+  }
+  EXPECT_FALSE(fs::exists(alone / "runs/ae"));
 }
 
 }  // namespace

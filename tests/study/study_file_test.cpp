@@ -290,6 +290,62 @@ TEST(StudyFile, TheTaskIsDeclaredAndChecked) {
                {"monitor = \"val_accuracy\" needs task = \"classify\""});
 }
 
+// diagnostics.generation: an autoencoder's samplers, measured by a classify run of the same data
+// that runs before it; every misuse is refused naming the key's line.
+TEST(StudyFile, GenerationNeedsAnAutoencoderAndAnEarlierClassifier) {
+  // Three lines of classifier, five of autoencoder (with or without a code layer).
+  const std::string cls =
+      "[[runs]]\nname = \"cls\"\nmodel.layers = [{type = \"flatten\"}, {type = \"dense\", "
+      "units = 10}]\n";
+  const auto ae = [](const std::string& name, bool code = true) {
+    return "[[runs]]\nname = \"" + name +
+           "\"\ntask = \"reconstruct\"\ntrain.loss = \"mse\"\nmodel.layers = [{type = "
+           "\"flatten\"}, {type = \"dense\", units = 4}, " +
+           (code ? "{type = \"code\"}, " : "") +
+           "{type = \"dense\", units = 784}, {type = \"reshape\", shape = [1, 28, 28]}]\n";
+  };
+  const std::string gen =
+      "diagnostics.generation = {samplers = [\"gaussian\", \"mixture\"], "
+      "count = 500, components = 4, classifier = \"cls\"}\n";
+  const Study study = parse_study(cls + ae("ae") + gen, "s.toml", {});
+  const auto& g = study.runs[1].diagnostics.generation;
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->options.samplers, (std::vector<std::string>{"gaussian", "mixture"}));
+  EXPECT_EQ(g->options.count, 500);
+  EXPECT_EQ(g->options.components, 4);
+  EXPECT_EQ(g->options.fit_limit, 10000);
+  EXPECT_EQ(g->classifier, "cls");
+  EXPECT_FALSE(study.runs[0].diagnostics.generation.has_value());
+
+  // The classifier must be a classify run before the autoencoder (runs run in file order).
+  expect_error(ae("ae") + gen + cls, {"bad.toml:6:", "classifier names no run before 'ae': 'cls'",
+                                      "runs before it: none"});
+  expect_error(ae("ae") + ae("ae2") + "diagnostics.generation = {classifier = \"ae\"}\n",
+               {"bad.toml:11:", "classifier = 'ae' must be a classify run", "it is reconstruct"});
+  // Only an autoencoder generates: a reconstruct task with a code layer.
+  expect_error(cls + "diagnostics.generation = {count = 10}\n",
+               {"bad.toml:4:", "needs task = \"reconstruct\"", "run 'cls' is classify"});
+  expect_error(ae("ae", false) + "diagnostics.generation = {count = 10}\n",
+               {"bad.toml:6:", "needs a {type = \"code\"} layer"});
+  // Every value in range, in its full width.
+  const std::string two = cls + ae("ae");
+  expect_error(two + "diagnostics.generation = {samplers = [\"vae\"]}\n",
+               {"bad.toml:9:", "unknown sampler 'vae'", "full_gaussian"});
+  expect_error(two + "diagnostics.generation = {samplers = [\"gaussian\", \"gaussian\"]}\n",
+               {"bad.toml:9:", "lists 'gaussian' twice"});
+  expect_error(two + "diagnostics.generation = {samplers = []}\n",
+               {"bad.toml:9:", "samplers must be a non-empty array"});
+  expect_error(two + "diagnostics.generation = {count = 1}\n",
+               {"bad.toml:9:", "diagnostics.generation.count must be >= 2"});
+  expect_error(two + "diagnostics.generation = {count = 4294967298}\n",
+               {"bad.toml:9:", "diagnostics.generation.count must be <= 1000000"});
+  expect_error(two + "diagnostics.generation = {components = 0}\n",
+               {"bad.toml:9:", "diagnostics.generation.components must be >= 1"});
+  expect_error(two + "diagnostics.generation = {fit_limit = -3}\n",
+               {"bad.toml:9:", "diagnostics.generation.fit_limit must be >= 2"});
+  expect_error(two + "diagnostics.generation = {classifier = 3}\n", {"bad.toml:9:"});
+}
+
 // Weight decay is coupled (an L2 term in the gradient) or decoupled (AdamW), said explicitly.
 TEST(StudyFile, WeightDecayNamesItsForm) {
   const std::string layers = "[model]\nlayers = [{type=\"dense\", units=10}]\n";
