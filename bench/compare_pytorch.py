@@ -690,6 +690,10 @@ def main():
                     "nnlab_sps": statistics.median(x["samples_per_second"] for x in nn_res),
                     "nnlab_rss_mb": statistics.median(x["wait4_maxrss_kb"] for x in nn_res) / 1024,
                     "nnlab_runs": nn_res})
+                # The same model on both sides, or the ratio compares two different nets.
+                if nn_res[0]["parameters"] != row["torch_parameters"]:
+                    sys.exit(f"{study}:{run}: nnlab trains {nn_res[0]['parameters']:,} parameters, "
+                             f"PyTorch {row['torch_parameters']:,}")
                 row["ratio"] = row["nnlab_sps"] / row["torch_sps"]
                 row["memory_ratio"] = row["nnlab_rss_mb"] / row["torch_rss_mb"]
                 row["pass"] = row["ratio"] >= goal and row["memory_ratio"] <= 0.5

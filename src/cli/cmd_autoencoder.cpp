@@ -30,6 +30,14 @@ namespace fs = std::filesystem;
 /// The most samples `nnlab encode` takes (a stated limit; MNIST's training half is 60,000).
 constexpr int64_t kMaxEncode = 10'000'000;
 
+/// Loads a model file, warning on stderr when it was trained on other data than `data`.
+LoadedModel load_for(const std::string& path, const std::string& data, ExecContext& exec) {
+  LoadedModel loaded = load_model(path, exec);
+  for (const std::string& w : origin_warnings(path, loaded.description.data, data_origin(data)))
+    fmt::print(stderr, "nnlab: warning: {}\n", w);
+  return loaded;
+}
+
 std::vector<int64_t> first(int64_t n) {
   std::vector<int64_t> v(static_cast<size_t>(n));
   std::iota(v.begin(), v.end(), int64_t{0});
@@ -58,7 +66,7 @@ void add_autoencoder_commands(CLI::App& app) {
       ->required();
   encode_cmd->callback([enc] {
     ExecContext exec(0);
-    LoadedModel loaded = load_model(enc->model, exec);
+    LoadedModel loaded = load_for(enc->model, enc->data, exec);
     check_autoencoder(*loaded.model, enc->model);
     const DataPair pair = load_dataset(enc->data, enc->data_dir);
     const Dataset& d = enc->split == "train" ? pair.train : pair.test;
@@ -137,7 +145,7 @@ void add_autoencoder_commands(CLI::App& app) {
       ->required();
   generate_cmd->callback([gen] {
     ExecContext exec(0);
-    LoadedModel loaded = load_model(gen->model, exec);
+    LoadedModel loaded = load_for(gen->model, gen->data, exec);
     check_autoencoder(*loaded.model, gen->model);
     const DataPair pair = load_dataset(gen->data, gen->data_dir);
     NNLAB_CHECK(pair.train.sample_shape == loaded.model->input_shape(),
@@ -145,7 +153,7 @@ void add_autoencoder_commands(CLI::App& app) {
                 shape_str(loaded.model->input_shape()), gen->data,
                 shape_str(pair.train.sample_shape));
     std::optional<LoadedModel> classifier;
-    if (!gen->classifier.empty()) classifier = load_model(gen->classifier, exec);
+    if (!gen->classifier.empty()) classifier = load_for(gen->classifier, gen->data, exec);
     const std::vector<Generated> sets =
         generate(*loaded.model, pair.train, gen->options,
                  classifier ? classifier->model.get() : nullptr, pair.test);

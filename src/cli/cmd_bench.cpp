@@ -43,11 +43,13 @@ void add_bench_command(CLI::App& app) {
     args->options.progress = false;
     if (args->no_augment) run->data.augment = {};
     const BenchResult b = bench_run(*run, args->options, args->epochs);
-    fmt::print("{}: {} samples in {:.3f} s: {:.1f} samples/s, peak RSS {} kB\n", run->name,
-               b.samples, b.seconds, b.samples_per_second, b.peak_rss_kb);
+    fmt::print("{}: {} samples in {:.3f} s: {:.1f} samples/s, peak RSS {} kB, {} parameters\n",
+               run->name, b.samples, b.seconds, b.samples_per_second, b.peak_rss_kb, b.parameters);
     if (args->json)
-      fmt::print("{{\"samples_per_second\": {}, \"seconds\": {}, \"peak_rss_kb\": {}}}\n",
-                 b.samples_per_second, b.seconds, b.peak_rss_kb);
+      fmt::print(
+          "{{\"samples_per_second\": {}, \"seconds\": {}, \"peak_rss_kb\": {}, "
+          "\"parameters\": {}}}\n",
+          b.samples_per_second, b.seconds, b.peak_rss_kb, b.parameters);
   });
 }
 

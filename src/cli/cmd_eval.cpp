@@ -20,20 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-/// What differs between the data a model was trained on and the data it is scored on; nothing
-/// for files that do not record their data.
-std::vector<std::string> origin_warnings(const std::string& model, const DataOrigin& trained,
-                                         const DataOrigin& scored) {
-  std::vector<std::string> out;
-  if (!trained.dataset.empty() && trained.dataset != scored.dataset)
-    out.push_back(fmt::format("{} was trained on {}, not {}: its scores here say little about it",
-                              model, trained.dataset, scored.dataset));
-  if (!trained.scaling.empty() && trained.scaling != scored.scaling)
-    out.push_back(fmt::format("{} was trained on inputs scaled as {}, {} is scaled as {}", model,
-                              trained.scaling, scored.dataset, scored.scaling));
-  return out;
-}
-
 json scores_json(const ClassScores& s) {
   return {{"precision", s.precision}, {"recall", s.recall}, {"f1", s.f1}, {"support", s.support}};
 }

@@ -170,6 +170,20 @@ DataOrigin data_origin(const std::string& name) {
   return {.dataset = name, .scaling = "byte/255", .preprocess = lookup(name).preprocess};
 }
 
+std::vector<std::string> origin_warnings(const std::string& model, const DataOrigin& trained,
+                                         const DataOrigin& used) {
+  std::vector<std::string> out;
+  if (!trained.dataset.empty() && trained.dataset != used.dataset)
+    out.push_back(
+        fmt::format("{} was trained on {}, not {}: what it makes of {} says little "
+                    "about it",
+                    model, trained.dataset, used.dataset, used.dataset));
+  if (!trained.scaling.empty() && trained.scaling != used.scaling)
+    out.push_back(fmt::format("{} was trained on inputs scaled as {}, {} is scaled as {}", model,
+                              trained.scaling, used.dataset, used.scaling));
+  return out;
+}
+
 std::vector<std::string> dataset_search_path(const std::string& name, const std::string& data_dir) {
   const DatasetInfo& info = lookup(name);
   if (!info.generated_from.empty()) return dataset_search_path(info.generated_from, data_dir);

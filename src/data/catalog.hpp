@@ -32,6 +32,11 @@ struct DataOrigin {
 };
 DataOrigin data_origin(const std::string& name);
 
+/// What differs between the data `model` (a file, for the messages) was trained on and the data
+/// it is used on now: warnings to print, none for files that do not record their data.
+std::vector<std::string> origin_warnings(const std::string& model, const DataOrigin& trained,
+                                         const DataOrigin& used);
+
 /// The directories searched, in order, for a dataset name (for multi-mnist: MNIST's).
 std::vector<std::string> dataset_search_path(const std::string& name, const std::string& data_dir);
 

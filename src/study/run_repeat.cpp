@@ -82,6 +82,11 @@ json run_repeat(ExecContext& exec, const RunSpec& run, int repeat, const RunData
                  {"epochs_run", phase.epochs_run()},
                  {"best_epoch", phase.best_epoch + 1},
                  {"train_samples", data.fit.size()},
+                 {"data",
+                  {{"dataset", run.data.dataset},
+                   {"train", data.fit.size()},
+                   {"val", data.val.size()},
+                   {"test", data.test.size()}}},
                  {"stopped", phase.stopped},
                  {"reference", reference_json(run.reference)}};
   if (phase.stopped == "diverged") {

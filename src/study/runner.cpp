@@ -172,7 +172,16 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
   };
   bool finalized_all = true;
   for (const RunSpec& run : study.runs) {
-    if (!selected(run, options)) continue;
+    if (!selected(run, options)) {
+      // A run left out by --run keeps its finished repeats in metrics.json and the report (the
+      // folder holds this very study: claim_output_dir checked).
+      if (!run.search)
+        for (int k = 0; k < run.repeats; ++k) {
+          const std::string path = repeat_dir(options.out_dir, run.name, k) + "/result.json";
+          if (fs::exists(path)) record(json::parse(read_file(path)));
+        }
+      continue;
+    }
     if (run.search) {
       SearchOutcome found = run_search(exec, study, run, cache, options);
       position.index += run.repeats;
@@ -188,13 +197,8 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
     for (int k = 0; k < run.repeats; ++k) {
       const RunData data = prepare_run_data(source, run.data, run.seed + static_cast<uint64_t>(k));
       const std::string dir = repeat_dir(options.out_dir, run.name, k);
-      json result = run_repeat(exec, run, k, data, dir, study.path, options, position);
+      record(run_repeat(exec, run, k, data, dir, study.path, options, position));
       ++position.index;
-      result["data"] = {{"dataset", run.data.dataset},
-                        {"train", data.fit.size()},
-                        {"val", data.val.size()},
-                        {"test", data.test.size()}};
-      record(std::move(result));
     }
   }
   if (!finalized_all)  // another process sharing the searches writes the results
@@ -231,6 +235,7 @@ BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs)
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   r.peak_rss_kb = usage.ru_maxrss;
+  r.parameters = s.model->parameter_count();
   return r;
 }
 

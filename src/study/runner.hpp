@@ -41,6 +41,7 @@ struct BenchResult {
   double seconds = 0;   // wall time of the training epochs
   double samples_per_second = 0;
   int64_t peak_rss_kb = 0;  // the process's peak resident memory
+  int64_t parameters = 0;   // of the model trained, for a side by side to check it is the same
 };
 
 /// Trains `run` for `epochs` epochs (no validation, no outputs) and measures throughput: the

@@ -735,10 +735,6 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
     result["search_rank"] = k;
     result["search_params"] = row->settings;
     result["search_score"] = row->mean;
-    result["data"] = {{"dataset", chosen.data.dataset},
-                      {"train", data.fit.size()},
-                      {"val", data.val.size()},
-                      {"test", data.test.size()}};
     out.runs.push_back(std::move(result));
   }
   if (const Row* best = best_row(table.rows))

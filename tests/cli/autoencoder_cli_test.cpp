@@ -92,6 +92,20 @@ TEST_F(AutoencoderCli, EncodeThenDecodeWritesCodesAndImages) {
   EXPECT_TRUE(fs::file_size(dir_ / "images/images.png") > 100);
 }
 
+// Encoding other data than the model was trained on works, with a warning naming both.
+TEST_F(AutoencoderCli, EncodeWarnsWhenTheDataIsNotTheTrainingData) {
+  const auto same =
+      test::run_nnlab("encode " + ae_ + data() + " --limit 5 --out " + (dir_ / "a").string());
+  ASSERT_EQ(same.status, 0) << same.err;
+  EXPECT_EQ(same.err.find("warning"), std::string::npos) << same.err;
+  const auto other = test::run_nnlab("encode " + ae_ + " --data fashion-mnist --limit 5 --out " +
+                                     (dir_ / "b").string());
+  ASSERT_EQ(other.status, 0) << other.err;
+  EXPECT_NE(other.err.find("nnlab: warning: " + ae_ + " was trained on mnist, not fashion-mnist"),
+            std::string::npos)
+      << other.err;
+}
+
 // `nnlab eval` scores an autoencoder by its task: loss and MSE against the clean images.
 TEST_F(AutoencoderCli, EvalScoresAReconstructionByItsMse) {
   const auto r = test::run_nnlab("eval " + ae_ + data() + " --json");

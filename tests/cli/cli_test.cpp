@@ -53,6 +53,20 @@ TEST_F(Cli, SetUnknownKey) {
   EXPECT_NE(r.err.find("'train.epochs'"), std::string::npos) << r.err;
 }
 
+// `nnlab bench --json` names the model it timed by its parameter count, which
+// bench/compare_pytorch.py checks against PyTorch's: the quick start's CNN has 16 5x5 kernels
+// (416), 32 5x5x16 kernels (12,832), 512 -> 100 (51,300) and 100 -> 10 (1,010).
+TEST_F(Cli, BenchJsonGivesTheParameterCount) {
+  const auto study = std::filesystem::path(NNLAB_SOURCE_DIR) / "experiments" / "quickstart.toml";
+  const Result r = run("bench " + study.string() +
+                       " --run quickstart --epochs 1 --threads 1 --json --set data.train_limit=200 "
+                       "--data-dir " +
+                       nnlab::test::shared_data_dir().string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\"parameters\": 65558}"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("65558 parameters"), std::string::npos) << r.out;
+}
+
 // A study whose second run cannot be built: `nnlab run` stops before it reads the data or
 // writes DIR, naming the run; --run and --set name what they cannot find.
 class CliStudy : public Cli {

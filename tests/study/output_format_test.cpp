@@ -125,7 +125,8 @@ TEST(OutputFormat, DocumentedFilesAndMetricsKeysAreWhatARunWrites) {
   for (const char* f :
        {"search/RUN/trials.csv", "search/RUN/trials.sqlite", "runs/RUN/rK/points.csv",
         "runs/RUN/rK/curve.csv", "runs/RUN/rK/corruptions.csv",
-        "runs/RUN/rK/reconstructions.safetensors", "runs/RUN/rK/latent.csv"})
+        "runs/RUN/rK/reconstructions.safetensors", "runs/RUN/rK/latent.csv",
+        "runs/RUN/rK/generated.safetensors", "runs/RUN/rK/generation.csv"})
     EXPECT_EQ(documented.erase(f), 1u) << f << " is not documented";
   const std::set<std::string> written = written_files(out);
   EXPECT_EQ(minus(written, documented), std::set<std::string>{}) << "written, not documented";

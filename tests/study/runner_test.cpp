@@ -116,6 +116,40 @@ TEST(Runner, TinyStudyWritesEverythingAndIsReproducible) {
   EXPECT_EQ(resumed["runs"][1]["test"], first["runs"][1]["test"]);
 }
 
+// Rerunning one run (--run b) into a study's folder keeps the other runs' finished repeats in
+// metrics.json and the report: they are read back from their result.json, which holds all of
+// a run's entry (the data sizes included).
+TEST(Runner, ARunLeftOutByOnlyRunsKeepsItsResults) {
+  const fs::path dir = test::temp_dir();
+  const Study study =
+      parse_study(std::string(kStudy) + "[[runs]]\nname = \"b\"\nrepeats = 1\n", "tiny.toml", {});
+  RunOptions options{.out_dir = dir.string(),
+                     .data_dir = test::shared_data_dir().string(),
+                     .threads = 2,
+                     .resume = false,
+                     .progress = false,
+                     .only_runs = {}};
+  run_study(study, options);
+  const auto all = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
+  ASSERT_EQ(all["runs"].size(), 3u);
+  const auto on_disk = nlohmann::json::parse(read_file((dir / "runs/a/r1/result.json").string()));
+  EXPECT_EQ(on_disk["data"], all["runs"][1]["data"]);
+
+  options.only_runs = {"b"};
+  const StudyResult again = run_study(study, options);
+  const auto metrics = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
+  ASSERT_EQ(metrics["runs"].size(), 3u) << metrics["runs"].dump(1);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(metrics["runs"][i]["name"], all["runs"][i]["name"]);
+    EXPECT_EQ(metrics["runs"][i]["test"], all["runs"][i]["test"]);  // b retrained: same seed
+    EXPECT_EQ(metrics["runs"][i]["data"], all["runs"][i]["data"]);
+  }
+  EXPECT_EQ(metrics["summary"].size(), 2u);
+  const std::string html = read_file(again.report);
+  EXPECT_NE(html.find(">Run: a</h"), std::string::npos);
+  EXPECT_NE(html.find(">Run: b</h"), std::string::npos);
+}
+
 TEST(Runner, UnknownRunNameIsAnError) {
   const Study study = parse_study(kStudy, "tiny.toml", {});
   try {
