@@ -154,9 +154,9 @@ void add_autoencoder_commands(CLI::App& app) {
                 shape_str(pair.train.sample_shape));
     std::optional<LoadedModel> classifier;
     if (!gen->classifier.empty()) classifier = load_for(gen->classifier, gen->data, exec);
-    const std::vector<Generated> sets =
-        generate(*loaded.model, pair.train, gen->options,
-                 classifier ? classifier->model.get() : nullptr, pair.test);
+    const std::vector<Generated> sets = generate(
+        *loaded.model, pair.train, first(std::min(gen->options.fit_limit, pair.train.size())),
+        gen->options, classifier ? classifier->model.get() : nullptr, pair.test);
     for (const Generated& g : sets) {
       const std::string dir = gen->out + "/" + g.sampler;
       fs::create_directories(dir);

@@ -2,9 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <numeric>
-
 #include "eval/autoencoder.hpp"
 #include "learn/latent_sampler.hpp"
 #include "tensor/error.hpp"
@@ -12,14 +9,12 @@
 namespace nnlab {
 
 std::vector<Generated> generate(Model& autoencoder, const Dataset& train,
-                                const GenerationOptions& options, Model* classifier,
-                                const Dataset& real) {
+                                std::span<const int64_t> fit, const GenerationOptions& options,
+                                Model* classifier, const Dataset& real) {
   NNLAB_CHECK(options.count >= 2 && options.count <= kMaxGenerate,
               "generation: count must be in [2, {}], got {}", kMaxGenerate, options.count);
-  NNLAB_CHECK(options.fit_limit >= 2, "generation: fit_limit must be >= 2, got {}",
-              options.fit_limit);
-  std::vector<int64_t> fit(static_cast<size_t>(std::min(options.fit_limit, train.size())));
-  std::iota(fit.begin(), fit.end(), int64_t{0});
+  NNLAB_CHECK(fit.size() >= 2, "generation: the samplers need at least 2 training codes, got {}",
+              fit.size());
   const Tensor codes = encode(autoencoder, train, fit);
   std::vector<Generated> sets;
   for (const std::string& kind : options.samplers) {

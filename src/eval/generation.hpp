@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,7 @@ constexpr int64_t kMaxGenerate = 1'000'000;
 struct GenerationOptions {
   std::vector<std::string> samplers = {"uniform", "gaussian", "full_gaussian", "mixture"};
   int64_t count = 1000;       // images per sampler, 2..kMaxGenerate
-  int64_t fit_limit = 10000;  // the first training samples whose codes fit the samplers
+  int64_t fit_limit = 10000;  // training samples whose codes fit the samplers (callers pick them)
   int64_t components = 10;    // of the mixture sampler
   uint64_t seed = 1;          // of the draws and the mixture's fit
 };
@@ -33,13 +34,13 @@ struct Generated {
   std::optional<GenerationQuality> quality;  // with a classifier only
 };
 
-/// For each sampler of `options`, in order: fitted on the codes of `train`'s first fit_limit
-/// samples, `count` codes drawn (a fresh Rng(seed) each, so a sampler's draws do not depend on
+/// For each sampler of `options`, in order: fitted on the codes of `train`'s samples at `fit`,
+/// `count` codes drawn (a fresh Rng(seed) each, so a sampler's draws do not depend on
 /// the others listed) and decoded by `autoencoder`. With a classifier, each set is measured
 /// against `real`'s first `count` samples (all of them when it has fewer).
 std::vector<Generated> generate(Model& autoencoder, const Dataset& train,
-                                const GenerationOptions& options, Model* classifier,
-                                const Dataset& real);
+                                std::span<const int64_t> fit, const GenerationOptions& options,
+                                Model* classifier, const Dataset& real);
 
 /// "sampler,count,confident_share,entropy,real_entropy,kl,frechet" and a row per measured set.
 std::string generation_quality_csv(const std::vector<Generated>& sets);

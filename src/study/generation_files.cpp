@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
+#include <span>
 
 #include "eval/autoencoder.hpp"
 #include "io/atomic_file.hpp"
@@ -31,8 +32,8 @@ void check_classifier_weights(const std::string& out_dir, const RunSpec& run) {
 }
 
 json write_generation_files(ExecContext& exec, Model& model, const RunSpec& run,
-                            const RunData& data, uint64_t seed, const std::string& out_dir,
-                            const std::string& dir) {
+                            const DataView& train, const Dataset& test, uint64_t seed,
+                            const std::string& out_dir, const std::string& dir) {
   const DiagnosticsConfig::Generation& g = *run.diagnostics.generation;
   std::optional<LoadedModel> classifier;
   if (!g.classifier.empty()) {
@@ -41,19 +42,16 @@ json write_generation_files(ExecContext& exec, Model& model, const RunSpec& run,
   }
   GenerationOptions options = g.options;
   options.seed = seed;
-  // The samplers fit on the first fit_limit samples of the training part.
-  const std::vector<int64_t> fit(
-      data.fit.indices.begin(),
-      data.fit.indices.begin() + std::min<int64_t>(options.fit_limit, data.fit.size()));
-  const Dataset train = data.fit.data->subset(fit);
-  const Dataset test = data.test.data->subset(data.test.indices);
-  const std::vector<Generated> sets =
-      generate(model, train, options, classifier ? classifier->model.get() : nullptr, test);
+  const auto fit =
+      std::span(train.indices)
+          .first(static_cast<size_t>(std::min<int64_t>(options.fit_limit, train.size())));
+  const std::vector<Generated> sets = generate(
+      model, *train.data, fit, options, classifier ? classifier->model.get() : nullptr, test);
 
   json rows = json::array();
   SafeTensors st;
-  const Shape& shape = train.sample_shape;
-  const bool grey_images = train.is_images() && shape.size() == 3 && shape[0] == 1;
+  const Shape& shape = test.sample_shape;
+  const bool grey_images = test.is_images() && shape.size() == 3 && shape[0] == 1;
   for (const Generated& s : sets) {
     json row = {{"sampler", s.sampler}, {"count", s.images.rows()}};
     if (s.quality)

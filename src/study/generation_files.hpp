@@ -29,12 +29,13 @@ std::string classifier_weights(const std::string& out_dir, const RunSpec& run);
 void check_classifier_weights(const std::string& out_dir, const RunSpec& run);
 
 /// Generates from `model` (the run's final autoencoder) as run.diagnostics.generation says, the
-/// samplers fitted on the codes of data.fit and drawn with `seed`, measured by the classifier's
+/// samplers fitted on the codes of the first fit_limit samples of `train` (the run's fit part)
+/// and drawn with `seed`, the images measured against `test`, measured by the classifier's
 /// weights when the run names one (checked as above). Writes the files above into `dir` and returns
 /// result.json's "generation": a row per sampler {"sampler", "count"} and, with a classifier, the
 /// quality measures.
 nlohmann::json write_generation_files(ExecContext& exec, Model& model, const RunSpec& run,
-                                      const RunData& data, uint64_t seed,
+                                      const DataView& train, const Dataset& test, uint64_t seed,
                                       const std::string& out_dir, const std::string& dir);
 
 }  // namespace nnlab

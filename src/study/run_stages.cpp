@@ -218,7 +218,7 @@ json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const Ru
   result.update(write_test_set_files(*s.model, *s.loss, run, test, seed, dir));
   if (run.diagnostics.generation)
     result["generation"] =
-        write_generation_files(exec, *s.model, run, data, seed, options.out_dir, dir);
+        write_generation_files(exec, *s.model, run, data.fit, test, seed, options.out_dir, dir);
   write_figures(*s.model, test, run.diagnostics, dir + "/figures.safetensors");
   write_curve(*s.model, run, data, dir);
   result["model_summary"] = s.model->summary();
