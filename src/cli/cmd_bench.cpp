@@ -1,4 +1,5 @@
-// nnlab bench STUDY --run NAME: training throughput of one run, for bench/compare_pytorch.py.
+// nnlab bench STUDY --run NAME: training throughput of one run, for bench/compare_pytorch.py;
+// for a classical learner its transform, fit and prediction times (bench/compare_classical.py).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -24,7 +25,8 @@ struct BenchArgs {
 
 void add_bench_command(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
-  auto* cmd = app.add_subcommand("bench", "Measure the training throughput of one run");
+  auto* cmd = app.add_subcommand(
+      "bench", "Measure the training throughput of one run (a classical learner: its times)");
   cmd->add_option("study", args->study, "The study file (TOML)")->required();
   cmd->add_option("--run", args->run, "The run to train")->required();
   cmd->add_option("--epochs", args->epochs, "Epochs to time")->check(CLI::PositiveNumber);
@@ -42,6 +44,21 @@ void add_bench_command(CLI::App& app) {
                                   [&](const RunSpec& r) { return r.name == args->run; });
     args->options.progress = false;
     if (args->no_augment) run->data.augment = {};
+    if (!run->learner.network()) {
+      const LearnerBench b = bench_learner(*run, args->options);
+      fmt::print(
+          "{}: {} train and {} test rows of {} features: transforms {:.3f} s, fit {:.3f} s, "
+          "predict {:.3f} s, test accuracy {:.4f}\n",
+          run->name, b.train, b.test, b.features, b.transform_seconds, b.fit_seconds,
+          b.predict_seconds, b.test_accuracy);
+      if (args->json)
+        fmt::print(
+            "{{\"train\": {}, \"test\": {}, \"features\": {}, \"transform_seconds\": {}, "
+            "\"fit_seconds\": {}, \"predict_seconds\": {}, \"test_accuracy\": {}}}\n",
+            b.train, b.test, b.features, b.transform_seconds, b.fit_seconds, b.predict_seconds,
+            b.test_accuracy);
+      return;
+    }
     const BenchResult b = bench_run(*run, args->options, args->epochs);
     fmt::print("{}: {} samples in {:.3f} s: {:.1f} samples/s, peak RSS {} kB, {} parameters\n",
                run->name, b.samples, b.seconds, b.samples_per_second, b.peak_rss_kb, b.parameters);

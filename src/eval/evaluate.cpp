@@ -90,6 +90,22 @@ Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
   return ev;
 }
 
+Evaluation evaluate_predictions(Predictions predictions, std::span<const int32_t> labels) {
+  NNLAB_CHECK(
+      predictions.classes.size() == labels.size() && predictions.confidence.size() == labels.size(),
+      "evaluate_predictions: {} predictions for {} labels", predictions.classes.size(),
+      labels.size());
+  Evaluation ev;
+  ev.loss = NAN;
+  ev.count = static_cast<int64_t>(labels.size());
+  int64_t right = 0;
+  for (size_t i = 0; i < labels.size(); ++i) right += predictions.classes[i] == labels[i];
+  ev.accuracy = ev.count > 0 ? static_cast<double>(right) / static_cast<double>(ev.count) : 0.0;
+  ev.predicted = std::move(predictions.classes);
+  ev.confidence = std::move(predictions.confidence);
+  return ev;
+}
+
 std::vector<double> histogram(std::span<const float> v, int bins, float lo, float hi) {
   NNLAB_CHECK(bins > 0, "histogram needs at least one bin, got {}", bins);
   NNLAB_CHECK(lo <= hi, "histogram range [{}, {}] is empty", lo, hi);

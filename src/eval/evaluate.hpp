@@ -9,6 +9,7 @@
 #include "data/corruption.hpp"
 #include "data/dataset.hpp"
 #include "data/task.hpp"
+#include "learn/learner.hpp"
 #include "nn/loss.hpp"
 #include "nn/model.hpp"
 #include "tensor/rng.hpp"
@@ -39,6 +40,10 @@ struct EvalOptions {
 /// it is the model's output there.
 Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
                     std::span<const int64_t> indices, const EvalOptions& options, Rng& rng);
+
+/// A classical learner's evaluation, from its predictions alone: accuracy against `labels`,
+/// the predictions and their confidence; no loss (NaN).
+Evaluation evaluate_predictions(Predictions predictions, std::span<const int32_t> labels);
 
 /// Counts of `v` in `bins` equal bins over [lo, hi], as numpy.histogram: values outside are
 /// left out, hi falls in the last bin, NaNs are ignored; lo == hi widens the range by 0.5 on

@@ -189,6 +189,49 @@ std::string comparison_section(const json& m) {
                              stds, refs, "reference");
 }
 
+// One chart per swept run whose sweep has one numeric axis: its train, validation and test
+// scores (means over repeats) against the swept value, on a log axis when the values are
+// positive and span two decades or more (S5's C from 1e-4 to 1e4).
+std::string sweeps_section(const json& m) {
+  const std::string score = summary_score(m);
+  std::map<std::string, std::vector<const json*>> groups;  // swept run -> its runs
+  std::vector<std::string> order;
+  for (const json& s : m.at("summary")) {
+    if (!s.contains("sweep") || s["sweep"]["values"].size() != 1) continue;
+    const std::string of = s["sweep"]["of"].get<std::string>();
+    if (!groups.contains(of)) order.push_back(of);
+    groups[of].push_back(&s);
+  }
+  std::string out;
+  for (const std::string& of : order) {
+    const auto& runs = groups[of];
+    const std::string key = runs.front()->at("sweep")["values"].begin().key();
+    std::vector<svg::Series> series;
+    double lo = INFINITY, hi = -INFINITY;
+    for (const char* part : {"train", "val", "test"}) {
+      svg::Series line{.name = part};
+      for (const json* s : runs) {
+        const double x = s->at("sweep")["values"].value(key, NAN);
+        const double y = num(*s, {(std::string(part) + "_" + score + "_mean").c_str()});
+        if (std::isnan(x) || std::isnan(y)) continue;
+        line.x.push_back(x);
+        line.y.push_back(y);
+        lo = std::min(lo, x);
+        hi = std::max(hi, x);
+      }
+      if (!line.x.empty()) series.push_back(std::move(line));
+    }
+    if (series.empty() || runs.size() < 2) continue;
+    out += html::heading(3, html::escape(of) + ": " + score + " against " + html::escape(key),
+                         "sweep-" + html::slug(of));
+    out += svg::line_chart(series, {.title = of + ": " + score + " per " + key,
+                                    .x_label = key,
+                                    .y_label = score,
+                                    .log_x = lo > 0 && hi / lo >= 100});
+  }
+  return out;
+}
+
 std::string lr_sweep_section(const fs::path& dir) {
   const auto t = report::read_table(dir / "lr_sweep.csv");
   if (!t || t->rows.empty()) return "";
@@ -346,6 +389,7 @@ std::string render_report(const std::string& dir_arg) {
         {"all-runs", "Learning curves of all runs", report::study_curves(runs)},
         {"repeats", "Repeats", repeats_section(m)},
         {"learning-rate-sweep", "Learning-rate sweep", lr_sweep_section(dir)},
+        {"sweeps", "Sweeps", sweeps_section(m)},
         {"search", "Search", report::search_section(m)}};
     for (const report::RunInfo& run : runs)
       sections.push_back({run.id, "Run: " + run.name, report::run_section(run)});

@@ -39,6 +39,7 @@ void expand_sweep(const RunSource& base, const toml::table& sweep, const std::st
   const std::string first = space.params[0].key;
   for (const nlohmann::json& config : grid(space, file + ": sweep of run '" + base.name + "'")) {
     RunSource run = base;
+    run.sweep_of = base.name;
     // A run named after its first axis's key reads "l2=1e-05", not "l2-l2=1e-05".
     if (run.name == leaf(first)) run.name.clear();
     for (size_t a = 0; a < axes.size(); ++a) {

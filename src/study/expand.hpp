@@ -18,6 +18,7 @@ struct RunSource {
   std::string name;
   const toml::table* table = nullptr;
   std::vector<std::pair<std::string, const toml::node*>> swept;
+  std::string sweep_of = {};  // the [[runs]] entry's name when a sweep made this run
   const toml::table* overlay = nullptr;
 };
 

@@ -6,6 +6,7 @@
 
 #include "data/catalog.hpp"
 #include "data/corruption.hpp"
+#include "learn/hog.hpp"
 #include "nn/loss.hpp"
 #include "nn/model_builder.hpp"
 #include "tensor/error.hpp"
@@ -14,7 +15,39 @@ namespace nnlab {
 
 namespace {
 
-void check_model(const RunSpec& run, const std::string& study_path) {
+// The shape of a run's samples as its learner sees them: after each of its transforms.
+Shape transformed_shape(const Study& study, const RunSpec& run, Shape shape) {
+  for (size_t i = 0; i < run.transforms.size(); ++i) {
+    const TransformSpec& t = run.transforms[i];
+    const std::string key = fmt::format("transforms[{}]", i);
+    if (t.type == "hog") {
+      NNLAB_CHECK(shape.size() == 3 && shape[0] == 1,
+                  "{}: a hog transform takes grey images [1, H, W], got samples {}", key,
+                  shape_str(shape));
+      shape = {hog_feature_count(shape[1], shape[2], t.hog)};
+    } else if (t.type == "standardize") {
+      shape = {shape_size(shape)};
+    } else if (t.type == "pca") {
+      NNLAB_CHECK(t.components <= shape_size(shape),
+                  "{}: components = {} exceeds the {} features it is given", key, t.components,
+                  shape_size(shape));
+      shape = {t.components};
+    } else if (t.type == "encoder") {
+      NNLAB_CHECK(i == 0, "{}: an encoder takes the images themselves: list it first", key);
+      const auto ae = std::find_if(study.runs.begin(), study.runs.end(),
+                                   [&](const RunSpec& r) { return r.name == t.run; });
+      const auto& layers = ae->model.layers;  // read_transforms checked it exists
+      const auto code = std::find_if(layers.begin(), layers.end(),
+                                     [](const LayerSpec& l) { return l.type == "code"; });
+      // The encoder alone, planned with a loss that accepts any last layer.
+      const std::vector<LayerSpec> encoder(layers.begin(), code + 1);
+      shape = plan_model(shape, encoder, *make_loss("mse", 0)).output;
+    }
+  }
+  return shape;
+}
+
+void check_model(const Study& study, const RunSpec& run, const std::string& study_path) {
   ModelShape plan;
   Shape input;
   try {
@@ -23,7 +56,9 @@ void check_model(const RunSpec& run, const std::string& study_path) {
     input = run.data.dataset == "csv" ? Shape{static_cast<int64_t>(run.data.csv.inputs.size())}
             : run.data.dataset == "multi-mnist" ? multi_mnist_sample_shape(run.data.generate)
                                                 : dataset_sample_shape(run.data.dataset);
-    plan = plan_model(input, run.model.layers, *loss);
+    const Shape features = transformed_shape(study, run, input);
+    if (!run.learner.network()) return;  // a classical learner takes any rows
+    plan = plan_model(features, run.model.layers, *loss);
   } catch (const Error& e) {  // as make_session reports it: the layer names its problem
     throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
   }
@@ -59,7 +94,7 @@ void check_runs_before_training(const Study& study, const std::vector<std::strin
   for (const RunSpec& run : study.runs)
     if (only_runs.empty() ||
         std::find(only_runs.begin(), only_runs.end(), run.name) != only_runs.end())
-      check_model(run, study.path);
+      check_model(study, run, study.path);
 }
 
 }  // namespace nnlab

@@ -67,7 +67,7 @@ json run_repeat(ExecContext& exec, const RunSpec& run, int repeat, const RunData
   if (run.data.augment.enabled() && run.diagnostics.augment_preview > 0)
     write_augment_preview(data.fit, run.data.augment, run.diagnostics.augment_preview, seed,
                           dir + "/augmented.safetensors");
-  Fitted fitted = fit_run(exec, run, data, seed, hooks, study_path);
+  Fitted fitted = fit_run(exec, run, data, seed, hooks, study_path, options.out_dir);
   const TrainOutcome& phase = fitted.outcome;
   write_file_atomic(dir + "/history.csv", history_csv(phase.history));
   if (run.diagnostics.inactive_neurons)
@@ -78,7 +78,7 @@ json run_repeat(ExecContext& exec, const RunSpec& run, int repeat, const RunData
                  {"repeat", repeat},
                  {"seed", seed},
                  {"dir", fs::relative(dir, options.out_dir).string()},
-                 {"params", fitted.session.model->parameter_count()},
+                 {"params", fitted.learner ? 0 : fitted.session.model->parameter_count()},
                  {"epochs_run", phase.epochs_run()},
                  {"best_epoch", phase.best_epoch + 1},
                  {"train_samples", data.fit.size()},
@@ -89,13 +89,14 @@ json run_repeat(ExecContext& exec, const RunSpec& run, int repeat, const RunData
                    {"test", data.test.size()}}},
                  {"stopped", phase.stopped},
                  {"reference", reference_json(run.reference)}};
+  if (!run.sweep_of.empty()) result["sweep"] = {{"of", run.sweep_of}, {"values", run.swept}};
   if (phase.stopped == "diverged") {
     result["diverged"] = phase.diverged;
     result["train_seconds"] = phase.seconds();
     write_file_atomic(result_path, result.dump(2));
     return result;
   }
-  result.update(score_fit(fitted, data, seed));
+  result.update(score_fit(exec, fitted, seed));
 
   TrainHooks refit_hooks = hooks;
   refit_hooks.checkpoint = refit_checkpoint;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 
@@ -13,6 +14,8 @@
 #include "eval/metrics.hpp"
 #include "io/atomic_file.hpp"
 #include "io/safetensors.hpp"
+#include "learn/dataset_rows.hpp"
+#include "study/features.hpp"
 #include "study/figures.hpp"
 #include "study/generation_files.hpp"
 #include "study/test_set_files.hpp"
@@ -26,7 +29,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 json scores(const Evaluation& e, Task task) {
-  json j = {{"loss", e.loss}};
+  json j = json::object();
+  if (!std::isnan(e.loss)) j["loss"] = e.loss;  // a classical learner has none
   if (task == Task::classify)
     j["accuracy"] = e.accuracy;
   else
@@ -39,17 +43,35 @@ Evaluation evaluate_view(Model& model, const Loss& loss, const DataView& v,
   return evaluate(model, loss, *v.data, v.indices, options, rng);
 }
 
-/// The test-set files: confusion matrix, per-class report, misclassified samples.
-json write_test_files(const Evaluation& e, const Dataset& test, const std::string& dir, int keep) {
+Evaluation evaluate_view(ExecContext& exec, const Learner& learner, const DataView& v) {
+  return evaluate_predictions(learner.predict(exec, rows_of(*v.data, v.indices)), v.labels());
+}
+
+// A classical learner's fit, timed, recorded as one epoch.
+TrainOutcome fit_learner(ExecContext& exec, Learner& learner, const DataView& part) {
+  const auto t0 = std::chrono::steady_clock::now();
+  learner.fit(exec, rows_of(*part.data, part.indices), part.labels(), part.data->num_classes());
+  TrainOutcome o;
+  o.history.push_back(
+      {.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+       .samples = part.size()});
+  o.best_epoch = 0;
+  return o;
+}
+
+/// The test-set files: confusion matrix, per-class report, misclassified samples (drawn from
+/// `images`, the test set before any transform).
+json write_test_files(const Evaluation& e, const Dataset& test, const Dataset& images,
+                      const std::string& dir, int keep) {
   const ConfusionMatrix cm(test.num_classes(), test.labels, e.predicted);
   write_file_atomic(dir + "/confusion.csv", confusion_csv(cm, test.class_names));
   write_file_atomic(dir + "/classification_report.csv",
                     classification_report_csv(cm, test.class_names));
 
   std::string csv = "index,label,predicted,confidence\n";
-  std::vector<uint8_t> images;
+  std::vector<uint8_t> kept_pixels;
   int64_t kept = 0;
-  const int64_t pixels = test.sample_size();
+  const int64_t pixels = images.sample_size();
   for (int64_t i = 0; i < test.size() && kept < keep; ++i) {
     const int32_t label = test.labels[static_cast<size_t>(i)];
     const int32_t pred = e.predicted[static_cast<size_t>(i)];
@@ -57,16 +79,16 @@ json write_test_files(const Evaluation& e, const Dataset& test, const std::strin
     csv += fmt::format("{},{},{},{:.4f}\n", i, test.class_names[static_cast<size_t>(label)],
                        test.class_names[static_cast<size_t>(pred)],
                        e.confidence[static_cast<size_t>(i)]);
-    if (test.is_images()) {
-      const auto* px = test.pixels.data() + i * pixels;
-      images.insert(images.end(), px, px + pixels);
+    if (images.is_images()) {
+      const auto* px = images.pixels.data() + i * pixels;
+      kept_pixels.insert(kept_pixels.end(), px, px + pixels);
     }
     ++kept;
   }
   write_file_atomic(dir + "/misclassified.csv", csv);
-  if (test.is_images() && test.sample_shape.size() == 3) {
+  if (images.is_images() && images.sample_shape.size() == 3) {
     SafeTensors st;
-    st.add_u8("images", {kept, test.sample_shape[1], test.sample_shape[2]}, images.data());
+    st.add_u8("images", {kept, images.sample_shape[1], images.sample_shape[2]}, kept_pixels.data());
     save_safetensors(dir + "/misclassified.safetensors", st);
   }
   int64_t errors = 0;
@@ -137,52 +159,97 @@ void write_curve(Model& model, const RunSpec& run, const RunData& data, const st
 }  // namespace
 
 Fitted fit_run(ExecContext& exec, const RunSpec& run, const RunData& data, uint64_t seed,
-               const TrainHooks& hooks, const std::string& study_path) {
-  Fitted f{.session = make_session(exec, run, data.fit.data->sample_shape, seed, study_path),
+               const TrainHooks& hooks, const std::string& study_path, const std::string& out_dir) {
+  Fitted f{.data = featurize(exec, run, data, out_dir),
+           .session = {},
+           .learner = nullptr,
            .outcome = {},
            .eval = {.task = run.task, .batch = run.train.eval_batch}};
-  f.outcome = train_session(f.session, run, data.fit, data.val.empty() ? nullptr : &data.val,
+  const RunData& d = f.data;
+  if (!run.learner.network()) {
+    f.learner = make_learner(run.learner);
+    f.outcome = fit_learner(exec, *f.learner, d.fit);
+    return f;
+  }
+  f.session = make_session(exec, run, d.fit.data->sample_shape, seed, study_path);
+  f.outcome = train_session(f.session, run, d.fit, d.val.empty() ? nullptr : &d.val,
                             run.train.epochs, seed, hooks);
   return f;
 }
 
-json score_fit(Fitted& fitted, const RunData& data, uint64_t seed) {
-  Session& s = fitted.session;
+json score_fit(ExecContext& exec, Fitted& fitted, uint64_t seed) {
+  const RunData& data = fitted.data;
   const EvalOptions& eval = fitted.eval;
   Rng eval_rng(seed);
-  json out = {
-      {"train", scores(evaluate_view(*s.model, *s.loss, data.fit, eval, eval_rng), eval.task)}};
-  if (!data.val.empty())
-    out["val"] = scores(evaluate_view(*s.model, *s.loss, data.val, eval, eval_rng), eval.task);
+  const auto score = [&](const DataView& part) {
+    if (fitted.learner) return scores(evaluate_view(exec, *fitted.learner, part), eval.task);
+    Session& s = fitted.session;
+    return scores(evaluate_view(*s.model, *s.loss, part, eval, eval_rng), eval.task);
+  };
+  json out = {{"train", score(data.fit)}};
+  if (!data.val.empty()) out["val"] = score(data.val);
   return out;
+}
+
+// A classical learner's stage 3: the refit on train + validation when the run asks for it
+// (one fit, no epochs to choose), the test predictions and their files.
+json finalize_learner(ExecContext& exec, const RunSpec& run, Fitted fitted, const RunData& data,
+                      json result, const FinalizeOptions& options) {
+  const RunData& d = fitted.data;
+  double seconds = fitted.outcome.seconds();
+  if (run.train.refit && !d.val.empty()) {
+    fitted.learner = make_learner(run.learner);
+    const TrainOutcome refit = fit_learner(exec, *fitted.learner, d.refit);
+    result["refit"] = {{"train_samples", d.refit.size()}, {"stopped", refit.stopped}};
+    seconds += refit.seconds();
+  }
+  result["train_seconds"] = seconds;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Evaluation e = evaluate_view(exec, *fitted.learner, d.test);
+  result["predict_seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  result["test"] = scores(e, run.task);
+  const Dataset test = d.test.data->subset(d.test.indices);
+  const Dataset images = data.test.data->subset(data.test.indices);
+  json macro = write_test_files(e, test, images, options.dir, run.diagnostics.misclassified);
+  result["test"]["errors"] = macro["errors"];
+  macro.erase("errors");
+  result["macro"] = macro;
+  result["learner"] = fitted.learner->name();
+  write_file_atomic(options.dir + "/result.json", result.dump(2));
+  crash_point("result_written");
+  return result;
 }
 
 json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const RunData& data,
                   uint64_t seed, json result, const FinalizeOptions& options) {
+  if (fitted.learner)
+    return finalize_learner(exec, run, std::move(fitted), data, std::move(result), options);
   const std::string& dir = options.dir;
   const std::string result_path = dir + "/result.json";
   Session s = std::move(fitted.session);
+  const RunData& learned = fitted.data;  // `data` after the transforms
   double seconds = fitted.outcome.seconds();
-  int64_t samples_seen = data.fit.size() * fitted.outcome.epochs_run();
+  int64_t samples_seen = learned.fit.size() * fitted.outcome.epochs_run();
 
-  if (run.train.refit && !data.val.empty()) {
+  if (run.train.refit && !learned.val.empty()) {
     // Retrain from scratch on train + validation for as many epochs as the validation phase
     // chose, on the schedule that phase planned (a cosine refit stops where the first phase's
     // best epoch was, on the same curve); the test set is touched only by the final model.
     const int epochs = fitted.outcome.best_epoch + 1;
-    s = make_session(exec, run, data.fit.data->sample_shape, seed, options.study_path);
+    s = make_session(exec, run, learned.fit.data->sample_shape, seed, options.study_path);
     TrainHooks hooks = options.refit_hooks;
     hooks.schedule_epochs = run.train.epochs;
     hooks.early_stopping = hooks.inactive_neurons = false;
-    TrainOutcome refit = train_session(s, run, data.refit, nullptr, epochs, seed, hooks);
+    TrainOutcome refit = train_session(s, run, learned.refit, nullptr, epochs, seed, hooks);
     write_file_atomic(dir + "/refit_history.csv", history_csv(refit.history));
     crash_point("refit_done");
     result["refit"] = {{"epochs", epochs},
                        {"schedule_epochs", run.train.epochs},
-                       {"train_samples", data.refit.size()},
+                       {"train_samples", learned.refit.size()},
                        {"stopped", refit.stopped}};
     seconds += refit.seconds();
-    samples_seen += data.refit.size() * refit.epochs_run();
+    samples_seen += learned.refit.size() * refit.epochs_run();
     if (refit.stopped == "diverged") {
       result["stopped"] = "diverged";
       result["diverged"] = refit.diverged;
@@ -194,23 +261,24 @@ json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const Ru
   result["samples_per_second"] = seconds > 0 ? static_cast<double>(samples_seen) / seconds : 0.0;
 
   // The artifacts index the test set from 0: a limited test set is its own dataset here.
-  const Dataset test = data.test.data->subset(data.test.indices);
+  const Dataset test = learned.test.data->subset(learned.test.indices);
+  const Dataset images = data.test.data->subset(data.test.indices);
   Rng eval_rng(seed);
-  const Evaluation e = evaluate_view(*s.model, *s.loss, data.test,
+  const Evaluation e = evaluate_view(*s.model, *s.loss, learned.test,
                                      {.task = run.task, .batch = run.train.eval_batch}, eval_rng);
   result["test"] = scores(e, run.task);
   if (run.task == Task::classify) {
-    json macro = write_test_files(e, test, dir, run.diagnostics.misclassified);
+    json macro = write_test_files(e, test, images, dir, run.diagnostics.misclassified);
     result["test"]["errors"] = macro["errors"];
     macro.erase("errors");
     result["macro"] = macro;
   }
   save_model_file(dir + "/weights.safetensors", *s.model,
-                  {.input = data.fit.data->sample_shape,
+                  {.input = learned.fit.data->sample_shape,
                    .layers = run.model.layers,
                    .loss = run.train.loss,
                    .task = run.task,
-                   .class_names = data.fit.data->class_names,
+                   .class_names = learned.fit.data->class_names,
                    .data = run.data.dataset == "csv"
                                ? DataOrigin{.dataset = "csv", .scaling = "none", .preprocess = ""}
                                : data_origin(run.data.dataset)});
@@ -218,9 +286,9 @@ json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const Ru
   result.update(write_test_set_files(*s.model, *s.loss, run, test, seed, dir));
   if (run.diagnostics.generation)
     result["generation"] =
-        write_generation_files(exec, *s.model, run, data.fit, test, seed, options.out_dir, dir);
+        write_generation_files(exec, *s.model, run, learned.fit, test, seed, options.out_dir, dir);
   write_figures(*s.model, test, run.diagnostics, dir + "/figures.safetensors");
-  write_curve(*s.model, run, data, dir);
+  if (run.transforms.empty()) write_curve(*s.model, run, learned, dir);  // x must be the input
   result["model_summary"] = s.model->summary();
   crash_point("figures_written");
   write_file_atomic(result_path, result.dump(2));

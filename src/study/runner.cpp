@@ -9,9 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
+#include "eval/evaluate.hpp"
 #include "eval/metrics.hpp"
 #include "io/atomic_file.hpp"
+#include "learn/dataset_rows.hpp"
 #include "report/report.hpp"
+#include "study/features.hpp"
 #include "study/generation_files.hpp"
 #include "study/output_dir.hpp"
 #include "study/preflight.hpp"
@@ -40,12 +43,13 @@ json summarize(const json& runs) {
     if (std::find(names.begin(), names.end(), r["name"]) == names.end()) names.push_back(r["name"]);
   for (const std::string& name : names) {
     std::vector<double> test, test_loss, test_mse, val, val_mse, train, seconds, epochs;
-    json reference;
+    json reference, sweep;
     int repeats = 0, diverged = 0;
     for (const json& r : runs) {
       if (r["name"] != name) continue;
       ++repeats;
       reference = r["reference"];
+      if (r.contains("sweep")) sweep = r["sweep"];
       if (r["stopped"] == "diverged") ++diverged;
       if (r.contains("test") && r["test"].contains("accuracy"))
         test.push_back(r["test"]["accuracy"]);
@@ -72,6 +76,7 @@ json summarize(const json& runs) {
     put("val_accuracy", val);
     put("val_mse", val_mse);
     put("train_accuracy", train);
+    if (!sweep.is_null()) s["sweep"] = sweep;
     s["train_seconds_mean"] = mean_std(seconds).first;
     s["epochs_mean"] = mean_std(epochs).first;
     out.push_back(s);
@@ -237,6 +242,38 @@ BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs)
   r.peak_rss_kb = usage.ru_maxrss;
   r.parameters = s.model->parameter_count();
   return r;
+}
+
+LearnerBench bench_learner(const RunSpec& run, const RunOptions& options) {
+  NNLAB_CHECK(!run.learner.network(), "bench: run '{}' trains a network", run.name);
+  ExecContext exec(options.threads);
+  DataCache cache(options.data_dir);
+  DataConfig no_split = run.data;
+  no_split.validation = 0;
+  no_split.validation_fraction = 0;
+  const RunData raw = prepare_run_data(cache.get(run.data), no_split, run.seed);
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  LearnerBench b;
+  auto t0 = Clock::now();
+  const RunData data = featurize(exec, run, raw, options.out_dir);
+  b.transform_seconds = seconds_since(t0);
+  const Tensor train = rows_of(*data.fit.data, data.fit.indices);
+  const Tensor test = rows_of(*data.test.data, data.test.indices);
+  b.train = train.rows();
+  b.test = test.rows();
+  b.features = train.cols();
+  const auto learner = make_learner(run.learner);
+  t0 = Clock::now();
+  learner->fit(exec, train, data.fit.labels(), data.fit.data->num_classes());
+  b.fit_seconds = seconds_since(t0);
+  t0 = Clock::now();
+  const Evaluation e = evaluate_predictions(learner->predict(exec, test), data.test.labels());
+  b.predict_seconds = seconds_since(t0);
+  b.test_accuracy = e.accuracy;
+  return b;
 }
 
 }  // namespace nnlab

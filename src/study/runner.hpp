@@ -48,4 +48,13 @@ struct BenchResult {
 /// figure `nnlab bench` prints and bench/compare_pytorch.py sets beside PyTorch's.
 BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs);
 
+/// A classical learner's timings on all of its training and test data: the transforms of
+/// every sample, the fit, the test predictions and their accuracy (bench/compare_classical.py).
+struct LearnerBench {
+  int64_t train = 0, test = 0, features = 0;  // rows and the width the learner saw
+  double transform_seconds = 0, fit_seconds = 0, predict_seconds = 0;
+  double test_accuracy = 0;
+};
+LearnerBench bench_learner(const RunSpec& run, const RunOptions& options);
+
 }  // namespace nnlab

@@ -56,6 +56,21 @@ std::vector<KeyDef> section_keys() {
         {"augment", K::table, augment_keys({})},
         {"corrupt", K::string, {}},
         {"oversample", K::table, augment_keys({{"p", K::number, {}}})}}},
+      {"transforms", K::transforms, {}},
+      {"learner",
+       K::table,
+       {{"type", K::string, {}},
+        {"k", K::integer, {}},
+        {"metric", K::string, {}},
+        {"weights", K::string, {}},
+        {"kernel", K::string, {}},
+        {"C", K::number, {}},
+        {"gamma", K::number, {}},
+        {"degree", K::integer, {}},
+        {"coef0", K::number, {}},
+        {"tolerance", K::number, {}},
+        {"cache_mb", K::number, {}},
+        {"loss", K::string, {}}}},
       {"model",
        K::table,
        {{"activation", K::string, {}},
@@ -232,6 +247,25 @@ void check_layers(const toml::node& node, const std::string& key, const std::str
   }
 }
 
+// transforms: each an inline table with a string type and scalar settings (read_transforms
+// checks which settings each type takes).
+void check_transforms(const toml::node& node, const std::string& key, const std::string& file) {
+  const auto* array = node.as_array();
+  NNLAB_CHECK(array, "{}: {} must be an array of tables like [{{type = \"hog\"}}], got {}",
+              where(node, file), key, type_phrase(node));
+  for (size_t i = 0; i < array->size(); ++i) {
+    const auto& item = *array->get(i);
+    const std::string item_key = fmt::format("{}[{}]", key, i);
+    const auto* table = item.as_table();
+    NNLAB_CHECK(table, "{}: {} must be a table like {{type = \"pca\", components = 50}}, got {}",
+                where(item, file), item_key, type_phrase(item));
+    for (const auto& [k, v] : *table)
+      NNLAB_CHECK(v.is_number() || v.is_string() || v.is_boolean(),
+                  "{}: {}.{} must be a number, a string or a boolean, got {}", where(v, file),
+                  item_key, k.str(), type_phrase(v));
+  }
+}
+
 void check_sweep(const toml::node& node, const std::string& key, const std::string& file) {
   const auto* table = node.as_table();
   NNLAB_CHECK(table, "{}: {} must be a table of \"key\" = [values], got {}", where(node, file), key,
@@ -346,6 +380,9 @@ void validate_value(const toml::node& node, const KeyDef& def, const std::string
       break;
     case K::layer_value:
       check_layer_value(node, key, file);
+      break;
+    case K::transforms:
+      check_transforms(node, key, file);
       break;
     case K::sweep:
       check_sweep(node, key, file);

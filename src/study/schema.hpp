@@ -19,6 +19,7 @@ enum class Kind {
   string_array,       // non-empty array of strings
   layers,             // model.layers: array of inline tables {type=..., numbers or strings}
   layer_value,        // one layer's parameter: a number, a string or an array of numbers
+  transforms,         // transforms: array of inline tables {type=..., numbers, strings, booleans}
   runs,               // [[runs]]
   sweep,              // runs.sweep: {"dotted.key" = [values...]}
   search,             // runs.search: checked when read (study/search_file.cpp)

@@ -358,7 +358,7 @@ void work(Scope& s, Halving* halving) {
           const int epochs = halving ? p["epochs"].get<int>() : spec.train.epochs;
           spec.seed += s.fold_repeat[p["fold"].get<size_t>()];
           result = run_trial(exec, spec, epochs, s.source, s.folds[p["fold"].get<size_t>()],
-                             s.spec.metric, s.study.path, deadline(s));
+                             s.spec.metric, s.study.path, s.options.out_dir, deadline(s));
         } catch (const Error& e) {
           failure = e.what();
         }
@@ -702,8 +702,8 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
       const Row* best = best_row(t.rows);
       if (!best) continue;
       const RunSpec chosen = resolve_configuration(study, run.name, best->settings);
-      const json r =
-          run_trial(exec, chosen, best->epochs, source, outer[o], spec.metric, study.path);
+      const json r = run_trial(exec, chosen, best->epochs, source, outer[o], spec.metric,
+                               study.path, options.out_dir);
       outer_scores.push_back({{"fold", o + 1},
                               {"params", best->settings},
                               {"inner_score", best->mean},

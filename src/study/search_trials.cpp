@@ -29,7 +29,7 @@ double metric_value(const json& scores, const std::string& metric) {
 
 json run_trial(ExecContext& exec, RunSpec spec, int epochs, const SourceData& source,
                const std::optional<Split>& split, const std::string& metric,
-               const std::string& study_path,
+               const std::string& study_path, const std::string& out_dir,
                std::optional<std::chrono::steady_clock::time_point> deadline) {
   spec.train.epochs = epochs;
   spec.train.refit = false;
@@ -44,7 +44,7 @@ json run_trial(ExecContext& exec, RunSpec spec, int epochs, const SourceData& so
                          .label = spec.name,
                          .progress = false,
                          .deadline = deadline};
-  Fitted fitted = fit_run(exec, spec, data, spec.seed, hooks, study_path);
+  Fitted fitted = fit_run(exec, spec, data, spec.seed, hooks, study_path, out_dir);
   const TrainOutcome& o = fitted.outcome;
   json out = {{"epochs_run", o.epochs_run()},  {"best_epoch", o.best_epoch + 1},
               {"seconds", o.seconds()},        {"threads", exec.threads()},
@@ -55,7 +55,7 @@ json run_trial(ExecContext& exec, RunSpec spec, int epochs, const SourceData& so
     if (o.stopped == "diverged") out["diverged"] = o.diverged;
     return out;
   }
-  out.update(score_fit(fitted, data, spec.seed));
+  out.update(score_fit(exec, fitted, spec.seed));
   out["score"] = metric_value(out["val"], metric);
   return out;
 }

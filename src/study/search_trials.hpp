@@ -30,6 +30,7 @@ double metric_value(const nlohmann::json& scores, const std::string& metric);
 nlohmann::json run_trial(
     ExecContext& exec, RunSpec spec, int epochs, const SourceData& source,
     const std::optional<Split>& split, const std::string& metric, const std::string& study_path,
+    const std::string& out_dir,
     std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
 }  // namespace nnlab

@@ -13,6 +13,10 @@
 #include "data/oversample.hpp"
 #include "data/task.hpp"
 #include "eval/generation.hpp"
+#include "learn/hog.hpp"
+#include "learn/knn.hpp"
+#include "learn/linear_svm.hpp"
+#include "learn/svm.hpp"
 #include "nn/layer_spec.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/schedule.hpp"
@@ -104,6 +108,26 @@ struct ModelConfig {
   int64_t max_params = 0;  // a budget the study asserts (0 = none)
 };
 
+/// One step of the chain of transforms before a run's learner (transforms = [{type = ...}]):
+/// fitted on the training part, applied to every part (study/features.hpp).
+struct TransformSpec {
+  std::string type;        // hog | standardize | pca | encoder
+  HogOptions hog;          // hog
+  int64_t components = 0;  // pca: how many components
+  bool whiten = false;     // pca
+  std::string run;         // encoder: the earlier autoencoder run whose first repeat encodes
+};
+
+/// What learns from the (transformed) rows: the network of model.layers, or a classical
+/// learner ([learner] type = "knn" | "svm" | "linear_svm") with its settings.
+struct LearnerConfig {
+  std::string type = "network";
+  KnnOptions knn;
+  SvmOptions svm;
+  LinearSvmOptions linear_svm;
+  bool network() const { return type == "network"; }
+};
+
 /// One concrete run, after the run's overrides were merged into the common settings.
 struct RunSpec {
   std::string name;
@@ -111,11 +135,15 @@ struct RunSpec {
   int repeats = 1;
   uint64_t seed = 1;  // repeat k uses seed + k
   DataConfig data;
-  ModelConfig model;
+  std::vector<TransformSpec> transforms;
+  LearnerConfig learner;
+  ModelConfig model;  // learner.type = "network"
   TrainConfig train;
   DiagnosticsConfig diagnostics;
   Reference reference;
-  std::optional<SearchSpec> search;  // a searched run: its trials vary these settings
+  std::optional<SearchSpec> search;     // a searched run: its trials vary these settings
+  std::string sweep_of;                 // a sweep's run: the [[runs]] entry that swept ...
+  std::map<std::string, double> swept;  // ... and its numeric values for this run
 };
 
 /// A learning-rate sweep (S1): the named run trained for `epochs` at each rate; the report

@@ -13,6 +13,7 @@
 #include "nn/layer_spec.hpp"
 #include "study/expand.hpp"
 #include "study/layer_path.hpp"
+#include "study/learner_file.hpp"
 #include "study/schema.hpp"
 #include "study/search_file.hpp"
 #include "study/study.hpp"
@@ -580,13 +581,20 @@ RunSpec read_run(const toml::table& root, const RunSource& src, const std::strin
 
   RunSpec run;
   run.name = src.name;
+  run.sweep_of = src.sweep_of;
+  for (const auto& [key, value] : src.swept)
+    if (value->is_number())
+      run.swept[key] = value->is_integer() ? static_cast<double>(value->as_integer()->get())
+                                           : value->as_floating_point()->get();
   const std::string task = l.get_string("task", "classify");
   l.check_one_of("task", task, task_names());
   run.task = parse_task(task);
   run.repeats = l.get_int32("repeats", 1, 1);
   run.seed = static_cast<uint64_t>(l.get_int("seed", 1, 0));
   run.data = read_data(l);
-  run.model = read_model(l, src);
+  run.transforms = read_transforms(l, earlier, run.name);
+  run.learner = read_learner(l, run.seed);
+  if (run.learner.network()) run.model = read_model(l, src);
   run.train = read_train(l);
   run.diagnostics = read_diagnostics(l);
   run.reference = read_reference(common);
@@ -596,6 +604,7 @@ RunSpec read_run(const toml::table& root, const RunSource& src, const std::strin
               "{}train.early_stopping.monitor = \"{}\" needs a validation split (data.validation)",
               l.at("train.early_stopping"), es.monitor);
   check_task(l, run);
+  check_learner(l, run);
   check_generation(l, run, earlier);
   return run;
 }

@@ -1,0 +1,149 @@
+#include "study/features.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "eval/autoencoder.hpp"
+#include "learn/dataset_rows.hpp"
+#include "learn/scaling.hpp"
+#include "study/run_repeat.hpp"
+#include "tensor/error.hpp"
+#include "train/model_file.hpp"
+
+namespace nnlab {
+namespace {
+
+// An autoencoder's encoder as a fixed transform: rows in, the code layer's outputs out. It was
+// trained by another run, so fit() learns nothing.
+class EncoderTransform : public Transform {
+ public:
+  EncoderTransform(ExecContext& exec, const std::string& weights)
+      : model_(load_model_file(weights, exec, nullptr)), weights_(weights) {
+    check_autoencoder(*model_, weights);
+  }
+  void fit(ExecContext&, const Tensor&) override {}
+  Tensor apply(ExecContext&, const Tensor& rows) const override {
+    Shape in = model_->input_shape();
+    const int64_t width = shape_size(in);
+    NNLAB_CHECK(rows.rows() == 0 || rows.size() / rows.rows() == width,
+                "encoder {}: takes samples of {} values, given {} (an encoder must come first "
+                "among the transforms)",
+                weights_, width, rows.rows() == 0 ? 0 : rows.size() / rows.rows());
+    const int code = model_->code_layer();
+    const int64_t n = rows.rows(), out_width = shape_size(model_->layer(code).output_shape());
+    Tensor codes({n, out_width}), x;
+    Pass pass;
+    Rng rng(0);  // eval mode draws nothing
+    in.insert(in.begin(), 0);
+    for (int64_t first = 0; first < n; first += kBatch) {
+      in[0] = std::min(kBatch, n - first);
+      x.resize(in);
+      std::memcpy(x.data(), rows.data() + first * width, sizeof(float) * x.size());
+      const Tensor& y = model_->forward(x, Mode::eval, rng, pass, 0, code + 1);
+      std::memcpy(codes.row(first), y.data(), sizeof(float) * y.size());
+    }
+    return codes;
+  }
+  std::string name() const override { return "encoder"; }
+
+ private:
+  static constexpr int64_t kBatch = 1000;
+  std::unique_ptr<Model> model_;  // forward passes change only the Pass, never the weights
+  std::string weights_;
+};
+
+// Feature rows per transform, stacked: the rows of `samples` at `positions`.
+Tensor gather(const Tensor& samples, std::span<const int64_t> positions) {
+  const int64_t width = samples.rows() == 0 ? 0 : samples.size() / samples.rows();
+  Tensor out({static_cast<int64_t>(positions.size()), width});
+  for (size_t r = 0; r < positions.size(); ++r)
+    std::memcpy(out.data() + static_cast<int64_t>(r) * width, samples.data() + positions[r] * width,
+                sizeof(float) * width);
+  return out;
+}
+
+// One source dataset of the run's parts: the samples the parts use, where each sits among
+// them, and their rows as the transforms so far left them.
+struct Source {
+  std::vector<int64_t> used;         // sorted sample indices
+  std::map<int64_t, int64_t> where;  // sample index -> row
+  Tensor rows;
+};
+
+}  // namespace
+
+std::unique_ptr<Transform> make_transform(ExecContext& exec, const TransformSpec& spec,
+                                          const std::string& out_dir) {
+  if (spec.type == "hog") return std::make_unique<HogTransform>(spec.hog);
+  if (spec.type == "standardize") return std::make_unique<Standardize>();
+  if (spec.type == "pca") return std::make_unique<PcaTransform>(spec.components, spec.whiten);
+  NNLAB_CHECK(spec.type == "encoder", "unknown transform type '{}'", spec.type);
+  const std::string weights = repeat_dir(out_dir, spec.run, 0) + "/weights.safetensors";
+  NNLAB_CHECK(std::filesystem::exists(weights),
+              "transforms: the encoder of run '{}' has no weights at {}: run it first (runs run "
+              "in file order; with --run, name it too)",
+              spec.run, weights);
+  return std::make_unique<EncoderTransform>(exec, weights);
+}
+
+RunData featurize(ExecContext& exec, const RunSpec& run, const RunData& data,
+                  const std::string& out_dir) {
+  if (run.transforms.empty()) return data;
+  const std::vector<const DataView*> parts = {&data.fit, &data.val, &data.refit, &data.test};
+  std::map<const Dataset*, Source> sources;
+  for (const DataView* part : parts) {
+    if (part->empty()) continue;
+    auto& used = sources[part->data.get()].used;
+    used.insert(used.end(), part->indices.begin(), part->indices.end());
+  }
+  for (auto& [dataset, s] : sources) {
+    std::sort(s.used.begin(), s.used.end());
+    s.used.erase(std::unique(s.used.begin(), s.used.end()), s.used.end());
+    for (size_t r = 0; r < s.used.size(); ++r) s.where[s.used[r]] = static_cast<int64_t>(r);
+    s.rows = rows_of(*dataset, s.used);
+  }
+  const auto positions = [&](const DataView& v) {
+    std::vector<int64_t> p;
+    for (const int64_t i : v.indices) p.push_back(sources.at(v.data.get()).where.at(i));
+    return p;
+  };
+
+  std::string names;
+  for (const TransformSpec& spec : run.transforms) {
+    auto t = make_transform(exec, spec, out_dir);
+    Source& fit_source = sources.at(data.fit.data.get());
+    t->fit(exec, gather(fit_source.rows, positions(data.fit)));
+    for (auto& [dataset, s] : sources) s.rows = t->apply(exec, s.rows);
+    if (!names.empty()) names += '+';
+    names += t->name();
+  }
+
+  std::map<const Dataset*, std::shared_ptr<const Dataset>> made;
+  for (auto& [dataset, s] : sources)
+    made[dataset] =
+        std::make_shared<const Dataset>(feature_dataset(s.rows, *dataset, s.used, names));
+  RunData out;
+  // An empty part keeps a dataset of the feature space, as the untransformed one did.
+  const auto view = [&](const DataView& v) {
+    return v.empty() ? DataView{made.at(data.fit.data.get()), {}}
+                     : DataView{made.at(v.data.get()), positions(v)};
+  };
+  out.fit = view(data.fit);
+  out.val = view(data.val);
+  out.refit = view(data.refit);
+  out.test = view(data.test);
+  return out;
+}
+
+std::unique_ptr<Learner> make_learner(const LearnerConfig& config) {
+  if (config.type == "knn") return std::make_unique<KNearest>(config.knn);
+  if (config.type == "svm") return std::make_unique<KernelSvm>(config.svm);
+  NNLAB_CHECK(config.type == "linear_svm", "make_learner: no learner of type '{}'", config.type);
+  return std::make_unique<LinearSvm>(config.linear_svm);
+}
+
+}  // namespace nnlab
