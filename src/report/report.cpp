@@ -140,7 +140,7 @@ std::string summary_section(const json& m, const std::map<std::string, const jso
                     mean_std(num(s, {(val + "_mean").c_str()}), num(s, {(val + "_std").c_str()}),
                              num(s, {"repeats"})),
                     mean_std(ref, ref_std), difference(ours, ref, score == "accuracy"),
-                    report::count(num(r0, {"params"})),
+                    r0.contains("learner") ? "–" : report::count(num(r0, {"params"})),
                     report::fixed(num(s, {"train_seconds_mean"}), 1)});
   }
   return html::table(
@@ -324,7 +324,14 @@ std::vector<report::RunInfo> run_infos(const fs::path& dir, const json& m) {
         run.early_stops.push_back(num(*r, {"epochs_run"}));
     }
     if (repeats.empty()) run.repeat_dirs.push_back(repeat_dir(dir, run.name, nullptr, 0));
-    if (!repeats.empty()) run.test_errors = num(*repeats.front(), {"test", "errors"});
+    if (!repeats.empty()) {
+      const json& r0 = *repeats.front();
+      run.test_errors = num(r0, {"test", "errors"});
+      run.learner = text(r0, "learner");
+      run.fit_seconds = num(r0, {"train_seconds"});
+      run.predict_seconds = num(r0, {"predict_seconds"});
+      run.train_samples = num(r0, {"train_samples"});
+    }
     run.best_epochs = sorted_unique(run.best_epochs);
     run.early_stops = sorted_unique(run.early_stops);
     out.push_back(std::move(run));

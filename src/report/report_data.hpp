@@ -58,6 +58,9 @@ struct RunInfo {
   std::vector<double> best_epochs;                 // each repeat's, from 1
   std::vector<double> early_stops;                 // epochs run by repeats stopped early
   double test_errors = std::numeric_limits<double>::quiet_NaN();  // repeat 0's test.errors
+  // A classical learner's run (result.json "learner"; empty for a network): repeat 0's fit.
+  std::string learner;
+  double fit_seconds = 0, predict_seconds = 0, train_samples = 0;
 };
 
 /// A run's subsection heading (h3) with the id RUN_ID-TITLE, unique in the page.

@@ -410,7 +410,17 @@ std::string subheading(const std::string& run_id, const char* title) {
 
 std::string run_section(const RunInfo& run) {
   const fs::path& dir = run.repeat_dirs.front();
-  std::string body = learning_curves(run) + fitted_curve(dir, run.id) + confusion(dir, run.id) +
+  // A classical learner fits in one step: its times instead of learning curves.
+  const std::string fit =
+      run.learner.empty()
+          ? learning_curves(run)
+          : subheading(run.id, "Learner") +
+                fmt::format("<p>{} fitted on {} training rows in {} s; the test predictions "
+                            "took {} s.</p>\n",
+                            html::escape(run.learner), report::count(run.train_samples),
+                            report::fixed(run.fit_seconds, 2),
+                            report::fixed(run.predict_seconds, 2));
+  std::string body = fit + fitted_curve(dir, run.id) + confusion(dir, run.id) +
                      per_class(dir, run.id) + misclassified(dir, run) + corruptions(dir, run.id) +
                      reconstructions(dir, run.id) + latent(dir, run.id) + generated(dir, run.id) +
                      augmented_samples(dir, run.id) + inactive(dir, run.id) + weights(dir, run.id) +
