@@ -64,6 +64,7 @@ class HogTransform : public Transform {
   /// Checks the options (as for an image of the smallest size they allow).
   explicit HogTransform(HogOptions options = {});
   void fit(ExecContext& exec, const Tensor& rows) override;
+  bool learns() const override { return false; }
   Tensor apply(ExecContext& exec, const Tensor& rows) const override;
   std::string name() const override { return "hog"; }
   const HogOptions& options() const { return options_; }

@@ -33,6 +33,9 @@ class Transform {
   virtual ~Transform() = default;
   /// Learns what the transform needs from the training rows (nothing, for a fixed feature).
   virtual void fit(ExecContext& exec, const Tensor& rows) = 0;
+  /// False for a fixed transform whose fit learns nothing (HOG, a trained encoder): then the
+  /// rows it is fitted on need not be made.
+  virtual bool learns() const { return true; }
   /// rows [N, ...] -> [N, F]. Each row's result depends on that row and the fit alone, so
   /// rows may be transformed in any grouping.
   virtual Tensor apply(ExecContext& exec, const Tensor& rows) const = 0;

@@ -415,11 +415,11 @@ std::string run_section(const RunInfo& run) {
       run.learner.empty()
           ? learning_curves(run)
           : subheading(run.id, "Learner") +
-                fmt::format("<p>{} fitted on {} training rows in {} s; the test predictions "
-                            "took {} s.</p>\n",
-                            html::escape(run.learner), report::count(run.train_samples),
-                            report::fixed(run.fit_seconds, 2),
-                            report::fixed(run.predict_seconds, 2));
+                fmt::format(
+                    "<p>{} fitted on {} training rows in {} s; the test predictions "
+                    "took {} s.</p>\n",
+                    html::escape(run.learner), report::count(run.train_samples),
+                    report::fixed(run.fit_seconds, 2), report::fixed(run.predict_seconds, 2));
   std::string body = fit + fitted_curve(dir, run.id) + confusion(dir, run.id) +
                      per_class(dir, run.id) + misclassified(dir, run) + corruptions(dir, run.id) +
                      reconstructions(dir, run.id) + latent(dir, run.id) + generated(dir, run.id) +

@@ -26,6 +26,7 @@ class EncoderTransform : public Transform {
     check_autoencoder(*model_, weights);
   }
   void fit(ExecContext&, const Tensor&) override {}
+  bool learns() const override { return false; }
   Tensor apply(ExecContext&, const Tensor& rows) const override {
     Shape in = model_->input_shape();
     const int64_t width = shape_size(in);
@@ -66,15 +67,42 @@ Tensor gather(const Tensor& samples, std::span<const int64_t> positions) {
   return out;
 }
 
+// t applied to the samples of `data` at `used`, a block of rows at a time.
+Tensor apply_in_blocks(ExecContext& exec, const Transform& t, const Dataset& data,
+                       std::span<const int64_t> used) {
+  constexpr int64_t kBlock = 4096;
+  const int64_t n = static_cast<int64_t>(used.size());
+  Tensor out;
+  for (int64_t first = 0; first < n; first += kBlock) {
+    const Tensor y = t.apply(exec, rows_of(data, used.subspan(first, std::min(kBlock, n - first))));
+    if (first == 0) out = Tensor({n, y.cols()});
+    std::memcpy(out.row(first), y.data(), sizeof(float) * y.size());
+  }
+  return out;
+}
+
 // One source dataset of the run's parts: the samples the parts use, where each sits among
 // them, and their rows as the transforms so far left them.
 struct Source {
-  std::vector<int64_t> used;         // sorted sample indices
-  std::map<int64_t, int64_t> where;  // sample index -> row
+  std::vector<int64_t> used;   // sorted sample indices
+  std::vector<int64_t> where;  // sample index -> its row (-1: unused)
   Tensor rows;
 };
 
+std::string encoder_weights(const std::string& out_dir, const std::string& encoder_run) {
+  return repeat_dir(out_dir, encoder_run, 0) + "/weights.safetensors";
+}
+
 }  // namespace
+
+void check_encoder_weights(const std::string& out_dir, const std::string& encoder_run) {
+  const std::string weights = encoder_weights(out_dir, encoder_run);
+  std::error_code ec;
+  NNLAB_CHECK(std::filesystem::is_regular_file(weights, ec),
+              "transforms: the encoder of run '{}' has no weights at {}: train it first into the "
+              "same output folder (nnlab run STUDY --run {} --out {})",
+              encoder_run, weights, encoder_run, out_dir);
+}
 
 std::unique_ptr<Transform> make_transform(ExecContext& exec, const TransformSpec& spec,
                                           const std::string& out_dir) {
@@ -82,12 +110,8 @@ std::unique_ptr<Transform> make_transform(ExecContext& exec, const TransformSpec
   if (spec.type == "standardize") return std::make_unique<Standardize>();
   if (spec.type == "pca") return std::make_unique<PcaTransform>(spec.components, spec.whiten);
   NNLAB_CHECK(spec.type == "encoder", "unknown transform type '{}'", spec.type);
-  const std::string weights = repeat_dir(out_dir, spec.run, 0) + "/weights.safetensors";
-  NNLAB_CHECK(std::filesystem::exists(weights),
-              "transforms: the encoder of run '{}' has no weights at {}: run it first (runs run "
-              "in file order; with --run, name it too)",
-              spec.run, weights);
-  return std::make_unique<EncoderTransform>(exec, weights);
+  check_encoder_weights(out_dir, spec.run);
+  return std::make_unique<EncoderTransform>(exec, encoder_weights(out_dir, spec.run));
 }
 
 RunData featurize(ExecContext& exec, const RunSpec& run, const RunData& data,
@@ -103,20 +127,39 @@ RunData featurize(ExecContext& exec, const RunSpec& run, const RunData& data,
   for (auto& [dataset, s] : sources) {
     std::sort(s.used.begin(), s.used.end());
     s.used.erase(std::unique(s.used.begin(), s.used.end()), s.used.end());
-    for (size_t r = 0; r < s.used.size(); ++r) s.where[s.used[r]] = static_cast<int64_t>(r);
-    s.rows = rows_of(*dataset, s.used);
+    s.where.assign(static_cast<size_t>(dataset->size()), -1);
+    for (size_t r = 0; r < s.used.size(); ++r)
+      s.where[static_cast<size_t>(s.used[r])] = static_cast<int64_t>(r);
   }
   const auto positions = [&](const DataView& v) {
     std::vector<int64_t> p;
-    for (const int64_t i : v.indices) p.push_back(sources.at(v.data.get()).where.at(i));
+    const auto& where = sources.at(v.data.get()).where;
+    for (const int64_t i : v.indices) p.push_back(where[static_cast<size_t>(i)]);
     return p;
   };
 
   std::string names;
+  bool raw = true;  // the sources' rows are not made yet: they are still the datasets' samples
   for (const TransformSpec& spec : run.transforms) {
     auto t = make_transform(exec, spec, out_dir);
+    if (raw && !t->learns()) {
+      // A fixed first transform reads the samples a block at a time: 70,000 images never sit
+      // in memory as floats (4 bytes a pixel) on the way to their features.
+      for (auto& [dataset, s] : sources) s.rows = apply_in_blocks(exec, *t, *dataset, s.used);
+      raw = false;
+      names += t->name();
+      continue;
+    }
+    if (raw)
+      for (auto& [dataset, s] : sources) s.rows = rows_of(*dataset, s.used);
+    raw = false;
     Source& fit_source = sources.at(data.fit.data.get());
-    t->fit(exec, gather(fit_source.rows, positions(data.fit)));
+    const std::vector<int64_t> fit_rows = positions(data.fit);
+    // The common case, a training part that is its whole dataset in order, needs no copy.
+    const bool all = fit_rows.size() == fit_source.used.size() &&
+                     std::is_sorted(fit_rows.begin(), fit_rows.end()) &&
+                     std::adjacent_find(fit_rows.begin(), fit_rows.end()) == fit_rows.end();
+    t->fit(exec, all ? fit_source.rows : gather(fit_source.rows, fit_rows));
     for (auto& [dataset, s] : sources) s.rows = t->apply(exec, s.rows);
     if (!names.empty()) names += '+';
     names += t->name();

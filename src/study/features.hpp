@@ -18,6 +18,10 @@ namespace nnlab {
 std::unique_ptr<Transform> make_transform(ExecContext& exec, const TransformSpec& spec,
                                           const std::string& out_dir);
 
+/// Throws unless the autoencoder run `encoder_run` has its first repeat's weights in `out_dir`
+/// (what an encoder transform reads).
+void check_encoder_weights(const std::string& out_dir, const std::string& encoder_run);
+
 /// `data` with run.transforms fitted on data.fit and applied to every part (data itself when
 /// the run has none). Only the samples some part uses are transformed.
 RunData featurize(ExecContext& exec, const RunSpec& run, const RunData& data,

@@ -137,6 +137,13 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
                       [&](const auto& r) { return r.name == classifier && selected(r, options); });
       if (!trains_first) check_classifier_weights(options.out_dir, run);
     }
+  // Likewise an encoder transform whose autoencoder does not train before it here.
+  for (const RunSpec& run : study.runs)
+    for (const TransformSpec& t : run.transforms)
+      if (selected(run, options) && t.type == "encoder" &&
+          std::none_of(study.runs.begin(), study.runs.end(),
+                       [&](const RunSpec& r) { return r.name == t.run && selected(r, options); }))
+        check_encoder_weights(options.out_dir, t.run);
   write_file_atomic(options.out_dir + "/study.toml", study.source_text);
 
   DataCache cache(options.data_dir);

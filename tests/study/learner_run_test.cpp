@@ -10,13 +10,16 @@
 #include <numeric>
 
 #include "data/catalog.hpp"
+#include "eval/autoencoder.hpp"
 #include "io/atomic_file.hpp"
 #include "io/safetensors.hpp"
 #include "learn/dataset_rows.hpp"
 #include "learn/hog.hpp"
 #include "learn/knn.hpp"
+#include "learn/scaling.hpp"
 #include "study/runner.hpp"
 #include "support/test_support.hpp"
+#include "train/model_file.hpp"
 
 namespace nnlab {
 namespace {
@@ -128,6 +131,69 @@ TEST(LearnerRun, ClassicalLearnersAndTransformsRunInStudies) {
   EXPECT_EQ(swept, 3);
   const std::string report = read_file((dir / "report.html").string());
   EXPECT_NE(report.find("svm: accuracy against learner.C"), std::string::npos);
+}
+
+// An autoencoder's codes into a k-NN (S5's hybrid, small): the learner sees the code layer's 8
+// values; run alone, the hybrid refuses to start without the autoencoder's weights.
+constexpr const char* kHybrid = R"toml(
+name = "hybrid"
+[data]
+dataset = "mnist"
+train_limit = 300
+test_limit = 100
+[diagnostics]
+figures = false
+[[runs]]
+name = "ae"
+task = "reconstruct"
+model.layers = [{type = "flatten"}, {type = "dense", units = 8}, {type = "code"}, {type = "dense", units = 784, activation = "sigmoid"}]
+train = {loss = "binary_cross_entropy", epochs = 10, batch = 50, optimizer = {type = "adam", lr = 3e-3}}
+[[runs]]
+name = "codes-knn"
+transforms = [{type = "encoder", run = "ae"}, {type = "standardize"}]
+learner = {type = "knn", k = 1}
+)toml";
+
+TEST(LearnerRun, EncoderCodesFeedALearner) {
+  const fs::path dir = test::temp_dir();
+  const Study study = parse_study(kHybrid, "hybrid.toml", {});
+  RunOptions options{.out_dir = (dir / "alone").string(),
+                     .data_dir = test::shared_data_dir().string(),
+                     .threads = 2,
+                     .resume = false,
+                     .progress = false,
+                     .only_runs = {"codes-knn"},
+                     .command = "nnlab run hybrid.toml"};
+  EXPECT_NE(test::error_of([&] {
+              run_study(study, options);
+            }).find("the encoder of run 'ae' has no weights at"),
+            std::string::npos);
+  options.out_dir = (dir / "both").string();
+  options.only_runs = {};
+  run_study(study, options);
+  const json m = json::parse(read_file((dir / "both/metrics.json").string()));
+  const json& knn = run_named(m, "codes-knn");
+  EXPECT_EQ(knn["learner"], "knn");
+  EXPECT_DOUBLE_EQ(knn["train"]["accuracy"].get<double>(), 1.0);  // 1-NN of its own rows
+  EXPECT_GT(knn["test"]["accuracy"].get<double>(), 0.2);          // chance is 0.1
+
+  // The same accuracy from the saved autoencoder's codes, made by `nnlab encode`'s path.
+  ExecContext exec(2, nullptr);
+  const LoadedModel ae = load_model((dir / "both/runs/ae/r0/weights.safetensors").string(), exec);
+  const DataPair mnist = load_dataset("mnist", test::shared_data_dir().string());
+  std::vector<int64_t> train(300), test(100);
+  std::iota(train.begin(), train.end(), 0);
+  std::iota(test.begin(), test.end(), 0);
+  Standardize standardize;
+  standardize.fit(exec, encode(*ae.model, mnist.train, train));
+  KNearest nearest(KnnOptions{.k = 1});
+  nearest.fit(exec, standardize.apply(exec, encode(*ae.model, mnist.train, train)),
+              std::span(mnist.train.labels).first(300), 10);
+  const Predictions p =
+      nearest.predict(exec, standardize.apply(exec, encode(*ae.model, mnist.test, test)));
+  int right = 0;
+  for (size_t i = 0; i < 100; ++i) right += p.classes[i] == mnist.test.labels[i];
+  EXPECT_DOUBLE_EQ(knn["test"]["accuracy"].get<double>(), right / 100.0);
 }
 
 std::string study_error(const std::string& runs) {
