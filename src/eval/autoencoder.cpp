@@ -40,6 +40,29 @@ Tensor encode(Model& model, const Dataset& data, std::span<const int64_t> indice
   return codes;
 }
 
+Tensor encode_rows(Model& model, const Tensor& rows, int64_t batch) {
+  const int code = model.code_layer();
+  NNLAB_CHECK(code >= 0, "encode: the model has no code layer");
+  NNLAB_CHECK(batch > 0, "encode: batch size must be > 0, got {}", batch);
+  Shape in = model.input_shape();
+  const int64_t width = shape_size(in), n = rows.rows();
+  NNLAB_CHECK(n == 0 || rows.size() / n == width,
+              "encode: the model takes samples of {} values, given rows of {}", width,
+              rows.size() / n);
+  Tensor codes({n, shape_size(model.layer(code).output_shape())}), x;
+  Pass pass;
+  Rng rng(0);  // eval mode draws no random numbers
+  in.insert(in.begin(), 0);
+  for (int64_t first = 0; first < n; first += batch) {
+    in[0] = std::min(batch, n - first);
+    x.resize(in);
+    std::memcpy(x.data(), rows.data() + first * width, sizeof(float) * x.size());
+    const Tensor& y = model.forward(x, Mode::eval, rng, pass, 0, code + 1);
+    std::memcpy(codes.row(first), y.data(), sizeof(float) * y.size());
+  }
+  return codes;
+}
+
 Tensor decode(Model& model, const Tensor& codes, int64_t batch) {
   const int code = model.code_layer();
   NNLAB_CHECK(code >= 0 && code + 1 < model.layer_count(), "decode: the model has no decoder");

@@ -20,6 +20,10 @@ void check_autoencoder(const Model& model, const std::string& what);
 Tensor encode(Model& model, const Dataset& data, std::span<const int64_t> indices,
               int64_t batch = 1000);
 
+/// The codes of samples already in memory: rows [N, ...] with the model's input size each
+/// (as floats the model takes) -> [N, code size].
+Tensor encode_rows(Model& model, const Tensor& rows, int64_t batch = 1000);
+
 /// The decoder's predictions for `codes` ([N, code size]): the layers after the code layer,
 /// then the model's head (a sigmoid head gives values in [0, 1]). [N, output size].
 Tensor decode(Model& model, const Tensor& codes, int64_t batch = 1000);

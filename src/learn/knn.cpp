@@ -36,17 +36,6 @@ constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
 // ||b||^2 - 2c needs twice that.
 constexpr int64_t kMaxByteDim = (int64_t{1} << 31) / (255 * 128 * 4);
 
-int64_t row_width(const Tensor& t) {
-  return shape_size(Shape(t.shape().begin() + 1, t.shape().end()));
-}
-
-bool all_finite(const float* x, int64_t size) {
-  bool finite = true;
-#pragma omp parallel for reduction(&& : finite)
-  for (int64_t i = 0; i < size; ++i) finite = finite && std::isfinite(x[i]);
-  return finite;
-}
-
 // The byte b with v == b / 255.f (the datasets' pixel scaling), or -1.
 inline int byte_of(float v) {
   const float scaled = v * 255.f;
@@ -316,7 +305,7 @@ void KNearest::fit(ExecContext& /*exec*/, const Tensor& rows, std::span<const in
   NNLAB_CHECK(classes >= 1, "knn: classes must be >= 1, got {}", classes);
   for (const int32_t label : labels)
     NNLAB_CHECK(label >= 0 && label < classes, "knn: label {} is not in [0, {})", label, classes);
-  NNLAB_CHECK(all_finite(rows.data(), rows.size()), "knn: the rows hold a NaN or infinite value");
+  NNLAB_CHECK(all_finite(rows), "knn: the rows hold a NaN or infinite value");
 
   n_ = n;
   d_ = d;
@@ -406,7 +395,7 @@ const float* KNearest::checked_queries(const Tensor& rows) const {
   NNLAB_CHECK(n_ > 0, "knn: predict before fit");
   NNLAB_CHECK(rows.rank() >= 2 && row_width(rows) == d_,
               "knn: needs rows [M, {}] (as fitted), got {}", d_, shape_str(rows.shape()));
-  NNLAB_CHECK(all_finite(rows.data(), rows.size()), "knn: the rows hold a NaN or infinite value");
+  NNLAB_CHECK(all_finite(rows), "knn: the rows hold a NaN or infinite value");
   return rows.data();
 }
 

@@ -28,6 +28,12 @@ struct Predictions {
                                   // the votes, or 1 where the learner gives no such measure)
 };
 
+/// Values per row of rows [N, ...]: the product of the dimensions after the first (which a
+/// tensor of 0 rows still has; Tensor::cols() is 0 then).
+int64_t row_width(const Tensor& rows);
+/// True when no value of `rows` is a NaN or infinite (threaded with the caller's budget).
+bool all_finite(const Tensor& rows);
+
 class Transform {
  public:
   virtual ~Transform() = default;

@@ -40,12 +40,6 @@ void silence_liblinear() {
   std::call_once(once, [] { set_print_string_function([](const char*) {}); });
 }
 
-// The features of one row: the product of the dimensions after the first (which 0 rows still
-// have; Tensor::cols() is 0 then).
-int64_t row_width(const Tensor& rows) {
-  return shape_size(Shape(rows.shape().begin() + 1, rows.shape().end()));
-}
-
 // srand's seed from ours: srand takes 32 bits, and glibc's treats 0 as 1, so seeds 0 and 1, or
 // seeds differing only in their high half, would draw the same rows. splitmix64's finalizer
 // mixes all 64 bits into the low 32 first.
@@ -54,11 +48,6 @@ unsigned rand_seed(uint64_t seed) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return static_cast<unsigned>(z ^ (z >> 31));
-}
-
-bool all_finite(const Tensor& rows) {
-  const std::span<const float> v = rows.span();
-  return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
 }
 
 }  // namespace

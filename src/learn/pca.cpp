@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "learn/covariance.hpp"
+#include "learn/learner.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -18,11 +19,6 @@ using RowsD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 
 // Rows per block: a block of centred rows in double stays small (1024 x D) for any N.
 constexpr int64_t kBlock = 1024;
-
-// The product of a tensor's dimensions after the first (0 rows still have a width).
-int64_t row_width(const Tensor& t) {
-  return shape_size(Shape(t.shape().begin() + 1, t.shape().end()));
-}
 
 }  // namespace
 

@@ -5,15 +5,8 @@
 #include "tensor/error.hpp"
 
 namespace nnlab {
-namespace {
-
-// Rows as [N, D], each sample flattened.
-int64_t width(const Tensor& rows) { return rows.rows() == 0 ? 0 : rows.size() / rows.rows(); }
-
-}  // namespace
-
 void Standardize::fit(ExecContext&, const Tensor& rows) {
-  const int64_t n = rows.rows(), d = width(rows);
+  const int64_t n = rows.rows(), d = row_width(rows);
   NNLAB_CHECK(n >= 1, "standardize: needs at least one training row");
   // Double sums: 60,000 rows of pixels in float would lose the small variances.
   std::vector<double> sum(static_cast<size_t>(d), 0.0), sq(static_cast<size_t>(d), 0.0);
@@ -40,7 +33,7 @@ void Standardize::fit(ExecContext&, const Tensor& rows) {
 }
 
 Tensor Standardize::apply(ExecContext&, const Tensor& rows) const {
-  const int64_t n = rows.rows(), d = width(rows);
+  const int64_t n = rows.rows(), d = row_width(rows);
   NNLAB_CHECK(d == static_cast<int64_t>(mean_.size()),
               "standardize: fitted on rows of {} features, given rows of {}", mean_.size(), d);
   Tensor out({n, d});
@@ -58,8 +51,6 @@ void PcaTransform::fit(ExecContext&, const Tensor& rows) { pca_ = Pca::fit(rows,
 
 Tensor PcaTransform::apply(ExecContext&, const Tensor& rows) const {
   NNLAB_CHECK(pca_, "pca: apply before fit");
-  NNLAB_CHECK(width(rows) == pca_->dim(), "pca: fitted on rows of {} features, given rows of {}",
-              pca_->dim(), width(rows));
   Tensor scores = pca_->transform(rows);
   if (whiten_) {
     const int64_t k = pca_->n_components();

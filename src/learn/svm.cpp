@@ -99,17 +99,6 @@ int libsvm_kernel(SvmOptions::Kernel k) {
   return -1;
 }
 
-// The features of one row: the product of the dimensions after the first (which 0 rows still
-// have; Tensor::cols() is 0 then).
-int64_t row_width(const Tensor& rows) {
-  return shape_size(Shape(rows.shape().begin() + 1, rows.shape().end()));
-}
-
-bool all_finite(const Tensor& rows) {
-  const std::span<const float> v = rows.span();
-  return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
-}
-
 // scikit-learn's gamma="scale": 1 / (D * X.var()) over all N * D values, 1 when they are all
 // equal. Serial and in double: the same sum whatever the threads.
 double scale_gamma(const Tensor& rows) {

@@ -22,44 +22,23 @@ namespace {
 class EncoderTransform : public Transform {
  public:
   EncoderTransform(ExecContext& exec, const std::string& weights)
-      : model_(load_model_file(weights, exec, nullptr)), weights_(weights) {
+      : model_(load_model_file(weights, exec, nullptr)) {
     check_autoencoder(*model_, weights);
   }
   void fit(ExecContext&, const Tensor&) override {}
   bool learns() const override { return false; }
   Tensor apply(ExecContext&, const Tensor& rows) const override {
-    Shape in = model_->input_shape();
-    const int64_t width = shape_size(in);
-    NNLAB_CHECK(rows.rows() == 0 || rows.size() / rows.rows() == width,
-                "encoder {}: takes samples of {} values, given {} (an encoder must come first "
-                "among the transforms)",
-                weights_, width, rows.rows() == 0 ? 0 : rows.size() / rows.rows());
-    const int code = model_->code_layer();
-    const int64_t n = rows.rows(), out_width = shape_size(model_->layer(code).output_shape());
-    Tensor codes({n, out_width}), x;
-    Pass pass;
-    Rng rng(0);  // eval mode draws nothing
-    in.insert(in.begin(), 0);
-    for (int64_t first = 0; first < n; first += kBatch) {
-      in[0] = std::min(kBatch, n - first);
-      x.resize(in);
-      std::memcpy(x.data(), rows.data() + first * width, sizeof(float) * x.size());
-      const Tensor& y = model_->forward(x, Mode::eval, rng, pass, 0, code + 1);
-      std::memcpy(codes.row(first), y.data(), sizeof(float) * y.size());
-    }
-    return codes;
+    return encode_rows(*model_, rows);
   }
   std::string name() const override { return "encoder"; }
 
  private:
-  static constexpr int64_t kBatch = 1000;
   std::unique_ptr<Model> model_;  // forward passes change only the Pass, never the weights
-  std::string weights_;
 };
 
 // Feature rows per transform, stacked: the rows of `samples` at `positions`.
 Tensor gather(const Tensor& samples, std::span<const int64_t> positions) {
-  const int64_t width = samples.rows() == 0 ? 0 : samples.size() / samples.rows();
+  const int64_t width = row_width(samples);
   Tensor out({static_cast<int64_t>(positions.size()), width});
   for (size_t r = 0; r < positions.size(); ++r)
     std::memcpy(out.data() + static_cast<int64_t>(r) * width, samples.data() + positions[r] * width,

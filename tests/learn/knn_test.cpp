@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "data/catalog.hpp"
+#include "learn/blobs.hpp"
 #include "support/test_support.hpp"
 #include "tensor/rng.hpp"
 
@@ -56,10 +57,7 @@ for c, config in enumerate(sys.argv[5:]):
                       " ".join(repr(float(v)) for v in dist[i, :k]) + "\n")
 )";
 
-void write_binary(const fs::path& path, const void* data, size_t bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
-}
+using test::write_binary;
 
 struct Problem {
   Tensor x, q;                  // [n, d], [m, d]
