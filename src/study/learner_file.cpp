@@ -58,13 +58,14 @@ TransformSpec read_transform(const toml::node& node, const std::string& file,
                              const std::string& key, const std::vector<RunSpec>& earlier,
                              const std::string& run_name) {
   Lookup item(file);
-  item.add(&node);
+  item.add(&node, {key});  // values are looked up, and named, as "transforms[I].NAME"
+  const auto k = [&](const char* name) { return key + "." + name; };
   const std::string at = where(node, file) + ": ";
   TransformSpec t;
-  NNLAB_CHECK(item.has("type"), "{}{} needs a type: one of {}", at, key,
+  NNLAB_CHECK(item.has(k("type")), "{}{} needs a type: one of {}", at, key,
               fmt::join(names(transform_keys()), ", "));
-  t.type = item.get_string("type", "");
-  item.check_one_of("type", t.type, names(transform_keys()));
+  t.type = item.get_string(k("type"), "");
+  item.check_one_of(k("type"), t.type, names(transform_keys()));
   const auto& valid = transform_keys().at(t.type);
   for (const auto& [k, v] : *node.as_table()) {
     const std::string name(k.str());
@@ -74,25 +75,25 @@ TransformSpec read_transform(const toml::node& node, const std::string& file,
                 valid.empty() ? "none" : fmt::format("{}", fmt::join(valid, ", ")));
   }
   if (t.type == "hog") {
-    t.hog.orientations = item.get_int32("orientations", t.hog.orientations, 1, 360);
-    t.hog.cell = item.get_int32("cell", t.hog.cell, 1, 4096);
-    t.hog.block = item.get_int32("block", t.hog.block, 1, 4096);
-    t.hog.norm = hog_norm(item, "norm");
-    t.hog.sqrt = item.get_bool("sqrt", t.hog.sqrt);
+    t.hog.orientations = item.get_int32(k("orientations"), t.hog.orientations, 1, 360);
+    t.hog.cell = item.get_int32(k("cell"), t.hog.cell, 1, 4096);
+    t.hog.block = item.get_int32(k("block"), t.hog.block, 1, 4096);
+    t.hog.norm = hog_norm(item, k("norm"));
+    t.hog.sqrt = item.get_bool(k("sqrt"), t.hog.sqrt);
   } else if (t.type == "pca") {
-    NNLAB_CHECK(item.has("components"), "{}{}: a pca transform needs components = N", at, key);
-    t.components = item.get_int("components", 0, 1);
-    t.whiten = item.get_bool("whiten", false);
+    NNLAB_CHECK(item.has(k("components")), "{}{}: a pca transform needs components = N", at, key);
+    t.components = item.get_int(k("components"), 0, 1);
+    t.whiten = item.get_bool(k("whiten"), false);
   } else if (t.type == "encoder") {
-    NNLAB_CHECK(item.has("run"), "{}{}: an encoder transform names its autoencoder: run = \"...\"",
-                at, key);
-    t.run = item.get_string("run", "");
+    NNLAB_CHECK(item.has(k("run")),
+                "{}{}: an encoder transform names its autoencoder: run = \"...\"", at, key);
+    t.run = item.get_string(k("run"), "");
     const auto it = std::find_if(earlier.begin(), earlier.end(),
                                  [&](const RunSpec& r) { return r.name == t.run; });
     std::vector<std::string> before;
     for (const RunSpec& r : earlier) before.push_back(r.name);
     NNLAB_CHECK(it != earlier.end(), "{}{}.run names no run before '{}': '{}' (runs before it: {})",
-                item.at("run"), key, run_name, t.run,
+                item.at(k("run")), key, run_name, t.run,
                 before.empty() ? "none" : fmt::format("{}", fmt::join(before, ", ")));
     const auto& layers = it->model.layers;
     NNLAB_CHECK(it->task == Task::reconstruct && !it->search && it->transforms.empty() &&
@@ -100,7 +101,7 @@ TransformSpec read_transform(const toml::node& node, const std::string& file,
                                 [](const LayerSpec& s) { return s.type == "code"; }),
                 "{}{}.run = '{}' must be an autoencoder: a reconstruct run (not a search, no "
                 "transforms of its own) with a {{type = \"code\"}} layer",
-                item.at("run"), key, t.run);
+                item.at(k("run")), key, t.run);
   }
   return t;
 }

@@ -19,6 +19,7 @@
 #include "study/figures.hpp"
 #include "study/generation_files.hpp"
 #include "study/test_set_files.hpp"
+#include "tensor/error.hpp"
 #include "train/crash_point.hpp"
 #include "train/model_file.hpp"
 
@@ -160,7 +161,16 @@ void write_curve(Model& model, const RunSpec& run, const RunData& data, const st
 
 Fitted fit_run(ExecContext& exec, const RunSpec& run, const RunData& data, uint64_t seed,
                const TrainHooks& hooks, const std::string& study_path, const std::string& out_dir) {
-  Fitted f{.data = featurize(exec, run, data, out_dir),
+  // What only the data can refuse (a PCA wider than its rows, k above the training rows) names
+  // the run.
+  const auto named = [&](auto&& step) {
+    try {
+      return step();
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
+    }
+  };
+  Fitted f{.data = named([&] { return featurize(exec, run, data, out_dir); }),
            .session = {},
            .learner = nullptr,
            .outcome = {},
@@ -168,7 +178,7 @@ Fitted fit_run(ExecContext& exec, const RunSpec& run, const RunData& data, uint6
   const RunData& d = f.data;
   if (!run.learner.network()) {
     f.learner = make_learner(run.learner);
-    f.outcome = fit_learner(exec, *f.learner, d.fit);
+    f.outcome = named([&] { return fit_learner(exec, *f.learner, d.fit); });
     return f;
   }
   f.session = make_session(exec, run, d.fit.data->sample_shape, seed, study_path);

@@ -196,6 +196,23 @@ TEST(LearnerRun, EncoderCodesFeedALearner) {
   EXPECT_DOUBLE_EQ(knn["test"]["accuracy"].get<double>(), right / 100.0);
 }
 
+TEST(LearnerRun, WhatOnlyTheDataRefusesNamesTheRun) {
+  const Study study = parse_study(
+      "[data]\ndataset = \"mnist\"\ntrain_limit = 200\ntest_limit = 50\n[[runs]]\n"
+      "name = \"a\"\nlearner = {type = \"knn\", k = 500}\n",
+      "k.toml", {});
+  EXPECT_NE(test::error_of([&] {
+              run_study(study, {.out_dir = (test::temp_dir() / "k").string(),
+                                .data_dir = test::shared_data_dir().string(),
+                                .threads = 1,
+                                .resume = false,
+                                .progress = false,
+                                .only_runs = {},
+                                .command = "nnlab run k.toml"});
+            }).find("k.toml: run 'a': knn: k = 500 needs at least 500 training rows, got 200"),
+            std::string::npos);
+}
+
 std::string study_error(const std::string& runs) {
   const std::string text = std::string(R"toml(
 [data]
@@ -227,7 +244,7 @@ TEST(LearnerRun, StudyKeysAreChecked) {
                 .find("transforms[0].units is not a setting of a hog transform"),
             std::string::npos);
   EXPECT_NE(study_error("[[runs]]\nname = \"a\"\ntransforms = [{type = \"hog\", cell = 0}]\n")
-                .find("cell must be >= 1, got 0"),
+                .find("transforms[0].cell must be >= 1, got 0"),
             std::string::npos);
   EXPECT_NE(
       study_error("[[runs]]\nname = \"a\"\ntransforms = [{type = \"encoder\", run = \"ae\"}]\n")
