@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""nnlab vs PyTorch (CPU): training throughput and peak memory on the same model, side by side.
+"""nnlab vs PyTorch (CPU): training throughput and peak memory on the same model, side by side,
+each as a share of the machine's limit measured in the same run.
 
 For each (study, run) pair the script builds the run's model twice -- once by `nnlab bench`,
 once in PyTorch from the same study file, written the way a PyTorch user writes it (nn.Linear /
@@ -16,15 +17,29 @@ the medians as a table (plain text, --markdown for docs/results.md, or --json).
     bench/compare_pytorch.py experiments/s5-multimnist.toml:autoencoder:3 \
         experiments/s5-multimnist.toml:unregularized:2 experiments/s4-autoencoder.toml:ed32:1.5 \
         --threads 2 --markdown             # S5's autoencoder and FFNN, S4's conv autoencoder
+    bench/compare_pytorch.py bench/s3-regression-tiny.toml:tiny:1 --epochs 2000
+                                           # S3 regression's 1-16-16-1 MLP, batch 18: µs/step
 
 A pair is STUDY.toml:RUN[:GOAL], GOAL being the throughput ratio the SPEC asks for (default 3
 for batch >= 256, else 2). The run's `task` says what a batch's target is: the class label
-(`classify`) or the input itself (`reconstruct`, an autoencoder). Datasets: MNIST (found where
-nnlab finds it) and Multi-MNIST, which the PyTorch side reads from the IDX files `nnlab data
-generate multi-mnist` writes (--multi-mnist-dir, else generated into a temporary folder with the
-study's [data.generate] settings: the bytes `nnlab bench` trains on). Peak RSS is the child's
-ru_maxrss as the parent sees it through wait4() (the same measure for both sides); the ratio is
-nnlab / PyTorch (goal: <= 0.5).
+(`classify`), a CSV dataset's target columns (`regress`) or the input itself (`reconstruct`, an
+autoencoder). Datasets: MNIST (found where nnlab finds it), Multi-MNIST, which the PyTorch side
+reads from the IDX files `nnlab data generate multi-mnist` writes (--multi-mnist-dir, else
+generated into a temporary folder with the study's [data.generate] settings: the bytes `nnlab
+bench` trains on), and CSV tables (data.csv.train's inputs and targets columns, relative to the
+study file: S3's 1-D curve is the same 100 points on both sides, no stand-in). Peak RSS is the
+child's ru_maxrss as the parent sees it through wait4() (the same measure for both sides); the
+ratio is nnlab / PyTorch (goal: <= 0.5).
+
+The limit (bench/README.md, "The machine's limit"): the useful FLOPs of a training step (the
+dense and convolution products; a first layer's input gradient, which nothing needs, excluded),
+counted by both sides (the script stops when the counts differ), and the time those products
+take alone on the step's shapes: oneDNN's, measured by `nnlab bench` in each of its rounds, and
+OpenBLAS's sgemm on the dense shapes, timed with NumPy's matmul in the PyTorch child after
+checking NumPy runs on OpenBLAS (dense nets only). Each row shows nnlab's useful GFLOP/s, both
+limits, nnlab's and PyTorch's share of the oneDNN limit and both sides' microseconds per
+training step; the header line gives the CPU model and its vector ISA (AVX2, AVX-512, VNNI,
+BF16, AMX) and the ISA oneDNN runs.
 
 Run with /usr/bin/python3 (Debian's python3-torch lives there, not in pyenv's python).
 """
@@ -36,7 +51,6 @@ import gzip
 import json
 import math
 import os
-import platform
 import re
 import resource
 import statistics
@@ -124,8 +138,11 @@ def layer_plan(cfg: dict) -> list[dict]:
 
 
 def sample_shape(cfg: dict) -> list[int]:
-    """One training sample's [C, H, W]: MNIST's 28 x 28, Multi-MNIST's 28 x data.generate.width."""
+    """One training sample's [C, H, W]: MNIST's 28 x 28, Multi-MNIST's 28 x data.generate.width;
+    a CSV dataset's [inputs]."""
     data = cfg.get("data", {})
+    if data.get("dataset", "mnist") == "csv":
+        return [len(data["csv"]["inputs"])]
     if data.get("dataset", "mnist") == "multi-mnist":
         return [1, 28, int(data.get("generate", {}).get("width", 39))]
     return [1, 28, 28]
@@ -205,6 +222,23 @@ def load_training_set(d: Path, limit: int):
     return x, y.astype(np.int64)
 
 
+def load_csv_training_set(study_path: str, cfg: dict, limit: int):
+    """A CSV dataset's training rows (data.csv.train, relative to the study file): the
+    data.csv.inputs columns as x [N, inputs], the data.csv.targets columns as y [N, targets],
+    float32, as nnlab reads them (S3's 1-D curve: the same 100 points on both sides)."""
+    import csv
+    import numpy as np
+    spec = cfg["data"]["csv"]
+    path = Path(study_path).parent / spec["train"]
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if limit:
+        rows = rows[:limit]
+    x = np.array([[float(r[c]) for c in spec["inputs"]] for r in rows], np.float32)
+    y = np.array([[float(r[c]) for c in spec["targets"]] for r in rows], np.float32)
+    return x, y
+
+
 def generate_multi_mnist(nnlab: str, mnist: Path, settings: dict, out: Path) -> Path:
     """`nnlab data generate multi-mnist` into out, from the MNIST in `mnist`, with a study's
     [data.generate] settings (each key is the command's option of the same name)."""
@@ -236,7 +270,10 @@ def torch_child(args) -> dict:
     # --- data: the training pool `nnlab bench` trains on (no validation split), plus S1's noisy
     # copies
     limit = args.train_limit or int(data.get("train_limit", 0))
-    x, y = load_training_set(Path(args.idx_dir), limit)
+    if data.get("dataset", "mnist") == "csv":
+        x, y = load_csv_training_set(args.study, cfg, limit)
+    else:
+        x, y = load_training_set(Path(args.idx_dir), limit)
     if list(x.shape[1:]) != sample_shape(cfg):
         sys.exit(f"{args.idx_dir}: the images are {list(x.shape[1:])}, the study's "
                  f"{sample_shape(cfg)}")
@@ -287,15 +324,22 @@ def torch_child(args) -> dict:
 
     plan = layer_plan(cfg)
     mods, regs, norms = [], [], []
+    # The useful products per sample, counted as nnlab counts them (src/perf/step_flops.hpp):
+    # 2 |W| P per product, P the kernel's positions; the input gradient only after a layer with
+    # parameters. The dense ones also give the shapes of the OpenBLAS ceiling.
+    products, params_before = [], False
     shape = list(X.shape[1:])  # per sample
     for i, l in enumerate(plan):
         t, last = l["type"], i == len(plan) - 1
         if t in WEIGHTED:
+            in_shape = shape
             if t == "dense":
                 if len(shape) > 1:
                     mods.append(nn.Flatten())
                     shape = [math.prod(shape)]
                 layer = nn.Linear(shape[0], int(l["units"]))
+                products.append({"kind": t, "in": shape[0], "units": int(l["units"]),
+                                 "product": 2 * shape[0] * int(l["units"]), "dx": params_before})
                 shape = [int(l["units"])]
             else:
                 k, st, pad = int(l["kernel"]), int(l.get("stride", 1)), int(l.get("padding", 0))
@@ -308,6 +352,10 @@ def torch_child(args) -> dict:
                                                padding=pad, output_padding=out_pad)
                     size = [(d - 1) * st - 2 * pad + k + out_pad for d in shape[1:]]
                 shape = [int(l["filters"])] + size
+                positions = math.prod(size if t == "conv2d" else in_shape[1:])
+                products.append({"kind": t, "product": 2 * layer.weight.numel() * positions,
+                                 "dx": params_before})
+            params_before = True
             init_weight(layer.weight, l["init"])
             nn.init.zeros_(layer.bias)
             mods.append(layer)
@@ -323,6 +371,7 @@ def torch_child(args) -> dict:
             mods.append(cls(size, stride=st, padding=pad))
             shape = [shape[0]] + [(d + 2 * pad - size) // st + 1 for d in shape[1:]]
         elif t == "batch_norm":
+            params_before = True  # its scale and shift train: the layer after it needs dx
             cls = nn.BatchNorm1d if len(shape) == 1 else nn.BatchNorm2d
             mods.append(cls(shape[0], eps=float(l.get("eps", 1e-5)),
                             momentum=float(l.get("momentum", 0.1))))
@@ -359,6 +408,8 @@ def torch_child(args) -> dict:
         tensors = (X, Y)
     elif task == "reconstruct":
         tensors = (X,)
+    elif task == "regress":
+        tensors = (X, torch.from_numpy(y))
     else:
         sys.exit(f"task '{task}' has no PyTorch mapping here")
     if args.torch_loader == "dataloader":
@@ -428,23 +479,73 @@ def torch_child(args) -> dict:
 
     model.train()
     done = 0
-    for b in loader:  # warm-up
-        train_batch(b)
-        done += 1
-        if done >= args.warmup_batches:
-            break
+    while done < args.warmup_batches:  # warm-up (a tiny dataset's epochs are a few batches)
+        for b in loader:
+            train_batch(b)
+            done += 1
+            if done >= args.warmup_batches:
+                break
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(args.epochs):
         for b in loader:
             loss = train_batch(b)
     seconds = time.perf_counter() - t0
     cpu_seconds = time.process_time() - c0  # all threads: > seconds when T > 1 ran busy
-    return {"samples_per_second": args.epochs * n_train / seconds, "seconds": seconds,
-            "cpu_seconds": cpu_seconds, "samples": args.epochs * n_train, "batch": batch, "final_loss": float(loss),
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "peak_rss_kb": peak_self_kb(), "loader": args.torch_loader,
-            "threads": torch.get_num_threads(),
-            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+    steps = args.epochs * math.ceil(n_train / batch)  # DataLoader keeps the last partial batch
+    out = {"samples_per_second": args.epochs * n_train / seconds, "seconds": seconds,
+           "cpu_seconds": cpu_seconds, "samples": args.epochs * n_train, "batch": batch,
+           "steps": steps, "us_per_step": seconds / steps * 1e6, "final_loss": float(loss),
+           "parameters": sum(p.numel() for p in model.parameters()),
+           "useful_flops_per_sample": sum(p["product"] * (3 if p["dx"] else 2) for p in products),
+           "peak_rss_kb": peak_self_kb(), "loader": args.torch_loader,
+           "threads": torch.get_num_threads(),
+           "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+    out.update(openblas_limit(products, min(batch, n_train)))
+    return out
+
+
+def median_call_seconds(call) -> float:
+    """As nnlab's limit times a product (src/perf/step_limit.hpp): 2 warm-up calls, then calls
+    timed one by one, at least 5 and until 0.2 s have passed (at most 1000); their median."""
+    for _ in range(2):
+        call()
+    times, start = [], time.perf_counter()
+    while len(times) < 1000 and (len(times) < 5 or time.perf_counter() - start < 0.2):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def openblas_limit(products: list[dict], n: int) -> dict:
+    """OpenBLAS's sgemm (NumPy's matmul) on the dense products' shapes at batch n, timed like
+    nnlab's oneDNN ceiling: a second ceiling, for dense nets only (OpenBLAS has no convolution).
+    Refuses to measure unless NumPy's matmul runs in OpenBLAS (the library mapped after one)."""
+    import numpy as np
+    probe = np.ones((64, 64), np.float32)
+    np.matmul(probe, probe)
+    with open("/proc/self/maps") as f:
+        libs = sorted({line.split()[-1] for line in f if "blas" in line.split()[-1].lower()})
+    if not any("openblas" in lib for lib in libs):
+        sys.exit(f"NumPy's matmul does not run in OpenBLAS (BLAS libraries mapped: {libs}); "
+                 "apt-get install libopenblas0-pthread")
+    if any(p["kind"] != "dense" for p in products):
+        return {"openblas_limit_gflops": None, "openblas_library": libs}
+    rng = np.random.default_rng(1)
+    flops, seconds = 0.0, 0.0
+    for p in products:
+        f, u = p["in"], p["units"]
+        x, w, dy = (rng.uniform(-1, 1, s).astype(np.float32) for s in ((n, f), (u, f), (n, u)))
+        y, dw, dx = np.empty((n, u), np.float32), np.empty((u, f), np.float32), \
+            np.empty((n, f), np.float32)
+        calls = [lambda: np.matmul(x, w.T, out=y), lambda: np.matmul(dy.T, x, out=dw)]
+        if p["dx"]:
+            calls.append(lambda: np.matmul(dy, w, out=dx))
+        for call in calls:
+            seconds += median_call_seconds(call)
+            flops += p["product"] * n
+    return {"openblas_limit_gflops": flops / seconds * 1e-9 if seconds else None,
+            "openblas_library": libs}
 
 
 def peak_self_kb() -> int:
@@ -502,18 +603,24 @@ def check_blas() -> str:
 
 
 def cpu_model() -> str:
-    name, flags = platform.processor() or "?", ""
+    """The CPU as nnlab bench describes it (src/tensor/cpu_info.cpp), less oneDNN's ISA, which
+    nnlab's JSON line adds: "AMD EPYC (2 cpus; AVX2 AVX-512 VNNI BF16)"."""
+    name, flags = "unknown", set()
     try:
         for line in open("/proc/cpuinfo"):
-            if line.startswith("model name") and name in ("?", "", "x86_64"):
-                name = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = line
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and name == "unknown":
+                name = value.strip()
+            if key.strip() == "flags":
+                flags = set(value.split())
                 break
     except OSError:
         pass
-    isa = "avx512f" if "avx512f" in flags else ("avx2" if "avx2" in flags else "")
-    return f"{name} ({os.cpu_count()} cpus{', ' + isa if isa else ''})"
+    isa = [label for label, present in (
+        ("AVX2", "avx2" in flags), ("AVX-512", "avx512f" in flags),
+        ("VNNI", bool({"avx512_vnni", "avx_vnni"} & flags)), ("BF16", "avx512_bf16" in flags),
+        ("AMX", "amx_tile" in flags)) if present]
+    return f"{name} ({os.cpu_count()} cpus; {' '.join(isa) or 'no AVX2'})"
 
 
 def torch_info() -> dict:
@@ -539,7 +646,13 @@ def parse_pair(s: str, batch: int | None = None):
 
 def fmt_table(rows: list[dict], markdown: bool) -> str:
     head = ["model", "batch", "threads", "nnlab samples/s", "PyTorch samples/s", "ratio (goal)",
+            "nnlab useful GFLOP/s", "limit GFLOP/s (oneDNN)", "OpenBLAS limit GFLOP/s",
+            "nnlab % of limit", "PyTorch % of limit", "nnlab µs/step", "PyTorch µs/step",
             "nnlab peak RSS MB", "PyTorch peak RSS MB", "memory ratio (goal <= 0.5)"]
+
+    def num(v, f):
+        return "-" if v is None else format(v, f)
+
     body = []
     for r in rows:
         n, t = r.get("nnlab_sps"), r["torch_sps"]
@@ -547,8 +660,13 @@ def fmt_table(rows: list[dict], markdown: bool) -> str:
         ratio = f"{n / t:.2f}x" if n else "-"
         mem = f"{nm / tm:.2f}" if nm else "-"
         body.append([f"{r['run']} ({r['desc']})", str(r["batch"]), str(r["threads"]),
-                     f"{n:,.0f}" if n else "-", f"{t:,.0f}", f"{ratio} (>= {r['goal']:g}x)",
-                     f"{nm:,.0f}" if nm else "-", f"{tm:,.0f}", mem])
+                     num(n, ",.0f"), f"{t:,.0f}", f"{ratio} (>= {r['goal']:g}x)",
+                     num(r.get("nnlab_gflops"), ",.1f"), num(r.get("limit_gflops"), ",.1f"),
+                     num(r.get("openblas_limit_gflops"), ",.1f"),
+                     num(r.get("nnlab_share") and 100 * r["nnlab_share"], ".1f"),
+                     num(r.get("torch_share") and 100 * r["torch_share"], ".1f"),
+                     num(r.get("nnlab_us_per_step"), ",.1f"), f"{r['torch_us_per_step']:,.1f}",
+                     num(nm, ",.0f"), f"{tm:,.0f}", mem])
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
         lines += ["| " + " | ".join(b) + " |" for b in body]
@@ -629,11 +747,13 @@ def main():
             goal = 3.0 if batch >= 256 else 2.0
         # Both sides read the same MNIST; Multi-MNIST is the bytes nnlab generates from it.
         dataset = cfg.get("data", {}).get("dataset", "mnist")
-        if dataset not in FIRST_LABEL:
+        if dataset not in FIRST_LABEL and dataset != "csv":
             sys.exit(f"{study_path}: run '{run}': dataset '{dataset}' has no PyTorch side here "
-                     f"(known: {', '.join(FIRST_LABEL)})")
-        mnist = mnist_dir(cfg, args.data_dir)
-        if dataset == "mnist":
+                     f"(known: {', '.join(FIRST_LABEL)}, csv)")
+        mnist = None if dataset == "csv" else mnist_dir(cfg, args.data_dir)
+        if dataset == "csv":
+            idx_dir = ""  # both sides read the study's CSV files
+        elif dataset == "mnist":
             idx_dir = mnist
         elif args.multi_mnist_dir:
             idx_dir = Path(args.multi_mnist_dir).resolve()
@@ -659,41 +779,67 @@ def main():
                          "--idx-dir", str(idx_dir)]
             # PyTorch's side has no on-the-fly augmentation: nnlab trains without it too.
             nn_cmd = [args.nnlab, "bench", study_path, "--run", run, "--epochs", str(args.epochs),
-                      "--threads", str(threads), "--json", "--no-augment",
-                      "--data-dir", str(mnist.parent)]
+                      "--threads", str(threads), "--json", "--no-augment"]
+            if mnist:
+                nn_cmd += ["--data-dir", str(mnist.parent)]
             if args.train_limit:
                 # `nnlab bench` trains on all N (it drops the split); the split only keeps the
                 # study valid for runs that early-stop on validation loss.
-                nn_cmd += ["--set", f"runs.{run}.data.train_limit={args.train_limit}",
-                           "--set", f"runs.{run}.data.validation=1000"]
+                nn_cmd += ["--set", f"runs.{run}.data.train_limit={args.train_limit}"]
+                if mnist:
+                    nn_cmd += ["--set", f"runs.{run}.data.validation=1000"]
             nn_res, t_res = [], []
             for r in range(args.rounds):
                 if not args.torch_only:
                     res = run_child_rusage(nn_cmd, env)
                     nn_res.append(res)
+                    meta.setdefault("onednn_isa", res.get("onednn_isa"))
                     print(f"  {run} t={threads} round {r + 1}: nnlab {res['samples_per_second']:,.0f}"
-                          f" samples/s, {res['wait4_maxrss_kb'] / 1024:,.0f} MB", file=log)
+                          f" samples/s, {res['us_per_step']:,.1f} µs/step, "
+                          f"{res['limit_share'] * 100:.1f}% of a {res['limit_gflops']:,.1f} "
+                          f"GFLOP/s limit, {res['wait4_maxrss_kb'] / 1024:,.0f} MB", file=log)
                 res = run_child_rusage(torch_cmd, env)
                 if res.get("openblas_coretype"):
                     sys.exit("OPENBLAS_CORETYPE reached the PyTorch child")
                 t_res.append(res)
+                ob = res["openblas_limit_gflops"]
                 print(f"  {run} t={threads} round {r + 1}: PyTorch {res['samples_per_second']:,.0f}"
-                      f" samples/s, {res['wait4_maxrss_kb'] / 1024:,.0f} MB, "
+                      f" samples/s, {res['us_per_step']:,.1f} µs/step, OpenBLAS limit "
+                      f"{'-' if ob is None else f'{ob:,.1f} GFLOP/s'}, "
+                      f"{res['wait4_maxrss_kb'] / 1024:,.0f} MB, "
                       f"{res['parameters']:,} parameters", file=log)
+            openblas = [x["openblas_limit_gflops"] for x in t_res
+                        if x["openblas_limit_gflops"] is not None]
             row = {"study": study, "run": run, "desc": describe(cfg), "batch": batch,
                    "threads": threads, "goal": goal, "torch_parameters": t_res[0]["parameters"],
                    "torch_sps": statistics.median(x["samples_per_second"] for x in t_res),
                    "torch_rss_mb": statistics.median(x["wait4_maxrss_kb"] for x in t_res) / 1024,
+                   "torch_us_per_step": statistics.median(x["us_per_step"] for x in t_res),
+                   "useful_flops_per_sample": t_res[0]["useful_flops_per_sample"],
+                   "openblas_limit_gflops": statistics.median(openblas) if openblas else None,
                    "torch_runs": t_res}
             if nn_res:
                 row.update({
                     "nnlab_sps": statistics.median(x["samples_per_second"] for x in nn_res),
                     "nnlab_rss_mb": statistics.median(x["wait4_maxrss_kb"] for x in nn_res) / 1024,
+                    "nnlab_us_per_step": statistics.median(x["us_per_step"] for x in nn_res),
+                    "nnlab_gflops": statistics.median(x["useful_gflops"] for x in nn_res),
+                    "limit_gflops": statistics.median(x["limit_gflops"] for x in nn_res),
                     "nnlab_runs": nn_res})
                 # The same model on both sides, or the ratio compares two different nets.
                 if nn_res[0]["parameters"] != row["torch_parameters"]:
                     sys.exit(f"{study}:{run}: nnlab trains {nn_res[0]['parameters']:,} parameters, "
                              f"PyTorch {row['torch_parameters']:,}")
+                # Both sides count the same useful FLOPs, or the shares measure different work.
+                if nn_res[0]["useful_flops_per_sample"] != row["useful_flops_per_sample"]:
+                    sys.exit(f"{study}:{run}: nnlab counts {nn_res[0]['useful_flops_per_sample']:,}"
+                             f" useful FLOPs per sample, this script "
+                             f"{row['useful_flops_per_sample']:,}")
+                # Both shares against nnlab's oneDNN ceiling, measured in nnlab's runs.
+                if row["limit_gflops"] > 0:
+                    gflop_per_sample = row["useful_flops_per_sample"] * 1e-9
+                    row["nnlab_share"] = row["nnlab_gflops"] / row["limit_gflops"]
+                    row["torch_share"] = row["torch_sps"] * gflop_per_sample / row["limit_gflops"]
                 row["ratio"] = row["nnlab_sps"] / row["torch_sps"]
                 row["memory_ratio"] = row["nnlab_rss_mb"] / row["torch_rss_mb"]
                 row["pass"] = row["ratio"] >= goal and row["memory_ratio"] <= 0.5
@@ -701,10 +847,18 @@ def main():
 
     tmp.cleanup()
     meta["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    if meta.get("onednn_isa"):  # the CPU line as nnlab bench prints it
+        meta["cpu"] = meta["cpu"][:-1] + f"; oneDNN {meta['onednn_isa']})"
+    limit_note = ("the limit: the step's useful products (the first layer's input gradient "
+                  "excluded) alone on its shapes, oneDNN measured by nnlab bench, OpenBLAS's "
+                  "sgemm by NumPy in the PyTorch child (dense nets only); both shares against "
+                  "oneDNN's")
     if args.json:
         print(json.dumps({"meta": meta, "rows": rows}, indent=2))
-    elif args.markdown:
-        print(f"CPU: {meta['cpu']}; PyTorch {meta['torch']} ({meta['torch_parallel']}); "
+    elif not args.markdown:
+        print(f"CPU: {meta['cpu']}; {limit_note}")
+    else:
+        print(f"CPU: {meta['cpu']}; {limit_note}; PyTorch {meta['torch']} ({meta['torch_parallel']}); "
               f"libblas.so.3 -> {blas}; OPENBLAS_CORETYPE unset; median of {args.rounds} rounds "
               f"of {args.epochs} epoch(s) after {args.warmup_batches} warm-up batches; PyTorch "
               f"loader: {args.torch_loader}; load average {meta['load_average']} at the start, "

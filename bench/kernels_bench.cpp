@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nn/activation_layer.hpp"
@@ -174,6 +175,38 @@ BENCHMARK(BM_DenseSigmoid)
     ->Args({64, 784, 500, 2})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+
+// One activation layer alone, forward + backward, on a [batch, width] input in [-4, 4) (where
+// the transcendental functions do real work). Args: kind (an nnlab::ActKind), batch, width,
+// threads.
+void BM_Activation(benchmark::State& state) {
+  nnlab::ExecContext exec(static_cast<int>(state.range(3)));
+  const auto kind = static_cast<nnlab::ActKind>(state.range(0));
+  const int64_t batch = state.range(1), width = state.range(2);
+  nnlab::Activation layer("act", kind);
+  layer.build({width});
+  Tensor x = random_tensor({batch, width}, 5), dy = random_tensor({batch, width}, 6);
+  for (int64_t i = 0; i < x.size(); ++i) x[i] *= 8.0f;
+  nnlab::LayerContext ctx;
+  ctx.exec = &exec;
+  for (auto _ : state) {
+    layer.forward(x, ctx);
+    layer.backward(ctx, dy);
+    benchmark::DoNotOptimize(ctx.dx.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(nnlab::act_name(kind));
+  state.counters["Melem/s"] = benchmark::Counter(static_cast<double>(x.size()) * 1e-6,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void activation_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"kind", "batch", "width", "threads"});
+  for (nnlab::ActKind kind : {nnlab::ActKind::sigmoid, nnlab::ActKind::tanh, nnlab::ActKind::gelu})
+    for (auto [batch, width] : {std::pair<int64_t, int64_t>{64, 500}, {512, 1024}})
+      b->Args({static_cast<int64_t>(kind), batch, width, 2});
+}
+BENCHMARK(BM_Activation)->Apply(activation_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // The SPEC's two whole models, forward + backward (no loss, no optimizer step). Arg: threads.
 void BM_S2RegularizedMlp(benchmark::State& state) {

@@ -1,14 +1,18 @@
-// nnlab bench STUDY --run NAME: training throughput of one run, for bench/compare_pytorch.py;
-// for a classical learner its transform, fit and prediction times (bench/compare_classical.py).
+// nnlab bench STUDY --run NAME: training throughput of one run, for bench/compare_pytorch.py,
+// beside the CPU it ran on and the share it reached of the machine's limit for its training
+// step (perf/); for a classical learner its transform, fit and prediction times
+// (bench/compare_classical.py).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "study/preflight.hpp"
 #include "study/runner.hpp"
 #include "study/study.hpp"
+#include "tensor/cpu_info.hpp"
 
 namespace nnlab::cli {
 
@@ -60,13 +64,32 @@ void add_bench_command(CLI::App& app) {
       return;
     }
     const BenchResult b = bench_run(*run, args->options, args->epochs);
+    const CpuInfo cpu = cpu_info();
     fmt::print("{}: {} samples in {:.3f} s: {:.1f} samples/s, peak RSS {} kB, {} parameters\n",
                run->name, b.samples, b.seconds, b.samples_per_second, b.peak_rss_kb, b.parameters);
+    fmt::print("cpu: {}\n", cpu.describe());
+    fmt::print("{} steps of batch {}: {:.1f} µs per step\n", b.steps, b.batch, b.us_per_step());
+    if (b.limit_gflops > 0)
+      fmt::print(
+          "useful {:.1f} GFLOP/s ({:.4g} MFLOP per sample), limit {:.1f} GFLOP/s ({:.1f} µs per "
+          "step: the step's products alone), {:.1f}% of the limit\n",
+          b.useful_gflops, b.useful_flops_per_sample * 1e-6, b.limit_gflops,
+          b.limit_seconds_per_step * 1e6, 100 * b.share());
+    else
+      fmt::print("no dense or convolution products: no limit to measure\n");
+    // "parameters" stays the last key: scripts and tests read the line as it always ended.
     if (args->json)
       fmt::print(
-          "{{\"samples_per_second\": {}, \"seconds\": {}, \"peak_rss_kb\": {}, "
-          "\"parameters\": {}}}\n",
-          b.samples_per_second, b.seconds, b.peak_rss_kb, b.parameters);
+          "{{\"samples_per_second\": {}, \"seconds\": {}, \"peak_rss_kb\": {}, \"samples\": {}, "
+          "\"steps\": {}, \"batch\": {}, \"us_per_step\": {}, \"useful_flops_per_sample\": {}, "
+          "\"useful_gflops\": {}, \"limit_gflops\": {}, \"limit_seconds_per_step\": {}, "
+          "\"limit_share\": {}, \"cpu_model\": {}, \"cpu_isa\": {}, \"onednn_isa\": {}, "
+          "\"cpu\": {}, \"parameters\": {}}}\n",
+          b.samples_per_second, b.seconds, b.peak_rss_kb, b.samples, b.steps, b.batch,
+          b.us_per_step(), b.useful_flops_per_sample, b.useful_gflops, b.limit_gflops,
+          b.limit_seconds_per_step, b.share(), nlohmann::json(cpu.model).dump(),
+          nlohmann::json(cpu.isa_summary()).dump(), nlohmann::json(cpu.onednn_isa).dump(),
+          nlohmann::json(cpu.describe()).dump(), b.parameters);
   });
 }
 

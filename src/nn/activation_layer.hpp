@@ -4,10 +4,17 @@
 //   x: [N, ...]  ->  y: [N, ...] (same shape).
 //   backward uses ctx.x and ctx.y directly (the Layer contract keeps x alive until backward), so
 //   nothing extra is saved.
+//
+// sigmoid, tanh, elu, gelu and softplus run on oneDNN's eltwise primitives (vector exp, tanh and
+// erf; see activation_layer.cpp), relu, leaky_relu and linear (and elu's backward) on plain
+// loops.
 #pragma once
 
 #include <limits>
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nn/layer.hpp"
@@ -28,6 +35,7 @@ class Activation : public Layer {
  public:
   /// `alpha` is used by leaky_relu (default 0.01) and elu (default 1); NaN means the default.
   Activation(std::string name, ActKind kind, float alpha = std::numeric_limits<float>::quiet_NaN());
+  ~Activation() override;
   std::string kind() const override { return act_name(kind_); }
   std::string describe() const override;
   ActKind act() const { return kind_; }
@@ -39,8 +47,14 @@ class Activation : public Layer {
   void backward_impl(LayerContext& ctx, const Tensor& dy) override;
 
  private:
+  // oneDNN's primitives for one element count and thread budget (the transcendental kinds).
+  struct Primitives;
+  Primitives& primitives(int64_t n, int threads);
+
   ActKind kind_;
   float alpha_;
+  std::map<std::pair<int64_t, int>, std::unique_ptr<Primitives>> primitives_;
+  Tensor scratchpad_;
 };
 
 /// Row-wise softmax over the last dimensions: each sample's values sum to 1. Backward is the
@@ -58,8 +72,12 @@ class Softmax : public Layer {
 
 /// Numerically stable softmax of each of `rows` rows of `cols` values (in and out may alias).
 void softmax_rows(const float* in, float* out, int64_t rows, int64_t cols);
-/// The sigmoid of each of `n` values (in and out may alias), as a sigmoid layer computes it.
+/// The sigmoid of each of `n` values (in and out may alias), as a sigmoid layer computes it (the
+/// same oneDNN primitive, on a stream of its own, with the calling thread's OpenMP budget).
 void sigmoid_values(const float* in, float* out, int64_t n);
+/// The softplus of each of `n` values, log(1 + e^x), as a softplus layer computes it (`in` and
+/// `out` must not alias).
+void softplus_values(const float* in, float* out, int64_t n);
 
 /// An Activation or a Softmax layer for any name of activation_names().
 LayerPtr make_activation(const std::string& layer_name, const std::string& activation,

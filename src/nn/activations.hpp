@@ -5,9 +5,16 @@
 //
 // Structs with a parameter (leaky_relu, elu) take it as a trailing `alpha` argument with the
 // Keras/PyTorch default, and say so with `has_alpha`.
+//
+// The Activation layer runs relu, leaky_relu and linear through these structs; sigmoid, tanh,
+// elu, gelu and softplus it computes with oneDNN's vector primitives (activation_layer.cpp), to
+// within a few float ulps of the scalar definitions here, which stay for scalar callers.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+
+#include "tensor/elementwise.hpp"
 
 namespace nnlab::act {
 
@@ -37,9 +44,13 @@ struct Relu {
 struct LeakyRelu {
   static constexpr bool has_alpha = true;
   static constexpr float default_alpha = 0.01f;  // PyTorch's negative_slope
-  static float fn(float x, float alpha = default_alpha) { return x > 0.0f ? x : alpha * x; }
+  // Branch-free (equal to x > 0 ? x : alpha x) so that loops over it vectorize: GCC moves the
+  // product of the ternary form into a branch.
+  static float fn(float x, float alpha = default_alpha) {
+    return std::max(x, 0.0f) + alpha * std::min(x, 0.0f);
+  }
   static float deriv(float x, float /*y*/, float alpha = default_alpha) {
-    return x > 0.0f ? 1.0f : alpha;
+    return pick(x > 0.0f, 1.0f, alpha);
   }
 };
 

@@ -1,7 +1,6 @@
 #include "nn/batch_norm.hpp"
 
 #include <cmath>
-#include <unordered_map>
 
 #include "nn/dnnl_util.hpp"
 #include "tensor/error.hpp"
@@ -92,23 +91,24 @@ void BatchNorm::forward_impl(const Tensor& x, LayerContext& ctx) {
   if (n == 0) return;
   Primitives& p = primitives(n, ctx.mode, ctx.exec->threads());
   dnnl::stream& stream = ctx.exec->stream();
-  std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, dnnl_view(x, tag_)},
-      {DNNL_ARG_DST, dnnl_view(ctx.y, tag_)},
-      {DNNL_ARG_SCALE, channel_memory(channels_, gamma().value.data())},
-      {DNNL_ARG_SHIFT, channel_memory(channels_, beta().value.data())}};
+  const auto run = [&](const float* mean, const float* var) {
+    execute(stream, p.fwd, p.fwd_pd,
+            {{DNNL_ARG_SRC, dnnl_view(x, tag_)},
+             {DNNL_ARG_DST, dnnl_view(ctx.y, tag_)},
+             {DNNL_ARG_SCALE, channel_memory(channels_, gamma().value.data())},
+             {DNNL_ARG_SHIFT, channel_memory(channels_, beta().value.data())},
+             {DNNL_ARG_MEAN, channel_memory(channels_, mean)},
+             {DNNL_ARG_VARIANCE, channel_memory(channels_, var)}},
+            scratchpad_);
+  };
   if (ctx.mode == Mode::eval) {
-    args[DNNL_ARG_MEAN] = channel_memory(channels_, running_mean().value.data());
-    args[DNNL_ARG_VARIANCE] = channel_memory(channels_, running_var().value.data());
-    execute(stream, p.fwd, p.fwd_pd, std::move(args), scratchpad_);
+    run(running_mean().value.data(), running_var().value.data());
     return;
   }
   // The batch statistics (outputs here): rows 0 (mean) and 1 (biased variance) of ctx.saved,
   // kept for backward.
   ctx.saved.resize({2, channels_});
-  args[DNNL_ARG_MEAN] = channel_memory(channels_, ctx.saved.row(0));
-  args[DNNL_ARG_VARIANCE] = channel_memory(channels_, ctx.saved.row(1));
-  execute(stream, p.fwd, p.fwd_pd, std::move(args), scratchpad_);
+  run(ctx.saved.row(0), ctx.saved.row(1));
   update_running_stats(ctx.saved.row(0), ctx.saved.row(1), x.size() / channels_);
 }
 

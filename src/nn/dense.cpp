@@ -1,5 +1,6 @@
 #include "nn/dense.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tensor/error.hpp"
@@ -54,10 +55,20 @@ void Dense::backward_impl(LayerContext& ctx, const Tensor& dy) {
   // dW[U, F] += dy^T[U, N] x[N, F]
   gemm(true, false, units_, in_features_, n, 1.0f, dy.data(), x.data(), 1.0f,
        params_[0].grad.data());
+  // db[u] += sum over rows of dy[r, u]: threads take bands of units, each summed over the rows
+  // in order, so the sums do not depend on the thread count.
   float* db = params_[1].grad.data();
-  for (int64_t r = 0; r < n; ++r) {
-    const float* g = dy.row(r);
-    for (int64_t u = 0; u < units_; ++u) db[u] += g[u];
+  const float* g = dy.data();
+  const int64_t units = units_;
+  constexpr int64_t kBand = 64;
+#pragma omp parallel for if (n * units > (int64_t{1} << 15))
+  for (int64_t u0 = 0; u0 < units; u0 += kBand) {
+    const int64_t u1 = std::min(units, u0 + kBand);
+    for (int64_t r = 0; r < n; ++r) {
+      const float* gr = g + r * units;
+#pragma omp simd
+      for (int64_t u = u0; u < u1; ++u) db[u] += gr[u];
+    }
   }
   if (!ctx.input_grad) return;  // a pass's first layer: nothing reads dx
   // dx[N, F] = dy[N, U] W[U, F]

@@ -1,5 +1,9 @@
 #include "nn/dnnl_util.hpp"
 
+#include <array>
+
+#include "tensor/error.hpp"
+
 namespace nnlab {
 
 dnnl::memory::desc f32_desc(const dnnl::memory::dims& dims, dnnl::memory::format_tag tag) {
@@ -41,9 +45,19 @@ dnnl::primitive_attr user_scratchpad() {
 }
 
 void execute(dnnl::stream& stream, const dnnl::primitive& p, const dnnl::primitive_desc& pd,
-             std::unordered_map<int, dnnl::memory> args, Tensor& scratchpad) {
-  args.emplace(DNNL_ARG_SCRATCHPAD, bind(scratchpad, pd.scratchpad_desc()));
-  p.execute(stream, args);
+             std::initializer_list<std::pair<int, dnnl::memory>> args, Tensor& scratchpad) {
+  constexpr size_t kMaxArgs = 15;  // a convolution's backward takes 4, plus the scratchpad
+  NNLAB_CHECK(args.size() <= kMaxArgs, "execute: {} primitive arguments, at most {}", args.size(),
+              kMaxArgs);
+  std::array<dnnl_exec_arg_t, kMaxArgs + 1> c_args{};
+  size_t n = 0;
+  for (const auto& [arg, memory] : args) c_args[n++] = {arg, memory.get()};
+  const dnnl::memory pad = bind(scratchpad, pd.scratchpad_desc());
+  c_args[n++] = {DNNL_ARG_SCRATCHPAD, pad.get()};
+  const dnnl_status_t status =
+      dnnl_primitive_execute(p.get(), stream.get(), static_cast<int>(n), c_args.data());
+  NNLAB_CHECK(status == dnnl_success, "oneDNN primitive failed (status {})",
+              static_cast<int>(status));
   stream.wait();
 }
 

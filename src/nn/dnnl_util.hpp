@@ -6,8 +6,9 @@
 // its plain tensors into that layout where the two differ, into storage it keeps.
 #pragma once
 
+#include <initializer_list>
 #include <oneapi/dnnl/dnnl.hpp>
-#include <unordered_map>
+#include <utility>
 
 #include "tensor/exec_context.hpp"
 #include "tensor/tensor.hpp"
@@ -34,8 +35,9 @@ void reorder(dnnl::stream& stream, const dnnl::memory& src, const dnnl::memory& 
 dnnl::primitive_attr user_scratchpad();
 
 /// Runs a primitive created with user_scratchpad() on `stream`, with `scratchpad` as its
-/// scratchpad, and waits for it.
+/// scratchpad, and waits for it. The arguments go to oneDNN as an array on the stack, not the
+/// C++ API's std::unordered_map, so a batch allocates nothing here.
 void execute(dnnl::stream& stream, const dnnl::primitive& p, const dnnl::primitive_desc& pd,
-             std::unordered_map<int, dnnl::memory> args, Tensor& scratchpad);
+             std::initializer_list<std::pair<int, dnnl::memory>> args, Tensor& scratchpad);
 
 }  // namespace nnlab

@@ -1,8 +1,23 @@
 #include "nn/dropout.hpp"
 
+#include "tensor/elementwise.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
+
+namespace {
+
+// Below this many elements a thread team costs more than it saves.
+constexpr int64_t kParallelMin = int64_t{1} << 15;
+
+// The keep mask, one byte per element, in the storage of ctx.saved (a float tensor of a
+// quarter the elements): four times less memory traffic than a float mask.
+unsigned char* mask_bytes(Tensor& saved, int64_t n) {
+  saved.resize({(n + 3) / 4});
+  return reinterpret_cast<unsigned char*>(saved.data());
+}
+
+}  // namespace
 
 Dropout::Dropout(std::string name, float rate) : Layer(std::move(name)), rate_(rate) {
   NNLAB_CHECK(rate >= 0.0f && rate < 1.0f, "dropout layer '{}': rate must be in [0, 1), got {}",
@@ -19,7 +34,7 @@ void Dropout::forward_impl(const Tensor& x, LayerContext& ctx) {
     return;
   }
   NNLAB_CHECK(ctx.rng != nullptr, "dropout layer '{}': train mode needs ctx.rng", name());
-  ctx.saved.resize(x.shape());
+  unsigned char* mask = mask_bytes(ctx.saved, n);
   const float keep_scale = 1.0f / (1.0f - rate_);
   // Each sample draws its mask from its own generator, forked from one number of the run's:
   // the mask depends only on the seed, never on the thread count, and is drawn in parallel.
@@ -27,22 +42,21 @@ void Dropout::forward_impl(const Tensor& x, LayerContext& ctx) {
   const int64_t rows = x.rows(), cols = x.cols();
   // A 32-bit uniform per unit: two per 64-bit draw.
   const auto threshold = static_cast<uint64_t>(static_cast<double>(rate_) * 4294967296.0);
-  float* mask = ctx.saved.data();
   const float* a = x.data();
   float* y = ctx.y.data();
-#pragma omp parallel for if (n > (1 << 15))
+#pragma omp parallel for if (n > kParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     Rng rng = batch_rng.fork(static_cast<uint64_t>(r));
-    float* m = mask + r * cols;
+    unsigned char* m = mask + r * cols;
     for (int64_t c = 0; c < cols; c += 2) {
       const uint64_t bits = rng.next_u64();
-      m[c] = (bits & 0xffffffffu) < threshold ? 0.0f : keep_scale;
-      if (c + 1 < cols) m[c + 1] = (bits >> 32) < threshold ? 0.0f : keep_scale;
+      m[c] = (bits & 0xffffffffu) >= threshold;
+      if (c + 1 < cols) m[c + 1] = (bits >> 32) >= threshold;
     }
     const float* ar = a + r * cols;
     float* yr = y + r * cols;
 #pragma omp simd
-    for (int64_t c = 0; c < cols; ++c) yr[c] = ar[c] * m[c];
+    for (int64_t c = 0; c < cols; ++c) yr[c] = pick(m[c] != 0, ar[c] * keep_scale, 0.0f);
   }
 }
 
@@ -53,11 +67,11 @@ void Dropout::backward_impl(LayerContext& ctx, const Tensor& dy) {
   }
   ctx.dx.resize(dy.shape());
   const int64_t n = dy.size();
-  const float* mask = ctx.saved.data();
+  const auto* mask = reinterpret_cast<const unsigned char*>(ctx.saved.data());
+  const float keep_scale = 1.0f / (1.0f - rate_);
   const float* g = dy.data();
   float* d = ctx.dx.data();
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) d[i] = g[i] * mask[i];
+  elementwise(n, [=](int64_t i) { d[i] = pick(mask[i] != 0, g[i] * keep_scale, 0.0f); });
 }
 
 }  // namespace nnlab

@@ -1,8 +1,9 @@
 // Inverted dropout: in train mode each element is zeroed with probability `rate` and the
 // survivors are scaled by 1 / (1 - rate), so eval mode is the identity.
 //
-//   x: [N, ...] -> y: [N, ...]. The mask (0 or 1/(1-rate)) is drawn from ctx.rng and kept in
-//   ctx.saved for backward: dx = dy * mask (dx = dy after an eval-mode forward).
+//   x: [N, ...] -> y: [N, ...]. The keep mask (a byte per element) is drawn from ctx.rng and
+//   kept in ctx.saved for backward: dx = dy / (1 - rate) where kept, else 0 (dx = dy after an
+//   eval-mode forward).
 #pragma once
 
 #include <string>

@@ -54,12 +54,11 @@ class Model {
   /// head, probabilities for a sigmoid head. Runs on a pass of its own.
   void predict(const Tensor& x, Tensor& out, Rng& rng);
 
+  /// Zeroes the gradient arena. Training needs it only once: each optimizer step leaves the
+  /// gradients zeroed, and applies the penalties' gradients and max-norm constraints itself.
   void zero_grad();
-  /// Sum of the L1 and L2 penalty terms of every parameter, and their gradients added in.
+  /// Sum of the L1 and L2 penalty terms of every parameter (part of the training loss).
   double penalty() const;
-  void add_penalty_grads();
-  /// Max-norm constraints, applied after each optimizer step.
-  void apply_constraints();
 
   std::span<float> values() { return {values_.data(), values_.size()}; }
   std::span<const float> values() const { return {values_.data(), values_.size()}; }

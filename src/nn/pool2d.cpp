@@ -98,11 +98,13 @@ void Pool2d::forward_impl(const Tensor& x, LayerContext& ctx) {
   if (n == 0) return;
   Primitives& p = primitives(n, ctx.exec->threads());
   dnnl::stream& stream = ctx.exec->stream();
-  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, dnnl_view(x, tag::nchw)},
-                                          {DNNL_ARG_DST, dnnl_view(ctx.y, tag::nchw)}};
+  const memory src = dnnl_view(x, tag::nchw), dst = dnnl_view(ctx.y, tag::nchw);
   if (ctx.mode == Mode::train) {
-    args.emplace(DNNL_ARG_WORKSPACE, bind(ctx.saved, p.train_pd.workspace_desc()));
-    execute(stream, p.train, p.train_pd, std::move(args), scratchpad_);
+    execute(stream, p.train, p.train_pd,
+            {{DNNL_ARG_SRC, src},
+             {DNNL_ARG_DST, dst},
+             {DNNL_ARG_WORKSPACE, bind(ctx.saved, p.train_pd.workspace_desc())}},
+            scratchpad_);
     return;
   }
   if (!p.infer) {
@@ -112,7 +114,7 @@ void Pool2d::forward_impl(const Tensor& x, LayerContext& ctx) {
                   cpu_engine()};
     p.infer = dnnl::pooling_forward(p.infer_pd);
   }
-  execute(stream, p.infer, p.infer_pd, std::move(args), scratchpad_);
+  execute(stream, p.infer, p.infer_pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, scratchpad_);
 }
 
 void Pool2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
@@ -131,12 +133,17 @@ void Pool2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
                 p.train_pd};
     p.bwd = dnnl::pooling_backward(p.bwd_pd);
   }
-  std::unordered_map<int, memory> args = {{DNNL_ARG_DIFF_DST, dnnl_view(dy, tag::nchw)},
-                                          {DNNL_ARG_DIFF_SRC, dnnl_view(ctx.dx, tag::nchw)}};
+  const memory diff_dst = dnnl_view(dy, tag::nchw), diff_src = dnnl_view(ctx.dx, tag::nchw);
   if (pool_ == PoolKind::max)
-    args.emplace(DNNL_ARG_WORKSPACE,
-                 memory(p.train_pd.workspace_desc(), cpu_engine(), ctx.saved.data()));
-  execute(stream, p.bwd, p.bwd_pd, std::move(args), scratchpad_);
+    execute(
+        stream, p.bwd, p.bwd_pd,
+        {{DNNL_ARG_DIFF_DST, diff_dst},
+         {DNNL_ARG_DIFF_SRC, diff_src},
+         {DNNL_ARG_WORKSPACE, memory(p.train_pd.workspace_desc(), cpu_engine(), ctx.saved.data())}},
+        scratchpad_);
+  else
+    execute(stream, p.bwd, p.bwd_pd, {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_SRC, diff_src}},
+            scratchpad_);
 }
 
 }  // namespace nnlab

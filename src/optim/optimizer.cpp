@@ -1,56 +1,116 @@
 #include "optim/optimizer.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "tensor/error.hpp"
 
 namespace nnlab {
 
+namespace {
+
+// Floats per block: four arrays of this (Adam's values, gradients and moments) stay within a
+// core's L2 cache while the block is penalized, updated, constrained and zeroed.
+constexpr size_t kBlockFloats = 8192;
+// Below this many parameters a thread team costs more than the pass.
+constexpr size_t kParallelMin = size_t{1} << 15;
+
+}  // namespace
+
 Optimizer::Optimizer(OptimizerConfig config, std::span<float> values, std::span<float> grads,
                      const std::vector<Parameter*>& params)
     : config_(std::move(config)), values_(values), grads_(grads) {
   NNLAB_CHECK(values.size() == grads.size(), "optimizer: {} parameter values but {} gradients",
               values.size(), grads.size());
-  const float* begin = values.data();
-  const float* end = begin + values.size();
+  // The parameters by their place in the arena; floats no parameter claims are updated plainly.
+  std::vector<std::pair<size_t, const Parameter*>> placed;
+  const auto begin = reinterpret_cast<uintptr_t>(values.data());
+  const auto end = begin + values.size() * sizeof(float);
   for (const Parameter* p : params) {
-    if (!p->is_weight || p->value.empty()) continue;
-    const float* data = p->value.data();
+    if (p->value.empty()) continue;
     // Comparing pointers into different arrays is unspecified, so go through integers.
-    const auto addr = reinterpret_cast<uintptr_t>(data);
-    NNLAB_CHECK(addr >= reinterpret_cast<uintptr_t>(begin) &&
-                    addr + static_cast<uintptr_t>(p->value.size()) * sizeof(float) <=
-                        reinterpret_cast<uintptr_t>(end),
-                "optimizer: parameter {} does not lie inside the parameter arena", p->name);
-    const auto offset = static_cast<size_t>(data - begin);
-    weights_.push_back(values_.subspan(offset, static_cast<size_t>(p->value.size())));
-    weight_grads_.push_back(grads_.subspan(offset, static_cast<size_t>(p->value.size())));
+    const auto addr = reinterpret_cast<uintptr_t>(p->value.data());
+    NNLAB_CHECK(
+        addr >= begin && addr + static_cast<uintptr_t>(p->value.size()) * sizeof(float) <= end,
+        "optimizer: parameter {} does not lie inside the parameter arena", p->name);
+    placed.emplace_back((addr - begin) / sizeof(float), p);
   }
+  std::sort(placed.begin(), placed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  const auto add_rows = [this](size_t offset, size_t rows, size_t cols, const Parameter* p) {
+    const size_t per_block = std::max<size_t>(1, kBlockFloats / cols);
+    for (size_t r = 0; r < rows; r += per_block)
+      blocks_.push_back({.offset = offset + r * cols,
+                         .rows = std::min(per_block, rows - r),
+                         .cols = cols,
+                         .is_weight = p != nullptr && p->is_weight,
+                         .reg = p != nullptr ? p->reg : Regularizer{}});
+  };
+  size_t at = 0;
+  for (const auto& [offset, p] : placed) {
+    NNLAB_CHECK(offset >= at, "optimizer: parameter {} overlaps the one before it", p->name);
+    if (offset > at) add_rows(at, offset - at, 1, nullptr);
+    // A weight [out, in...]: row u is the incoming weight vector of output unit u (max-norm).
+    const auto rows = static_cast<size_t>(p->value.rows());
+    add_rows(offset, rows, static_cast<size_t>(p->value.size()) / rows, p);
+    at = offset + static_cast<size_t>(p->value.size());
+  }
+  if (at < values.size()) add_rows(at, values.size() - at, 1, nullptr);
 }
 
-void Optimizer::apply_weight_decay(float lr) {
-  const float wd = config_.weight_decay;
-  if (wd == 0.0f) return;
-  if (config_.decay == WeightDecay::coupled) {
-    // PyTorch's Adam, SGD, RMSprop: grad = grad.add(param, alpha=wd), before the update.
-    for (size_t k = 0; k < weights_.size(); ++k) {
-      const float* w = weights_[k].data();
-      float* g = weight_grads_[k].data();
-      const size_t n = weights_[k].size();
-#pragma omp parallel for simd if (n > (1 << 16))
-      for (size_t i = 0; i < n; ++i) g[i] += wd * w[i];
+void Optimizer::step(float lr) {
+  begin_step(lr);
+  const auto blocks = static_cast<int64_t>(blocks_.size());
+  // Blocks are independent and each element's arithmetic is fixed, so the result does not
+  // depend on the thread count.
+#pragma omp parallel for schedule(static) if (values_.size() >= kParallelMin)
+  for (int64_t i = 0; i < blocks; ++i) step_block(blocks_[static_cast<size_t>(i)], lr);
+}
+
+void Optimizer::step_block(const Block& b, float lr) {
+  const size_t n = b.rows * b.cols;
+  float* w = values_.data() + b.offset;
+  float* g = grads_.data() + b.offset;
+  if (b.is_weight) {
+    if (b.reg.l1 != 0.0f || b.reg.l2 != 0.0f) {
+      const float l1 = b.reg.l1, two_l2 = 2.0f * b.reg.l2;
+      // d|w|/dw = sign(w), taken as 0 at w = 0 (the subgradient PyTorch uses).
+#pragma omp simd
+      for (size_t i = 0; i < n; ++i) {
+        const float sign = w[i] > 0.0f ? 1.0f : (w[i] < 0.0f ? -1.0f : 0.0f);
+        g[i] += l1 * sign + two_l2 * w[i];
+      }
     }
-    return;
+    const float wd = config_.weight_decay;
+    if (wd != 0.0f && config_.decay == WeightDecay::coupled) {
+      // PyTorch's Adam, SGD, RMSprop: grad = grad.add(param, alpha=wd), before the update.
+#pragma omp simd
+      for (size_t i = 0; i < n; ++i) g[i] += wd * w[i];
+    } else if (wd != 0.0f) {
+      // PyTorch's AdamW: p.mul_(1 - lr * wd), before the gradient update.
+      const float keep = 1.0f - lr * wd;
+#pragma omp simd
+      for (size_t i = 0; i < n; ++i) w[i] *= keep;
+    }
   }
-  // PyTorch's AdamW: p.mul_(1 - lr * wd), before the gradient update.
-  const float keep = 1.0f - lr * wd;
-  for (std::span<float> w : weights_) {
-    float* p = w.data();
-    const size_t n = w.size();
-#pragma omp parallel for simd if (n > (1 << 16))
-    for (size_t i = 0; i < n; ++i) p[i] *= keep;
+  update(b.offset, n, lr);
+  if (b.is_weight && b.reg.max_norm > 0.0f) {
+    for (size_t r = 0; r < b.rows; ++r) {
+      float* row = w + r * b.cols;
+      float sq = 0.0f;
+#pragma omp simd reduction(+ : sq)
+      for (size_t c = 0; c < b.cols; ++c) sq += row[c] * row[c];
+      const double norm = std::sqrt(static_cast<double>(sq));
+      if (norm <= b.reg.max_norm) continue;
+      const auto scale = static_cast<float>(b.reg.max_norm / norm);
+#pragma omp simd
+      for (size_t c = 0; c < b.cols; ++c) row[c] *= scale;
+    }
   }
+  std::memset(g, 0, n * sizeof(float));
 }
 
 }  // namespace nnlab

@@ -1,5 +1,12 @@
 // Optimizers see the model's parameters as flat spans (one arena of values, one of gradients);
-// the Parameter list gives the ranges that get weight decay (weights, not biases).
+// the Parameter list gives the ranges that get weight decay, penalties and constraints
+// (weights, not biases).
+//
+// A step is one pass over the arena, in blocks of whole rows run in parallel: each block gets
+// its penalty gradients (L1/L2), weight decay, the optimizer's update, the max-norm constraint
+// on the rows just updated, and its gradients zeroed for the next backward (which
+// accumulates). Five sweeps of memory become one; every element's arithmetic, and each row's
+// norm, is the same whatever the thread count.
 #pragma once
 
 #include <memory>
@@ -33,8 +40,10 @@ struct OptimizerConfig {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  /// One update of `values` from `grads` with learning rate `lr` (the schedule's value).
-  virtual void step(float lr) = 0;
+  /// One update of the values from the gradients with learning rate `lr` (the schedule's
+  /// value), the parameters' penalties and max-norm constraints included; leaves the
+  /// gradients zeroed.
+  void step(float lr);
   /// The optimizer's state (moments, step count) as flat tensors, for checkpoints.
   virtual std::vector<Tensor*> state() = 0;
   const OptimizerConfig& config() const { return config_; }
@@ -42,15 +51,28 @@ class Optimizer {
  protected:
   Optimizer(OptimizerConfig config, std::span<float> values, std::span<float> grads,
             const std::vector<Parameter*>& params);
-  /// Applies weight decay to the weights (not biases), before the update: decoupled,
-  /// w -= lr * wd * w; coupled, g += wd * w.
-  void apply_weight_decay(float lr);
+  /// Called once per step before the blocks: advances the step count and computes what every
+  /// element's update shares (Adam's bias corrections).
+  virtual void begin_step(float lr) = 0;
+  /// The update of elements [begin, begin + n) of the arena from their gradients (penalties
+  /// and coupled decay already added). Must touch nothing outside that range.
+  virtual void update(size_t begin, size_t n, float lr) = 0;
 
   OptimizerConfig config_;
   std::span<float> values_;
   std::span<float> grads_;
-  // Views of values_ and of grads_ for the parameters that carry is_weight.
-  std::vector<std::span<float>> weights_, weight_grads_;
+
+ private:
+  // Rows [row, row + rows) of one parameter (or of arena floats no parameter claims).
+  struct Block {
+    size_t offset = 0;  // first element in the arena
+    size_t rows = 0, cols = 0;
+    bool is_weight = false;
+    Regularizer reg;
+  };
+  void step_block(const Block& b, float lr);
+
+  std::vector<Block> blocks_;
 };
 
 /// Unknown types and out-of-range values throw naming the key ("train.optimizer.lr must be

@@ -1,6 +1,6 @@
 // The concrete optimizers behind make_optimizer. Each follows PyTorch's update formulas
 // (torch.optim, single-tensor path) so results can be compared with it directly; weight decay
-// is coupled or decoupled as the config says (Optimizer::apply_weight_decay). Not part of the
+// is coupled or decoupled as the config says (Optimizer::step_block). Not part of the
 // public contract: code outside src/optim builds optimizers through make_optimizer.
 #pragma once
 
@@ -13,10 +13,12 @@ class Sgd final : public Optimizer {
  public:
   Sgd(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
       const std::vector<Parameter*>& params);
-  void step(float lr) override;
   std::vector<Tensor*> state() override;
 
  private:
+  void begin_step(float lr) override;
+  void update(size_t begin, size_t n, float lr) override;
+
   Tensor velocity_;  // [P], only used with momentum
   Tensor steps_;     // [1]
 };
@@ -27,10 +29,12 @@ class RmsProp final : public Optimizer {
  public:
   RmsProp(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
           const std::vector<Parameter*>& params);
-  void step(float lr) override;
   std::vector<Tensor*> state() override;
 
  private:
+  void begin_step(float lr) override;
+  void update(size_t begin, size_t n, float lr) override;
+
   Tensor square_avg_;  // [P]
   Tensor momentum_;    // [P], only used with momentum
   Tensor steps_;       // [1]
@@ -42,13 +46,16 @@ class Adam final : public Optimizer {
  public:
   Adam(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
        const std::vector<Parameter*>& params);
-  void step(float lr) override;
   std::vector<Tensor*> state() override;
 
  private:
-  Tensor m_;      // [P] first moment
-  Tensor v_;      // [P] second moment
-  Tensor steps_;  // [1] number of steps taken (bias correction)
+  void begin_step(float lr) override;
+  void update(size_t begin, size_t n, float lr) override;
+
+  Tensor m_;                            // [P] first moment
+  Tensor v_;                            // [P] second moment
+  Tensor steps_;                        // [1] number of steps taken (bias correction)
+  float step_size_ = 0, bc2_sqrt_ = 1;  // this step's lr / bc1 and sqrt(bc2)
 };
 
 }  // namespace nnlab

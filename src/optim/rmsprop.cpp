@@ -11,29 +11,28 @@ RmsProp::RmsProp(const OptimizerConfig& config, std::span<float> values, std::sp
       momentum_(Shape{config.momentum > 0.0f ? static_cast<int64_t>(values.size()) : 0}),
       steps_(Shape{1}) {}
 
-void RmsProp::step(float lr) {
-  apply_weight_decay(lr);
-  float* w = values_.data();
-  const float* g = grads_.data();
-  float* s = square_avg_.data();
-  const size_t n = values_.size();
+void RmsProp::begin_step(float /*lr*/) { steps_[0] += 1.0f; }
+
+void RmsProp::update(size_t begin, size_t n, float lr) {
+  float* w = values_.data() + begin;
+  const float* g = grads_.data() + begin;
+  float* s = square_avg_.data() + begin;
   const float rho = config_.rho, eps = config_.eps, mu = config_.momentum;
   if (mu == 0.0f) {
-#pragma omp parallel for simd if (n > (1 << 16))
+#pragma omp simd
     for (size_t i = 0; i < n; ++i) {
       s[i] = rho * s[i] + (1.0f - rho) * g[i] * g[i];
       w[i] -= lr * g[i] / (std::sqrt(s[i]) + eps);
     }
-  } else {
-    float* b = momentum_.data();
-#pragma omp parallel for simd if (n > (1 << 16))
-    for (size_t i = 0; i < n; ++i) {
-      s[i] = rho * s[i] + (1.0f - rho) * g[i] * g[i];
-      b[i] = mu * b[i] + g[i] / (std::sqrt(s[i]) + eps);
-      w[i] -= lr * b[i];
-    }
+    return;
   }
-  steps_[0] += 1.0f;
+  float* b = momentum_.data() + begin;
+#pragma omp simd
+  for (size_t i = 0; i < n; ++i) {
+    s[i] = rho * s[i] + (1.0f - rho) * g[i] * g[i];
+    b[i] = mu * b[i] + g[i] / (std::sqrt(s[i]) + eps);
+    w[i] -= lr * b[i];
+  }
 }
 
 std::vector<Tensor*> RmsProp::state() {

@@ -13,6 +13,8 @@
 #include "eval/metrics.hpp"
 #include "io/atomic_file.hpp"
 #include "learn/dataset_rows.hpp"
+#include "perf/step_flops.hpp"
+#include "perf/step_limit.hpp"
 #include "report/report.hpp"
 #include "study/features.hpp"
 #include "study/generation_files.hpp"
@@ -241,13 +243,26 @@ BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs)
                     {.checkpoint = "", .label = "bench " + run.name, .progress = options.progress});
   NNLAB_CHECK(out.stopped != "diverged", "bench: {}", out.diverged);
   BenchResult r;
-  for (const EpochStats& e : out.history) r.samples += e.samples;
+  // An epoch's samples (noisy copies and oversampling included) when fewer than a batch.
+  r.batch = out.history.empty() ? 0 : std::min(run.train.batch, out.history.front().samples);
+  for (const EpochStats& e : out.history) {
+    r.samples += e.samples;
+    r.steps += (e.samples + run.train.batch - 1) / run.train.batch;  // the loader's batches
+  }
   r.seconds = out.seconds();
   r.samples_per_second = static_cast<double>(r.samples) / r.seconds;
+  // Peak memory before the limit's buffers could raise it: the training's own.
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   r.peak_rss_kb = usage.ru_maxrss;
   r.parameters = s.model->parameter_count();
+  r.useful_flops_per_sample = useful_flops(*s.model).per_sample();
+  r.useful_gflops = r.useful_flops_per_sample * r.samples_per_second * 1e-9;
+  if (r.batch > 0) {
+    const StepLimit l = measure_step_limit(*s.model, r.batch);
+    r.limit_gflops = l.gflops();
+    r.limit_seconds_per_step = l.seconds;
+  }
   return r;
 }
 

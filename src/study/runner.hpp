@@ -38,14 +38,27 @@ StudyResult run_study(const Study& study, const RunOptions& options);
 
 struct BenchResult {
   int64_t samples = 0;  // training samples processed
+  int64_t steps = 0;    // training steps (batches; an epoch's last may be smaller)
+  int64_t batch = 0;    // the step's batch: train.batch, or the whole pool when smaller
   double seconds = 0;   // wall time of the training epochs
   double samples_per_second = 0;
   int64_t peak_rss_kb = 0;  // the process's peak resident memory
   int64_t parameters = 0;   // of the model trained, for a side by side to check it is the same
+  // The machine's limit, measured after training on the same thread budget (perf/): the
+  // useful FLOPs of the products per sample, their rate achieved in training, and their rate
+  // when the step's products run alone on its shapes (0 for a model without products).
+  double useful_flops_per_sample = 0;
+  double useful_gflops = 0;
+  double limit_gflops = 0;
+  double limit_seconds_per_step = 0;
+  double share() const { return limit_gflops > 0 ? useful_gflops / limit_gflops : 0; }
+  double us_per_step() const { return steps > 0 ? seconds / static_cast<double>(steps) * 1e6 : 0; }
 };
 
 /// Trains `run` for `epochs` epochs (no validation, no outputs) and measures throughput: the
-/// figure `nnlab bench` prints and bench/compare_pytorch.py sets beside PyTorch's.
+/// figure `nnlab bench` prints and bench/compare_pytorch.py sets beside PyTorch's. Then
+/// measures the machine's limit for the model's training step (perf/step_limit.hpp) in the same
+/// execution context.
 BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs);
 
 /// A classical learner's timings on all of its training and test data: the transforms of

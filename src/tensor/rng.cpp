@@ -13,8 +13,6 @@ uint64_t splitmix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 }  // namespace
 
 Rng::Rng(uint64_t seed) : seed_(seed) {
@@ -25,18 +23,6 @@ Rng::Rng(uint64_t seed) : seed_(seed) {
 Rng Rng::fork(uint64_t stream) const {
   uint64_t x = seed_ ^ (0xd1b54a32d192ed03ULL * (stream + 1));
   return Rng(splitmix64(x));
-}
-
-uint64_t Rng::next_u64() {
-  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
 }
 
 float Rng::uniform() {

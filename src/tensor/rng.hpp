@@ -17,7 +17,18 @@ class Rng {
   /// one's seed and `stream` without advancing this one.
   Rng fork(uint64_t stream) const;
 
-  uint64_t next_u64();
+  /// xoshiro256**. Inline: dropout and noise draw one per one or two elements.
+  uint64_t next_u64() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
   /// Uniform in [0, 1).
   float uniform();
   /// Uniform in [lo, hi).
@@ -45,6 +56,8 @@ class Rng {
   uint64_t seed() const { return seed_; }
 
  private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
   uint64_t seed_;
   uint64_t s_[4];
   bool has_spare_ = false;

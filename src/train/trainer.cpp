@@ -42,6 +42,7 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
                           .total_steps = int64_t{planned} * s.batches_per_epoch};
   const Rng run_rng(options_.seed);
   Batch batch;
+  model_.zero_grad();  // from here on each optimizer step leaves the gradients zeroed
 
   for (int epoch = resume.epoch; epoch < options_.epochs && !s.stop; ++epoch) {
     // Each epoch draws from its own fork, so a resumed run repeats the same epochs exactly.
@@ -64,9 +65,7 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
         throw DivergedError(fmt::format("training diverged at epoch {}, batch {}: the loss is {}",
                                         epoch + 1, s.batch + 1, loss));
       }
-      model_.zero_grad();
       model_.backward(pass_, dout_);
-      model_.add_penalty_grads();
       if (options_.grad_noise > 0) add_gradient_noise(s.step, rng);
 
       s.lr = learning_rate(options_.schedule, options_.base_lr, s.step, plan);
@@ -78,8 +77,8 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
       s.epoch_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
       for (Callback* c : callbacks) c->on_batch_end(s);
 
+      // Penalties, decay, the update and max-norm in one pass, which zeroes the gradients.
       optimizer_.step(s.lr);
-      model_.apply_constraints();
       ++s.step;
       ++s.batch;
       if (s.stop) break;

@@ -263,20 +263,6 @@ TEST(ConvTranspose2d, HeUniformUsesKerasFans) {
   EXPECT_GT(largest, 0.9 * limit);
 }
 
-TEST(ConvTranspose2d, MaxNormBoundsEachInputChannel) {
-  // Rows of [C, O, k, k]: Keras' Conv2DTranspose with MaxNorm(axis=[0, 1, 2]).
-  auto model = one_layer_model({2, 4, 4}, deconv(3, 2, {.reg = {.max_norm = 0.5f}}));
-  Tensor& w = model->parameters()[0]->value;
-  for (int64_t i = 0; i < w.size(); ++i) w[i] = i < 12 ? 1.0f : 0.01f;  // channel 0 too long
-  model->apply_constraints();
-  for (int64_t c = 0; c < 2; ++c) {
-    double sq = 0;
-    for (int64_t i = 0; i < 12; ++i) sq += w[c * 12 + i] * w[c * 12 + i];
-    EXPECT_LE(std::sqrt(sq), 0.5 + 1e-6) << "channel " << c;
-  }
-  EXPECT_FLOAT_EQ(w[12], 0.01f);  // a short one is left alone
-}
-
 // With ctx.input_grad = false a parameter layer must give the same parameter gradients and
 // leave ctx.dx as it was: the first layer of a pass skips its data-gradient product.
 void expect_input_grad_skippable(LayerPtr layer, const Tensor& x) {

@@ -106,47 +106,29 @@ TEST(Model, GradientsAccumulateAndZeroGradZeroes) {
   for (float g : m->grads()) ASSERT_EQ(g, 0.0f);
 }
 
-TEST(Model, MaxNormBoundsRowNorms) {
-  LayerSpec s = dense(8, "");
-  s.numbers["max_norm"] = 0.5;
+// Nothing below the first layer with parameters needs a gradient: that layer skips its input
+// gradient and the layers before it are not run backward, unless the caller asks for dL/dx.
+TEST(Model, BackwardStopsAtTheFirstLayerWithParameters) {
+  LayerSpec drop;
+  drop.type = "dropout";
+  drop.numbers["rate"] = 0.5;
+  drop.where = "test";
   Rng rng(1);
-  const auto m = build_model(test::exec(), {20}, {s}, *make_loss("mse"), rng);
-  for (float& v : m->values()) v *= 10.0f;
-  m->apply_constraints();
-  const Parameter& w = *m->parameters()[0];
-  for (int64_t r = 0; r < w.value.rows(); ++r) {
-    double sq = 0;
-    for (int64_t c = 0; c < w.value.cols(); ++c) sq += w.value.row(r)[c] * w.value.row(r)[c];
-    EXPECT_LE(std::sqrt(sq), 0.5 + 1e-5);
-    EXPECT_GT(std::sqrt(sq), 0.49);  // scaled down to the bound, not below it
-  }
-}
-
-TEST(Model, PenaltyGradientsMatchFiniteDifferences) {
-  LayerSpec a = dense(4), b = dense(3, "");
-  a.numbers["l1"] = 0.01;
-  b.numbers["l2"] = 0.05;
-  Rng rng(1);
-  const auto m = build_model(test::exec(), {5}, {a, b}, *make_loss("mse"), rng);
-  // Keep weights away from 0, where |w| has its kink.
-  for (float& v : m->values())
-    if (std::abs(v) < 0.05f) v += v < 0 ? -0.05f : 0.05f;
+  const auto m =
+      build_model(test::exec(), {6}, {drop, dense(4), dense(3, "")}, *make_loss("mse"), rng);
+  const Tensor x = random_tensor({5, 6}, 2), dy = random_tensor({5, 3}, 3);
+  Pass pass;
   m->zero_grad();
-  m->add_penalty_grads();
-  const double eps = 1e-3;
-  for (Parameter* p : m->parameters()) {
-    for (int64_t i = 0; i < p->value.size(); ++i) {
-      float& v = p->value[i];
-      const float saved = v;
-      v = static_cast<float>(saved + eps);
-      const double plus = m->penalty();
-      v = static_cast<float>(saved - eps);
-      const double minus = m->penalty();
-      v = saved;
-      EXPECT_NEAR(p->grad[i], (plus - minus) / (2 * eps), 1e-3) << p->name << "[" << i << "]";
-    }
-  }
-  EXPECT_GT(m->penalty(), 0.0);
+  m->forward(x, Mode::train, rng, pass);
+  m->backward(pass, dy);
+  EXPECT_TRUE(pass.context(0).dx.empty()) << "dropout below the first dense ran backward";
+  EXPECT_FALSE(pass.context(1).input_grad);
+  EXPECT_TRUE(pass.context(2).input_grad);  // relu1 feeds the second dense its gradient
+  const std::vector<float> grads(m->grads().begin(), m->grads().end());
+  m->zero_grad();
+  m->backward(pass, dy, true);
+  EXPECT_EQ(pass.input_gradient().shape(), x.shape());
+  EXPECT_EQ(std::vector<float>(m->grads().begin(), m->grads().end()), grads);
 }
 
 TEST(Model, PredictAppliesSoftmaxHead) {

@@ -17,7 +17,9 @@
 namespace nnlab {
 namespace {
 
-// Reads argv: dir type lr momentum nesterov rho eps beta1 beta2 weight_decay. dir/init.txt has
+// Reads argv: dir type lr momentum nesterov rho eps beta1 beta2 weight_decay l1 l2 max_norm
+// (the weight's penalties, added to its gradient as autograd would, and max-norm, torch.renorm
+// of its rows after the step, as Keras' MaxNorm). dir/init.txt has
 // the 15 initial values (weight [3, 4] then bias [3]), dir/grads.txt one line per step; writes
 // dir/torch.txt with the values after the steps. Exit 77 when torch is missing.
 constexpr const char* kScript = R"py(
@@ -27,7 +29,7 @@ try:
 except ImportError:
     sys.exit(77)
 d, kind = sys.argv[1], sys.argv[2]
-lr, mom, nest, rho, eps, b1, b2, wd = [float(a) for a in sys.argv[3:]]
+lr, mom, nest, rho, eps, b1, b2, wd, l1, l2, max_norm = [float(a) for a in sys.argv[3:]]
 init = [float(x) for x in open(d + "/init.txt").read().split()]
 grads = [[float(x) for x in line.split()] for line in open(d + "/grads.txt") if line.strip()]
 w = torch.tensor(init[:12], dtype=torch.float32).reshape(3, 4).requires_grad_()
@@ -44,9 +46,13 @@ else:
     opt = torch.optim.AdamW(groups, lr=lr, betas=(b1, b2), eps=eps)
 for g in grads:
     gt = torch.tensor(g, dtype=torch.float32)
-    w.grad = gt[:12].reshape(3, 4).clone()
+    with torch.no_grad():
+        w.grad = gt[:12].reshape(3, 4) + l1 * torch.sign(w) + 2 * l2 * w
     b.grad = gt[12:].clone()
     opt.step()
+    if max_norm > 0:
+        with torch.no_grad():
+            w.copy_(torch.renorm(w, 2, 0, max_norm))
 out = torch.cat([w.detach().reshape(-1), b.detach()]).tolist()
 open(d + "/torch.txt", "w").write(" ".join(repr(v) for v in out))
 )py";
@@ -75,6 +81,7 @@ struct Arena {
 struct Case {
   std::string name;
   OptimizerConfig config;
+  Regularizer reg = {};  // the weight's
 };
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
@@ -102,16 +109,20 @@ std::vector<Case> cases() {
   OptimizerConfig rms_coupled = rms_momentum;
   rms_coupled.weight_decay = 0.2f;
   rms_coupled.decay = WeightDecay::coupled;
-  return {{"sgd", sgd},
-          {"sgd_momentum", momentum},
-          {"sgd_nesterov", nesterov},
-          {"rmsprop", rms},
-          {"rmsprop_momentum", rms_momentum},
-          {"adam", adam},
-          {"adamw", adamw},
-          {"adam_coupled_weight_decay", adam_coupled},
-          {"sgd_coupled_weight_decay", sgd_coupled},
-          {"rmsprop_coupled_weight_decay", rms_coupled}};
+  return {
+      {"sgd", sgd},
+      {"sgd_momentum", momentum},
+      {"sgd_nesterov", nesterov},
+      {"rmsprop", rms},
+      {"rmsprop_momentum", rms_momentum},
+      {"adam", adam},
+      {"adamw", adamw},
+      {"adam_coupled_weight_decay", adam_coupled},
+      {"sgd_coupled_weight_decay", sgd_coupled},
+      {"rmsprop_coupled_weight_decay", rms_coupled},
+      // Penalties and max-norm, which the optimizer's pass applies around the update.
+      {"adamw_penalties_max_norm", adamw, {.l1 = 0.05f, .l2 = 0.1f, .max_norm = 1.5f}},
+      {"sgd_momentum_penalties_max_norm", momentum, {.l1 = 0.02f, .l2 = 0.2f, .max_norm = 1.0f}}};
 }
 
 class OptimizerVsTorch : public ::testing::TestWithParam<Case> {};
@@ -119,6 +130,7 @@ class OptimizerVsTorch : public ::testing::TestWithParam<Case> {};
 TEST_P(OptimizerVsTorch, FiveStepsMatch) {
   const OptimizerConfig& c = GetParam().config;
   Arena a;
+  a.weight.reg = GetParam().reg;
   Rng rng(7);
   rng.fill_normal(a.values, 0.0f, 1.0f);
   const auto dir = test::temp_dir();
@@ -136,9 +148,10 @@ TEST_P(OptimizerVsTorch, FiveStepsMatch) {
   // Decoupled decay on Adam is PyTorch's AdamW; coupled decay is each optimizer's own.
   const bool decoupled = c.decay == WeightDecay::decoupled && c.weight_decay > 0;
   const std::string py_type = c.type == "adam" && decoupled ? "adamw" : c.type;
-  const std::string args =
-      fmt::format("{} {} {} {} {} {} {} {} {} {}", dir.string(), py_type, c.lr, c.momentum,
-                  c.nesterov ? 1 : 0, c.rho, c.eps, c.beta1, c.beta2, c.weight_decay);
+  const Regularizer& r = a.weight.reg;
+  const std::string args = fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {}", dir.string(),
+                                       py_type, c.lr, c.momentum, c.nesterov ? 1 : 0, c.rho, c.eps,
+                                       c.beta1, c.beta2, c.weight_decay, r.l1, r.l2, r.max_norm);
   if (!test::run_oracle(kScript, args)) return;
 
   std::ifstream in(dir / "torch.txt");

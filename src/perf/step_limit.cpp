@@ -1,0 +1,137 @@
+#include "perf/step_limit.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <functional>
+
+#include "perf/step_flops.hpp"
+#include "tensor/error.hpp"
+#include "tensor/gemm.hpp"
+
+namespace nnlab {
+namespace {
+
+/// A product to time: what it is, its useful FLOPs per step and one call of it.
+struct Work {
+  std::string label;
+  double flops;
+  std::function<void()> call;
+};
+
+/// The buffers the timed calls read and write: allocated once, before any timing, and kept at
+/// stable addresses (a deque never moves its elements) for the lambdas that point into them.
+class Buffers {
+ public:
+  Tensor& random(const Shape& shape) {
+    Tensor& t = store_.emplace_back(shape);
+    rng_.fill_uniform(t.span(), -1.0f, 1.0f);
+    return t;
+  }
+
+ private:
+  std::deque<Tensor> store_;
+  Rng rng_{1};
+};
+
+/// The three gemms of Dense's forward and backward (nn/dense.cpp), on random matrices.
+void dense_work(const Layer& layer, const LayerFlops& f, int64_t n, Buffers& buf,
+                std::vector<Work>& out) {
+  const int64_t in = shape_size(layer.input_shape()), units = shape_size(layer.output_shape());
+  const float* x = buf.random({n, in}).data();
+  const float* w = buf.random({units, in}).data();
+  const float* dy = buf.random({n, units}).data();
+  float* y = buf.random({n, units}).data();
+  float* dw = buf.random({units, in}).data();
+  float* dx = buf.random({n, in}).data();
+  const auto label = [&](const char* what, int64_t m, int64_t nn, int64_t k) {
+    return fmt::format("{} {}: gemm {}x{}x{}", layer.name(), what, m, nn, k);
+  };
+  const double batch = static_cast<double>(n);
+  out.push_back({label("forward", n, units, in), f.forward * batch,
+                 [=] { gemm(false, true, n, units, in, 1.0f, x, w, 1.0f, y); }});
+  out.push_back({label("weight gradient", units, in, n), f.weight_grad * batch,
+                 [=] { gemm(true, false, units, in, n, 1.0f, dy, x, 1.0f, dw); }});
+  if (f.needs_input_grad)
+    out.push_back({label("input gradient", n, in, units), f.input_grad * batch,
+                   [=] { gemm(false, false, n, in, units, 1.0f, dy, w, 0.0f, dx); }});
+}
+
+/// A convolution layer's own forward and backward on random input: its oneDNN primitives, with
+/// the input gradient only when counted. The forward, timed first, leaves what the backward
+/// reads in the context.
+void conv_work(Model& model, Layer& layer, const LayerFlops& f, int64_t n, Buffers& buf,
+               std::deque<LayerContext>& contexts, Rng& rng, std::vector<Work>& out) {
+  Shape in{n}, dy_shape{n};
+  in.insert(in.end(), layer.input_shape().begin(), layer.input_shape().end());
+  dy_shape.insert(dy_shape.end(), layer.output_shape().begin(), layer.output_shape().end());
+  const Tensor* x = &buf.random(in);
+  const Tensor* dy = &buf.random(dy_shape);
+  LayerContext* ctx = &contexts.emplace_back();
+  ctx->mode = Mode::train;
+  ctx->exec = &model.exec();
+  ctx->rng = &rng;
+  ctx->input_grad = f.needs_input_grad;
+  const double batch = static_cast<double>(n);
+  out.push_back({fmt::format("{} forward", layer.name()), f.forward * batch,
+                 [=, &layer] { layer.forward(*x, *ctx); }});
+  out.push_back(
+      {fmt::format("{} backward{}", layer.name(), f.needs_input_grad ? "" : " (no input gradient)"),
+       (f.weight_grad + f.input_grad) * batch, [=, &layer] { layer.backward(*ctx, *dy); }});
+}
+
+/// Runs `w` options.warmup times, then times it call by call; the median of the timed calls.
+ProductTime time_work(const Work& w, const LimitOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  for (int i = 0; i < options.warmup; ++i) w.call();
+  std::vector<double> times;
+  const auto start = Clock::now();
+  while (static_cast<int>(times.size()) < options.max_calls &&
+         (static_cast<int>(times.size()) < options.min_calls ||
+          std::chrono::duration<double>(Clock::now() - start).count() < options.min_seconds)) {
+    const auto t0 = Clock::now();
+    w.call();
+    times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  const auto mid = times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2);
+  std::nth_element(times.begin(), mid, times.end());
+  return {
+      .label = w.label, .flops = w.flops, .seconds = *mid, .calls = static_cast<int>(times.size())};
+}
+
+}  // namespace
+
+StepLimit measure_step_limit(Model& model, int64_t batch, const LimitOptions& options) {
+  NNLAB_CHECK(batch > 0, "step limit: batch must be > 0, got {}", batch);
+  NNLAB_CHECK(options.min_calls > 0 && options.max_calls >= options.min_calls,
+              "step limit: bad repetition counts {} and {}", options.min_calls, options.max_calls);
+  // One mechanism for every layer: the work list of each layer with products, then one timing
+  // loop over all of it.
+  const StepFlops flops = useful_flops(model);
+  Buffers buf;
+  std::deque<LayerContext> contexts;
+  Rng rng(1);
+  std::vector<Work> work;
+  for (const LayerFlops& f : flops.layers) {
+    Layer& layer = model.layer(f.layer);
+    if (f.kind == "dense")
+      dense_work(layer, f, batch, buf, work);
+    else
+      conv_work(model, layer, f, batch, buf, contexts, rng, work);
+  }
+  // The conv layers' backward accumulates into the model's gradients: keep them as they were.
+  const std::vector<float> grads(model.grads().begin(), model.grads().end());
+  StepLimit limit;
+  limit.batch = batch;
+  for (const Work& w : work) {
+    limit.products.push_back(time_work(w, options));
+    limit.flops += w.flops;
+    limit.seconds += limit.products.back().seconds;
+  }
+  std::copy(grads.begin(), grads.end(), model.grads().begin());
+  return limit;
+}
+
+}  // namespace nnlab

@@ -1,0 +1,38 @@
+// An element-wise loop, vectorized always and threaded only where a thread team pays off.
+//
+// Not `#pragma omp parallel for simd if (...)`: an if clause applies to the simd part too, and
+// GCC then runs a small tensor's loop scalar (about 5x slower). Each element is computed alone,
+// so the result does not depend on the thread count.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <type_traits>
+
+namespace nnlab {
+
+/// Below this many elements a thread team costs more than it saves.
+constexpr int64_t kElementwiseThreadMin = int64_t{1} << 16;
+
+/// `a` where `c`, else `b`, as a bit mask. In such loops GCC does not vectorize a ?: between
+/// values computed in the loop: it sinks the arithmetic into branches (which may trap), and an
+/// unpredictable condition (a dropout mask) then costs a mispredicted branch per element.
+template <class F>
+F pick(bool c, F a, F b) {
+  using U = std::conditional_t<sizeof(F) == 8, uint64_t, uint32_t>;
+  const U m = -static_cast<U>(c);
+  return std::bit_cast<F>((std::bit_cast<U>(a) & m) | (std::bit_cast<U>(b) & ~m));
+}
+
+template <class Body>
+void elementwise(int64_t n, Body body) {
+  if (n > kElementwiseThreadMin) {
+#pragma omp parallel for simd
+    for (int64_t i = 0; i < n; ++i) body(i);
+  } else {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) body(i);
+  }
+}
+
+}  // namespace nnlab

@@ -1,0 +1,43 @@
+// `nnlab bench` prints the CPU and the share of the machine's limit a run reached, and puts them
+// in its --json line beside the keys bench/compare_pytorch.py always read. Bounds only: speed is
+// never asserted.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/nnlab_binary.hpp"
+#include "support/test_support.hpp"
+
+namespace {
+
+TEST(BenchLimit, JsonHasTheCpuAndTheShareOfTheLimit) {
+  if (!std::filesystem::exists(nnlab::test::nnlab_binary()))
+    return nnlab::test::skip_for_missing(nnlab::test::nnlab_binary() + " not built");
+  const auto study = std::filesystem::path(NNLAB_SOURCE_DIR) / "experiments" / "quickstart.toml";
+  const auto r = nnlab::test::run_nnlab(
+      "bench " + study.string() +
+      " --run quickstart --epochs 1 --threads 1 --json --set data.train_limit=300 --data-dir " +
+      nnlab::test::shared_data_dir().string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\ncpu: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("% of the limit"), std::string::npos) << r.out;
+  const size_t brace = r.out.rfind("\n{");
+  ASSERT_NE(brace, std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(r.out.substr(brace + 1));
+  for (const char* key :
+       {"samples_per_second", "seconds", "peak_rss_kb", "parameters", "steps", "batch",
+        "us_per_step", "useful_flops_per_sample", "useful_gflops", "limit_gflops",
+        "limit_seconds_per_step", "limit_share", "cpu_model", "cpu_isa", "onednn_isa", "cpu"})
+    EXPECT_TRUE(j.contains(key)) << key << " missing in " << j.dump();
+  // The quick start's CNN on 300 images, batch 64: 5 steps, the last of 44.
+  EXPECT_EQ(j["steps"], 5);
+  EXPECT_EQ(j["batch"], 64);
+  EXPECT_GT(j["useful_flops_per_sample"].get<double>(), 0);
+  const double share = j["limit_share"];
+  EXPECT_GT(share, 0);
+  EXPECT_LE(share, 1.5);
+  EXPECT_FALSE(j["cpu_model"].get<std::string>().empty());
+}
+
+}  // namespace
