@@ -69,6 +69,15 @@ void add_bench_command(CLI::App& app) {
                run->name, b.samples, b.seconds, b.samples_per_second, b.peak_rss_kb, b.parameters);
     fmt::print("cpu: {}\n", cpu.describe());
     fmt::print("{} steps of batch {}: {:.1f} µs per step\n", b.steps, b.batch, b.us_per_step());
+    const StepPhases& ph = b.phases;
+    const auto per_step = [&ph](double seconds) {
+      return ph.steps > 0 ? seconds / static_cast<double>(ph.steps) * 1e6 : 0.0;
+    };
+    fmt::print(
+        "per step: loader {:.1f} µs, forward {:.1f}, loss {:.1f}, backward {:.1f}, optimizer "
+        "{:.1f}, other {:.1f}\n",
+        per_step(ph.loader), per_step(ph.forward), per_step(ph.loss), per_step(ph.backward),
+        per_step(ph.optimizer), per_step(ph.other));
     if (b.limit_gflops > 0)
       fmt::print(
           "useful {:.1f} GFLOP/s ({:.4g} MFLOP per sample), limit {:.1f} GFLOP/s ({:.1f} µs per "
@@ -84,12 +93,15 @@ void add_bench_command(CLI::App& app) {
           "\"steps\": {}, \"batch\": {}, \"us_per_step\": {}, \"useful_flops_per_sample\": {}, "
           "\"useful_gflops\": {}, \"limit_gflops\": {}, \"limit_seconds_per_step\": {}, "
           "\"limit_share\": {}, \"cpu_model\": {}, \"cpu_isa\": {}, \"onednn_isa\": {}, "
-          "\"cpu\": {}, \"parameters\": {}}}\n",
+          "\"cpu\": {}, \"phase_us\": {{\"loader\": {}, \"forward\": {}, \"loss\": {}, "
+          "\"backward\": {}, \"optimizer\": {}, \"other\": {}}}, \"parameters\": {}}}\n",
           b.samples_per_second, b.seconds, b.peak_rss_kb, b.samples, b.steps, b.batch,
           b.us_per_step(), b.useful_flops_per_sample, b.useful_gflops, b.limit_gflops,
           b.limit_seconds_per_step, b.share(), nlohmann::json(cpu.model).dump(),
           nlohmann::json(cpu.isa_summary()).dump(), nlohmann::json(cpu.onednn_isa).dump(),
-          nlohmann::json(cpu.describe()).dump(), b.parameters);
+          nlohmann::json(cpu.describe()).dump(), per_step(ph.loader), per_step(ph.forward),
+          per_step(ph.loss), per_step(ph.backward), per_step(ph.optimizer), per_step(ph.other),
+          b.parameters);
   });
 }
 

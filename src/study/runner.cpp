@@ -250,6 +250,7 @@ BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs)
     r.steps += (e.samples + run.train.batch - 1) / run.train.batch;  // the loader's batches
   }
   r.seconds = out.seconds();
+  r.phases = out.phases;
   r.samples_per_second = static_cast<double>(r.samples) / r.seconds;
   // Peak memory before the limit's buffers could raise it: the training's own.
   rusage usage{};

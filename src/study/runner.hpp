@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "study/study.hpp"
+#include "train/trainer.hpp"
 
 namespace nnlab {
 
@@ -51,6 +52,7 @@ struct BenchResult {
   double useful_gflops = 0;
   double limit_gflops = 0;
   double limit_seconds_per_step = 0;
+  StepPhases phases;  // where the training steps' time went
   double share() const { return limit_gflops > 0 ? useful_gflops / limit_gflops : 0; }
   double us_per_step() const { return steps > 0 ? seconds / static_cast<double>(steps) * 1e6 : 0; }
 };

@@ -17,6 +17,7 @@
 #include "train/history.hpp"
 #include "train/inactive_neurons.hpp"
 #include "train/progress.hpp"
+#include "train/trainer.hpp"
 
 namespace nnlab {
 
@@ -54,6 +55,7 @@ struct TrainOutcome {
   std::string diverged;            // the divergence message
   std::vector<InactiveNeurons::Row> inactive;
   std::vector<BatchLosses::Point> losses;
+  StepPhases phases;  // where the steps' time went
   double seconds() const;
   int epochs_run() const { return static_cast<int>(history.size()); }
 };

@@ -25,10 +25,10 @@ TEST(BenchLimit, JsonHasTheCpuAndTheShareOfTheLimit) {
   const size_t brace = r.out.rfind("\n{");
   ASSERT_NE(brace, std::string::npos) << r.out;
   const auto j = nlohmann::json::parse(r.out.substr(brace + 1));
-  for (const char* key :
-       {"samples_per_second", "seconds", "peak_rss_kb", "parameters", "steps", "batch",
-        "us_per_step", "useful_flops_per_sample", "useful_gflops", "limit_gflops",
-        "limit_seconds_per_step", "limit_share", "cpu_model", "cpu_isa", "onednn_isa", "cpu"})
+  for (const char* key : {"samples_per_second", "seconds", "peak_rss_kb", "parameters", "steps",
+                          "batch", "us_per_step", "useful_flops_per_sample", "useful_gflops",
+                          "limit_gflops", "limit_seconds_per_step", "limit_share", "cpu_model",
+                          "cpu_isa", "onednn_isa", "cpu", "phase_us"})
     EXPECT_TRUE(j.contains(key)) << key << " missing in " << j.dump();
   // The quick start's CNN on 300 images, batch 64: 5 steps, the last of 44.
   EXPECT_EQ(j["steps"], 5);
@@ -38,6 +38,14 @@ TEST(BenchLimit, JsonHasTheCpuAndTheShareOfTheLimit) {
   EXPECT_GT(share, 0);
   EXPECT_LE(share, 1.5);
   EXPECT_FALSE(j["cpu_model"].get<std::string>().empty());
+  // Where a step's time went: the phases sum to no more than the step.
+  double phases = 0;
+  for (const char* phase : {"loader", "forward", "loss", "backward", "optimizer", "other"}) {
+    ASSERT_TRUE(j["phase_us"].contains(phase)) << phase;
+    phases += j["phase_us"][phase].get<double>();
+  }
+  EXPECT_GT(phases, 0);
+  EXPECT_LE(phases, j["us_per_step"].get<double>() * 1.001);
 }
 
 }  // namespace
