@@ -22,6 +22,7 @@ struct BenchArgs {
   std::vector<std::string> sets;
   RunOptions options;
   int epochs = 1;
+  int warmup_epochs = 1;
   bool json = false;
   bool no_augment = false;
 };
@@ -34,6 +35,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("study", args->study, "The study file (TOML)")->required();
   cmd->add_option("--run", args->run, "The run to train")->required();
   cmd->add_option("--epochs", args->epochs, "Epochs to time")->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup-epochs", args->warmup_epochs,
+                  "Untimed epochs first (kernels generated, buffers touched; default 1)")
+      ->check(CLI::Range(0, 1000));
   cmd->add_option("--threads", args->options.threads, "Threads (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--data-dir", args->options.data_dir, "Directory searched first for datasets");
@@ -63,7 +67,7 @@ void add_bench_command(CLI::App& app) {
             b.test_accuracy);
       return;
     }
-    const BenchResult b = bench_run(*run, args->options, args->epochs);
+    const BenchResult b = bench_run(*run, args->options, args->epochs, args->warmup_epochs);
     const CpuInfo cpu = cpu_info();
     fmt::print("{}: {} samples in {:.3f} s: {:.1f} samples/s, peak RSS {} kB, {} parameters\n",
                run->name, b.samples, b.seconds, b.samples_per_second, b.peak_rss_kb, b.parameters);

@@ -55,7 +55,8 @@ TrainOutcome fit_learner(ExecContext& exec, Learner& learner, const DataView& pa
   TrainOutcome o;
   o.history.push_back(
       {.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-       .samples = part.size()});
+       .samples = part.size(),
+       .phases = {}});
   o.best_epoch = 0;
   return o;
 }

@@ -230,7 +230,8 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
   return result;
 }
 
-BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs) {
+BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs,
+                      int warmup_epochs) {
   ExecContext exec(options.threads);
   DataCache cache(options.data_dir);
   DataConfig no_split = run.data;
@@ -239,18 +240,22 @@ BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs)
   const RunData data = prepare_run_data(cache.get(run.data), no_split, run.seed);
   Session s = make_session(exec, run, data.fit.data->sample_shape, run.seed, "bench");
   const TrainOutcome out =
-      train_session(s, run, data.fit, nullptr, epochs, run.seed,
+      train_session(s, run, data.fit, nullptr, warmup_epochs + epochs, run.seed,
                     {.checkpoint = "", .label = "bench " + run.name, .progress = options.progress});
   NNLAB_CHECK(out.stopped != "diverged", "bench: {}", out.diverged);
   BenchResult r;
   // An epoch's samples (noisy copies and oversampling included) when fewer than a batch.
   r.batch = out.history.empty() ? 0 : std::min(run.train.batch, out.history.front().samples);
-  for (const EpochStats& e : out.history) {
+  // The warm-up epochs (oneDNN's kernels generated, buffers touched for the first time) are not
+  // timed, as the PyTorch side's warm-up batches are not.
+  for (size_t i = static_cast<size_t>(warmup_epochs); i < out.history.size(); ++i) {
+    const EpochStats& e = out.history[i];
     r.samples += e.samples;
-    r.steps += (e.samples + run.train.batch - 1) / run.train.batch;  // the loader's batches
+    r.steps += e.phases.steps;
+    r.seconds += e.seconds;
+    r.phases += e.phases;
   }
-  r.seconds = out.seconds();
-  r.phases = out.phases;
+  NNLAB_CHECK(r.samples > 0 && r.seconds > 0, "bench: run '{}' trained no timed samples", run.name);
   r.samples_per_second = static_cast<double>(r.samples) / r.seconds;
   // Peak memory before the limit's buffers could raise it: the training's own.
   rusage usage{};

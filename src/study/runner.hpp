@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "study/study.hpp"
-#include "train/trainer.hpp"
+#include "train/history.hpp"
 
 namespace nnlab {
 
@@ -57,11 +57,12 @@ struct BenchResult {
   double us_per_step() const { return steps > 0 ? seconds / static_cast<double>(steps) * 1e6 : 0; }
 };
 
-/// Trains `run` for `epochs` epochs (no validation, no outputs) and measures throughput: the
+/// Trains `run` for `warmup_epochs` untimed and then `epochs` timed epochs (no validation, no
+/// outputs) and measures throughput: the
 /// figure `nnlab bench` prints and bench/compare_pytorch.py sets beside PyTorch's. Then
 /// measures the machine's limit for the model's training step (perf/step_limit.hpp) in the same
 /// execution context.
-BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs);
+BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs, int warmup_epochs);
 
 /// A classical learner's timings on all of its training and test data: the transforms of
 /// every sample, the fit, the test predictions and their accuracy (bench/compare_classical.py).

@@ -108,7 +108,6 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train
       hooks.early_stopping && early.best_epoch() >= 0 ? early.best_epoch() : out.epochs_run() - 1;
   out.inactive = inactive.rows();
   out.losses = losses.points();
-  out.phases = trainer.phases();
   return out;
 }
 

@@ -17,7 +17,6 @@
 #include "train/history.hpp"
 #include "train/inactive_neurons.hpp"
 #include "train/progress.hpp"
-#include "train/trainer.hpp"
 
 namespace nnlab {
 
@@ -55,7 +54,6 @@ struct TrainOutcome {
   std::string diverged;            // the divergence message
   std::vector<InactiveNeurons::Row> inactive;
   std::vector<BatchLosses::Point> losses;
-  StepPhases phases;  // where the steps' time went
   double seconds() const;
   int epochs_run() const { return static_cast<int>(history.size()); }
 };

@@ -78,7 +78,8 @@ std::optional<ResumePoint> Checkpointer::restore(Model& model, Optimizer& optimi
                        .val_loss = number(e[4]),
                        .val_accuracy = number(e[5]),
                        .seconds = e[6].get<double>(),
-                       .samples = e[7].get<int64_t>()});
+                       .samples = e[7].get<int64_t>(),
+                       .phases = {}});
   }
   return ResumePoint{.epoch = static_cast<int>(history.size()),
                      .stop = j.value("stop", false),

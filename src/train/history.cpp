@@ -3,6 +3,17 @@
 #include <fmt/format.h>
 
 namespace nnlab {
+
+StepPhases& StepPhases::operator+=(const StepPhases& o) {
+  steps += o.steps;
+  loader += o.loader;
+  forward += o.forward;
+  loss += o.loss;
+  backward += o.backward;
+  optimizer += o.optimizer;
+  other += o.other;
+  return *this;
+}
 namespace {
 
 std::string cell(double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); }

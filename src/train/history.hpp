@@ -7,6 +7,16 @@
 
 namespace nnlab {
 
+/// Where an epoch's training steps spent their wall time (nnlab bench prints it per step): the
+/// loader's batch, the forward pass, the loss and its gradient, the backward pass, the
+/// optimizer's step; `other` is the rest of the step (callbacks, accounting).
+struct StepPhases {
+  int64_t steps = 0;
+  double loader = 0, forward = 0, loss = 0, backward = 0, optimizer = 0, other = 0;
+
+  StepPhases& operator+=(const StepPhases& o);
+};
+
 struct EpochStats {
   int epoch = 0;  // 0-based
   double lr = 0;
@@ -14,6 +24,7 @@ struct EpochStats {
   double val_loss = NAN, val_accuracy = NAN;      // NaN without a validation set
   double seconds = 0;                             // training time of the epoch (no validation)
   int64_t samples = 0;
+  StepPhases phases;  // not in history.csv or checkpoints: a benchmark's figure
 };
 
 using History = std::vector<EpochStats>;

@@ -49,7 +49,8 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
     Rng rng = run_rng.fork(static_cast<uint64_t>(epoch));
     // The history's rate is the epoch's first; the schedule moves every step.
     EpochStats stats{.epoch = epoch,
-                     .lr = learning_rate(options_.schedule, options_.base_lr, s.step, plan)};
+                     .lr = learning_rate(options_.schedule, options_.base_lr, s.step, plan),
+                     .phases = {}};
     s.epoch = epoch;
     s.batch = 0;
     s.epoch_loss_sum = 0;
@@ -66,17 +67,17 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
       mark = now;
     };
     while (train.next(batch)) {
-      lap(phases_.loader);
+      lap(stats.phases.loader);
       const Tensor& out = model_.forward(batch.x, Mode::train, rng, pass_);
-      lap(phases_.forward);
+      lap(stats.phases.forward);
       const double loss = loss_.compute(out, batch.as_targets(), &dout_);
-      lap(phases_.loss);
+      lap(stats.phases.loss);
       if (!std::isfinite(loss)) {
         throw DivergedError(fmt::format("training diverged at epoch {}, batch {}: the loss is {}",
                                         epoch + 1, s.batch + 1, loss));
       }
       model_.backward(pass_, dout_);
-      lap(phases_.backward);
+      lap(stats.phases.backward);
       if (options_.grad_noise > 0) add_gradient_noise(s.step, rng);
 
       s.lr = learning_rate(options_.schedule, options_.base_lr, s.step, plan);
@@ -88,11 +89,11 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
       s.epoch_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
       for (Callback* c : callbacks) c->on_batch_end(s);
 
-      lap(phases_.other);
+      lap(stats.phases.other);
       // Penalties, decay, the update and max-norm in one pass, which zeroes the gradients.
       optimizer_.step(s.lr);
-      lap(phases_.optimizer);
-      ++phases_.steps;
+      lap(stats.phases.optimizer);
+      ++stats.phases.steps;
       ++s.step;
       ++s.batch;
       if (s.stop) break;

@@ -28,14 +28,6 @@ struct TrainOptions {
   int64_t eval_batch = 1000;
 };
 
-/// Where the training steps' wall time went, summed over every step of fit (nnlab bench prints
-/// it per step): the loader's batch, the forward pass, the loss and its gradient, the backward
-/// pass, the optimizer's step; `other` is the rest of the step (callbacks, accounting).
-struct StepPhases {
-  int64_t steps = 0;
-  double loader = 0, forward = 0, loss = 0, backward = 0, optimizer = 0, other = 0;
-};
-
 /// Thrown when a batch's loss is NaN or infinite.
 class DivergedError : public Error {
  public:
@@ -52,8 +44,6 @@ class Trainer {
   /// further but still ends with on_train_end. Throws DivergedError on a NaN or infinite loss.
   void fit(Loader& train, const DataView* val, History& history, const ResumePoint& resume,
            std::span<Callback* const> callbacks);
-  /// The phases of every step fit has run so far.
-  const StepPhases& phases() const { return phases_; }
 
  private:
   void add_gradient_noise(int64_t step, Rng& rng);
@@ -64,7 +54,6 @@ class Trainer {
   TrainOptions options_;
   Pass pass_;    // the training pass, reused from batch to batch
   Tensor dout_;  // dLoss/dout of the batch
-  StepPhases phases_;
 };
 
 }  // namespace nnlab
