@@ -60,17 +60,13 @@ Reference reference(ActKind kind, double x, double alpha) {
 // The scalar code the layer ran before oneDNN (activations.hpp), for the report.
 Reference scalar(ActKind kind, float x, float alpha) {
   auto both = [&]<class A>(A) -> Reference {
-    float y;
-    if constexpr (A::has_alpha)
-      y = A::fn(x, alpha);
-    else
-      y = A::fn(x);
-    float d;
-    if constexpr (A::has_alpha)
-      d = A::deriv(x, y, alpha);
-    else
-      d = A::deriv(x, y);
-    return {y, d};
+    if constexpr (A::has_alpha) {
+      const float y = A::fn(x, alpha);
+      return {y, A::deriv(x, y, alpha)};
+    } else {
+      const float y = A::fn(x);
+      return {y, A::deriv(x, y)};
+    }
   };
   switch (kind) {
     case ActKind::sigmoid:
