@@ -259,7 +259,18 @@ Activation::Primitives& Activation::primitives(int64_t n, int threads) {
 }
 
 void Activation::forward_impl(const Tensor& x, LayerContext& ctx) {
+  if (ctx.input_activated) {
+    // The layer before applied this ReLU: y is x. The backward pass is unchanged, since
+    // relu'(x) = relu'(relu(x)).
+    NNLAB_CHECK(kind_ == ActKind::relu,
+                "layer '{}': only a ReLU can be applied by the layer before", name());
+    ctx.y = Tensor::view(const_cast<float*>(x.data()), x.shape());
+    ctx.y.set_channel_block(x.channel_block());
+    return;
+  }
+  if (ctx.y.is_view()) ctx.y = Tensor();  // it was an earlier pass's x
   ctx.y.resize(x.shape());
+  ctx.y.set_channel_block(x.channel_block());  // element-wise: any layout will do
   const int64_t n = x.size();
   if (!on_dnnl(kind_)) {
     dispatch_loop(kind_, [&]<class A>() { forward_loop<A>(x.data(), ctx.y.data(), n, alpha_); });
@@ -283,6 +294,7 @@ void Activation::forward_impl(const Tensor& x, LayerContext& ctx) {
 
 void Activation::backward_impl(LayerContext& ctx, const Tensor& dy) {
   ctx.dx.resize(dy.shape());
+  ctx.dx.set_channel_block(dy.channel_block());
   const int64_t n = dy.size();
   if (kind_ == ActKind::elu) {
     elu_backward(ctx.x->data(), ctx.y.data(), dy.data(), ctx.dx.data(), n, alpha_);

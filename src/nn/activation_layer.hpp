@@ -42,6 +42,7 @@ class Activation : public Layer {
   float alpha() const { return alpha_; }
 
  protected:
+  bool takes_blocked() const override { return true; }
   Shape build_impl(const Shape& in) override { return in; }
   void forward_impl(const Tensor& x, LayerContext& ctx) override;
   void backward_impl(LayerContext& ctx, const Tensor& dy) override;

@@ -19,6 +19,15 @@ bool few_channels(int64_t c) { return c < 16; }
 // auto would make the arithmetic (so the results) depend on the machine.
 constexpr auto kAlgorithm = dnnl::algorithm::convolution_direct;
 
+// `attr` with a ReLU applied to the primitive's output as it is written (the next layer's, see
+// Layer::applies_relu): one pass over the output instead of two.
+dnnl::primitive_attr relu_after(dnnl::primitive_attr attr) {
+  dnnl::post_ops ops;
+  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  attr.set_post_ops(ops);
+  return attr;
+}
+
 }  // namespace
 
 struct Conv2d::Primitives {
@@ -86,8 +95,8 @@ void Conv2d::init(Rng& rng) {
   bias().value.fill(0.0f);
 }
 
-Conv2d::Primitives& Conv2d::primitives(int64_t n, int threads) {
-  auto& slot = primitives_[{n, threads}];
+Conv2d::Primitives& Conv2d::primitives(int64_t n, int threads, bool relu) {
+  auto& slot = primitives_[{n, threads, relu}];
   if (slot) return *slot;
   slot = std::make_unique<Primitives>();
   Primitives& p = *slot;
@@ -102,7 +111,7 @@ Conv2d::Primitives& Conv2d::primitives(int64_t n, int threads) {
   p.fwd_pd = {{dnnl::prop_kind::forward_training, kAlgorithm, f32_desc(p.src, act),
                f32_desc(p.weights, tag::any), f32_desc(p.bias, tag::a), f32_desc(p.dst, act),
                p.strides, p.pad_l, p.pad_r},
-              user_scratchpad(),
+              relu ? relu_after(user_scratchpad()) : user_scratchpad(),
               cpu_engine()};
   p.fwd = dnnl::convolution_forward(p.fwd_pd);
   return p;
@@ -133,22 +142,20 @@ void Conv2d::forward_impl(const Tensor& x, LayerContext& ctx) {
   const int64_t n = x.rows();
   ctx.y.resize({n, filters_, out_height_, out_width_});
   if (n == 0) return;
-  Primitives& p = primitives(n, ctx.exec->threads());
+  Primitives& p = primitives(n, ctx.exec->threads(), ctx.apply_relu);
   dnnl::stream& stream = ctx.exec->stream();
-  // x in the primitive's layout stays in ctx.saved for the backward pass.
-  const memory src = in_layout(stream, dnnl_view(x, tag::nchw), p.fwd_pd.src_desc(), ctx.saved);
+  // x in the primitive's layout stays in ctx.saved for the backward pass (when x itself is not).
+  const memory src = in_layout(stream, dnnl_view(x), p.fwd_pd.src_desc(), ctx.saved);
   const memory weights = in_layout(stream, dnnl_view(weight().value, tag::oihw),
                                    p.fwd_pd.weights_desc(), weights_buf_);
-  const memory y = dnnl_view(ctx.y, tag::nchw);
-  const bool plain = p.fwd_pd.dst_desc() == y.get_desc();
-  const memory dst = plain ? y : bind(act_buf_, p.fwd_pd.dst_desc());
+  const memory dst = output_in(p.fwd_pd.dst_desc(), ctx.y, act_buf_);
   execute(stream, p.fwd, p.fwd_pd,
           {{DNNL_ARG_SRC, src},
            {DNNL_ARG_WEIGHTS, weights},
            {DNNL_ARG_BIAS, dnnl_view(bias().value, tag::a)},
            {DNNL_ARG_DST, dst}},
           scratchpad_);
-  if (!plain) reorder(stream, dst, y);
+  finish_output(stream, dst, ctx.y);
 }
 
 void Conv2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
@@ -156,16 +163,16 @@ void Conv2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const int64_t n = x.rows();
   if (ctx.input_grad) ctx.dx.resize(x.shape());
   if (n == 0) return;
-  Primitives& p = primitives(n, ctx.exec->threads());
+  Primitives& p = primitives(n, ctx.exec->threads(), ctx.apply_relu);
   dnnl::stream& stream = ctx.exec->stream();
   if (!p.bwd_data) create_backward(p);
 
-  const memory x_plain = dnnl_view(x, tag::nchw);
-  const memory src = p.fwd_pd.src_desc() == x_plain.get_desc()
-                         ? x_plain
+  const memory x_view = dnnl_view(x);
+  const memory src = p.fwd_pd.src_desc() == x_view.get_desc()
+                         ? x_view
                          : memory(p.fwd_pd.src_desc(), cpu_engine(), ctx.saved.data());
-  const memory dy_plain = dnnl_view(dy, tag::nchw);
-  const memory diff_dst = in_layout(stream, dy_plain, p.bwd_weights_pd.diff_dst_desc(), dy_buf_);
+  const memory dy_view = dnnl_view(dy);
+  const memory diff_dst = in_layout(stream, dy_view, p.bwd_weights_pd.diff_dst_desc(), dy_buf_);
 
   // The primitive assigns its gradients; the contract accumulates them.
   const memory dw = bind(weights_buf_, p.bwd_weights_pd.diff_weights_desc());
@@ -183,16 +190,16 @@ void Conv2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   if (!ctx.input_grad) return;  // a pass's first layer: nothing reads dx
   const memory weights = in_layout(stream, dnnl_view(weight().value, tag::oihw),
                                    p.bwd_data_pd.weights_desc(), weights_buf_);
-  const memory dx = dnnl_view(ctx.dx, tag::nchw);
-  const bool plain = p.bwd_data_pd.diff_src_desc() == dx.get_desc();
-  const memory diff_src = plain ? dx : bind(act_buf_, p.bwd_data_pd.diff_src_desc());
-  execute(stream, p.bwd_data, p.bwd_data_pd,
-          {{DNNL_ARG_DIFF_DST,
-            p.bwd_data_pd.diff_dst_desc() == diff_dst.get_desc() ? diff_dst : dy_plain},
-           {DNNL_ARG_WEIGHTS, weights},
-           {DNNL_ARG_DIFF_SRC, diff_src}},
-          scratchpad_);
-  if (!plain) reorder(stream, diff_src, dx);
+  const memory data_dy =
+      p.bwd_data_pd.diff_dst_desc() == diff_dst.get_desc()
+          ? diff_dst
+          : in_layout(stream, dy_view, p.bwd_data_pd.diff_dst_desc(), dy_data_buf_);
+  const memory diff_src = output_in(p.bwd_data_pd.diff_src_desc(), ctx.dx, act_buf_);
+  execute(
+      stream, p.bwd_data, p.bwd_data_pd,
+      {{DNNL_ARG_DIFF_DST, data_dy}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, diff_src}},
+      scratchpad_);
+  finish_output(stream, diff_src, ctx.dx);
 }
 
 }  // namespace nnlab

@@ -13,7 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <utility>
+#include <tuple>
 
 #include "nn/conv_shape.hpp"
 #include "nn/init.hpp"
@@ -38,18 +38,21 @@ class Conv2d : public Layer {
   std::string describe() const override;
   void init(Rng& rng) override;
 
+  bool applies_relu() const override { return true; }
   Parameter& weight() { return params_[0]; }
   Parameter& bias() { return params_[1]; }
 
  protected:
+  bool takes_blocked() const override { return true; }
   Shape build_impl(const Shape& in) override;
   void forward_impl(const Tensor& x, LayerContext& ctx) override;
   void backward_impl(LayerContext& ctx, const Tensor& dy) override;
 
  private:
   struct Primitives;
-  /// The primitives for a batch of n at the current thread count, created on first use.
-  Primitives& primitives(int64_t n, int threads);
+  /// The primitives for a batch of n at the current thread count, with a ReLU applied to the
+  /// output or not, created on first use.
+  Primitives& primitives(int64_t n, int threads, bool relu);
   void create_backward(Primitives& p);
 
   int64_t filters_, kernel_;
@@ -57,11 +60,13 @@ class Conv2d : public Layer {
   Pad pad_;
   int64_t channels_ = 0, height_ = 0, width_ = 0, out_height_ = 0, out_width_ = 0;
 
-  // Keyed by (batch size, threads): oneDNN sizes a primitive's work split by the thread count.
-  std::map<std::pair<int64_t, int>, std::unique_ptr<Primitives>> primitives_;
+  // Keyed by (batch size, threads, ReLU): oneDNN sizes a primitive's work split by the thread
+  // count.
+  std::map<std::tuple<int64_t, int, bool>, std::unique_ptr<Primitives>> primitives_;
   // Data in a primitive's layout, used within one call: weights or their gradient, the output
-  // or the input gradient, dy; and the primitives' scratchpad.
-  Tensor weights_buf_, act_buf_, dy_buf_, bias_buf_, scratchpad_;
+  // or the input gradient, dy for the weights pass and for the data pass; and the primitives'
+  // scratchpad.
+  Tensor weights_buf_, act_buf_, dy_buf_, dy_data_buf_, bias_buf_, scratchpad_;
 };
 
 }  // namespace nnlab

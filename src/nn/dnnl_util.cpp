@@ -1,5 +1,6 @@
 #include "nn/dnnl_util.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "tensor/error.hpp"
@@ -22,6 +23,31 @@ dnnl::memory in_layout(dnnl::stream& stream, const dnnl::memory& m, const dnnl::
   dnnl::memory out = bind(storage, want);
   reorder(stream, m, out);
   return out;
+}
+
+int channel_block_of(const dnnl::memory::desc& desc) {
+  const dnnl::memory::dims dims = desc.dims();
+  if (dims.size() != 4) return -1;
+  for (int block : {0, 16, 8, 4})
+    if (dims[1] % std::max(block, 1) == 0 && desc == image_desc(dims, block)) return block;
+  return -1;
+}
+
+void relayout(dnnl::stream& stream, const Tensor& src, int channel_block, Tensor& dst) {
+  dst.resize(src.shape());
+  dst.set_channel_block(channel_block);
+  reorder(stream, dnnl_view(src), dnnl_view(dst));
+}
+
+dnnl::memory output_in(const dnnl::memory::desc& desc, Tensor& out, Tensor& storage) {
+  const int block = channel_block_of(desc);
+  if (block < 0) return bind(storage, desc);
+  out.set_channel_block(block);
+  return dnnl_view(out);
+}
+
+void finish_output(dnnl::stream& stream, const dnnl::memory& written, Tensor& out) {
+  if (written.get_data_handle() != out.data()) reorder(stream, written, dnnl_view(out));
 }
 
 void reorder(dnnl::stream& stream, const dnnl::memory& src, const dnnl::memory& dst,

@@ -1,9 +1,11 @@
 // Helpers for the layers built on oneDNN primitives (convolution, pooling; later transposed
 // convolution): layouts, buffers reused from batch to batch, reorders, the scratchpad.
 //
-// Tensors are plain (NCHW activations, OIHW weights). A primitive created with
-// format_tag::any picks its own blocked layout (nChw16c, OIhw16i16o, ...), so a layer reorders
-// its plain tensors into that layout where the two differ, into storage it keeps.
+// Weights are plain (OIHW); an image batch is plain NCHW or, between layers that take it so,
+// blocked (Tensor::channel_block). A primitive created with format_tag::any picks its own
+// layout (nChw16c, OIhw16i16o, ...); a layer reorders its tensors into that layout where the two
+// differ, into storage it keeps, and writes its output in the primitive's layout when a Tensor
+// can hold it.
 #pragma once
 
 #include <initializer_list>
@@ -25,6 +27,19 @@ dnnl::memory bind(Tensor& storage, const dnnl::memory::desc& desc);
 /// `m` itself when it already has layout `want`, else `m` reordered into `storage`.
 dnnl::memory in_layout(dnnl::stream& stream, const dnnl::memory& m, const dnnl::memory::desc& want,
                        Tensor& storage);
+
+/// The channel block with which a Tensor holds an image batch of layout `desc` (0 for nchw), or
+/// -1 when no Tensor layout matches (channels padded to a block, other blockings).
+int channel_block_of(const dnnl::memory::desc& desc);
+
+/// dst = the image batch src with its channels in blocks of `channel_block` (0: plain).
+void relayout(dnnl::stream& stream, const Tensor& src, int channel_block, Tensor& dst);
+
+/// Where a primitive writes the image batch `out` (already resized) in layout `desc`: over
+/// `out` itself when a Tensor can hold that layout (`out` then takes it), else over `storage`,
+/// which finish_output copies back into `out`, plain.
+dnnl::memory output_in(const dnnl::memory::desc& desc, Tensor& out, Tensor& storage);
+void finish_output(dnnl::stream& stream, const dnnl::memory& written, Tensor& out);
 
 /// dst = src converted to dst's layout; with `accumulate`, dst += src.
 void reorder(dnnl::stream& stream, const dnnl::memory& src, const dnnl::memory& dst,

@@ -1,5 +1,6 @@
 #include "nn/layer.hpp"
 
+#include "nn/dnnl_util.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -19,15 +20,22 @@ void Layer::forward(const Tensor& x, LayerContext& ctx) {
               fmt::join(in_shape_, ", "), shape_str(x.shape()));
   NNLAB_CHECK(ctx.exec != nullptr, "layer '{}': forward called without an execution context",
               name_);
-  ctx.x = &x;
-  forward_impl(x, ctx);
+  const Tensor* in = &x;
+  if (!x.plain() && !takes_blocked()) {
+    relayout(ctx.exec->stream(), x, 0, ctx.relaid_x);
+    in = &ctx.relaid_x;
+  }
+  ctx.x = in;
+  forward_impl(*in, ctx);
 }
 
 void Layer::backward(LayerContext& ctx, const Tensor& dy) {
   NNLAB_CHECK(ctx.x != nullptr, "layer '{}': backward called without a forward pass", name_);
   NNLAB_CHECK(dy.shape() == ctx.y.shape(), "layer '{}' ({}) expects a gradient of shape {}, got {}",
               name_, describe(), shape_str(ctx.y.shape()), shape_str(dy.shape()));
-  backward_impl(ctx, dy);
+  if (dy.channel_block() == ctx.y.channel_block()) return backward_impl(ctx, dy);
+  relayout(ctx.exec->stream(), dy, ctx.y.channel_block(), ctx.relaid_dy);
+  backward_impl(ctx, ctx.relaid_dy);
 }
 
 Parameter& Layer::add_parameter(const std::string& role, Shape shape, bool is_weight) {

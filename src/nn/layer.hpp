@@ -15,6 +15,12 @@
 //                    is a third of the backward FLOPs), ACCUMULATES dL/dparam into each
 //                    parameter's grad (the Model zeroes the gradient arena before each batch).
 //
+// Layouts: an image batch may come with its channels blocked (Tensor::channel_block). A layer
+// whose takes_blocked() is true receives x as it comes and writes y in a layout of its choice;
+// any other layer receives x plain. backward_impl receives dy in the layout of ctx.y and writes
+// ctx.dx in the layout of the x it received. The public calls convert where a neighbour's layout
+// differs.
+//
 // The public calls check shapes once and name the layer in the error; the virtual *_impl
 // methods trust their inputs.
 #pragma once
@@ -34,12 +40,16 @@ enum class Mode { train, eval };
 
 /// What one forward pass leaves for its backward. Owned by the caller, one per layer.
 struct LayerContext {
-  const Tensor* x = nullptr;  // the input of the forward pass
-  Tensor y;                   // output
-  Tensor dx;                  // gradient with respect to x, written by backward
-  Tensor saved;               // layer-specific: a dropout mask, a pre-activation, ...
+  const Tensor* x = nullptr;   // the input of the forward pass
+  Tensor y;                    // output
+  Tensor dx;                   // gradient with respect to x, written by backward
+  Tensor saved;                // layer-specific: a dropout mask, a pre-activation, ...
+  Tensor relaid_x, relaid_dy;  // x and dy converted to the layouts the layer works in
   Mode mode = Mode::train;
-  bool input_grad = true;       // whether backward must assign dx
+  bool input_grad = true;  // whether backward must assign dx
+  // Set by the Model for a layer followed by a ReLU it can apply itself (a oneDNN post-op,
+  // applies_relu()), and for that ReLU, whose x then holds its output already.
+  bool apply_relu = false, input_activated = false;
   Rng* rng = nullptr;           // the run's generator, for dropout and noise
   ExecContext* exec = nullptr;  // the worker's stream and thread budget
 };
@@ -66,12 +76,18 @@ class Layer {
   void forward(const Tensor& x, LayerContext& ctx);
   void backward(LayerContext& ctx, const Tensor& dy);
 
+  /// Whether forward_impl can apply a ReLU to its output when ctx.apply_relu says so (the Model
+  /// then has the ReLU layer after it pass its input through).
+  virtual bool applies_relu() const { return false; }
+
   std::vector<Parameter>& parameters() { return params_; }
   const std::vector<Parameter>& parameters() const { return params_; }
   std::vector<Buffer>& buffers() { return buffers_; }
   const std::vector<Buffer>& buffers() const { return buffers_; }
 
  protected:
+  /// Whether forward_impl takes an image batch with blocked channels (see the top of the file).
+  virtual bool takes_blocked() const { return false; }
   /// Declares the parameters (name prefix added by the caller) and returns the output shape.
   virtual Shape build_impl(const Shape& in) = 0;
   virtual void forward_impl(const Tensor& x, LayerContext& ctx) = 0;

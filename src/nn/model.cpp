@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nn/activation_layer.hpp"
+#include "nn/dnnl_util.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -67,6 +68,9 @@ Model::Model(ExecContext& exec, Shape input, std::vector<LayerPtr> layers, Head 
     offset += shape_size(b->shape);
   }
   for (auto& layer : layers_) layer->init(init_rng);
+  relu_after_.assign(layers_.size(), false);
+  for (size_t i = 0; i + 1 < layers_.size(); ++i)
+    relu_after_[i] = layers_[i]->applies_relu() && layers_[i + 1]->kind() == "relu";
 }
 
 const LayerContext& Pass::context(int i) const {
@@ -75,10 +79,16 @@ const LayerContext& Pass::context(int i) const {
   return contexts[static_cast<size_t>(i)];
 }
 
+const Tensor& Pass::output() const {
+  const Tensor& y = contexts[static_cast<size_t>(last - 1)].y;
+  return y.plain() ? y : plain_output;
+}
+
 const Tensor& Pass::input_gradient() const {
   NNLAB_CHECK(last > first && contexts[static_cast<size_t>(first)].input_grad,
               "the pass's input gradient was not computed: backward(pass, dy, true) keeps it");
-  return contexts[static_cast<size_t>(first)].dx;
+  const Tensor& dx = contexts[static_cast<size_t>(first)].dx;
+  return dx.plain() ? dx : plain_input_gradient;
 }
 
 const Shape& Model::output_shape() const { return layers_.back()->output_shape(); }
@@ -104,10 +114,21 @@ const Tensor& Model::forward(const Tensor& x, Mode mode, Rng& rng, Pass& pass, i
     ctx.mode = mode;
     ctx.rng = &rng;
     ctx.exec = exec_;
+    ctx.apply_relu = i + 1 < last && relu_after_[static_cast<size_t>(i)];
+    ctx.input_activated = i > first && relu_after_[static_cast<size_t>(i - 1)];
     layers_[static_cast<size_t>(i)]->forward(*in, ctx);
     in = &ctx.y;
   }
-  return *in;
+  if (in->plain()) return *in;
+  relayout(exec_->stream(), *in, 0, pass.plain_output);
+  return pass.plain_output;
+}
+
+const Tensor& Model::activation(const Pass& pass, int i, Tensor& scratch) {
+  const Tensor& y = pass.context(i).y;
+  if (y.plain()) return y;
+  relayout(exec_->stream(), y, 0, scratch);
+  return scratch;
 }
 
 void Model::backward(Pass& pass, const Tensor& dy, bool input_grad) {
@@ -127,6 +148,7 @@ void Model::backward(Pass& pass, const Tensor& dy, bool input_grad) {
     layers_[static_cast<size_t>(i)]->backward(ctx, *g);
     g = &ctx.dx;
   }
+  if (input_grad && !g->plain()) relayout(exec_->stream(), *g, 0, pass.plain_input_gradient);
 }
 
 void Model::predict(const Tensor& x, Tensor& out, Rng& rng) {

@@ -19,9 +19,12 @@ namespace nnlab {
 struct Pass {
   std::vector<LayerContext> contexts;  // one per layer of the model; [first, last) hold this pass
   int first = 0, last = 0;
+  // The output of layer last-1 and the input gradient made plain, when the layers left them
+  // blocked (nn/layer.hpp).
+  Tensor plain_output, plain_input_gradient;
 
-  /// The output of the pass (the context of layer last-1).
-  const Tensor& output() const { return contexts[static_cast<size_t>(last - 1)].y; }
+  /// The output of the pass (layer last-1's), always plain NCHW.
+  const Tensor& output() const;
   /// The context of layer i of the model, which the pass must have run (activations).
   const LayerContext& context(int i) const;
   /// dL/dx of the pass's input, after a backward asked for it.
@@ -50,6 +53,10 @@ class Model {
   /// pass.input_gradient(); without, the pass's first layer skips that product (nothing reads
   /// it: the first layer of a model never needs it).
   void backward(Pass& pass, const Tensor& dy, bool input_grad = false);
+  /// Layer i's output in `pass` as plain NCHW: the context's own, or a plain copy in `scratch`
+  /// when the layer kept oneDNN's blocked layout (nn/layer.hpp). A layer that applied the ReLU
+  /// after it (Layer::applies_relu) holds the ReLU's output.
+  const Tensor& activation(const Pass& pass, int i, Tensor& scratch);
   /// Eval-mode forward of the whole model plus the head: class probabilities for a softmax
   /// head, probabilities for a sigmoid head. Runs on a pass of its own.
   void predict(const Tensor& x, Tensor& out, Rng& rng);
@@ -91,6 +98,9 @@ class Model {
   Shape input_;
   std::vector<LayerPtr> layers_;
   Head head_;
+  // relu_after_[i]: layer i applies the ReLU layer i + 1 (Layer::applies_relu) when a pass runs
+  // both.
+  std::vector<bool> relu_after_;
   std::vector<float> values_, grads_, buffers_;
   std::vector<Parameter*> params_;
   std::vector<Buffer*> buffer_list_;

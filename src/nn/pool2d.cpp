@@ -7,7 +7,6 @@
 namespace nnlab {
 
 using dnnl::memory;
-using tag = memory::format_tag;
 
 namespace {
 
@@ -19,8 +18,8 @@ dnnl::algorithm algorithm_of(PoolKind pool) {
 
 }  // namespace
 
-// Pooling is bound by memory traffic: the primitives work on the plain NCHW tensors directly,
-// since a reorder to a blocked layout would cost as much as the pooling itself.
+// Pooling is bound by memory traffic: the primitives work on x in its own layout, plain or
+// blocked, since a reorder would cost as much as the pooling itself.
 struct Pool2d::Primitives {
   memory::desc src, dst;
   memory::dims strides, kernel, pad_l, pad_r;
@@ -74,13 +73,13 @@ Shape Pool2d::build_impl(const Shape& in) {
   return {channels_, out_height_, out_width_};
 }
 
-Pool2d::Primitives& Pool2d::primitives(int64_t n, int threads) {
-  auto& slot = primitives_[{n, threads}];
+Pool2d::Primitives& Pool2d::primitives(int64_t n, int channel_block, int threads) {
+  auto& slot = primitives_[{n, channel_block, threads}];
   if (slot) return *slot;
   slot = std::make_unique<Primitives>();
   Primitives& p = *slot;
-  p.src = f32_desc({n, channels_, height_, width_}, tag::nchw);
-  p.dst = f32_desc({n, channels_, out_height_, out_width_}, tag::nchw);
+  p.src = image_desc({n, channels_, height_, width_}, channel_block);
+  p.dst = image_desc({n, channels_, out_height_, out_width_}, channel_block);
   p.strides = {stride_, stride_};
   p.kernel = {size_, size_};
   p.pad_l = p.pad_r = {padding_, padding_};
@@ -96,9 +95,10 @@ void Pool2d::forward_impl(const Tensor& x, LayerContext& ctx) {
   const int64_t n = x.rows();
   ctx.y.resize({n, channels_, out_height_, out_width_});
   if (n == 0) return;
-  Primitives& p = primitives(n, ctx.exec->threads());
+  ctx.y.set_channel_block(x.channel_block());
+  Primitives& p = primitives(n, x.channel_block(), ctx.exec->threads());
   dnnl::stream& stream = ctx.exec->stream();
-  const memory src = dnnl_view(x, tag::nchw), dst = dnnl_view(ctx.y, tag::nchw);
+  const memory src = dnnl_view(x), dst = dnnl_view(ctx.y);
   if (ctx.mode == Mode::train) {
     execute(stream, p.train, p.train_pd,
             {{DNNL_ARG_SRC, src},
@@ -124,7 +124,8 @@ void Pool2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const int64_t n = x.rows();
   ctx.dx.resize(x.shape());
   if (n == 0) return;
-  Primitives& p = primitives(n, ctx.exec->threads());
+  ctx.dx.set_channel_block(x.channel_block());
+  Primitives& p = primitives(n, x.channel_block(), ctx.exec->threads());
   dnnl::stream& stream = ctx.exec->stream();
   if (!p.bwd) {
     p.bwd_pd = {{algorithm_of(pool_), p.src, p.dst, p.strides, p.kernel, p.pad_l, p.pad_r},
@@ -133,7 +134,7 @@ void Pool2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
                 p.train_pd};
     p.bwd = dnnl::pooling_backward(p.bwd_pd);
   }
-  const memory diff_dst = dnnl_view(dy, tag::nchw), diff_src = dnnl_view(ctx.dx, tag::nchw);
+  const memory diff_dst = dnnl_view(dy), diff_src = dnnl_view(ctx.dx);
   if (pool_ == PoolKind::max)
     execute(
         stream, p.bwd, p.bwd_pd,

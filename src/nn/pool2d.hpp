@@ -3,14 +3,15 @@
 //
 //   N = batch, C = channels, k = window side, OH, OW = conv_out_size(H or W, k, stride, pad).
 //   x: [N, C, H, W]   y: [N, C, OH, OW]   no parameters; backward ASSIGNS dx.
-//   Max pooling in training mode keeps the position of each maximum in ctx.saved.
+//   Max pooling in training mode keeps the position of each maximum in ctx.saved. y and dx take
+//   x's layout (plain or blocked channels).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
-#include <utility>
+#include <tuple>
 
 #include "nn/layer.hpp"
 
@@ -30,19 +31,21 @@ class Pool2d : public Layer {
   std::string describe() const override;
 
  protected:
+  bool takes_blocked() const override { return true; }
   Shape build_impl(const Shape& in) override;
   void forward_impl(const Tensor& x, LayerContext& ctx) override;
   void backward_impl(LayerContext& ctx, const Tensor& dy) override;
 
  private:
   struct Primitives;
-  /// The primitives for a batch of n at the current thread count, created on first use.
-  Primitives& primitives(int64_t n, int threads);
+  /// The primitives for a batch of n in layout `channel_block` at the current thread count,
+  /// created on first use.
+  Primitives& primitives(int64_t n, int channel_block, int threads);
 
   PoolKind pool_;
   int64_t size_, stride_, padding_;
   int64_t channels_ = 0, height_ = 0, width_ = 0, out_height_ = 0, out_width_ = 0;
-  std::map<std::pair<int64_t, int>, std::unique_ptr<Primitives>> primitives_;
+  std::map<std::tuple<int64_t, int, int>, std::unique_ptr<Primitives>> primitives_;
   Tensor scratchpad_;
 };
 

@@ -136,10 +136,11 @@ void write_figures(Model& model, const Dataset& test, const DiagnosticsConfig& c
     Rng rng(0);  // eval mode draws no random numbers
     Pass pass;
     model.forward(x, Mode::eval, rng, pass);
+    Tensor plain;
     for (int i : convs) {
       const int j = activated_output(model, i);
       const std::string name = "feature_maps/" + model.layer(i).name();
-      st.add_f32(name, model.layer(j).output_shape(), pass.context(j).y.row(0));
+      st.add_f32(name, model.layer(j).output_shape(), model.activation(pass, j, plain).row(0));
       st.metadata[name] = model.layer(j).name();
     }
     if (maps) add_samples(st, test, {config.figure_input}, "input/figure", "figure_input");
@@ -149,7 +150,7 @@ void write_figures(Model& model, const Dataset& test, const DiagnosticsConfig& c
       for (int j : hidden) {
         const std::string name = "profiles/" + model.layer(j).name();
         st.add_f32(name, {k, shape_size(model.layer(j).output_shape())},
-                   pass.context(j).y.row(first));
+                   model.activation(pass, j, plain).row(first));
         st.metadata[name] = model.layer(dense_before(model, j)).name();
       }
       add_samples(st, test, config.profile_inputs, "input/profiles", "profile_inputs");

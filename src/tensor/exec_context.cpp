@@ -37,4 +37,31 @@ dnnl::memory dnnl_view(const Tensor& t, dnnl::memory::format_tag tag) {
   return dnnl::memory(desc, cpu_engine(), const_cast<float*>(t.data()));
 }
 
+dnnl::memory::desc image_desc(const dnnl::memory::dims& dims, int channel_block) {
+  using tag = dnnl::memory::format_tag;
+  const auto format = [&] {
+    switch (channel_block) {
+      case 0:
+        return tag::nchw;
+      case 4:
+        return tag::nChw4c;
+      case 8:
+        return tag::nChw8c;
+      case 16:
+        return tag::nChw16c;
+      default:
+        throw Error(fmt::format("no image layout with channels in blocks of {}", channel_block));
+    }
+  }();
+  return {dims, dnnl::memory::data_type::f32, format};
+}
+
+dnnl::memory dnnl_view(const Tensor& t) {
+  NNLAB_CHECK(t.rank() == 4, "an image batch [N, C, H, W] was expected, got shape {}",
+              shape_str(t.shape()));
+  const dnnl::memory::dims dims(t.shape().begin(), t.shape().end());
+  return dnnl::memory(image_desc(dims, t.channel_block()), cpu_engine(),
+                      const_cast<float*>(t.data()));
+}
+
 }  // namespace nnlab

@@ -44,5 +44,10 @@ class ExecContext {
 
 /// A oneDNN memory over a tensor's data in a plain format (nchw, nc, oihw, ...): no copy.
 dnnl::memory dnnl_view(const Tensor& t, dnnl::memory::format_tag tag);
+/// The layout of an image batch `dims` [N, C, H, W] with channels in blocks of `channel_block`
+/// (0: nchw; 4, 8 or 16: nChw4c, nChw8c, nChw16c).
+dnnl::memory::desc image_desc(const dnnl::memory::dims& dims, int channel_block);
+/// A oneDNN memory over an image batch [N, C, H, W] in its own layout (Tensor::channel_block).
+dnnl::memory dnnl_view(const Tensor& t);
 
 }  // namespace nnlab

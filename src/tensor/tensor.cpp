@@ -34,12 +34,14 @@ Tensor Tensor::view(float* data, Shape shape) {
 
 Tensor::Tensor(const Tensor& other) {
   resize(other.shape_);
+  channel_block_ = other.channel_block_;
   if (size_ > 0) std::memcpy(data_, other.data_, static_cast<size_t>(size_) * sizeof(float));
 }
 
 Tensor& Tensor::operator=(const Tensor& other) {
   if (this == &other) return *this;
   resize(other.shape_);
+  channel_block_ = other.channel_block_;
   if (size_ > 0) std::memcpy(data_, other.data_, static_cast<size_t>(size_) * sizeof(float));
   return *this;
 }
@@ -50,6 +52,7 @@ Tensor::Tensor(Tensor&& other) noexcept
     : shape_(std::exchange(other.shape_, {})),
       size_(std::exchange(other.size_, 0)),
       capacity_(std::exchange(other.capacity_, 0)),
+      channel_block_(std::exchange(other.channel_block_, 0)),
       storage_(std::move(other.storage_)),
       data_(std::exchange(other.data_, nullptr)) {}
 
@@ -58,6 +61,7 @@ Tensor& Tensor::operator=(Tensor&& other) noexcept {
   shape_ = std::exchange(other.shape_, {});
   size_ = std::exchange(other.size_, 0);
   capacity_ = std::exchange(other.capacity_, 0);
+  channel_block_ = std::exchange(other.channel_block_, 0);
   storage_ = std::move(other.storage_);
   data_ = std::exchange(other.data_, nullptr);
   return *this;
@@ -80,6 +84,14 @@ void Tensor::resize(const Shape& shape) {
   }
   if (shape_ != shape) shape_ = shape;
   size_ = n;
+  channel_block_ = 0;
+}
+
+void Tensor::set_channel_block(int block) {
+  NNLAB_CHECK(block == 0 || (block > 1 && rank() == 4 && dim(1) % block == 0),
+              "a tensor of shape {} cannot hold its channels in blocks of {}", shape_str(shape_),
+              block);
+  channel_block_ = block;
 }
 
 void Tensor::fill(float value) {

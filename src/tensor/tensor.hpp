@@ -1,5 +1,11 @@
 // Tensor: float32, contiguous, row-major (NCHW for images). Either owns its storage or views
 // memory owned elsewhere (a model's parameter arena).
+//
+// An image batch [N, C, H, W] may instead hold its channels in blocks of b (oneDNN's nChw8c or
+// nChw16c: [N, C/b, H, W, b], C a multiple of b), the layout oneDNN's convolution kernels compute
+// in. Convolution, pooling and element-wise layers pass such a batch along as it is, so a chain
+// of them reorders nothing between its layers; every other reader gets plain NCHW (Layer::forward
+// converts for it). The shape is always the logical [N, C, H, W].
 #pragma once
 
 #include <cstdint>
@@ -57,6 +63,12 @@ class Tensor {
   void fill(float value);
   bool is_view() const { return !storage_ && data_ != nullptr; }
 
+  /// 0: plain; b > 1: channels in blocks of b (see the top of the file). resize() makes a tensor
+  /// plain again: a layer that writes the blocked layout says so after resizing.
+  int channel_block() const { return channel_block_; }
+  bool plain() const { return channel_block_ == 0; }
+  void set_channel_block(int block);
+
  private:
   struct FreeDeleter {
     void operator()(float* p) const;
@@ -64,6 +76,7 @@ class Tensor {
   Shape shape_;
   int64_t size_ = 0;
   int64_t capacity_ = 0;
+  int channel_block_ = 0;
   std::unique_ptr<float[], FreeDeleter> storage_;  // 64-byte aligned; null for views
   float* data_ = nullptr;
 };
