@@ -43,8 +43,13 @@ struct SafeTensors {
 
 /// Bytes of the safetensors file holding `st`.
 std::string encode_safetensors(const SafeTensors& st);
-/// Parses and validates a safetensors file (header length in range, known dtypes, offsets
-/// contiguous from 0 and within the file, sizes = prod(shape) * dtype size). Errors name
+/// Parses and validates a safetensors file, refusing what the reference reader (Hugging Face's
+/// Rust crate) refuses: a header over 100 MB or past the end of the file, not UTF-8 JSON (NUL
+/// padding included), not an object, or repeating a key; a dtype other than F32 and U8; shapes
+/// and data_offsets that are not non-negative integers; begin > end; element counts that
+/// overflow or exceed the data; end - begin != prod(shape) * dtype size; tensors that do not
+/// tile the data exactly (overlap, gap, trailing bytes); __metadata__ not an object of strings.
+/// No allocation depends on a size before it is checked against the file's. Errors name
 /// `name_for_errors`.
 SafeTensors decode_safetensors(std::string_view bytes, const std::string& name_for_errors);
 

@@ -16,16 +16,69 @@ json spec_json(const LayerSpec& s) {
   return {{"type", s.type}, {"numbers", s.numbers}, {"strings", s.strings}, {"lists", s.lists}};
 }
 
+/// `j[key]` as T, `what` saying what T is; errors name the file and the key (`where` says
+/// where `j` is) rather than relaying the JSON library's message.
+template <class T>
+T get_key(const json& j, const std::string& key, const char* what, const std::string& where) {
+  NNLAB_CHECK(j.is_object() && j.contains(key), "{}: no key '{}'", where, key);
+  try {
+    return j.at(key).get<T>();
+  } catch (const json::exception&) {
+    throw Error(fmt::format("{}: key '{}' must be {}", where, key, what));
+  }
+}
+
 LayerSpec spec_from_json(const json& j, const std::string& where) {
+  NNLAB_CHECK(j.is_object(), "{}: must be an object", where);
   LayerSpec s;
-  s.type = j.at("type").get<std::string>();
-  s.numbers = j.at("numbers").get<std::map<std::string, double>>();
-  s.strings = j.at("strings").get<std::map<std::string, std::string>>();
+  s.type = get_key<std::string>(j, "type", "a string", where);
+  s.numbers = get_key<std::map<std::string, double>>(j, "numbers", "an object of numbers", where);
+  s.strings =
+      get_key<std::map<std::string, std::string>>(j, "strings", "an object of strings", where);
   // Files written before layers took lists have none.
   if (j.contains("lists"))
-    s.lists = j.at("lists").get<std::map<std::string, std::vector<double>>>();
+    s.lists = get_key<std::map<std::string, std::vector<double>>>(
+        j, "lists", "an object of lists of numbers", where);
   s.where = where;
   return s;
+}
+
+/// The description in a model file's 'nnlab.model' metadata `text`; errors name the file.
+ModelDescription read_description(const std::string& text, const std::string& path) {
+  const std::string where = fmt::format("{}: 'nnlab.model' metadata", path);
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception&) {
+    throw Error(fmt::format("{} is not valid JSON", where));
+  }
+  NNLAB_CHECK(j.is_object(), "{} is not a JSON object", where);
+  ModelDescription d;
+  d.input = get_key<Shape>(j, "input", "a list of integers", where);
+  d.loss = get_key<std::string>(j, "loss", "a string", where);
+  d.task = d.loss == "cross_entropy" ? Task::classify : Task::regress;
+  if (j.contains("task")) {
+    const std::string task = get_key<std::string>(j, "task", "a string", where);
+    try {
+      d.task = parse_task(task);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: key 'task': {}", where, e.what()));
+    }
+  }
+  d.class_names = get_key<std::vector<std::string>>(j, "class_names", "a list of strings", where);
+  // Files written before the data was recorded have no "data".
+  if (j.contains("data")) {
+    const std::string in_data = where + " 'data'";
+    const json data = get_key<json>(j, "data", "an object", where);
+    d.data = {.dataset = get_key<std::string>(data, "dataset", "a string", in_data),
+              .scaling = get_key<std::string>(data, "scaling", "a string", in_data),
+              .preprocess = get_key<std::string>(data, "preprocess", "a string", in_data)};
+  }
+  const json layers = get_key<json>(j, "layers", "a list", where);
+  NNLAB_CHECK(layers.is_array(), "{}: key 'layers' must be a list", where);
+  for (size_t i = 0; i < layers.size(); ++i)
+    d.layers.push_back(spec_from_json(layers[i], fmt::format("{}: layers[{}]", path, i)));
+  return d;
 }
 
 /// Copies the F32 tensor `name` of `file` into `into` (a parameter's or buffer's view).
@@ -78,34 +131,17 @@ LoadedModel load_model(const std::string& path, ExecContext& exec) {
               "`nnlab run` as runs/RUN/rK/weights.safetensors",
               path);
   LoadedModel out;
-  try {
-    const json j = json::parse(meta->second);
-    out.description.input = j.at("input").get<Shape>();
-    out.description.loss = j.at("loss").get<std::string>();
-    out.description.task =
-        j.contains("task")
-            ? parse_task(j.at("task").get<std::string>())
-            : (out.description.loss == "cross_entropy" ? Task::classify : Task::regress);
-    out.description.class_names = j.at("class_names").get<std::vector<std::string>>();
-    // Files written before the data was recorded have no "data".
-    if (j.contains("data")) {
-      const json& data = j.at("data");
-      out.description.data = {.dataset = data.at("dataset").get<std::string>(),
-                              .scaling = data.at("scaling").get<std::string>(),
-                              .preprocess = data.at("preprocess").get<std::string>()};
-    }
-    int i = 0;
-    for (const json& l : j.at("layers"))
-      out.description.layers.push_back(spec_from_json(l, fmt::format("{}: layers[{}]", path, i++)));
-  } catch (const json::exception& e) {
-    throw Error(fmt::format("{}: malformed 'nnlab.model' metadata: {}", path, e.what()));
-  } catch (const Error& e) {
-    throw Error(fmt::format("{}: 'nnlab.model' metadata: {}", path, e.what()));
-  }
+  out.description = read_description(meta->second, path);
   out.loss = make_loss(out.description.loss);
   Rng rng(0);
   out.model = build_model(exec, out.description.input, out.description.layers, *out.loss, rng);
   read_parameters(file, *out.model, path);
+  // A classifier's i-th output is the probability of class_names[i].
+  const auto outputs = static_cast<size_t>(shape_size(out.model->output_shape()));
+  NNLAB_CHECK(
+      out.description.task != Task::classify || out.description.class_names.size() == outputs,
+      "{}: 'nnlab.model' metadata lists {} class_names but the model has {} outputs", path,
+      out.description.class_names.size(), outputs);
   return out;
 }
 

@@ -27,14 +27,32 @@ SafeTensors sample() {
   return st;
 }
 
+// A file's bytes: the length field `n`, then `rest` (the header and the data).
+std::string with_length(uint64_t n, std::string_view rest) {
+  std::string out(8, '\0');
+  std::memcpy(out.data(), &n, 8);
+  return out + std::string(rest);
+}
+
 // A file's bytes with its header replaced by `header` (padded as the format asks).
 std::string with_header(std::string header, std::string_view data) {
   header.append((8 - header.size() % 8) % 8, ' ');
-  std::string out(8, '\0');
-  const uint64_t n = header.size();
-  std::memcpy(out.data(), &n, 8);
-  return out + header + std::string(data);
+  return with_length(header.size(), header + std::string(data));
 }
+
+// A header holding one tensor entry `a` with the given JSON fields.
+std::string one_tensor(std::string_view fields) { return fmt::format(R"({{"a":{{{}}}}})", fields); }
+
+constexpr const char* kFile = "model.safetensors";
+
+// Decoding `bytes` must fail with an nnlab::Error naming the file and holding `fragment`.
+void expect_refused(const std::string& bytes, const std::string& fragment) {
+  const std::string msg = error_of([&] { decode_safetensors(bytes, kFile); });
+  EXPECT_NE(msg.find(kFile), std::string::npos) << msg;
+  EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
+}
+
+const std::string kData8(8, '\1');
 
 TEST(Safetensors, RoundTrip) {
   const auto path = (test::temp_dir() / "w.safetensors").string();
@@ -62,42 +80,232 @@ TEST(Safetensors, AccessorsCheckDtypeAndShape) {
   EXPECT_NE(error_of([&] { st.at("nope"); }).find("nope"), std::string::npos);
 }
 
-TEST(Safetensors, CorruptFilesNameTheFile) {
+// What the reference reader accepts at the edges: JSON whitespace around the header (it takes
+// tabs, CR and LF as well as the spaces the format writes), empty and zero-sized tensors, extra
+// fields in an entry, tensors listed in any order.
+TEST(Safetensors, AcceptsWhatTheReferenceReaderAccepts) {
+  const std::string header =
+      " {\"z\":{\"dtype\":\"U8\",\"shape\":[2,0],\"data_offsets\":[8,8]},"
+      "\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[4,8],\"x\":[{}]},"
+      "\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]}}\r\n\t ";
+  const SafeTensors st = decode_safetensors(with_length(header.size(), header + kData8), kFile);
+  EXPECT_EQ(st.at("z").shape, (std::vector<int64_t>{2, 0}));
+  EXPECT_TRUE(st.at("z").bytes.empty());
+  EXPECT_EQ(st.at("a").bytes.size(), 4u);
+  EXPECT_EQ(st.at("b").bytes, (std::vector<uint8_t>(4, 1)));
+}
+
+TEST(Safetensors, RefusesAFileTooShortForTheLengthField) {
+  expect_refused("abc", "not a safetensors file");
+}
+
+TEST(Safetensors, RefusesAHeaderLengthOver100MB) {
+  expect_refused(with_length(100'000'001, "{}"), "over the limit of 100000000 bytes");
+  expect_refused(with_length(~uint64_t{0}, "{}"), "over the limit");
+}
+
+TEST(Safetensors, RefusesAHeaderLengthPastTheEndOfTheFile) {
   const std::string good = encode_safetensors(sample());
-  const std::string name = "model.safetensors";
-  auto expect_error = [&](const std::string& bytes, const char* fragment) {
-    const std::string msg = error_of([&] { decode_safetensors(bytes, name); });
-    EXPECT_NE(msg.find(name), std::string::npos) << msg;
-    EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
+  std::string bytes = good;
+  const uint64_t n = good.size() - 7;
+  std::memcpy(bytes.data(), &n, 8);
+  expect_refused(bytes, "runs past the end of the file");
+}
+
+TEST(Safetensors, RefusesAHeaderThatIsNotAJsonObject) {
+  expect_refused(with_header("[1, 2]", ""), "header is a JSON array, not an object");
+  expect_refused(with_header(R"("text")", ""), "not an object");
+}
+
+TEST(Safetensors, RefusesAHeaderThatIsNotJson) {
+  expect_refused(with_header(R"({"a":)", ""), "not valid JSON");
+  expect_refused(with_header(R"({} {})", ""), "not valid JSON");
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"U8","shape":[1e500],"data_offsets":[0,0])"), ""),
+      "not valid JSON");
+}
+
+TEST(Safetensors, RefusesAHeaderThatIsNotUtf8) {
+  expect_refused(with_header("{\"\xc3\x28\":1}", ""), "not valid UTF-8 (byte 0xc3 at offset 2)");
+  // An overlong form of '/' and an encoded surrogate.
+  expect_refused(with_header("{\"\xc0\xaf\":1}", ""), "not valid UTF-8");
+  expect_refused(with_header("{\"\xed\xa0\x80\":1}", ""), "not valid UTF-8");
+  // Invalid UTF-8 in the padding: the reference checks the whole header.
+  expect_refused(with_length(8, "{}   \xff  "), "not valid UTF-8");
+}
+
+// nlohmann::json stops at a NUL byte, so the old reader took NUL padding, and anything after it.
+TEST(Safetensors, RefusesAHeaderPaddedWithNulBytes) {
+  expect_refused(with_length(8, std::string("{}\0\0\0\0\0\0", 8)), "NUL byte at offset 2");
+  const std::string header = one_tensor(R"("dtype":"U8","shape":[8],"data_offsets":[0,8])");
+  expect_refused(with_length(header.size() + 8, header + std::string("\0junk!!!", 8) + kData8),
+                 "NUL byte");
+}
+
+// nlohmann::json keeps the last of repeated keys; which entry a file means must not be a guess.
+TEST(Safetensors, RefusesARepeatedTensorName) {
+  expect_refused(with_header(R"({"a":{"dtype":"U8","shape":[8],"data_offsets":[0,8]},)"
+                             R"("a":{"dtype":"U8","shape":[8],"data_offsets":[0,8]}})",
+                             kData8),
+                 "repeats the tensor name 'a'");
+}
+
+TEST(Safetensors, RefusesARepeatedKeyWithinAnEntryOrTheMetadata) {
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"F32","dtype":"U8","shape":[8],"data_offsets":[0,8])"),
+                  kData8),
+      "repeats the key 'dtype'");
+  expect_refused(with_header(R"({"__metadata__":{"k":"1","k":"2"}})", ""), "repeats the key 'k'");
+  expect_refused(with_header(R"({"__metadata__":{},"__metadata__":{}})", ""),
+                 "repeats the tensor name '__metadata__'");
+}
+
+// The reference reads them as Rust usize: json::get<uint64_t> truncated 8.7 to 8 and 8e0 to 8.
+TEST(Safetensors, RefusesFractionalDataOffsetsInsteadOfTruncatingThem) {
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"U8","shape":[8],"data_offsets":[0,8.7])"), kData8),
+      "data_offsets [0,8.7] must be [begin, end], non-negative integers");
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"U8","shape":[8],"data_offsets":[0,8e0])"), kData8),
+      "non-negative integers");
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"U8","shape":[8],"data_offsets":[0.0,8])"), kData8),
+      "non-negative integers");
+}
+
+TEST(Safetensors, RefusesFractionalShapesInsteadOfTruncatingThem) {
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"U8","shape":[8.5],"data_offsets":[0,8])"), kData8),
+      "dimension 8.5: dimensions must be integers");
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"U8","shape":[2,4.0],"data_offsets":[0,8])"), kData8),
+      "dimension 4.0");
+}
+
+TEST(Safetensors, RefusesNegativeShapesAndOffsets) {
+  // -0 is a float to the reference (serde_json): the old reader read it as 0.
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"U8","shape":[8],"data_offsets":[-0,8])"), kData8),
+      "non-negative integers");
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"U8","shape":[8],"data_offsets":[-8,0])"), kData8),
+      "non-negative integers");
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"U8","shape":[-8],"data_offsets":[0,8])"), kData8),
+      "dimension -8");
+  // Past int64_t, where nnlab's Shape ends, even when another dimension makes the tensor empty.
+  expect_refused(
+      with_header(
+          one_tensor(R"("dtype":"U8","shape":[9223372036854775808,0],"data_offsets":[0,0])"), ""),
+      "dimension 9223372036854775808");
+}
+
+TEST(Safetensors, RefusesAnUnknownOrUnsupportedDtype) {
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"Q7","shape":[8],"data_offsets":[0,8])"), kData8),
+      "unsupported dtype \"Q7\"");
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"F64","shape":[1],"data_offsets":[0,8])"), kData8),
+      "unsupported dtype \"F64\"");
+  expect_refused(with_header(one_tensor(R"("dtype":4,"shape":[2],"data_offsets":[0,8])"), kData8),
+                 "unsupported dtype 4");
+}
+
+TEST(Safetensors, RefusesAnEntryThatIsNotAnObjectOrLacksAField) {
+  expect_refused(with_header(R"({"a":[0,8]})", kData8), "tensor 'a' is [0,8], not an object");
+  expect_refused(with_header(one_tensor(R"("dtype":"U8","shape":[8])"), kData8),
+                 "tensor 'a' has no 'data_offsets'");
+  expect_refused(with_header(one_tensor(R"("dtype":"U8","shape":8,"data_offsets":[0,8])"), kData8),
+                 "shape 8 is not a list");
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"U8","shape":[8],"data_offsets":[0,4,8])"), kData8),
+      "must be [begin, end]");
+}
+
+TEST(Safetensors, RefusesBeginAfterEnd) {
+  expect_refused(
+      with_header(one_tensor(R"("dtype":"U8","shape":[0],"data_offsets":[8,4])"), kData8),
+      "data_offsets [8, 4] end before they begin");
+}
+
+// The reference's ValidationOverflow: the product of the dimensions, or it times the dtype size,
+// past 64 bits.
+TEST(Safetensors, RefusesElementCountsThatOverflow) {
+  expect_refused(
+      with_header(
+          one_tensor(R"("dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,8])"),
+          kData8),
+      "element count overflows 64 bits");
+  // Overflows only when multiplied by 4 bytes.
+  expect_refused(
+      with_header(
+          one_tensor(R"("dtype":"F32","shape":[2,9223372036854775807],"data_offsets":[0,8])"),
+          kData8),
+      "needs more than the file's 8 data bytes");
+}
+
+// A tiny file claiming a huge tensor is refused before anything is allocated for it.
+TEST(Safetensors, RefusesSizesLargerThanTheFile) {
+  expect_refused(
+      with_header(
+          one_tensor(R"("dtype":"F32","shape":[1000000000000],"data_offsets":[0,4000000000000])"),
+          kData8),
+      "shape [1000000000000] of F32 needs more than the file's 8 data bytes");
+}
+
+TEST(Safetensors, RefusesAByteLengthThatDisagreesWithTheShape) {
+  expect_refused(with_header(one_tensor(R"("dtype":"F32","shape":[3],"data_offsets":[0,16])"),
+                             std::string(16, '\1')),
+                 "has 16 bytes but shape [3] of F32 needs 12");
+}
+
+TEST(Safetensors, RefusesOverlappingTensors) {
+  expect_refused(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                             R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                             std::string(16, '\1')),
+                 "tensor 'b' at data offsets [4, 12] overlaps tensor 'a'");
+}
+
+TEST(Safetensors, RefusesAGapBetweenTensors) {
+  expect_refused(with_header(one_tensor(R"("dtype":"F32","shape":[2],"data_offsets":[8,16])"),
+                             std::string(16, '\1')),
+                 "starts at data offset 8, leaving a gap after 0");
+}
+
+TEST(Safetensors, RefusesTrailingBytesAfterTheLastTensor) {
+  expect_refused(with_header(one_tensor(R"("dtype":"F32","shape":[2],"data_offsets":[0,8])"),
+                             std::string(16, '\1')),
+                 "8 trailing bytes after the last safetensors tensor");
+  expect_refused(encode_safetensors(sample()) + "x", "1 trailing bytes");
+}
+
+TEST(Safetensors, RefusesTruncatedData) {
+  const std::string good = encode_safetensors(sample());
+  expect_refused(good.substr(0, good.size() - 5), "need 48 data bytes but the file has 43");
+}
+
+TEST(Safetensors, RefusesMetadataThatIsNotAnObjectOfStrings) {
+  expect_refused(with_header(R"({"__metadata__":["a"]})", ""),
+                 "__metadata__ is [\"a\"], not an object of strings");
+  expect_refused(with_header(R"({"__metadata__":null})", ""), "not an object of strings");
+  expect_refused(with_header(R"({"__metadata__":{"epochs":3}})", ""),
+                 "__metadata__ 'epochs' is 3, not a string");
+}
+
+// serde_json, which the reference uses, refuses nesting 128 deep, even in a field it ignores.
+TEST(Safetensors, RefusesAHeaderNestedDeeperThanTheReferenceReads) {
+  const auto header = [](int depth) {
+    return one_tensor(R"("dtype":"U8","shape":[8],"data_offsets":[0,8],"x":)" +
+                      std::string(static_cast<size_t>(depth), '[') +
+                      std::string(static_cast<size_t>(depth), ']'));
   };
-  // Too short for the length field; a length beyond the file.
-  expect_error("abc", "not a safetensors file");
-  std::string huge = good;
-  const uint64_t big = good.size();
-  std::memcpy(huge.data(), &big, 8);
-  expect_error(huge, "out of range");
-  // Garbage in the JSON header.
-  std::string garbled = good;
-  garbled[9] = '#';
-  expect_error(garbled, "malformed");
-  // Truncated data.
-  expect_error(good.substr(0, good.size() - 5), "lie outside");
-  // Offsets that overlap / leave a hole / disagree with the shape / trail unused bytes.
-  const std::string data(16, '\1');
-  expect_error(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                           R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-                           data),
-               "contiguous");
-  expect_error(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", data),
-               "contiguous");
-  expect_error(with_header(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}})", data),
-               "needs 12");
-  expect_error(with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data),
-               "cover");
-  expect_error(with_header(R"({"a":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}})", data),
-               "unsupported dtype");
-  expect_error(with_header(R"({"a":{"dtype":"F32","shape":[2]}})", data), "malformed");
-  // load_safetensors names the path.
+  // The root object and the entry hold the lists: 125 of them make 127 levels.
+  EXPECT_NO_THROW(decode_safetensors(with_header(header(125), kData8), kFile));
+  expect_refused(with_header(header(126), kData8), "nested over 127 levels deep");
+}
+
+TEST(Safetensors, LoadNamesThePath) {
+  const std::string good = encode_safetensors(sample());
   const auto path = (test::temp_dir() / "bad.safetensors").string();
   write_file_atomic(path, good.substr(0, good.size() - 1));
   const std::string msg = error_of([&] { load_safetensors(path); });

@@ -99,5 +99,64 @@ TEST(ModelFile, AFileWithoutModelMetadataIsRejected) {
   }
 }
 
+// The error loading a model file of small_description() whose 'nnlab.model' metadata `edit`
+// changed; it must name the file.
+template <class Edit>
+std::string load_error_after(Edit edit) {
+  const std::string path = (test::temp_dir() / "edited.safetensors").string();
+  const ModelDescription d = small_description();
+  auto loss = make_loss(d.loss);
+  Rng rng(2);
+  save_model_file(path, *build_model(test::exec(), d.input, d.layers, *loss, rng), d);
+  SafeTensors file = load_safetensors(path);
+  nlohmann::json meta = nlohmann::json::parse(file.metadata.at("nnlab.model"));
+  edit(meta);
+  file.metadata["nnlab.model"] = meta.is_string() ? meta.get<std::string>() : meta.dump();
+  save_safetensors(path, file);
+  const std::string msg = test::error_of([&] { load_model(path, test::exec()); });
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("json.exception"), std::string::npos) << msg;
+  return msg;
+}
+
+TEST(ModelFile, ClassNamesMustMatchTheModelsOutputs) {
+  EXPECT_NE(load_error_after([](nlohmann::json& m) {
+              m["class_names"].push_back("c");
+            }).find("lists 3 class_names but the model has 2 outputs"),
+            std::string::npos);
+  EXPECT_NE(load_error_after([](nlohmann::json& m) {
+              m["class_names"] = nlohmann::json::array();
+            }).find("lists 0 class_names but the model has 2 outputs"),
+            std::string::npos);
+}
+
+TEST(ModelFile, MalformedMetadataErrorsNameTheFileAndTheKey) {
+  using nlohmann::json;
+  const auto expect = [](const std::string& msg, const char* fragment) {
+    EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
+  };
+  expect(load_error_after([](json& m) { m["class_names"] = 3; }),
+         "'nnlab.model' metadata: key 'class_names' must be a list of strings");
+  expect(load_error_after([](json& m) {
+           m["class_names"] = {"a", 2};
+         }),
+         "key 'class_names' must be a list of strings");
+  expect(load_error_after([](json& m) { m.erase("input"); }),
+         "'nnlab.model' metadata: no key 'input'");
+  expect(load_error_after([](json& m) {
+           m["input"] = {1, "x"};
+         }),
+         "key 'input' must be a list of integers");
+  expect(load_error_after([](json& m) { m["data"]["scaling"] = 1; }),
+         "'nnlab.model' metadata 'data': key 'scaling' must be a string");
+  expect(load_error_after([](json& m) { m["layers"][0]["type"] = 5; }),
+         "layers[0]: key 'type' must be a string");
+  expect(load_error_after([](json& m) { m["layers"] = "dense"; }), "key 'layers' must be a list");
+  expect(load_error_after([](json& m) { m["task"] = "dance"; }),
+         "key 'task': unknown task 'dance'");
+  expect(load_error_after([](json& m) { m = "{\"input\":"; }),
+         "'nnlab.model' metadata is not valid JSON");
+}
+
 }  // namespace
 }  // namespace nnlab
