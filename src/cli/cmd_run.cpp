@@ -3,6 +3,8 @@
 // the options that let several processes share their trials.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <memory>
 
@@ -11,6 +13,7 @@
 #include "study/runner.hpp"
 #include "study/study.hpp"
 #include "tensor/error.hpp"
+#include "tensor/exec_context.hpp"
 
 namespace nnlab::cli {
 
@@ -57,7 +60,7 @@ CLI::App* add_study_command(CLI::App& app, const std::string& name, const std::s
   cmd->add_option("--out,-o", args->options.out_dir, "Output directory")->required();
   cmd->add_option("--set", args->sets, "Override a study key: KEY=VALUE (repeatable)");
   cmd->add_option("--threads", args->options.threads, "Threads (0 = all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(thread_count());
   cmd->add_option("--data-dir", args->options.data_dir, "Directory searched first for datasets");
   cmd->add_flag("--resume", args->options.resume, "Continue from DIR's checkpoints");
   cmd->add_option("--run", args->options.only_runs, "Run only this run (repeatable)");
@@ -91,6 +94,24 @@ CLI::App* add_study_command(CLI::App& app, const std::string& name, const std::s
   return cmd;
 }
 }  // namespace
+
+// More threads than cores only slow the loops down: 10,000 made a one-second study take minutes,
+// and OpenMP crashed starting 100,000.
+CLI::Validator thread_count() {
+  const int cores = hardware_threads();
+  const int max = std::min(4 * cores, 1024);
+  return CLI::Validator(
+      [cores, max](std::string& value) -> std::string {
+        int n = -1;
+        const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (error == std::errc() && end == value.data() + value.size() && n >= 0 && n <= max)
+          return "";
+        return fmt::format(
+            "must be 0 (every core) to {} (4 x the {} hardware threads, at most 1024), got {}", max,
+            cores, value);
+      },
+      fmt::format("INT in [0, {}]", max));
+}
 
 void add_run_command(CLI::App& app) {
   add_study_command(app, "run", "Run a study file and write its outputs and report",

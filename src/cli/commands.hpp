@@ -15,4 +15,7 @@ void add_data_command(CLI::App& app);          // nnlab data info|fetch NAME
 void add_bench_command(CLI::App& app);         // nnlab bench STUDY --run NAME
 void add_autoencoder_commands(CLI::App& app);  // nnlab encode|decode|generate MODEL ...
 
+/// --threads: 0 (every core) up to 4 x the machine's hardware threads, at most 1024.
+CLI::Validator thread_count();
+
 }  // namespace nnlab::cli

@@ -13,6 +13,8 @@ namespace nnlab {
 namespace {
 
 // Truncated at 3 sigma (the tail beyond holds 0.3% of the weight), rounded as scipy does.
+// check_augment bounds sigma first: 1e9 overflowed the int, and 1e7 made a short run take
+// minutes.
 std::vector<float> gaussian_kernel(float sigma) {
   const int radius = static_cast<int>(3.f * sigma + 0.5f);
   std::vector<float> k(static_cast<size_t>(2 * radius + 1));
@@ -53,22 +55,31 @@ bool AugmentConfig::geometric() const {
   return shift > 0 || rotation > 0 || scale > 0 || elastic_alpha > 0;
 }
 
-Augmenter::Augmenter(const AugmentConfig& config, const Shape& sample_shape) : config_(config) {
+void check_augment(const AugmentConfig& c, const Shape& sample_shape, const std::string& prefix) {
   NNLAB_CHECK(sample_shape.size() == 3, "augmentation needs images [C, H, W], got samples {}",
               shape_str(sample_shape));
+  const auto in = [&](const char* name, float value, float max) {
+    NNLAB_CHECK(value >= 0 && value <= max, "{}{} must be in [0, {}], got {}", prefix, name, max,
+                value);  // false for nan
+  };
+  const auto side = static_cast<float>(std::max(sample_shape[1], sample_shape[2]));
+  in("shift", c.shift, side);
+  in("rotation", c.rotation, kMaxAugmentRotation);
+  NNLAB_CHECK(c.scale >= 0 && c.scale < 1, "{}scale must be in [0, 1), got {}", prefix, c.scale);
+  in("elastic_alpha", c.elastic_alpha, kMaxElasticAlpha);
+  NNLAB_CHECK(c.elastic_alpha == 0 || (c.elastic_sigma > 0 && c.elastic_sigma <= kMaxElasticSigma),
+              "{}elastic_sigma must be in (0, {}], got {}", prefix, kMaxElasticSigma,
+              c.elastic_sigma);
+  in("noise", c.noise, kMaxAugmentNoise);
+  in("probability", c.probability, 1);
+}
+
+Augmenter::Augmenter(const AugmentConfig& config, const Shape& sample_shape) : config_(config) {
+  check_augment(config, sample_shape, "augmentation: ");
   channels_ = sample_shape[0];
   height_ = sample_shape[1];
   width_ = sample_shape[2];
-  const AugmentConfig& c = config;
-  NNLAB_CHECK(c.shift >= 0 && c.rotation >= 0 && c.elastic_alpha >= 0 && c.noise >= 0,
-              "augmentation: shift, rotation, elastic_alpha and noise must be >= 0");
-  NNLAB_CHECK(c.scale >= 0 && c.scale < 1, "augmentation: scale must be in [0, 1), got {}",
-              c.scale);
-  NNLAB_CHECK(c.elastic_alpha == 0 || c.elastic_sigma > 0,
-              "augmentation: elastic_sigma must be > 0, got {}", c.elastic_sigma);
-  NNLAB_CHECK(c.probability >= 0 && c.probability <= 1,
-              "augmentation: probability must be in [0, 1], got {}", c.probability);
-  if (c.elastic_alpha > 0) kernel_ = gaussian_kernel(c.elastic_sigma);
+  if (config.elastic_alpha > 0) kernel_ = gaussian_kernel(config.elastic_sigma);
 }
 
 void Augmenter::elastic_field(Rng& rng, std::vector<float>& field, std::vector<float>& tmp) const {

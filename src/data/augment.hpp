@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "data/dataset.hpp"
@@ -12,6 +13,14 @@
 #include "tensor/tensor.hpp"
 
 namespace nnlab {
+
+/// The largest settings an AugmentConfig takes; shift is at most the image's larger side. Beyond
+/// them a transform only blanks the image or costs time, and the sampling points stay far from
+/// overflowing an integer.
+inline constexpr float kMaxAugmentRotation = 180;  // degrees
+inline constexpr float kMaxElasticAlpha = 1000;    // pixels
+inline constexpr float kMaxElasticSigma = 100;     // pixels: a kernel of at most 601 taps
+inline constexpr float kMaxAugmentNoise = 1;       // std: already more than a [0, 1] image holds
 
 /// What to draw for each sample. All zero (the default) leaves images unchanged.
 struct AugmentConfig {
@@ -41,12 +50,19 @@ struct AugmentBuffers {
   std::vector<float> field_x, field_y, tmp;  // [H, W] each
 };
 
+/// Throws unless `sample_shape` is [C, H, W] and every setting is finite and within its range:
+/// shift in [0, max(H, W)], rotation in [0, kMaxAugmentRotation], scale in [0, 1), elastic_alpha
+/// in [0, kMaxElasticAlpha], elastic_sigma in (0, kMaxElasticSigma] when elastic_alpha > 0,
+/// noise in [0, kMaxAugmentNoise], probability in [0, 1]. Messages name a setting after
+/// `prefix` ("data.augment." gives "data.augment.shift must be ...").
+void check_augment(const AugmentConfig& config, const Shape& sample_shape,
+                   const std::string& prefix);
+
 /// Augments images of one shape with one config; holds the precomputed Gaussian kernel.
 /// Const and thread-safe: each thread passes its own Rng and buffers.
 class Augmenter {
  public:
-  /// `sample_shape` must be [C, H, W]; the config's values are checked (all >= 0, scale < 1,
-  /// elastic_sigma > 0 when elastic_alpha > 0, probability in [0, 1]).
+  /// `sample_shape` must be [C, H, W]; the config is checked (check_augment).
   Augmenter(const AugmentConfig& config, const Shape& sample_shape);
 
   /// Writes an augmented copy of the image at `in` to `out` (they must not overlap), drawing

@@ -17,8 +17,11 @@ namespace {
 // The value parsed as TOML, its source path set to the --set text so that later messages name
 // it; a value that is not TOML (a bare word like fashion-mnist) is taken as a string.
 toml::table parse_value(const std::string& value, const std::string& origin) {
+  const std::string text = "v = " + value;
+  NNLAB_CHECK(!line_nested_too_deep(text), "{}: the value nests deeper than {} levels", origin,
+              kMaxTomlDepth);
   try {
-    return toml::parse("v = " + value, origin);
+    return toml::parse(text, origin);
   } catch (const toml::parse_error&) {
     std::string quoted;
     for (char c : value) {

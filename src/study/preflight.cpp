@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "data/augment.hpp"
 #include "data/catalog.hpp"
 #include "data/corruption.hpp"
 #include "learn/hog.hpp"
@@ -75,6 +76,18 @@ void check_model(const Study& study, const RunSpec& run, const std::string& stud
       check_fits(c, input[1], input[2]);
     } catch (const Error& e) {
       throw Error(fmt::format("{}: run '{}': {}: {}", study_path, run.name, key, e.what()));
+    }
+  }
+  // Augmentation's settings against the images: a shift at most their size. (The loader
+  // augments only when some transform is on; oversampling always makes its copies.)
+  std::vector<std::pair<std::string, AugmentConfig>> augments;
+  if (run.data.augment.enabled()) augments.emplace_back("data.augment", run.data.augment);
+  if (run.data.oversample) augments.emplace_back("data.oversample", run.data.oversample->augment);
+  for (const auto& [key, a] : augments) {
+    try {
+      check_augment(a, input, key + ".");
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
     }
   }
   NNLAB_CHECK(run.model.max_params <= 0 || plan.parameters <= run.model.max_params,

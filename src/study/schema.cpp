@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <string_view>
+#include <utility>
 
 #include "study/layer_path.hpp"
 #include "study/search_spec.hpp"
@@ -210,6 +213,21 @@ void check_table(const toml::table& table, const KeyDef& def, const std::string&
   }
 }
 
+// The layer keys that size a layer's weights, at most these: units = 2e6 is an error naming the
+// key, not 6 GB allocated before std::bad_alloc (model.max_params bounds a whole model).
+constexpr std::pair<std::string_view, double> kLayerSizeLimits[] = {
+    {"units", 100'000}, {"filters", 4096}, {"kernel", 64}};
+
+// A layer's number: finite, and within its limit when it sizes the layer.
+void check_layer_number(const toml::node& v, const std::string& key, const std::string& file) {
+  const double x = *v.value<double>();
+  NNLAB_CHECK(std::isfinite(x), "{}: {} must be a finite number, got {}", where(v, file), key, x);
+  const std::string_view param = std::string_view(key).substr(key.rfind('.') + 1);
+  for (const auto& [name, max] : kLayerSizeLimits)
+    NNLAB_CHECK(param != name || x <= max, "{}: {} must be <= {}, got {}", where(v, file), key, max,
+                x);
+}
+
 void check_layer_value(const toml::node& v, const std::string& key, const std::string& file) {
   const bool type = key.size() >= 5 && key.compare(key.size() - 5, 5, ".type") == 0;
   NNLAB_CHECK(!type || v.is_string(), "{}: {} must be a string naming the layer type, got {}",
@@ -217,10 +235,13 @@ void check_layer_value(const toml::node& v, const std::string& key, const std::s
   NNLAB_CHECK(v.is_number() || v.is_string() || v.is_array(),
               "{}: {} must be a number, a string or an array of numbers, got {}", where(v, file),
               key, type_phrase(v));
+  if (v.is_number()) check_layer_number(v, key, file);
   if (const auto* list = v.as_array())
-    for (const auto& e : *list)
+    for (const auto& e : *list) {
       NNLAB_CHECK(e.is_number(), "{}: {} must hold numbers only, got {}", where(e, file), key,
                   type_phrase(e));
+      check_layer_number(e, key, file);
+    }
 }
 
 void check_layers(const toml::node& node, const std::string& key, const std::string& file) {

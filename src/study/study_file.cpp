@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "data/augment.hpp"
 #include "learn/latent_sampler.hpp"
 #include "nn/layer_spec.hpp"
 #include "study/expand.hpp"
@@ -29,25 +30,29 @@ namespace {
 // The transforms of data.augment or data.oversample (`table`), each range-checked; absent
 // keys stay off.
 AugmentConfig read_augment(const Lookup& l, const std::string& table) {
-  auto number = [&](const char* name, float fallback) {
-    const std::string key = table + "." + name;
-    const double v = l.get_number(key, fallback);
-    l.check_non_negative(key, v);
+  const auto key = [&](const char* name) { return table + "." + name; };
+  // A setting in [0, max].
+  const auto number = [&](const char* name, float fallback, float max) {
+    const double v = l.get_number(key(name), fallback);
+    l.check_range(key(name), v, 0, max);
     return static_cast<float>(v);
   };
   AugmentConfig a;
-  a.shift = number("shift", a.shift);
-  a.rotation = number("rotation", a.rotation);
-  NNLAB_CHECK(a.rotation <= 180, "{}{}.rotation must be in [0, 180] degrees, got {}",
-              l.at(table + ".rotation"), table, a.rotation);
-  a.scale = number("scale", a.scale);
-  l.check_unit(table + ".scale", a.scale, false);
-  a.elastic_alpha = number("elastic_alpha", a.elastic_alpha);
-  a.elastic_sigma = number("elastic_sigma", a.elastic_sigma);
-  l.check_positive(table + ".elastic_sigma", a.elastic_sigma);
-  a.noise = number("noise", a.noise);
-  a.probability = number("probability", a.probability);
-  l.check_unit(table + ".probability", a.probability, true);
+  // At most the image size, checked once the dataset's shape is known (preflight.cpp).
+  const double shift = l.get_number(key("shift"), a.shift);
+  l.check_non_negative(key("shift"), shift);
+  a.shift = static_cast<float>(shift);
+  a.rotation = number("rotation", a.rotation, kMaxAugmentRotation);
+  const double scale = l.get_number(key("scale"), a.scale);
+  l.check_unit(key("scale"), scale, false);
+  a.scale = static_cast<float>(scale);
+  a.elastic_alpha = number("elastic_alpha", a.elastic_alpha, kMaxElasticAlpha);
+  const double sigma = l.get_number(key("elastic_sigma"), a.elastic_sigma);
+  NNLAB_CHECK(sigma > 0 && sigma <= kMaxElasticSigma, "{}{} must be in (0, {}], got {}",
+              l.at(key("elastic_sigma")), key("elastic_sigma"), kMaxElasticSigma, sigma);
+  a.elastic_sigma = static_cast<float>(sigma);
+  a.noise = number("noise", a.noise, kMaxAugmentNoise);
+  a.probability = number("probability", a.probability, 1);
   return a;
 }
 
@@ -89,9 +94,7 @@ MultiMnistConfig read_generate(const Lookup& l) {
   g.seed = static_cast<uint64_t>(l.get_int(t + "seed", static_cast<int64_t>(g.seed), 0));
   for (auto [name, count] :
        {std::pair{"train_count", &g.train_count}, {"test_count", &g.test_count}}) {
-    *count = l.get_int(t + name, *count, kMultiMnistMinCount);
-    NNLAB_CHECK(*count <= kMultiMnistMaxCount, "{}{}{} must be <= {}, got {}", l.at(t + name), t,
-                name, kMultiMnistMaxCount, *count);
+    *count = l.get_int(t + name, *count, kMultiMnistMinCount, kMultiMnistMaxCount);
   }
   g.profile = l.get_string(t + "profile", g.profile);
   l.check_one_of(t + "profile", g.profile, multi_mnist_profiles());
@@ -323,19 +326,10 @@ ScheduleConfig read_schedule(const Lookup& l) {
   l.check_non_negative("train.schedule.min_lr", min_lr);
   s.gamma = static_cast<float>(gamma);
   s.min_lr = static_cast<float>(min_lr);
-  NNLAB_CHECK(std::isfinite(min_lr), "{}train.schedule.min_lr must be finite, got {}",
-              l.at("train.schedule.min_lr"), min_lr);
   // Warm-up lengths are bounded so that the step arithmetic of learning_rate cannot overflow.
   constexpr int64_t kMaxWarmup = 1'000'000'000;
-  const int64_t warmup_epochs = l.get_int("train.schedule.warmup_epochs", s.warmup_epochs, 0);
-  const int64_t warmup_steps = l.get_int("train.schedule.warmup_steps", s.warmup_steps, 0);
-  NNLAB_CHECK(warmup_epochs <= 1'000'000,
-              "{}train.schedule.warmup_epochs must be <= 1000000, got {}",
-              l.at("train.schedule.warmup_epochs"), warmup_epochs);
-  NNLAB_CHECK(warmup_steps <= kMaxWarmup, "{}train.schedule.warmup_steps must be <= {}, got {}",
-              l.at("train.schedule.warmup_steps"), kMaxWarmup, warmup_steps);
-  s.warmup_epochs = static_cast<int>(warmup_epochs);
-  s.warmup_steps = warmup_steps;
+  s.warmup_epochs = l.get_int32("train.schedule.warmup_epochs", s.warmup_epochs, 0, 1'000'000);
+  s.warmup_steps = l.get_int("train.schedule.warmup_steps", s.warmup_steps, 0, kMaxWarmup);
   return s;
 }
 
@@ -350,13 +344,10 @@ TrainConfig read_train(const Lookup& l) {
               l.at("train.label_smoothing"), t.loss);
   t.label_smoothing = static_cast<float>(smoothing);
   t.epochs = l.get_int32("train.epochs", t.epochs, 1);
-  t.batch = l.get_int("train.batch", t.batch, 1);
-  t.eval_batch = l.get_int("train.eval_batch", t.eval_batch, 1);
   // Bounded so that a batch's buffers stay allocatable: a million MNIST images is 3 GB.
   constexpr int64_t kMaxBatch = 1'000'000;
-  for (const char* key : {"train.batch", "train.eval_batch"})
-    NNLAB_CHECK(l.get_int(key, 1, 1) <= kMaxBatch, "{}{} must be <= {}, got {}", l.at(key), key,
-                kMaxBatch, l.get_int(key, 1, 1));
+  t.batch = l.get_int("train.batch", t.batch, 1, kMaxBatch);
+  t.eval_batch = l.get_int("train.eval_batch", t.eval_batch, 1, kMaxBatch);
   t.shuffle = l.get_bool("train.shuffle", t.shuffle);
   const double noise = l.get_number("train.grad_noise", t.grad_noise);
   l.check_non_negative("train.grad_noise", noise);
@@ -378,10 +369,10 @@ TrainConfig read_train(const Lookup& l) {
 
 constexpr int64_t kMaxProfileInputs = 32;  // rows of a profile heatmap
 constexpr size_t kMaxCorruptions = 64;     // rows of the corruption table
-constexpr int64_t kMaxReconstructions = 1024;
+constexpr int kMaxReconstructions = 1024;
 constexpr int64_t kMaxGenerationFit = 10'000'000;  // training codes a sampler fits on
 constexpr int64_t kMaxMixtureComponents = 1000;
-constexpr int64_t kMaxReceptiveFields = 1024;
+constexpr int kMaxReceptiveFields = 1024;
 
 // diagnostics.profile_inputs: a count K (the first K test samples) or a list of indices.
 std::vector<int64_t> read_profile_inputs(const Lookup& l, std::vector<int64_t> fallback) {
@@ -390,9 +381,7 @@ std::vector<int64_t> read_profile_inputs(const Lookup& l, std::vector<int64_t> f
   if (!node) return fallback;
   std::vector<int64_t> indices;
   if (node->is_integer()) {
-    const int64_t count = l.get_int(key, 0, 0);
-    NNLAB_CHECK(count <= kMaxProfileInputs, "{}{} must be <= {}, got {}", l.at(key), key,
-                kMaxProfileInputs, count);
+    const int64_t count = l.get_int(key, 0, 0, kMaxProfileInputs);
     for (int64_t i = 0; i < count; ++i) indices.push_back(i);
     return indices;
   }
@@ -426,15 +415,10 @@ std::optional<DiagnosticsConfig::Generation> read_generation(const Lookup& l) {
       o.samplers.push_back(kind);
     }
   }
-  const auto bounded = [&](const std::string& key, int64_t fallback, int64_t min, int64_t max) {
-    const int64_t v = l.get_int(key, fallback, min);
-    NNLAB_CHECK(v <= max, "{}{} must be <= {}, got {}", l.at(key), key, max, v);
-    return v;
-  };
-  o.count = bounded("diagnostics.generation.count", o.count, 2, kMaxGenerate);
-  o.fit_limit = bounded("diagnostics.generation.fit_limit", o.fit_limit, 2, kMaxGenerationFit);
+  o.count = l.get_int("diagnostics.generation.count", o.count, 2, kMaxGenerate);
+  o.fit_limit = l.get_int("diagnostics.generation.fit_limit", o.fit_limit, 2, kMaxGenerationFit);
   o.components =
-      bounded("diagnostics.generation.components", o.components, 1, kMaxMixtureComponents);
+      l.get_int("diagnostics.generation.components", o.components, 1, kMaxMixtureComponents);
   g.classifier = l.get_string("diagnostics.generation.classifier", "");
   return g;
 }
@@ -455,19 +439,15 @@ DiagnosticsConfig read_diagnostics(const Lookup& l) {
     for (const auto& v : *list->as_array())
       d.corruptions.push_back(read_corruption(l, "diagnostics.corruptions", &v));
   }
-  const int64_t shown = l.get_int("diagnostics.reconstructions", d.reconstructions, 0);
-  NNLAB_CHECK(shown <= kMaxReconstructions, "{}diagnostics.reconstructions must be <= {}, got {}",
-              l.at("diagnostics.reconstructions"), kMaxReconstructions, shown);
-  d.reconstructions = static_cast<int>(shown);
+  d.reconstructions =
+      l.get_int32("diagnostics.reconstructions", d.reconstructions, 0, kMaxReconstructions);
   d.generation = read_generation(l);
   d.weight_histograms = l.get_bool("diagnostics.weight_histograms", d.weight_histograms);
   d.figures = l.get_bool("diagnostics.figures", d.figures);
   d.figure_input = l.get_int("diagnostics.figure_input", d.figure_input, 0);
   d.profile_inputs = read_profile_inputs(l, d.profile_inputs);
-  const int64_t fields = l.get_int("diagnostics.receptive_fields", d.receptive_fields, 0);
-  NNLAB_CHECK(fields <= kMaxReceptiveFields, "{}diagnostics.receptive_fields must be <= {}, got {}",
-              l.at("diagnostics.receptive_fields"), kMaxReceptiveFields, fields);
-  d.receptive_fields = static_cast<int>(fields);
+  d.receptive_fields =
+      l.get_int32("diagnostics.receptive_fields", d.receptive_fields, 0, kMaxReceptiveFields);
   // The full test sets hold 10000 samples; a limited one is known here already.
   const int64_t test_limit = l.get_int("data.test_limit", 0, 0);
   if (d.figures && test_limit > 0) {
@@ -627,7 +607,8 @@ std::optional<LrSweep> read_lr_sweep(const toml::table& root, const std::vector<
   for (const auto& rate : *l.find("lr_sweep.rates")->as_array()) {
     const double v = rate.is_integer() ? static_cast<double>(rate.as_integer()->get())
                                        : rate.as_floating_point()->get();
-    NNLAB_CHECK(v > 0, "{}: lr_sweep.rates must be > 0, got {}", where(rate, file), v);
+    NNLAB_CHECK(v > 0 && std::isfinite(v), "{}: lr_sweep.rates must be finite and > 0, got {}",
+                where(rate, file), v);
     sweep.rates.push_back(v);
   }
   sweep.epochs = l.get_int32("lr_sweep.epochs", 1, 1);
@@ -638,6 +619,11 @@ std::optional<LrSweep> read_lr_sweep(const toml::table& root, const std::vector<
 
 Study parse_study(const std::string& text, const std::string& path,
                   const std::vector<std::string>& overrides) {
+  if (const auto line = line_nested_too_deep(text))
+    throw Error(
+        fmt::format("{}:{}: the study nests deeper than {} levels (each part of a dotted "
+                    "key or table header, each bracket of an inline table or array)",
+                    path, *line, kMaxTomlDepth));
   toml::table root;
   try {
     root = toml::parse(text, path);

@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nnlab::study_detail {
@@ -20,6 +21,15 @@ std::string type_phrase(const toml::node& node);
 /// The candidate closest to `key` by edit distance (empty when there are none).
 std::string closest(const std::string& key, const std::vector<std::string>& candidates);
 std::vector<std::string> split_path(const std::string& dotted);
+
+/// The deepest a study's TOML may nest, counting each part of a table header or a dotted key and
+/// each open bracket of an inline table or array. toml++ parses and frees nested values
+/// recursively: a key of 50,000 parts overflowed the stack.
+inline constexpr int kMaxTomlDepth = 64;
+/// The first line (from 1) of TOML text where a value nests deeper than kMaxTomlDepth, found by
+/// a scan that skips strings and comments; nothing when none does. Runs before toml++ sees the
+/// text; malformed text is left for toml++ to report.
+std::optional<int> line_nested_too_deep(std::string_view text);
 
 /// A value looked up through layers of tables, first match wins: sweep values, then the run's
 /// own tables, then the study's common tables. Nested tables merge key by key because each
@@ -35,11 +45,14 @@ class Lookup {
   const std::string& file() const { return file_; }
 
   std::string get_string(const std::string& key, std::string fallback) const;
-  int64_t get_int(const std::string& key, int64_t fallback, int64_t min) const;
-  /// An integer kept as an int: checked in its full 64-bit width against [min, max] before it
-  /// is narrowed (train.epochs = 4294967297 is an error, not 1 epoch).
+  /// An integer in [min, max], checked in the full 64-bit width TOML gives it, so that a caller
+  /// may narrow it to any type that holds max.
+  int64_t get_int(const std::string& key, int64_t fallback, int64_t min,
+                  int64_t max = std::numeric_limits<int64_t>::max()) const;
+  /// get_int for a value kept as an int: train.epochs = 4294967297 is an error, not 1 epoch.
   int get_int32(const std::string& key, int fallback, int min,
                 int max = std::numeric_limits<int>::max()) const;
+  /// A finite number: TOML's inf and nan mean nothing as a study's setting.
   double get_number(const std::string& key, double fallback) const;
   bool get_bool(const std::string& key, bool fallback) const;
   std::optional<double> get_optional_number(const std::string& key) const;
@@ -48,6 +61,8 @@ class Lookup {
   void check_positive(const std::string& key, double value) const;               // > 0
   void check_non_negative(const std::string& key, double value) const;           // >= 0
   void check_unit(const std::string& key, double value, bool closed_top) const;  // [0,1) or [0,1]
+  void check_range(const std::string& key, double value, double min,
+                   double max) const;  // [min,max]
   void check_one_of(const std::string& key, const std::string& value,
                     const std::vector<std::string>& valid) const;
   /// "FILE:LINE: " of the key's value, or "FILE: " when absent.

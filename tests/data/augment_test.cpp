@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "data/catalog.hpp"
@@ -124,7 +125,7 @@ TEST(Augment, NoiseHasItsStdAndIsClipped) {
   const double n = static_cast<double>(out.size());
   EXPECT_NEAR(sum / n, 0.0, 0.005);
   EXPECT_NEAR(std::sqrt(sum2 / n), 0.1, 0.005);
-  for (const float v : augment_once({.noise = 2}, grey, 3, {1, 100, 100})) {
+  for (const float v : augment_once({.noise = 1}, grey, 3, {1, 100, 100})) {
     EXPECT_GE(v, 0.f);
     EXPECT_LE(v, 1.f);
   }
@@ -188,13 +189,37 @@ TEST(Augment, BadConfigsAndShapes) {
             std::string::npos);
   EXPECT_NE(test::error_of([] {
               Augmenter({.rotation = -1}, {1, 4, 4});
-            }).find(">= 0"),
+            }).find("rotation must be in [0, 180], got -1"),
             std::string::npos);
   EXPECT_NE(test::error_of([] {
               Augmenter({.probability = 2}, {1, 4, 4});
             }).find("probability"),
             std::string::npos);
   EXPECT_NE(test::error_of([] { Augmenter({}, {784}); }).find("[C, H, W]"), std::string::npos);
+}
+
+// elastic_sigma = 1e9 overflowed the kernel's radius (a crash), 1e7 allocated a kernel of 60
+// million taps and took minutes: the settings are bounded before the kernel exists. A shift
+// beyond the image only blanks it, and sampling points far outside overflowed an integer.
+TEST(Augment, SettingsAreBoundedBeforeTheKernelIsMade) {
+  const auto error = [](const AugmentConfig& c) {
+    return test::error_of([&] { Augmenter(c, {1, 28, 28}); });
+  };
+  for (float sigma : {1e9f, 1e7f, std::numeric_limits<float>::infinity(),
+                      std::numeric_limits<float>::quiet_NaN()})
+    EXPECT_NE(error({.elastic_alpha = 34, .elastic_sigma = sigma})
+                  .find("augmentation: elastic_sigma must be in (0, 100], got"),
+              std::string::npos)
+        << sigma;
+  EXPECT_EQ(error({.shift = 1e30f}), "augmentation: shift must be in [0, 28], got 1e+30");
+  EXPECT_NE(error({.elastic_alpha = std::numeric_limits<float>::infinity()})
+                .find("elastic_alpha must be in [0, 1000], got inf"),
+            std::string::npos);
+  EXPECT_NE(
+      error({.noise = std::numeric_limits<float>::infinity()}).find("noise must be in [0, 1]"),
+      std::string::npos);
+  EXPECT_NO_THROW(
+      Augmenter({.shift = 28, .elastic_alpha = 1000, .elastic_sigma = 100}, {1, 28, 28}));
 }
 
 TEST(Augment, CopiesAreTheSameForAnyThreadCount) {

@@ -248,10 +248,10 @@ TEST(FiguresConfig, TypeAndRangeErrors) {
   EXPECT_NE(error("profile_inputs = [1, -2]\n")
                 .find("diagnostics.profile_inputs must hold indices >= 0, got -2"),
             std::string::npos);
-  EXPECT_NE(error("profile_inputs = 33\n").find("diagnostics.profile_inputs must be <= 32"),
+  EXPECT_NE(error("profile_inputs = 33\n").find("diagnostics.profile_inputs must be in [0, 32]"),
             std::string::npos);
   EXPECT_NE(error("receptive_fields = 5000\n")
-                .find("diagnostics.receptive_fields must be <= 1024, got 5000"),
+                .find("diagnostics.receptive_fields must be in [0, 1024], got 5000"),
             std::string::npos);
   // Beyond a limited test set: known before any training.
   const std::string message = test::error_of([] {

@@ -235,7 +235,7 @@ TEST(LearnerRun, StudyKeysAreChecked) {
                 .find("learner.C must be in (0, 1000000000000], got -1"),
             std::string::npos);
   EXPECT_NE(study_error("[[runs]]\nname = \"a\"\nlearner = {type = \"svm\", C = inf}\n")
-                .find("learner.C must be in (0"),
+                .find("learner.C must be a finite number, got inf"),
             std::string::npos);
   EXPECT_NE(study_error("[[runs]]\nname = \"a\"\ntransforms = [{type = \"pca\"}]\n")
                 .find("transforms[0]: a pca transform needs components = N"),
@@ -244,7 +244,7 @@ TEST(LearnerRun, StudyKeysAreChecked) {
                 .find("transforms[0].units is not a setting of a hog transform"),
             std::string::npos);
   EXPECT_NE(study_error("[[runs]]\nname = \"a\"\ntransforms = [{type = \"hog\", cell = 0}]\n")
-                .find("transforms[0].cell must be >= 1, got 0"),
+                .find("transforms[0].cell must be in [1, 4096], got 0"),
             std::string::npos);
   EXPECT_NE(
       study_error("[[runs]]\nname = \"a\"\ntransforms = [{type = \"encoder\", run = \"ae\"}]\n")

@@ -62,16 +62,17 @@ TEST(MultiMnistStudy, BadValueNamesFileLineAndKey) {
   struct Case {
     std::string line, key;
   };
-  for (const Case& c : {Case{"train_count = 10", "data.generate.train_count must be >= 50"},
-                        Case{"test_count = 20000000", "data.generate.test_count must be <= "},
-                        Case{"profile = \"zipf\"", "data.generate.profile must be one of"},
-                        Case{"width = 27", "data.generate.width must be >= 28"},
-                        Case{"shift = 9", "data.generate.shift must be <= 8"},
-                        Case{"intensity_min = 0", "data.generate.intensity_min must be in"},
-                        Case{"intensity_max = 1.5", "data.generate.intensity_max must be in"},
-                        Case{"combine = \"mean\"", "data.generate.combine must be one of"},
-                        Case{"seed = -1", "data.generate.seed must be >= 0"},
-                        Case{"width = \"wide\"", "data.generate.width must be an integer"}}) {
+  for (const Case& c :
+       {Case{"train_count = 10", "data.generate.train_count must be in [50, 10000000], got 10"},
+        Case{"test_count = 20000000", "data.generate.test_count must be in [50, 10000000]"},
+        Case{"profile = \"zipf\"", "data.generate.profile must be one of"},
+        Case{"width = 27", "data.generate.width must be in [28, 56], got 27"},
+        Case{"shift = 9", "data.generate.shift must be in [0, 8], got 9"},
+        Case{"intensity_min = 0", "data.generate.intensity_min must be in"},
+        Case{"intensity_max = 1.5", "data.generate.intensity_max must be in"},
+        Case{"combine = \"mean\"", "data.generate.combine must be one of"},
+        Case{"seed = -1", "data.generate.seed must be >= 0"},
+        Case{"width = \"wide\"", "data.generate.width must be an integer"}}) {
     // "seed" on line 6 replaces the one on line 5: TOML forbids the duplicate, so drop line 5.
     std::string text = study(c.line);
     if (c.line.rfind("seed", 0) == 0) text.replace(text.find("seed = 7\n"), 9, "\n");

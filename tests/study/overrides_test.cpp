@@ -66,7 +66,7 @@ TEST(Overrides, ErrorsNameTheRuns) {
             "own (a sweep makes it), so its name and sweep cannot be set");
   EXPECT_EQ(
       error_of([] { parse_study(kStudy, "sweeps.toml", {"runs.reg-l2=1e-05.train.epochs=0"}); }),
-      "--set runs.reg-l2=1e-05.train.epochs=0: train.epochs must be >= 1, got 0");
+      "--set runs.reg-l2=1e-05.train.epochs=0: train.epochs must be in [1, 2147483647], got 0");
   const std::string unknown =
       error_of([] { parse_study(kStudy, "sweeps.toml", {"runs.reg-l2=1e-05.train.epoch=1"}); });
   EXPECT_NE(unknown.find("unknown key 'train.epoch'"), std::string::npos) << unknown;
