@@ -47,7 +47,8 @@ Optimizer::Optimizer(OptimizerConfig config, std::span<float> values, std::span<
                          .rows = std::min(per_block, rows - r),
                          .cols = cols,
                          .is_weight = p != nullptr && p->is_weight,
-                         .reg = p != nullptr ? p->reg : Regularizer{}});
+                         .reg = p != nullptr ? p->reg : Regularizer{},
+                         .param = p});
   };
   size_t at = 0;
   for (const auto& [offset, p] : placed) {
@@ -61,19 +62,46 @@ Optimizer::Optimizer(OptimizerConfig config, std::span<float> values, std::span<
   if (at < values.size()) add_rows(at, values.size() - at, 1, nullptr);
 }
 
-void Optimizer::step(float lr) {
+StepHealth Optimizer::step(float lr) {
   begin_step(lr);
   const auto blocks = static_cast<int64_t>(blocks_.size());
+  health_.resize(blocks_.size());
   // Blocks are independent and each element's arithmetic is fixed, so the result does not
   // depend on the thread count.
 #pragma omp parallel for schedule(static) if (values_.size() >= kParallelMin)
-  for (int64_t i = 0; i < blocks; ++i) step_block(blocks_[static_cast<size_t>(i)], lr);
+  for (int64_t i = 0; i < blocks; ++i)
+    health_[static_cast<size_t>(i)] = step_block(blocks_[static_cast<size_t>(i)], lr);
+
+  StepHealth health;
+  const auto name = [](const Block& b) {
+    return b.param != nullptr ? b.param->name : std::string("a float of no parameter");
+  };
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    if ((health_[i] & kBadGradient) && health.bad_gradient.empty())
+      health.bad_gradient = name(blocks_[i]);
+    if ((health_[i] & kBadValue) && health.bad_value.empty()) health.bad_value = name(blocks_[i]);
+  }
+  return health;
 }
 
-void Optimizer::step_block(const Block& b, float lr) {
+namespace {
+
+// Whether x[0, n) holds no NaN or infinity: x * 0 is NaN exactly for those and 0 otherwise, so
+// the sum stays 0 unless one is there. One vectorized read of a block already in cache.
+bool all_finite(const float* x, size_t n) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (size_t i = 0; i < n; ++i) sum += x[i] * 0.0f;
+  return sum == 0.0f;
+}
+
+}  // namespace
+
+uint8_t Optimizer::step_block(const Block& b, float lr) {
   const size_t n = b.rows * b.cols;
   float* w = values_.data() + b.offset;
   float* g = grads_.data() + b.offset;
+  uint8_t health = all_finite(g, n) ? 0 : kBadGradient;
   if (b.is_weight) {
     if (b.reg.l1 != 0.0f || b.reg.l2 != 0.0f) {
       const float l1 = b.reg.l1, two_l2 = 2.0f * b.reg.l2;
@@ -111,6 +139,8 @@ void Optimizer::step_block(const Block& b, float lr) {
     }
   }
   std::memset(g, 0, n * sizeof(float));
+  if (!all_finite(w, n)) health |= kBadValue;
+  return health;
 }
 
 }  // namespace nnlab

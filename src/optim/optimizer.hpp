@@ -9,6 +9,7 @@
 // norm, is the same whatever the thread count.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -37,13 +38,21 @@ struct OptimizerConfig {
   WeightDecay decay = WeightDecay::decoupled;  // adamw: always decoupled
 };
 
+/// What a step found NaN or infinite, checked within the step's own pass while each block is in
+/// cache: the first parameter (in arena order) with such a gradient before its update, and the
+/// first with such a value after it; empty names where everything was finite.
+struct StepHealth {
+  std::string bad_gradient, bad_value;
+  bool finite() const { return bad_gradient.empty() && bad_value.empty(); }
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
   /// One update of the values from the gradients with learning rate `lr` (the schedule's
   /// value), the parameters' penalties and max-norm constraints included; leaves the
   /// gradients zeroed.
-  void step(float lr);
+  StepHealth step(float lr);
   /// The optimizer's state (moments, step count) as flat tensors, for checkpoints.
   virtual std::vector<Tensor*> state() = 0;
   const OptimizerConfig& config() const { return config_; }
@@ -69,10 +78,15 @@ class Optimizer {
     size_t rows = 0, cols = 0;
     bool is_weight = false;
     Regularizer reg;
+    const Parameter* param = nullptr;  // null for floats no parameter claims
   };
-  void step_block(const Block& b, float lr);
+  // Bits of a block's health: a NaN or infinite gradient (before the update), value (after).
+  enum : uint8_t { kBadGradient = 1, kBadValue = 2 };
+  /// Updates one block and returns its health bits.
+  uint8_t step_block(const Block& b, float lr);
 
   std::vector<Block> blocks_;
+  std::vector<uint8_t> health_;  // per block, written by the thread that steps it
 };
 
 /// Unknown types and out-of-range values throw naming the key ("train.optimizer.lr must be

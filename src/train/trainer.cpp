@@ -42,7 +42,8 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
                           .total_steps = int64_t{planned} * s.batches_per_epoch};
   const Rng run_rng(options_.seed);
   Batch batch;
-  model_.zero_grad();  // from here on each optimizer step leaves the gradients zeroed
+  double first_loss = 0.0;  // the fit's first positive batch loss, for max_loss_growth
+  model_.zero_grad();       // from here on each optimizer step leaves the gradients zeroed
 
   for (int epoch = resume.epoch; epoch < options_.epochs && !s.stop; ++epoch) {
     // Each epoch draws from its own fork, so a resumed run repeats the same epochs exactly.
@@ -72,10 +73,12 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
       lap(stats.phases.forward);
       const double loss = loss_.compute(out, batch.as_targets(), &dout_);
       lap(stats.phases.loss);
-      if (!std::isfinite(loss)) {
-        throw DivergedError(fmt::format("training diverged at epoch {}, batch {}: the loss is {}",
-                                        epoch + 1, s.batch + 1, loss));
-      }
+      if (first_loss <= 0.0 && loss > 0.0) first_loss = loss;
+      if (!std::isfinite(loss)) diverged(epoch, s.batch, fmt::format("the loss is {}", loss));
+      if (options_.max_loss_growth > 0 && loss > options_.max_loss_growth * first_loss)
+        diverged(epoch, s.batch,
+                 fmt::format("the loss {:.4g} is over {:g} times the first batch's {:.4g}", loss,
+                             options_.max_loss_growth, first_loss));
       model_.backward(pass_, dout_);
       lap(stats.phases.backward);
       if (options_.grad_noise > 0) add_gradient_noise(s.step, rng);
@@ -91,7 +94,14 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
 
       lap(stats.phases.other);
       // Penalties, decay, the update and max-norm in one pass, which zeroes the gradients.
-      optimizer_.step(s.lr);
+      const StepHealth health = optimizer_.step(s.lr);
+      if (!health.bad_gradient.empty())
+        diverged(epoch, s.batch,
+                 fmt::format("a gradient of {} is NaN or infinite", health.bad_gradient));
+      if (!health.bad_value.empty())
+        diverged(
+            epoch, s.batch,
+            fmt::format("a value of {} is NaN or infinite after the update", health.bad_value));
       lap(stats.phases.optimizer);
       ++stats.phases.steps;
       ++s.step;
@@ -116,6 +126,11 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
     for (Callback* c : callbacks) c->on_epoch_end(s);
   }
   for (Callback* c : callbacks) c->on_train_end(s);
+}
+
+void Trainer::diverged(int epoch, int64_t batch, const std::string& what) {
+  throw DivergedError(
+      fmt::format("training diverged at epoch {}, batch {}: {}", epoch + 1, batch + 1, what));
 }
 
 void Trainer::add_gradient_noise(int64_t step, Rng& rng) {

@@ -26,9 +26,14 @@ struct TrainOptions {
   uint64_t seed = 1;           // dropout, noise layers and gradient noise draw from forks of it
   Task task = Task::classify;  // what validation measures (the loader makes the batches)
   int64_t eval_batch = 1000;
+  // A batch loss over this many times the first positive one of the fit is divergence (0: no
+  // limit): a learning rate of 1e6 took the loss from 2.3 to 1e15 and beyond, all finite.
+  double max_loss_growth = 1e4;
 };
 
-/// Thrown when a batch's loss is NaN or infinite.
+/// Thrown within the step where training diverges: a batch's loss NaN, infinite or over
+/// max_loss_growth times the first, or a gradient or a weight NaN or infinite (the optimizer's
+/// pass checks both). The message names the epoch, the batch and the parameter.
 class DivergedError : public Error {
  public:
   using Error::Error;
@@ -41,11 +46,12 @@ class Trainer {
   /// Trains from `resume.epoch` (0, or the epoch after a checkpoint) to options.epochs or until
   /// a callback stops; validates on `val` after each epoch when it is non-null. The history
   /// holds earlier epochs on resume; a run that had already stopped (`resume.stop`) trains no
-  /// further but still ends with on_train_end. Throws DivergedError on a NaN or infinite loss.
+  /// further but still ends with on_train_end. Throws DivergedError (see there).
   void fit(Loader& train, const DataView* val, History& history, const ResumePoint& resume,
            std::span<Callback* const> callbacks);
 
  private:
+  [[noreturn]] static void diverged(int epoch, int64_t batch, const std::string& what);
   void add_gradient_noise(int64_t step, Rng& rng);
 
   Model& model_;

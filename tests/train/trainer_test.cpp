@@ -208,6 +208,61 @@ TEST(Trainer, NonFiniteLossStopsWithAClearError) {
   }
 }
 
+// Puts a NaN or infinity into the first weight's value or gradient at one batch, after the
+// backward pass and before the optimizer's step (callbacks run between the two).
+struct Poison : Callback {
+  enum Where { value, gradient } where;
+  int64_t at_step;
+  float poison;
+  Poison(Where w, int64_t step, float p) : where(w), at_step(step), poison(p) {}
+  void on_batch_end(TrainState& s) override {
+    if (s.step != at_step) return;
+    if (where == value) s.model.values()[0] = poison;
+    if (where == gradient) s.model.grads()[0] = poison;
+  }
+};
+
+std::string divergence_of(Fixture& f, Callback& c) {
+  Callback* callbacks[] = {&c};
+  try {
+    f.fit(3, callbacks);
+  } catch (const DivergedError& e) {
+    return e.what();
+  }
+  return "no divergence";
+}
+
+// Caught in the step where it appears, naming the epoch, the batch and the parameter: a NaN
+// weight behind a saturating or rectifying unit may never make the loss NaN.
+TEST(Trainer, ANonFiniteWeightOrGradientStopsWithinTheStep) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::string name = Fixture().model->parameters()[0]->name;
+  for (float poison : {nan, inf, -inf}) {
+    Fixture a, b;
+    Poison weight(Poison::value, 10, poison), gradient(Poison::gradient, 10, poison);
+    // 8 batches an epoch: step 10 is epoch 2's third batch.
+    EXPECT_EQ(divergence_of(a, weight),
+              fmt::format("training diverged at epoch 2, batch 3: a value of {} is NaN or "
+                          "infinite after the update",
+                          name));
+    EXPECT_EQ(divergence_of(b, gradient),
+              fmt::format("training diverged at epoch 2, batch 3: a gradient of {} is NaN or "
+                          "infinite",
+                          name));
+  }
+}
+
+TEST(Trainer, ALossGrowingPastItsLimitIsDivergence) {
+  Fixture f(1e6f);  // Adam at lr 1e6: finite losses of 1e6 and more
+  try {
+    f.fit(5, {});
+    FAIL() << "expected divergence";
+  } catch (const DivergedError& e) {
+    EXPECT_NE(std::string(e.what()).find("times the first batch's"), std::string::npos) << e.what();
+  }
+}
+
 TEST(EarlyStopping, RejectsAnUnknownMonitor) {
   EXPECT_THROW(EarlyStopping({.monitor = "val_los"}), Error);
 }
