@@ -1,7 +1,12 @@
 #include "train/checkpoint.hpp"
 
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <span>
 
 #include "io/safetensors.hpp"
 #include "tensor/error.hpp"
@@ -22,6 +27,30 @@ json history_json(const History& h) {
 }
 
 double number(const json& v) { return v.is_null() ? NAN : v.get<double>(); }
+
+// zlib's CRC-32 of everything a checkpoint restores, in a fixed order: each tensor's name and
+// bytes (in name order), then the checkpoint's metadata. Not a defence against a forger: it
+// catches a file corrupted on disk or in transfer, or edited by hand.
+std::string checksum(const SafeTensors& file, const std::string& meta) {
+  uLong crc = crc32_z(0L, Z_NULL, 0);
+  const auto add = [&crc](const void* data, size_t n) {
+    crc = crc32_z(crc, static_cast<const Bytef*>(data), n);
+  };
+  for (const auto& [name, t] : file.tensors) {
+    add(name.data(), name.size() + 1);  // with its terminating NUL: names cannot run together
+    add(t.bytes.data(), t.bytes.size());
+  }
+  add(meta.data(), meta.size());
+  return fmt::format("{:08x}", crc);
+}
+
+// A NaN or infinity restored would train on silently (behind a ReLU the loss can stay finite).
+void check_finite(std::span<const float> values, const std::string& path, const char* what) {
+  NNLAB_CHECK(std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); }),
+              "{}: the checkpoint holds NaN or infinite {}; it cannot be resumed (delete it to "
+              "start the run again)",
+              path, what);
+}
 
 }  // namespace
 
@@ -44,6 +73,7 @@ void Checkpointer::on_epoch_end(TrainState& s) {
       {"state", state.meta},
       {"stop", s.stop},
       {"stop_reason", s.stop_reason}}.dump();
+  file.metadata["nnlab.checksum"] = checksum(file, file.metadata["nnlab.checkpoint"]);
   save_safetensors(path_, file);
   crash_point(fmt::format("{}.{}", std::filesystem::path(path_).stem().string(), s.epoch + 1));
 }
@@ -54,7 +84,14 @@ std::optional<ResumePoint> Checkpointer::restore(Model& model, Optimizer& optimi
   const SafeTensors file = load_safetensors(path_);
   const auto meta = file.metadata.find("nnlab.checkpoint");
   NNLAB_CHECK(meta != file.metadata.end(), "{}: not an nnlab checkpoint", path_);
+  const auto sum = file.metadata.find("nnlab.checksum");
+  NNLAB_CHECK(sum != file.metadata.end() && sum->second == checksum(file, meta->second),
+              "{}: the checkpoint's contents do not match its checksum (the file was corrupted "
+              "or edited); delete it to start the run again",
+              path_);
   read_parameters(file, model, path_);
+  check_finite(model.values(), path_, "weights");
+  check_finite(model.buffer_values(), path_, "buffers (batch norm statistics)");
   const std::vector<Tensor*> opt = optimizer.state();
   for (size_t i = 0; i < opt.size(); ++i) {
     const auto it = file.tensors.find("optimizer." + std::to_string(i));
@@ -62,6 +99,7 @@ std::optional<ResumePoint> Checkpointer::restore(Model& model, Optimizer& optimi
                     it->second.bytes.size() == static_cast<size_t>(opt[i]->size()) * sizeof(float),
                 "{}: the optimizer state does not match this run's optimizer", path_);
     std::memcpy(opt[i]->data(), it->second.bytes.data(), it->second.bytes.size());
+    check_finite(opt[i]->span(), path_, "optimizer state");
   }
   const json j = json::parse(meta->second);
   CheckpointState state;

@@ -20,7 +20,9 @@ class Checkpointer : public Callback {
 
   /// Restores model, optimizer, history and parts from `path` and says where training goes on
   /// (the epoch after the checkpoint's, and whether a callback had stopped the run there);
-  /// nullopt when there is no checkpoint. A checkpoint of another model throws naming the file.
+  /// nullopt when there is no checkpoint. A checkpoint of another model, one whose contents do
+  /// not match the checksum written with them (a flipped byte, an edited history), and one
+  /// holding NaN or infinite weights or state throw naming the file.
   std::optional<ResumePoint> restore(Model& model, Optimizer& optimizer, History& history) const;
 
   const std::string& path() const { return path_; }

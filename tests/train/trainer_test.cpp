@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <numeric>
 
@@ -117,6 +120,53 @@ TEST(Trainer, ResumeFromCheckpointGivesTheSameResult) {
   EXPECT_EQ(resumed.history.back().val_loss, whole.history.back().val_loss);
   EXPECT_TRUE(std::equal(whole.model->values().begin(), whole.model->values().end(),
                          resumed.model->values().begin()));
+}
+
+// Every byte of a checkpoint counts: a flipped bit in the weights, the optimizer state or the
+// history is refused on resume, naming the file.
+TEST(Trainer, ACorruptedCheckpointIsRefused) {
+  const std::string path = (test::temp_dir() / "ckpt_corrupt.safetensors").string();
+  Fixture first;
+  Checkpointer ckpt(path, {});
+  Callback* cbs[] = {&ckpt};
+  first.fit(2, cbs);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  uint64_t header = 0;
+  std::memcpy(&header, bytes.data(), 8);
+  // A byte of the last tensor, one of the first, and a digit of the history's first loss.
+  const size_t history = bytes.find("[[0,");
+  ASSERT_NE(history, std::string::npos);
+  for (size_t at : {bytes.size() - 3, static_cast<size_t>(8 + header + 5), history + 8}) {
+    std::string bad = bytes;
+    bad[at] = static_cast<char>(bad[at] ^ 0x04);
+    std::ofstream(path, std::ios::binary) << bad;
+    Fixture resumed;
+    const std::string error =
+        test::error_of([&] { ckpt.restore(*resumed.model, *resumed.opt, resumed.history); });
+    EXPECT_NE(error.find(path), std::string::npos) << at << ": " << error;
+    EXPECT_NE(error.find("checksum"), std::string::npos) << at << ": " << error;
+  }
+  std::ofstream(path, std::ios::binary) << bytes;  // the file as written resumes
+  Fixture resumed;
+  EXPECT_TRUE(ckpt.restore(*resumed.model, *resumed.opt, resumed.history));
+}
+
+TEST(Trainer, ACheckpointWithNanWeightsIsRefused) {
+  const std::string path = (test::temp_dir() / "ckpt_nan.safetensors").string();
+  Fixture f;
+  f.model->values()[3] = std::numeric_limits<float>::quiet_NaN();
+  Checkpointer ckpt(path, {});
+  TrainState s{*f.model, *f.opt, f.history};
+  ckpt.on_epoch_end(s);
+  Fixture resumed;
+  EXPECT_NE(test::error_of([&] {
+              ckpt.restore(*resumed.model, *resumed.opt, resumed.history);
+            }).find("NaN or infinite weights"),
+            std::string::npos);
 }
 
 TEST(Trainer, EarlyStoppingStopsAndRestoresTheBestWeights) {
