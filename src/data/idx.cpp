@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -35,43 +36,170 @@ const char* type_name(uint8_t type) {
   }
 }
 
-// gzopen reads gzipped and raw files alike (zlib's transparent mode), so one reader serves both.
-class GzFile {
- public:
-  explicit GzFile(const std::string& path) : path_(path) {
-    NNLAB_CHECK(std::filesystem::exists(path), "{}: no such file", path);
-    file_ = gzopen(path.c_str(), "rb");
-    NNLAB_CHECK(file_ != nullptr, "{}: cannot open: {}", path, std::strerror(errno));
-    gzbuffer(file_, 1 << 17);
-  }
-  ~GzFile() {
-    if (file_) gzclose(file_);
-  }
-  GzFile(const GzFile&) = delete;
-  GzFile& operator=(const GzFile&) = delete;
+// The most elements read_idx accepts: 2^31 bytes (2 GiB), 45 times MNIST's 47 million training
+// pixels. A header claiming more is refused before anything is allocated.
+constexpr int64_t kMaxIdxElements = int64_t{1} << 31;
+// deflate's largest expansion: 1032 output bytes per input byte (zlib's documentation), so a
+// gzip file of n bytes holds at most 1032 n.
+constexpr int64_t kMaxDeflateRatio = 1032;
+// What the data buffer starts at; it then doubles as data arrives, never past the claimed size,
+// so a header claiming more than the file holds costs only what the file gives.
+constexpr size_t kFirstDataChunk = size_t{1} << 20;
 
-  /// Reads up to n bytes; returns how many were read (fewer only at the end of the file).
+// A file's bytes: as they are, or inflated when the file starts with gzip's magic number. A gzip
+// file holds one or more gzip members and nothing after them (gzread would skip trailing bytes).
+class ByteSource {
+ public:
+  explicit ByteSource(const std::string& path) : path_(path), buffer_(1 << 17) {
+    std::error_code ec;
+    NNLAB_CHECK(std::filesystem::is_regular_file(path, ec), "{}: no such file", path);
+    file_size_ = static_cast<int64_t>(std::filesystem::file_size(path, ec));
+    NNLAB_CHECK(!ec, "{}: cannot read its size: {}", path, ec.message());
+    file_ = std::fopen(path.c_str(), "rb");
+    NNLAB_CHECK(file_ != nullptr, "{}: cannot open: {}", path, std::strerror(errno));
+    gzip_ = at_gzip_member();
+    // windowBits 15 + 16: one gzip member (no raw zlib streams), the largest window.
+    if (gzip_ && inflateInit2(&z_, 15 + 16) != Z_OK) {
+      std::fclose(file_);
+      throw Error(fmt::format("{}: cannot start gzip decompression", path));
+    }
+  }
+  ~ByteSource() {
+    if (gzip_) inflateEnd(&z_);
+    std::fclose(file_);
+  }
+  ByteSource(const ByteSource&) = delete;
+  ByteSource& operator=(const ByteSource&) = delete;
+
+  bool gzip() const { return gzip_; }
+  int64_t file_size() const { return file_size_; }
+
+  /// Reads up to n bytes; returns how many were read (fewer only at the end of the data).
   size_t read(void* out, size_t n) {
+    return gzip_ ? inflate_into(static_cast<unsigned char*>(out), n)
+                 : copy_into(static_cast<unsigned char*>(out), n);
+  }
+
+ private:
+  /// Makes at least n unread bytes available in buffer_ (n <= its size) unless the file ends
+  /// first; returns whether it did.
+  bool have_input(size_t n) {
+    if (z_.avail_in >= n) return true;
+    if (z_.avail_in > 0) std::memmove(buffer_.data(), z_.next_in, z_.avail_in);
+    z_.next_in = buffer_.data();
+    const size_t got =
+        std::fread(buffer_.data() + z_.avail_in, 1, buffer_.size() - z_.avail_in, file_);
+    NNLAB_CHECK(!std::ferror(file_), "{}: read error: {}", path_, std::strerror(errno));
+    file_pos_ += static_cast<int64_t>(got);
+    z_.avail_in += static_cast<uInt>(got);
+    return z_.avail_in >= n;
+  }
+
+  bool at_gzip_member() { return have_input(2) && z_.next_in[0] == 0x1f && z_.next_in[1] == 0x8b; }
+
+  size_t copy_into(unsigned char* out, size_t n) {
     size_t done = 0;
-    auto* p = static_cast<unsigned char*>(out);
-    while (done < n) {
-      const auto chunk = static_cast<unsigned>(std::min<size_t>(n - done, 1u << 30));
-      const int got = gzread(file_, p + done, chunk);
-      if (got < 0) {
-        int code = 0;
-        const char* msg = gzerror(file_, &code);
-        throw Error(fmt::format("{}: read error: {}", path_, msg ? msg : "unknown"));
-      }
-      if (got == 0) break;
-      done += static_cast<size_t>(got);
+    while (done < n && have_input(1)) {
+      const size_t k = std::min<size_t>(n - done, z_.avail_in);
+      std::memcpy(out + done, z_.next_in, k);
+      z_.next_in += k;
+      z_.avail_in -= static_cast<uInt>(k);
+      done += k;
     }
     return done;
   }
 
- private:
+  size_t inflate_into(unsigned char* out, size_t n) {
+    size_t done = 0;
+    while (done < n && !ended_) {
+      NNLAB_CHECK(have_input(1), "{}: truncated gzip data: the file ends inside a gzip member",
+                  path_);
+      // avail_out is 32-bit: drain in chunks for reads over 4 GiB.
+      const auto chunk = static_cast<uInt>(std::min<size_t>(n - done, 1u << 30));
+      z_.next_out = out + done;
+      z_.avail_out = chunk;
+      const int rc = inflate(&z_, Z_NO_FLUSH);
+      done += chunk - z_.avail_out;
+      if (rc == Z_STREAM_END)
+        end_member();
+      else
+        NNLAB_CHECK(rc == Z_OK || rc == Z_BUF_ERROR, "{}: corrupt gzip data: {}", path_,
+                    z_.msg ? z_.msg : zError(rc));
+    }
+    return done;
+  }
+
+  /// At the end of a gzip member: the file ends, or another member starts.
+  void end_member() {
+    if (!have_input(1)) {
+      ended_ = true;
+      return;
+    }
+    const int64_t offset = file_pos_ - static_cast<int64_t>(z_.avail_in);
+    NNLAB_CHECK(at_gzip_member(),
+                "{}: trailing garbage: {} bytes after the gzip data ends at byte {} are not "
+                "another gzip member",
+                path_, file_size_ - offset, offset);
+    inflateReset(&z_);
+  }
+
   std::string path_;
-  gzFile file_ = nullptr;
+  std::FILE* file_ = nullptr;
+  int64_t file_size_ = 0;
+  int64_t file_pos_ = 0;  // bytes read from the file so far
+  std::vector<unsigned char> buffer_;
+  z_stream z_{};  // next_in/avail_in: the unread part of buffer_, for raw files too
+  bool gzip_ = false;
+  bool ended_ = false;  // the last gzip member ended and nothing follows
 };
+
+/// prod(dims), refused above kMaxIdxElements. Each factor is checked before it is multiplied
+/// in, so the product never exceeds 2^31 and never wraps.
+int64_t element_count(const std::string& path, const std::vector<int64_t>& dims) {
+  int64_t total = 1;
+  for (const int64_t d : dims) {
+    NNLAB_CHECK(total <= kMaxIdxElements / d,
+                "{}: IDX dimensions {} hold more than {} elements, the most nnlab reads", path,
+                shape_str(dims), kMaxIdxElements);
+    total *= d;
+  }
+  return total;
+}
+
+/// Refuses dimensions whose data the file cannot hold, before the data is allocated: a raw file
+/// must hold them, a gzip file can expand at most kMaxDeflateRatio times.
+void check_file_can_hold(const ByteSource& f, const std::string& path,
+                         const std::vector<int64_t>& dims, int64_t total) {
+  const int64_t header = 4 + 4 * static_cast<int64_t>(dims.size());
+  if (!f.gzip()) {
+    const int64_t found = std::max<int64_t>(f.file_size() - header, 0);
+    NNLAB_CHECK(found >= total, "{}: truncated: expected {} data bytes, found {} (dimensions {})",
+                path, total, found, shape_str(dims));
+    return;
+  }
+  const int64_t most = f.file_size() * kMaxDeflateRatio - header;
+  NNLAB_CHECK(total <= most,
+              "{}: IDX dimensions {} need {} data bytes, but a {}-byte gzip file holds at most {} "
+              "(deflate expands at most {}:1)",
+              path, shape_str(dims), total, f.file_size(), std::max<int64_t>(most, 0),
+              kMaxDeflateRatio);
+}
+
+/// Reads up to `total` bytes, growing the buffer as they arrive (see kFirstDataChunk); fewer
+/// come back only when the data ends first.
+std::vector<uint8_t> read_data(ByteSource& f, size_t total) {
+  std::vector<uint8_t> data;
+  size_t got = 0;
+  while (got < total) {
+    const size_t size = std::min(total, std::max(kFirstDataChunk, 2 * data.size()));
+    data.reserve(size);  // exactly `size`: resize alone may round the capacity up
+    data.resize(size);
+    got += f.read(data.data() + got, size - got);
+    if (got < size) break;
+  }
+  data.resize(got);
+  return data;
+}
 
 std::string file_name(const std::string& path) {
   return std::filesystem::path(path).filename().string();
@@ -110,6 +238,16 @@ std::string gzip(const std::string& path, const std::string& raw) {
   return out;
 }
 
+/// Every label below `num_classes`: a stray value would otherwise become a class of its own and
+/// surface later as a label the model has no output for, naming neither file nor sample.
+void check_labels(const std::string& path, const std::vector<uint8_t>& labels,
+                  const std::string& name, int num_classes) {
+  for (size_t i = 0; i < labels.size(); ++i)
+    NNLAB_CHECK(labels[i] < num_classes,
+                "{}: label {} of sample {} is outside [0, {}) ({} has {} classes)", path, labels[i],
+                i, num_classes, name, num_classes);
+}
+
 }  // namespace
 
 void write_idx(const std::string& path, const IdxArray& a) {
@@ -117,14 +255,13 @@ void write_idx(const std::string& path, const IdxArray& a) {
               a.type, type_name(a.type));
   NNLAB_CHECK(!a.dims.empty() && a.dims.size() <= 4, "{}: IDX rank {} is not supported (1 to 4)",
               path, a.dims.size());
-  size_t total = 1;
   std::string bytes = {0, 0, static_cast<char>(a.type), static_cast<char>(a.dims.size())};
   for (const int64_t d : a.dims) {
     NNLAB_CHECK(d > 0 && d < (int64_t{1} << 32),
                 "{}: IDX dimension {} is out of range (1 to 2^32 - 1)", path, d);
-    total *= static_cast<size_t>(d);
     for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((d >> shift) & 0xff);
   }
+  const auto total = static_cast<size_t>(element_count(path, a.dims));
   NNLAB_CHECK(a.data.size() == total, "{}: the dimensions hold {} elements but the data has {}",
               path, total, a.data.size());
   bytes.append(a.data.begin(), a.data.end());
@@ -158,7 +295,7 @@ void write_idx_dataset(const Dataset& d, const std::string& images_path,
 }
 
 IdxArray read_idx(const std::string& path) {
-  GzFile f(path);
+  ByteSource f(path);
   unsigned char magic[4];
   const size_t got_magic = f.read(magic, 4);
   NNLAB_CHECK(got_magic == 4, "{}: truncated: the IDX header needs 4 bytes, found {}", path,
@@ -180,20 +317,19 @@ IdxArray read_idx(const std::string& path) {
   const size_t got_dims = f.read(dim_bytes, want);
   NNLAB_CHECK(got_dims == want, "{}: truncated: the header needs {} dimension bytes, found {}",
               path, want, got_dims);
-  int64_t total = 1;
   for (int i = 0; i < rank; ++i) {
     const unsigned char* b = dim_bytes + 4 * i;
     const int64_t d = (int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | b[3];
     NNLAB_CHECK(d > 0, "{}: dimension {} is {}; every dimension must be positive", path, i, d);
     a.dims.push_back(d);
-    total *= d;
-    NNLAB_CHECK(total <= (int64_t{1} << 36), "{}: dimensions too large ({} elements)", path, total);
   }
+  const int64_t total = element_count(path, a.dims);
+  check_file_can_hold(f, path, a.dims, total);
 
-  a.data.resize(static_cast<size_t>(total));
-  const size_t got = f.read(a.data.data(), a.data.size());
-  NNLAB_CHECK(got == a.data.size(), "{}: truncated: expected {} data bytes, found {}", path, total,
-              got);
+  a.data = read_data(f, static_cast<size_t>(total));
+  NNLAB_CHECK(a.data.size() == static_cast<size_t>(total),
+              "{}: truncated: expected {} data bytes, found {} (dimensions {})", path, total,
+              a.data.size(), shape_str(a.dims));
   // Anything after the data means the header and the content disagree.
   size_t extra = 0;
   unsigned char scratch[4096];
@@ -204,7 +340,7 @@ IdxArray read_idx(const std::string& path) {
 }
 
 Dataset read_idx_dataset(const std::string& images_path, const std::string& labels_path,
-                         const std::string& name) {
+                         const std::string& name, int num_classes) {
   IdxArray images = read_idx(images_path);
   NNLAB_CHECK(images.dims.size() == 3, "{}: expected images of rank 3 (N x H x W), found rank {}",
               images_path, images.dims.size());
@@ -214,6 +350,8 @@ Dataset read_idx_dataset(const std::string& images_path, const std::string& labe
   NNLAB_CHECK(images.dims[0] == labels.dims[0],
               "{} has {} images but {} has {} labels; the counts must agree",
               file_name(images_path), images.dims[0], file_name(labels_path), labels.dims[0]);
+
+  if (num_classes > 0) check_labels(labels_path, labels.data, name, num_classes);
 
   Dataset d;
   d.name = name;

@@ -15,10 +15,13 @@ struct IdxArray {
   std::vector<uint8_t> data;
 };
 
-/// Reads an IDX file (gzip detected from its first bytes). Checks the magic number, the data
-/// type, the dimensions and that the file holds exactly prod(dims) elements; each failure
-/// throws naming the file and what is wrong ("train-images-idx3-ubyte.gz: truncated: expected
-/// 47040000 pixel bytes, found 1000").
+/// Reads an IDX file (gzip detected from its first bytes: one or more gzip members, nothing
+/// after them). Checks the magic number, the data type, the dimensions (at most 2^31 elements)
+/// and that the file holds exactly prod(dims) elements; each failure throws naming the file and
+/// what is wrong ("train-images-idx3-ubyte.gz: truncated: expected 47040000 data bytes, found
+/// 1000 (dimensions [60000, 28, 28])"). Dimensions the file cannot hold (raw: its size; gzip:
+/// 1032 times its size, deflate's largest expansion) are refused before anything is allocated,
+/// and the data buffer grows only as data arrives.
 IdxArray read_idx(const std::string& path);
 
 /// Writes `a` as an IDX file, gzipped when `path` ends in ".gz" (the same bytes for the same
@@ -34,8 +37,10 @@ void write_idx_dataset(const Dataset& d, const std::string& images_path,
                        const std::string& labels_path);
 
 /// Reads an image file (N x H x W) and its label file (N) into a Dataset; checks that the
-/// counts agree. Labels become class indices 0..max; class names are the label values.
+/// counts agree. Labels become class indices 0..max; class names are the label values. With
+/// `num_classes` > 0 (the dataset's declared classes, 10 for MNIST) every label value must be
+/// below it; the error names the label file and the sample.
 Dataset read_idx_dataset(const std::string& images_path, const std::string& labels_path,
-                         const std::string& name);
+                         const std::string& name, int num_classes = 0);
 
 }  // namespace nnlab

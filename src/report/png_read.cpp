@@ -2,11 +2,21 @@
 
 #include <png.h>
 
+#include <cstdint>
 #include <filesystem>
 
 #include "tensor/error.hpp"
 
 namespace nnlab {
+namespace {
+
+// The largest PNG read: 16384 pixels a side and 2^26 pixels (64 MiB of grey) in all, far above
+// any drawing or scan of a digit. A header claiming more is refused before pixels are allocated
+// (libpng's own limit, a million pixels a side, would let a 74-byte file ask for 4 GB).
+constexpr png_uint_32 kMaxPngSide = 16384;
+constexpr uint64_t kMaxPngPixels = uint64_t{1} << 26;
+
+}  // namespace
 
 GrayImage read_png_gray(const std::string& path) {
   std::error_code ec;
@@ -16,6 +26,14 @@ GrayImage read_png_gray(const std::string& path) {
   // libpng's simplified API: no longjmp reaches us, failures come back as a message.
   const bool begun = png_image_begin_read_from_file(&image, path.c_str()) != 0;
   NNLAB_CHECK(begun, "{}: not a PNG image ({})", path, image.message);
+  const uint64_t pixels = uint64_t{image.width} * image.height;  // both below 2^31: no overflow
+  if (image.width > kMaxPngSide || image.height > kMaxPngSide || pixels > kMaxPngPixels) {
+    png_image_free(&image);
+    throw Error(
+        fmt::format("{}: the PNG image is {}x{} pixels, more than nnlab reads (at most "
+                    "{}x{} and {} pixels)",
+                    path, image.width, image.height, kMaxPngSide, kMaxPngSide, kMaxPngPixels));
+  }
   image.format = PNG_FORMAT_GRAY;
   GrayImage out;
   out.width = static_cast<int>(image.width);

@@ -3,6 +3,8 @@
 // still tell whether two images reached it as the same input).
 #include <gtest/gtest.h>
 #include <png.h>
+#include <sys/resource.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <filesystem>
@@ -13,6 +15,7 @@
 #include "data/catalog.hpp"
 #include "io/safetensors.hpp"
 #include "nn/model_builder.hpp"
+#include "report/png_read.hpp"
 #include "support/test_support.hpp"
 #include "train/model_file.hpp"
 
@@ -188,6 +191,45 @@ TEST_F(Predict, OldModelFilesReadImagesAsTheyAreUnlessToldOtherwise) {
   r = test::run_nnlab("predict " + old_model + " --preprocess lecun " + file("large.png"));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("unknown preprocessing 'lecun'"), std::string::npos) << r.err;
+}
+
+/// A PNG chunk: length, type, data and the CRC of type and data.
+std::string png_chunk(const std::string& type, const std::string& data) {
+  std::string out;
+  const auto put32 = [&](uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) out += static_cast<char>((v >> s) & 0xff);
+  };
+  put32(static_cast<uint32_t>(data.size()));
+  const std::string body = type + data;
+  out += body;
+  put32(static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
+  return out;
+}
+
+// A valid header declaring 65535x65535 grey pixels and one byte of image data: the old reader
+// allocated all 4.2 GB before libpng found the data missing.
+TEST(ReadPng, HugeDimensionsAreRefusedBeforeThePixelsAreAllocated) {
+  const std::string ihdr("\0\0\xff\xff\0\0\xff\xff\x08\0\0\0\0", 13);  // w, h, 8-bit grey
+  std::string idat(16, '\0');
+  uLongf idat_size = idat.size();
+  const Bytef row = 0;
+  ASSERT_EQ(compress(reinterpret_cast<Bytef*>(idat.data()), &idat_size, &row, 1), Z_OK);
+  idat.resize(idat_size);
+  const std::string path = (test::temp_dir() / "huge.png").string();
+  std::ofstream(path, std::ios::binary)
+      << std::string("\x89PNG\r\n\x1a\n", 8) << png_chunk("IHDR", ihdr) << png_chunk("IDAT", idat)
+      << png_chunk("IEND", "");
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const int64_t before_kb = usage.ru_maxrss;
+  const auto msg = test::error_of([&] { read_png_gray(path); });
+  getrusage(RUSAGE_SELF, &usage);
+  EXPECT_LT(usage.ru_maxrss - before_kb, 100 * 1024);  // kilobytes: under 100 MB
+  EXPECT_NE(msg.find(path + ": the PNG image is 65535x65535 pixels, more than nnlab reads (at "
+                            "most 16384x16384 and 67108864 pixels)"),
+            std::string::npos)
+      << msg;
 }
 
 }  // namespace

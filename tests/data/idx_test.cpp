@@ -1,9 +1,11 @@
 #include "data/idx.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <zlib.h>
 
 #include <fstream>
+#include <random>
 
 #include "io/atomic_file.hpp"
 #include "support/test_support.hpp"
@@ -31,6 +33,15 @@ std::string write_idx(const std::filesystem::path& path, uint8_t type,
   }
   return path.string();
 }
+
+// The process's peak resident memory so far, in bytes (Linux reports kilobytes).
+int64_t peak_rss() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return int64_t{usage.ru_maxrss} * 1024;
+}
+// What refusing a hostile header may cost: far below the gigabytes it claims.
+constexpr int64_t kRefusalMemory = int64_t{100} << 20;
 
 TEST(Idx, ReadsRawAndGzippedFiles) {
   const auto dir = test::temp_dir();
@@ -87,6 +98,90 @@ TEST(Idx, TrailingBytesAreAnError) {
   EXPECT_NE(msg.find("expected 4 data bytes, found 6"), std::string::npos) << msg;
 }
 
+// Dimensions whose product wraps around 2^64 (or merely exceeds the limit) are refused by name.
+TEST(Idx, DimensionsBeyondTheLimitAreRefusedWithoutWrapping) {
+  const auto dir = test::temp_dir();
+  const auto huge = write_idx(dir / "huge", 0x08, {1, 1073774592, 1073709057}, {});
+  const auto msg = error_of([&] { read_idx(huge); });
+  EXPECT_NE(msg.find(huge + ": IDX dimensions [1, 1073774592, 1073709057] hold more than "
+                            "2147483648 elements"),
+            std::string::npos)
+      << msg;
+  // (2^32 - 1)^2 wraps to a negative 64-bit product.
+  const auto wraps = write_idx(dir / "wraps", 0x08, {4294967295u, 4294967295u}, {});
+  EXPECT_NE(error_of([&] { read_idx(wraps); }).find("[4294967295, 4294967295] hold more than"),
+            std::string::npos);
+}
+
+TEST(Idx, RawHeaderClaimingMoreThanTheFileIsRefusedBeforeAllocating) {
+  const auto path = write_idx(test::temp_dir() / "claims-1gb", 0x08, {1000, 1000, 1000}, {1, 2, 3});
+  const int64_t before = peak_rss();
+  const auto msg = error_of([&] { read_idx(path); });
+  EXPECT_LT(peak_rss() - before, kRefusalMemory);
+  EXPECT_NE(msg.find(path + ": truncated: expected 1000000000 data bytes, found 3 (dimensions "
+                            "[1000, 1000, 1000])"),
+            std::string::npos)
+      << msg;
+}
+
+// A few dozen gzip bytes cannot inflate to a gigabyte: refused from the file size alone.
+TEST(Idx, TinyGzipClaimingAGigabyteIsRefusedBeforeAllocating) {
+  const auto path =
+      write_idx(test::temp_dir() / "claims-1gb.gz", 0x08, {1000, 1000, 1000}, {}, true);
+  const int64_t before = peak_rss();
+  const auto msg = error_of([&] { read_idx(path); });
+  EXPECT_LT(peak_rss() - before, kRefusalMemory);
+  EXPECT_NE(msg.find(path + ": IDX dimensions [1000, 1000, 1000] need 1000000000 data bytes, but "
+                            "a "),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("(deflate expands at most 1032:1)"), std::string::npos) << msg;
+}
+
+// A gzip file big enough to pass the size check still costs only the data it really holds.
+TEST(Idx, GzipDataBufferGrowsOnlyAsDataArrives) {
+  std::mt19937 rng(7);
+  std::vector<uint8_t> noise(2'000'000);  // incompressible: about 2 MB of gzip
+  for (auto& b : noise) b = static_cast<uint8_t>(rng());
+  const auto path =
+      write_idx(test::temp_dir() / "short-1gb.gz", 0x08, {1000, 1000, 1000}, noise, true);
+  const int64_t before = peak_rss();
+  const auto msg = error_of([&] { read_idx(path); });
+  EXPECT_LT(peak_rss() - before, kRefusalMemory);
+  EXPECT_NE(msg.find(path + ": truncated: expected 1000000000 data bytes, found 2000000"),
+            std::string::npos)
+      << msg;
+}
+
+// After a gzip member only another member may follow: gzread skipped anything else unread.
+TEST(Idx, GzipTrailingGarbageIsRefusedButFurtherMembersAreRead) {
+  const auto dir = test::temp_dir();
+  const auto path = write_idx(dir / "garbage.gz", 0x08, {2, 2}, {1, 2, 3, 4}, true);
+  const auto size = std::filesystem::file_size(path);
+  std::ofstream(path, std::ios::binary | std::ios::app) << "not gzip";
+  const auto msg = error_of([&] { read_idx(path); });
+  EXPECT_NE(msg.find(fmt::format(
+                "{}: trailing garbage: 8 bytes after the gzip data ends at byte {} are not "
+                "another gzip member",
+                path, size)),
+            std::string::npos)
+      << msg;
+
+  // Two members: the header, then the data ("ab" appends a member).
+  const auto two = write_idx(dir / "two.gz", 0x08, {2, 2}, {}, true);
+  gzFile f = gzopen(two.c_str(), "ab");
+  gzwrite(f, "\x01\x02\x03\x04", 4);
+  gzclose(f);
+  EXPECT_EQ(read_idx(two).data, (std::vector<uint8_t>{1, 2, 3, 4}));
+}
+
+TEST(Idx, CutGzipStreamIsNamed) {
+  const auto path = write_idx(test::temp_dir() / "cut.gz", 0x08, {2, 2}, {1, 2, 3, 4}, true);
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 6);
+  const auto msg = error_of([&] { read_idx(path); });
+  EXPECT_NE(msg.find(path + ": truncated gzip data"), std::string::npos) << msg;
+}
+
 TEST(Idx, MissingFileIsNamed) {
   const auto path = (test::temp_dir() / "nowhere-idx1-ubyte").string();
   const auto msg = error_of([&] { read_idx(path); });
@@ -120,6 +215,18 @@ TEST(Idx, DatasetCountMismatchNamesBothFiles) {
   EXPECT_NE(msg.find("lbls-idx1-ubyte"), std::string::npos) << msg;
   EXPECT_NE(msg.find("3 images"), std::string::npos) << msg;
   EXPECT_NE(msg.find("2 labels"), std::string::npos) << msg;
+}
+
+// A label beyond the declared classes would become a class of its own, and fail much later
+// in the loss naming neither file nor sample.
+TEST(Idx, DatasetLabelOutsideTheDeclaredClassesNamesFileAndSample) {
+  const auto dir = test::temp_dir();
+  const auto images = write_idx(dir / "img", 0x08, {3, 1, 1}, {1, 2, 3});
+  const auto labels = write_idx(dir / "lbl-idx1-ubyte", 0x08, {3}, {4, 200, 9});
+  const auto msg = error_of([&] { read_idx_dataset(images, labels, "toy", 10); });
+  EXPECT_NE(msg.find(labels + ": label 200 of sample 1 is outside [0, 10) (toy has 10 classes)"),
+            std::string::npos)
+      << msg;
 }
 
 TEST(Idx, DatasetChecksRanks) {
