@@ -56,7 +56,8 @@ void add_autoencoder_commands(CLI::App& app) {
   encode_cmd->add_option("model", enc->model, "An autoencoder's weights.safetensors")->required();
   encode_cmd->add_option("--data", enc->data, "Dataset name (mnist, fashion-mnist, ...)")
       ->required();
-  encode_cmd->add_option("--data-dir", enc->data_dir, "Directory searched first for datasets");
+  encode_cmd->add_option("--data-dir", enc->data_dir,
+                         "The directory holding the datasets (the only one searched)");
   encode_cmd->add_option("--split", enc->split, "train or test")
       ->check(CLI::IsMember({"train", "test"}));
   encode_cmd->add_option("--limit", enc->limit, "Encode only the first N samples (0: all)")
@@ -125,7 +126,8 @@ void add_autoencoder_commands(CLI::App& app) {
   generate_cmd->add_option("model", gen->model, "An autoencoder's weights.safetensors")->required();
   generate_cmd->add_option("--data", gen->data, "The dataset whose training codes fit the samplers")
       ->required();
-  generate_cmd->add_option("--data-dir", gen->data_dir, "Directory searched first for datasets");
+  generate_cmd->add_option("--data-dir", gen->data_dir,
+                           "The directory holding the datasets (the only one searched)");
   generate_cmd
       ->add_option("--sampler", gen->options.samplers, "uniform, gaussian, full_gaussian, mixture")
       ->check(CLI::IsMember(latent_sampler_kinds()));

@@ -40,7 +40,8 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::Range(0, 1000));
   cmd->add_option("--threads", args->options.threads, "Threads (0 = all cores)")
       ->check(thread_count());
-  cmd->add_option("--data-dir", args->options.data_dir, "Directory searched first for datasets");
+  cmd->add_option("--data-dir", args->options.data_dir,
+                  "The directory holding the datasets (the only one searched)");
   cmd->add_option("--set", args->sets, "Override a study key: KEY=VALUE (repeatable)");
   cmd->add_flag("--json", args->json, "Also print one JSON line with the figures");
   cmd->add_flag("--no-augment", args->no_augment,

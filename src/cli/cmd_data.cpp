@@ -74,7 +74,8 @@ void add_generate_command(CLI::App& data) {
   cmd->add_option("--intensity-min", c.intensity_min, "Lowest digit intensity, in (0, 1]");
   cmd->add_option("--intensity-max", c.intensity_max, "Highest digit intensity, in [min, 1]");
   cmd->add_option("--combine", c.combine, "How overlapping digits combine: sum (clipped) or max");
-  cmd->add_option("--data-dir", args->data_dir, "Directory searched first for MNIST");
+  cmd->add_option("--data-dir", args->data_dir,
+                  "The directory holding MNIST (the only one searched)");
   cmd->callback([args] {
     NNLAB_CHECK(args->name == "multi-mnist",
                 "nnlab data generate: unknown dataset '{}'; it generates multi-mnist", args->name);
@@ -108,7 +109,8 @@ void add_data_command(CLI::App& app) {
   auto* info = data->add_subcommand("info", "Counts, shape, classes and pixel statistics");
   info->add_option("name", info_args->name, "Dataset name (mnist, fashion-mnist, multi-mnist)")
       ->required();
-  info->add_option("--data-dir", info_args->data_dir, "Directory searched first");
+  info->add_option("--data-dir", info_args->data_dir,
+                   "The directory holding the datasets (the only one searched)");
   info->callback([info_args] {
     check_known(info_args->name);
     const DataPair pair = load_dataset(info_args->name, info_args->data_dir);

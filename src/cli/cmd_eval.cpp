@@ -51,7 +51,8 @@ void add_eval_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "Score a saved model on a dataset's test set");
   cmd->add_option("model", args->model, "A model file (weights.safetensors of a run)")->required();
   cmd->add_option("--data", args->data, "Dataset name (mnist, fashion-mnist)")->required();
-  cmd->add_option("--data-dir", args->data_dir, "Directory searched first for datasets");
+  cmd->add_option("--data-dir", args->data_dir,
+                  "The directory holding the datasets (the only one searched)");
   cmd->add_option("--batch", args->batch, "Evaluation batch size")->check(CLI::PositiveNumber);
   cmd->add_flag("--json", args->json, "Print one JSON document instead of the report");
   cmd->callback([args] {

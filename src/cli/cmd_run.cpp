@@ -61,7 +61,8 @@ CLI::App* add_study_command(CLI::App& app, const std::string& name, const std::s
   cmd->add_option("--set", args->sets, "Override a study key: KEY=VALUE (repeatable)");
   cmd->add_option("--threads", args->options.threads, "Threads (0 = all cores)")
       ->check(thread_count());
-  cmd->add_option("--data-dir", args->options.data_dir, "Directory searched first for datasets");
+  cmd->add_option("--data-dir", args->options.data_dir,
+                  "The directory holding the datasets (the only one searched)");
   cmd->add_flag("--resume", args->options.resume, "Continue from DIR's checkpoints");
   cmd->add_option("--run", args->options.only_runs, "Run only this run (repeatable)");
   cmd->add_flag("--no-progress", args->no_progress, "No progress bar");

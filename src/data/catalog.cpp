@@ -187,8 +187,10 @@ std::vector<std::string> origin_warnings(const std::string& model, const DataOri
 std::vector<std::string> dataset_search_path(const std::string& name, const std::string& data_dir) {
   const DatasetInfo& info = lookup(name);
   if (!info.generated_from.empty()) return dataset_search_path(info.generated_from, data_dir);
+  // A folder given by the user is the only place looked: data found elsewhere would be used in
+  // its name without the user knowing.
+  if (!data_dir.empty()) return {(fs::path(data_dir) / name).string()};
   std::vector<std::string> path;
-  if (!data_dir.empty()) path.push_back((fs::path(data_dir) / name).string());
   if (const char* env = std::getenv("NNLAB_DATA"); env && *env)
     path.push_back((fs::path(env) / name).string());
   path.push_back((fs::path(".") / "data" / name).string());
@@ -215,8 +217,10 @@ DataPair load_dataset(const std::string& name, const std::string& data_dir) {
     } else if (!missing.empty()) {
       looked += fmt::format("\n  {} (missing {})", dir, fmt::join(missing, ", "));
     } else {
-      DataPair pair{read_idx_dataset(files[0], files[1], name + "/train"),
-                    read_idx_dataset(files[2], files[3], name + "/test")};
+      // A label outside the dataset's classes is refused naming its file and sample.
+      const auto classes = static_cast<int>(info.class_names.size());
+      DataPair pair{read_idx_dataset(files[0], files[1], name + "/train", classes),
+                    read_idx_dataset(files[2], files[3], name + "/test", classes)};
       NNLAB_CHECK(pair.train.sample_shape == pair.test.sample_shape,
                   "{}: training images are {} but test images are {}", dir,
                   shape_str(pair.train.sample_shape), shape_str(pair.test.sample_shape));
@@ -226,6 +230,11 @@ DataPair load_dataset(const std::string& name, const std::string& data_dir) {
       return pair;
     }
   }
+  NNLAB_CHECK(data_dir.empty(),
+              "data folder {} (--data-dir or a study's data.dir): dataset '{}' not found:{}\n"
+              "The folder must hold {}/ with {} (each may be .gz); no other place is searched "
+              "when a data folder is given.\nTo get it: {}",
+              data_dir, name, looked, name, fmt::join(kFiles, ", "), info.hint);
   throw Error(fmt::format(
       "dataset '{}' not found. Looked in:{}\nEach place must hold {} (each may be .gz).\nTo get "
       "it: {}",

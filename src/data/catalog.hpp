@@ -10,12 +10,13 @@
 namespace nnlab {
 
 /// Loads a named dataset ("mnist", "fashion-mnist", "multi-mnist"). `data_dir` is the directory
-/// given on the command line (may be empty). MNIST is looked up in data_dir, then $NNLAB_DATA,
-/// then ./data, then ../shared/data, each holding mnist/ with the four IDX files (gzipped or
-/// not); fashion-mnist likewise as fashion-mnist/, then in Debian's
-/// /usr/share/datasets/fashion-mnist. multi-mnist is made from MNIST (found as above) with
-/// MultiMnistConfig's default settings. Not found: an error listing every place looked and how
-/// to get the data.
+/// given on the command line (may be empty): when given, data_dir/mnist/ with the four IDX files
+/// (gzipped or not) is the only place looked, and its absence is an error naming the folder and
+/// the missing files. Without it, MNIST is looked up in $NNLAB_DATA, then ./data, then
+/// ../shared/data, each holding mnist/; fashion-mnist likewise as fashion-mnist/, then in
+/// Debian's /usr/share/datasets/fashion-mnist. multi-mnist is made from MNIST (found as above)
+/// with MultiMnistConfig's default settings. Not found: an error listing every place looked and
+/// how to get the data.
 DataPair load_dataset(const std::string& name, const std::string& data_dir);
 std::vector<std::string> dataset_names();
 /// The shape of one of a named dataset's samples ([1, 28, 28] for MNIST), without reading it:
@@ -37,7 +38,8 @@ DataOrigin data_origin(const std::string& name);
 std::vector<std::string> origin_warnings(const std::string& model, const DataOrigin& trained,
                                          const DataOrigin& used);
 
-/// The directories searched, in order, for a dataset name (for multi-mnist: MNIST's).
+/// The directories searched, in order, for a dataset name (for multi-mnist: MNIST's): only
+/// data_dir/NAME when data_dir is given.
 std::vector<std::string> dataset_search_path(const std::string& name, const std::string& data_dir);
 
 /// Downloads MNIST into dir/mnist/ and verifies the MD5 of each (uncompressed) file; a

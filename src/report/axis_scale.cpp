@@ -37,8 +37,15 @@ std::vector<std::string> linear_labels(const std::vector<double>& ticks, double 
   return out;
 }
 
+// [lo, hi] within +-kMaxPlottable, so that its span and the ticks rounded out of it stay finite.
+void clamp_range(double& lo, double& hi) {
+  lo = std::clamp(lo, -kMaxPlottable, kMaxPlottable);
+  hi = std::clamp(hi, -kMaxPlottable, kMaxPlottable);
+}
+
 Scale linear_scale(double lo, double hi, const ScaleOptions& o) {
   if (!(lo <= hi)) lo = 0, hi = 1;
+  clamp_range(lo, hi);
   if (o.include_zero) lo = std::min(lo, 0.0), hi = std::max(hi, 0.0);
   if (hi - lo <= 1e-12 * std::max(1.0, std::abs(lo))) {  // one value: pad around it
     const double v = lo;
@@ -62,6 +69,7 @@ Scale linear_scale(double lo, double hi, const ScaleOptions& o) {
 
 Scale log_scale(double lo, double hi, const ScaleOptions& o) {
   if (!(lo <= hi) || !(lo > 0)) lo = 1, hi = 10;
+  clamp_range(lo, hi);
   int a = static_cast<int>(std::floor(std::log10(lo) + 1e-9));
   int b = static_cast<int>(std::ceil(std::log10(hi) - 1e-9));
   if (b <= a) --a, ++b;  // one decade value: a decade either side
@@ -95,7 +103,7 @@ Scale nice_scale(double lo, double hi, const ScaleOptions& options) {
 Scale fit_scale(const std::vector<double>& values, const ScaleOptions& options) {
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (double v : values) {
-    if (!std::isfinite(v) || (options.log && v <= 0)) continue;
+    if (!plottable(v) || (options.log && v <= 0)) continue;
     lo = std::min(lo, v);
     hi = std::max(hi, v);
   }

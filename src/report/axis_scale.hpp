@@ -2,10 +2,18 @@
 // "nice" ticks (1, 2 or 5 x 10^k; whole decades on a log axis), and one label format per axis.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <vector>
 
 namespace nnlab::svg {
+
+/// The largest magnitude a chart shows. Wider data would overflow the arithmetic of spans and
+/// ticks (1e308 - -1e308 is inf), so larger values are left out like NaN.
+inline constexpr double kMaxPlottable = 1e300;
+
+/// Finite and within +-kMaxPlottable.
+inline bool plottable(double v) { return std::isfinite(v) && std::abs(v) <= kMaxPlottable; }
 
 struct ScaleOptions {
   bool log = false;           // decades; non-positive values are ignored
@@ -25,11 +33,12 @@ struct Scale {
 /// The scale for data spanning [lo, hi]. A linear range ends on ticks; a degenerate range (one
 /// point, a constant) is padded around the value (a zero on [0, 1]), never below 0 for
 /// non-negative data; no data at all (lo > hi or NaN) gives [0, 1] ([1, 10] on a log axis).
+/// lo and hi are clamped to +-kMaxPlottable.
 /// Labels share one format: the same decimals (enough to tell neighbouring ticks apart),
 /// thousands separators, or the same exponent notation when the numbers are tiny or huge.
 Scale nice_scale(double lo, double hi, const ScaleOptions& options = {});
 
-/// nice_scale over the finite values of `values` (the positive ones on a log axis).
+/// nice_scale over the plottable values of `values` (the positive ones on a log axis).
 Scale fit_scale(const std::vector<double>& values, const ScaleOptions& options = {});
 
 }  // namespace nnlab::svg

@@ -277,17 +277,44 @@ std::string study_file(const fs::path& dir) {
   return "<pre>" + html::escape(read_file((dir / "study.toml").string())) + "</pre>\n";
 }
 
-// The directory of repeat k of a run: its "dir" in metrics.json, else the documented
-// runs/RUN/rK with RUN made file-safe.
-fs::path repeat_dir(const fs::path& dir, const std::string& name, const json* r, int k) {
-  if (r && !text(*r, "dir").empty()) return dir / text(*r, "dir");
+// Whether `path` lies in `root` once both are resolved: "..", "." and symbolic links followed.
+bool inside(const fs::path& root, const fs::path& path) {
+  std::error_code ec;
+  fs::path real_root = fs::weakly_canonical(fs::absolute(root), ec);
+  if (ec) return false;
+  if (!real_root.has_filename()) real_root = real_root.parent_path();  // "out/" is "out"
+  const fs::path real = fs::weakly_canonical(fs::absolute(path), ec);
+  if (ec) return false;
+  const fs::path rel = real.lexically_relative(real_root);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// A run's folder name, as study/run_repeat.hpp makes it (the report links no engine code).
+std::string file_safe(const std::string& name) {
   std::string safe = name;
   for (char& c : safe) {
     const bool ok =
         std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '=';
     if (!ok) c = '_';
   }
-  return dir / "runs" / safe / fmt::format("r{}", k);
+  return safe;
+}
+
+// The directory of repeat k of a run: its "dir" in metrics.json, else the documented
+// runs/RUN/rK with RUN made file-safe. The report reads nothing outside its folder: an absolute
+// "dir", or one leading out (through ".." or a symbolic link), is refused.
+fs::path repeat_dir(const fs::path& dir, const std::string& name, const json* r, int k) {
+  const std::string given = r ? text(*r, "dir") : "";
+  const std::string metrics = (dir / "metrics.json").string();
+  NNLAB_CHECK(!fs::path(given).is_absolute(),
+              "{}: \"dir\" of run '{}' is the absolute path '{}': the report reads only inside {}",
+              metrics, name, given, dir.string());
+  const fs::path path =
+      given.empty() ? dir / "runs" / file_safe(name) / fmt::format("r{}", k) : dir / given;
+  NNLAB_CHECK(inside(dir, path), "{}: {} of run '{}' is '{}', which leads outside {}", metrics,
+              given.empty() ? "the folder" : "\"dir\"", name, given.empty() ? path.string() : given,
+              dir.string());
+  return path;
 }
 
 std::vector<double> sorted_unique(std::vector<double> v) {

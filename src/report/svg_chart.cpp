@@ -175,9 +175,9 @@ std::string interval_chart(const std::vector<std::string>& labels,
     const double cx = x.p0 + slot * (static_cast<double>(i) + 0.5);
     const std::string reference =
         std::isfinite(mark(i)) ? fmt::format(" ({} {:.4f})", mark_name, mark(i)) : "";
-    if (std::isfinite(values[i])) {
+    if (y.valid(values[i])) {
       const double py = y.px(values[i]);
-      if (err(i) > 0) {
+      if (err(i) > 0 && y.valid(values[i] - err(i)) && y.valid(values[i] + err(i))) {
         const double a = y.px(values[i] - err(i)), b = y.px(values[i] + err(i));
         body += fmt::format(
             "<path d=\"M{0:.1f},{1:.1f} H{2:.1f} M{0:.1f},{3:.1f} H{2:.1f} M{4:.1f},{1:.1f} "
@@ -192,7 +192,7 @@ std::string interval_chart(const std::vector<std::string>& labels,
                               err(i) > 0 ? fmt::format(" ± {:.4f}", err(i)) : "", reference)),
           cx + 10, py + 4, values[i]);
     }
-    if (std::isfinite(mark(i))) {
+    if (y.valid(mark(i))) {
       any_mark = true;
       body += fmt::format(
           "<path d=\"M{:.1f},{:.1f} l5,5 l-5,5 l-5,-5 z\" fill=\"white\" stroke=\"#000\" "
@@ -223,7 +223,8 @@ std::string histogram(const std::vector<float>& values, int bins, const ChartOpt
   const double width = (static_cast<double>(hi) - lo) / bins;
   for (float v : values) {
     if (!std::isfinite(v)) continue;
-    const int b = std::min(bins - 1, static_cast<int>((v - lo) / width));
+    // In double: v - lo overflows a float for values near +-FLT_MAX.
+    const int b = std::min(bins - 1, static_cast<int>((static_cast<double>(v) - lo) / width));
     counts[static_cast<size_t>(b)] += 1;
   }
   const double max_count = *std::max_element(counts.begin(), counts.end());

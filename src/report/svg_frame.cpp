@@ -64,7 +64,7 @@ double Axis::px(double v) const {
   return p0 + (t(v) - t(scale.lo)) / (t(scale.hi) - t(scale.lo)) * (p1 - p0);
 }
 
-bool Axis::valid(double v) const { return std::isfinite(v) && (!scale.log || v > 0); }
+bool Axis::valid(double v) const { return plottable(v) && (!scale.log || v > 0); }
 
 Legend legend(const std::vector<LegendEntry>& entries, double left, double right, double top) {
   Legend out;

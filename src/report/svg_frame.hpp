@@ -22,7 +22,7 @@ struct Axis {
   double p0 = 0, p1 = 1;
 
   double px(double v) const;
-  /// Finite, and positive on a log axis.
+  /// Plottable (axis_scale.hpp), and positive on a log axis.
   bool valid(double v) const;
 };
 

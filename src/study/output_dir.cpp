@@ -1,9 +1,11 @@
 #include "study/output_dir.hpp"
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_file.hpp"
+#include "study/run_repeat.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -44,6 +46,24 @@ std::string fnv1a_hex(const std::string& text) {
 
 StudyIdentity study_identity(const Study& study) {
   return {.name = study.name, .hash = fnv1a_hex(study.resolved), .file = study.path};
+}
+
+void check_run_folders(const Study& study) {
+  std::map<std::string, std::string> owner;  // folder name -> the run writing it
+  for (const RunSpec& run : study.runs) {
+    const std::string& name = run.name;
+    NNLAB_CHECK(!name.empty() && name != "." && name != ".." &&
+                    name.find_first_of("/\\") == std::string::npos,
+                "{}: run name '{}' cannot name a folder: it must not be empty, '.' or '..', nor "
+                "hold '/' or '\\'",
+                study.path, name);
+    const std::string folder = file_safe(name);
+    const auto [it, fresh] = owner.emplace(folder, name);
+    NNLAB_CHECK(fresh,
+                "{}: runs '{}' and '{}' would both write runs/{}/ (characters other than letters, "
+                "digits and '-_.=' become '_'): rename one",
+                study.path, it->second, name, folder);
+  }
 }
 
 void claim_output_dir(const Study& study, const std::string& dir) {

@@ -23,6 +23,12 @@ StudyIdentity study_identity(const Study& study);
 /// std::hash is not. Study identities and search trials' keys.
 std::string fnv1a_hex(const std::string& text);
 
+/// Refuses run names that do not map one to one to their folders DIR/runs/NAME (NAME made
+/// file-safe: study/run_repeat.hpp): a name that is empty, "." or "..", or holds '/' or '\\',
+/// and two runs whose folders are the same ("a b" and "a_b"), which would overwrite each other's
+/// files. nnlab::Error names the study file and the run names.
+void check_run_folders(const Study& study);
+
 /// Makes `dir` the output folder of `study`, creating it and writing DIR/study.json first of all.
 /// A new or empty folder takes any study; a folder that holds the same study (same identity)
 /// takes it again, from scratch or with --resume; so does a folder without study.json whose

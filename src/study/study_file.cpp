@@ -15,6 +15,7 @@
 #include "study/expand.hpp"
 #include "study/layer_path.hpp"
 #include "study/learner_file.hpp"
+#include "study/output_dir.hpp"
 #include "study/schema.hpp"
 #include "study/search_file.hpp"
 #include "study/study.hpp"
@@ -689,6 +690,7 @@ Study parse_study(const std::string& text, const std::string& path,
     }
   }
   study.lr_sweep = read_lr_sweep(root, study.runs, path);
+  check_run_folders(study);
   return study;
 }
 

@@ -50,9 +50,10 @@ TEST(Catalog, NamesAndUnknownName) {
 TEST(Catalog, SearchPathOrder) {
   const auto dir = test::temp_dir();
   Scoped env("NNLAB_DATA", (dir / "env").string(), dir);
-  const auto path = dataset_search_path("mnist", "/given");
-  EXPECT_EQ(path, (std::vector<std::string>{"/given/mnist", (dir / "env" / "mnist").string(),
-                                            "./data/mnist", "../shared/data/mnist"}));
+  EXPECT_EQ(dataset_search_path("mnist", "/given"), (std::vector<std::string>{"/given/mnist"}));
+  const auto path = dataset_search_path("mnist", "");
+  EXPECT_EQ(path, (std::vector<std::string>{(dir / "env" / "mnist").string(), "./data/mnist",
+                                            "../shared/data/mnist"}));
   const auto fashion = dataset_search_path("fashion-mnist", "");
   ASSERT_EQ(fashion.size(), 4u);
   EXPECT_EQ(fashion.back(), "/usr/share/datasets/fashion-mnist");
@@ -68,6 +69,26 @@ TEST(Catalog, NotFoundListsEveryPlaceAndHowToGetIt) {
     EXPECT_NE(msg.find(place), std::string::npos) << place << " not in: " << msg;
   EXPECT_NE(msg.find("missing train-labels-idx1-ubyte"), std::string::npos) << msg;
   EXPECT_NE(msg.find("run `nnlab data fetch mnist` or pass --data-dir"), std::string::npos) << msg;
+}
+
+TEST(Catalog, AGivenDataDirWithoutTheDataIsAnErrorNotAFallback) {
+  // The data is found through $NNLAB_DATA, but the folder given is the one asked for.
+  const auto dir = test::temp_dir();
+  fs::create_directories(dir / "given" / "mnist");
+  std::ofstream(dir / "given" / "mnist" / "train-images-idx3-ubyte.gz") << "x";
+  Scoped env("NNLAB_DATA", fs::absolute(test::shared_data_dir()).string(), dir);
+  const std::string given = (dir / "given").string();
+  const auto msg = error_of([&] { load_dataset("mnist", given); });
+  EXPECT_NE(msg.find("data folder " + given + " (--data-dir"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(given + "/mnist (missing train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+                             "t10k-labels-idx1-ubyte)"),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(msg.find(test::shared_data_dir().string()), std::string::npos) << msg;
+  const auto none = error_of([&] { load_dataset("multi-mnist", (dir / "none").string()); });
+  EXPECT_NE(none.find((dir / "none" / "mnist").string() + " (no such directory)"),
+            std::string::npos)
+      << none;
 }
 
 TEST(Catalog, FindsDataThroughTheEnvironment) {
