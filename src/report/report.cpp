@@ -260,8 +260,10 @@ std::string model_summaries(const json& m, const std::vector<report::RunInfo>& r
   if (!m.contains("model_summary") || !m["model_summary"].is_object()) return "";
   std::string out;
   for (const auto& [name, summary] : m["model_summary"].items()) {
-    const auto run = std::find_if(runs.begin(), runs.end(),
-                                  [&](const report::RunInfo& r) { return r.name == name; });
+    const auto run =
+        std::find_if(runs.begin(), runs.end(), [&name = name](const report::RunInfo& r) {
+          return r.name == name;  // an init-capture: clang before 16 cannot capture a binding
+        });
     const std::string id =
         (run != runs.end() ? run->id : "model-of-" + html::slug(name)) + "-model";
     out += html::heading(3, name, id) + "<pre>" +
