@@ -455,7 +455,9 @@ std::string trials_csv(const std::vector<Row>& rows, const SearchSpec& spec, siz
     for (const auto& [k, v] : r.settings.items())
       if (std::find(keys.begin(), keys.end(), k) == keys.end() &&
           std::any_of(rows.begin(), rows.end(),
-                      [&](const Row& o) { return !o.settings.contains(k) || o.settings[k] != v; }))
+                      [&k = k, &v = v](const Row& o) {  // clang < 16 captures no bindings
+                        return !o.settings.contains(k) || o.settings[k] != v;
+                      }))
         keys.push_back(k);
   CsvRow head;
   head.add("stage").add("config").add("rung").add("epochs");
