@@ -21,7 +21,8 @@ void safetensors(std::string_view bytes) { decode_safetensors(bytes, "fuzz.safet
 void study(std::string_view bytes) { parse_study(std::string(bytes), "fuzz.toml", {}); }
 
 // read_idx reads a path (it streams and inflates the file itself), so the bytes go to a file of
-// this process's own first.
+// this process's own first: a plain write, not io/atomic_file.hpp's, whose fsync per input would
+// cost most of the fuzzer's time.
 void idx(std::string_view bytes) {
   static const std::string path = (std::filesystem::temp_directory_path() /
                                    ("nnlab-fuzz-" + std::to_string(::getpid()) + ".idx"))

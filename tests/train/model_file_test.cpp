@@ -66,18 +66,29 @@ TEST(ModelFile, RecordsTheTrainingDataItsScalingAndPreprocessing) {
   EXPECT_EQ(back.preprocess, "fashion-mnist");
 }
 
-TEST(ModelFile, FilesWrittenBeforeTheDataWasRecordedStillLoad) {
-  const std::string path = (test::temp_dir() / "old.safetensors").string();
+// A model file of small_description() at temp_dir()/NAME, its 'nnlab.model' metadata changed by
+// `edit` (which may replace it by a string).
+template <class Edit>
+std::string edited_model_file(const std::string& name, Edit edit) {
+  const std::string path = (test::temp_dir() / name).string();
   const ModelDescription d = small_description();
   auto loss = make_loss(d.loss);
   Rng rng(2);
   save_model_file(path, *build_model(test::exec(), d.input, d.layers, *loss, rng), d);
   SafeTensors file = load_safetensors(path);
   nlohmann::json meta = nlohmann::json::parse(file.metadata.at("nnlab.model"));
-  ASSERT_TRUE(meta.contains("data"));
-  meta.erase("data");
-  file.metadata["nnlab.model"] = meta.dump();
+  edit(meta);
+  file.metadata["nnlab.model"] = meta.is_string() ? meta.get<std::string>() : meta.dump();
   save_safetensors(path, file);
+  return path;
+}
+
+TEST(ModelFile, FilesWrittenBeforeTheDataWasRecordedStillLoad) {
+  const ModelDescription d = small_description();
+  const std::string path = edited_model_file("old.safetensors", [](nlohmann::json& meta) {
+    ASSERT_TRUE(meta.contains("data"));
+    meta.erase("data");
+  });
   const LoadedModel back = load_model(path, test::exec());
   EXPECT_EQ(back.description.class_names, d.class_names);
   EXPECT_TRUE(back.description.data.dataset.empty());
@@ -103,16 +114,7 @@ TEST(ModelFile, AFileWithoutModelMetadataIsRejected) {
 // changed; it must name the file.
 template <class Edit>
 std::string load_error_after(Edit edit) {
-  const std::string path = (test::temp_dir() / "edited.safetensors").string();
-  const ModelDescription d = small_description();
-  auto loss = make_loss(d.loss);
-  Rng rng(2);
-  save_model_file(path, *build_model(test::exec(), d.input, d.layers, *loss, rng), d);
-  SafeTensors file = load_safetensors(path);
-  nlohmann::json meta = nlohmann::json::parse(file.metadata.at("nnlab.model"));
-  edit(meta);
-  file.metadata["nnlab.model"] = meta.is_string() ? meta.get<std::string>() : meta.dump();
-  save_safetensors(path, file);
+  const std::string path = edited_model_file("edited.safetensors", edit);
   const std::string msg = test::error_of([&] { load_model(path, test::exec()); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
   EXPECT_EQ(msg.find("json.exception"), std::string::npos) << msg;
