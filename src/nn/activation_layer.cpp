@@ -258,12 +258,35 @@ Activation::Primitives& Activation::primitives(int64_t n, int threads) {
   return p;
 }
 
+PostOp Activation::as_post_op() const {
+  // The backward passes read y (sigmoid, tanh) or the sign of x (relu, leaky_relu with alpha
+  // >= 0, which keeps the sign: y > 0 exactly when x > 0), so they run unchanged on x = y.
+  // oneDNN's post-op computes the same values as this layer's forward: the same JIT code for
+  // sigmoid and tanh (where the layer before uses it: Layer::applies_post_op), exact arithmetic
+  // for the rest (tests/nn/fused_activation_test.cpp). elu and softplus are composed for
+  // accuracy, and gelu's backward needs x: not fused.
+  switch (kind_) {
+    case ActKind::relu:
+      return {dnnl::algorithm::eltwise_relu, 0.0f, 0.0f};
+    case ActKind::leaky_relu:
+      if (alpha_ >= 0.0f) return {dnnl::algorithm::eltwise_relu, alpha_, 0.0f};
+      return {};
+    case ActKind::sigmoid:
+      return {dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f};
+    case ActKind::tanh:
+      return {dnnl::algorithm::eltwise_tanh, 0.0f, 0.0f};
+    case ActKind::linear:
+      return {dnnl::algorithm::eltwise_linear, 1.0f, 0.0f};
+    default:
+      return {};
+  }
+}
+
 void Activation::forward_impl(const Tensor& x, LayerContext& ctx) {
   if (ctx.input_activated) {
-    // The layer before applied this ReLU: y is x. The backward pass is unchanged, since
-    // relu'(x) = relu'(relu(x)).
-    NNLAB_CHECK(kind_ == ActKind::relu,
-                "layer '{}': only a ReLU can be applied by the layer before", name());
+    // The layer before applied this activation: y is x (see as_post_op for the backward).
+    NNLAB_CHECK(as_post_op(), "layer '{}': {} cannot be applied by the layer before", name(),
+                kind());
     ctx.y = Tensor::view(const_cast<float*>(x.data()), x.shape());
     ctx.y.set_channel_block(x.channel_block());
     return;

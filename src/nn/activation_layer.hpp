@@ -40,6 +40,10 @@ class Activation : public Layer {
   std::string describe() const override;
   ActKind act() const { return kind_; }
   float alpha() const { return alpha_; }
+  /// This activation as a post-op the layer before can apply (Layer::applies_post_op), or empty
+  /// when it cannot be: its backward must be computable from its output alone, with the same
+  /// values as its own forward.
+  PostOp as_post_op() const;
 
  protected:
   bool takes_blocked() const override { return true; }

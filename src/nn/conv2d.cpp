@@ -19,15 +19,6 @@ bool few_channels(int64_t c) { return c < 16; }
 // auto would make the arithmetic (so the results) depend on the machine.
 constexpr auto kAlgorithm = dnnl::algorithm::convolution_direct;
 
-// `attr` with a ReLU applied to the primitive's output as it is written (the next layer's, see
-// Layer::applies_relu): one pass over the output instead of two.
-dnnl::primitive_attr relu_after(dnnl::primitive_attr attr) {
-  dnnl::post_ops ops;
-  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-  attr.set_post_ops(ops);
-  return attr;
-}
-
 }  // namespace
 
 struct Conv2d::Primitives {
@@ -56,6 +47,14 @@ Conv2d::Conv2d(std::string name, int64_t filters, int64_t kernel, Conv2dOptions 
 }
 
 Conv2d::~Conv2d() = default;
+
+bool Conv2d::applies_post_op(const PostOp& op) const {
+  // With few input channels oneDNN runs a gemm-based convolution, whose post-ops compute exp
+  // and tanh with scalar reference code: values a few ulps from the eltwise primitive's. There
+  // only the exact ones (relu, leaky relu, linear) are applied.
+  return !few_channels(channels_) || op.algorithm == dnnl::algorithm::eltwise_relu ||
+         op.algorithm == dnnl::algorithm::eltwise_linear;
+}
 
 std::string Conv2d::describe() const {
   std::string s = fmt::format("conv2d({}, {}x{}", filters_, kernel_, kernel_);
@@ -95,8 +94,8 @@ void Conv2d::init(Rng& rng) {
   bias().value.fill(0.0f);
 }
 
-Conv2d::Primitives& Conv2d::primitives(int64_t n, int threads, bool relu) {
-  auto& slot = primitives_[{n, threads, relu}];
+Conv2d::Primitives& Conv2d::primitives(int64_t n, int threads, const PostOp& post_op) {
+  auto& slot = primitives_[{n, threads, post_op}];
   if (slot) return *slot;
   slot = std::make_unique<Primitives>();
   Primitives& p = *slot;
@@ -111,7 +110,7 @@ Conv2d::Primitives& Conv2d::primitives(int64_t n, int threads, bool relu) {
   p.fwd_pd = {{dnnl::prop_kind::forward_training, kAlgorithm, f32_desc(p.src, act),
                f32_desc(p.weights, tag::any), f32_desc(p.bias, tag::a), f32_desc(p.dst, act),
                p.strides, p.pad_l, p.pad_r},
-              relu ? relu_after(user_scratchpad()) : user_scratchpad(),
+              with_post_op(user_scratchpad(), post_op),
               cpu_engine()};
   p.fwd = dnnl::convolution_forward(p.fwd_pd);
   return p;
@@ -142,7 +141,7 @@ void Conv2d::forward_impl(const Tensor& x, LayerContext& ctx) {
   const int64_t n = x.rows();
   ctx.y.resize({n, filters_, out_height_, out_width_});
   if (n == 0) return;
-  Primitives& p = primitives(n, ctx.exec->threads(), ctx.apply_relu);
+  Primitives& p = primitives(n, ctx.exec->threads(), ctx.post_op);
   dnnl::stream& stream = ctx.exec->stream();
   // x in the primitive's layout stays in ctx.saved for the backward pass (when x itself is not).
   const memory src = in_layout(stream, dnnl_view(x), p.fwd_pd.src_desc(), ctx.saved);
@@ -163,7 +162,7 @@ void Conv2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const int64_t n = x.rows();
   if (ctx.input_grad) ctx.dx.resize(x.shape());
   if (n == 0) return;
-  Primitives& p = primitives(n, ctx.exec->threads(), ctx.apply_relu);
+  Primitives& p = primitives(n, ctx.exec->threads(), ctx.post_op);
   dnnl::stream& stream = ctx.exec->stream();
   if (!p.bwd_data) create_backward(p);
 

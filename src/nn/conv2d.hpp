@@ -38,7 +38,7 @@ class Conv2d : public Layer {
   std::string describe() const override;
   void init(Rng& rng) override;
 
-  bool applies_relu() const override { return true; }
+  bool applies_post_op(const PostOp& op) const override;
   Parameter& weight() { return params_[0]; }
   Parameter& bias() { return params_[1]; }
 
@@ -50,9 +50,9 @@ class Conv2d : public Layer {
 
  private:
   struct Primitives;
-  /// The primitives for a batch of n at the current thread count, with a ReLU applied to the
-  /// output or not, created on first use.
-  Primitives& primitives(int64_t n, int threads, bool relu);
+  /// The primitives for a batch of n at the current thread count, with the activation applied
+  /// to the output (ctx.post_op), created on first use.
+  Primitives& primitives(int64_t n, int threads, const PostOp& post_op);
   void create_backward(Primitives& p);
 
   int64_t filters_, kernel_;
@@ -60,9 +60,9 @@ class Conv2d : public Layer {
   Pad pad_;
   int64_t channels_ = 0, height_ = 0, width_ = 0, out_height_ = 0, out_width_ = 0;
 
-  // Keyed by (batch size, threads, ReLU): oneDNN sizes a primitive's work split by the thread
+  // Keyed by (batch size, threads, post-op): oneDNN sizes a primitive's work split by the thread
   // count.
-  std::map<std::tuple<int64_t, int, bool>, std::unique_ptr<Primitives>> primitives_;
+  std::map<std::tuple<int64_t, int, PostOp>, std::unique_ptr<Primitives>> primitives_;
   // Data in a primitive's layout, used within one call: weights or their gradient, the output
   // or the input gradient, dy for the weights pass and for the data pass; and the primitives'
   // scratchpad.

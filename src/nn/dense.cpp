@@ -1,8 +1,8 @@
 #include "nn/dense.hpp"
 
 #include <algorithm>
-#include <cstring>
 
+#include "nn/dnnl_util.hpp"
 #include "tensor/error.hpp"
 #include "tensor/gemm.hpp"
 
@@ -35,16 +35,43 @@ void Dense::init(Rng& rng) {
   bias().value.fill(0.0f);
 }
 
+struct Dense::Primitives {
+  dnnl::memory::desc x, w, b, y;
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul matmul;
+};
+
+Dense::~Dense() = default;
+
+Dense::Primitives& Dense::primitives(int64_t n, int threads, const PostOp& post_op) {
+  auto& slot = primitives_[{n, threads, post_op}];
+  if (slot) return *slot;
+  slot = std::make_unique<Primitives>();
+  Primitives& p = *slot;
+  using tag = dnnl::memory::format_tag;
+  p.x = f32_desc({n, in_features_}, tag::ab);
+  p.w = f32_desc({in_features_, units_}, tag::ba);  // W^T: W [U, F] read column-major
+  p.b = f32_desc({1, units_}, tag::ab);
+  p.y = f32_desc({n, units_}, tag::ab);
+  p.pd = {{p.x, p.w, p.b, p.y}, with_post_op(user_scratchpad(), post_op), cpu_engine()};
+  p.matmul = dnnl::matmul(p.pd);
+  return p;
+}
+
 void Dense::forward_impl(const Tensor& x, LayerContext& ctx) {
   const int64_t n = x.rows();
   ctx.y.resize({n, units_});
   if (n == 0) return;
-  // Start y at the bias in every row, then let the gemm add x W^T (beta = 1).
-  const float* b = params_[1].value.data();
-  for (int64_t r = 0; r < n; ++r)
-    std::memcpy(ctx.y.row(r), b, static_cast<size_t>(units_) * sizeof(float));
-  gemm(false, true, n, units_, in_features_, 1.0f, x.data(), params_[0].value.data(), 1.0f,
-       ctx.y.data());
+  Primitives& p = primitives(n, ctx.exec->threads(), ctx.post_op);
+  const auto over = [](const dnnl::memory::desc& d, const float* data) {
+    return dnnl::memory(d, cpu_engine(), const_cast<float*>(data));  // read only, but for y
+  };
+  execute(ctx.exec->stream(), p.matmul, p.pd,
+          {{DNNL_ARG_SRC, over(p.x, x.data())},
+           {DNNL_ARG_WEIGHTS, over(p.w, weight().value.data())},
+           {DNNL_ARG_BIAS, over(p.b, bias().value.data())},
+           {DNNL_ARG_DST, over(p.y, ctx.y.data())}},
+          scratchpad_);
 }
 
 void Dense::backward_impl(LayerContext& ctx, const Tensor& dy) {

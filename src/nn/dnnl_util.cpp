@@ -70,6 +70,14 @@ dnnl::primitive_attr user_scratchpad() {
   return attr;
 }
 
+dnnl::primitive_attr with_post_op(dnnl::primitive_attr attr, const PostOp& op) {
+  if (!op) return attr;
+  dnnl::post_ops ops = attr.get_post_ops();
+  ops.append_eltwise(1.0f, op.algorithm, op.alpha, op.beta);
+  attr.set_post_ops(ops);
+  return attr;
+}
+
 void execute(dnnl::stream& stream, const dnnl::primitive& p, const dnnl::primitive_desc& pd,
              std::initializer_list<std::pair<int, dnnl::memory>> args, Tensor& scratchpad) {
   constexpr size_t kMaxArgs = 15;  // a convolution's backward takes 4, plus the scratchpad

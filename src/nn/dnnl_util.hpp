@@ -12,6 +12,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <utility>
 
+#include "nn/layer.hpp"
 #include "tensor/exec_context.hpp"
 #include "tensor/tensor.hpp"
 
@@ -48,6 +49,9 @@ void reorder(dnnl::stream& stream, const dnnl::memory& src, const dnnl::memory& 
 /// Attributes that leave a primitive's scratchpad to the caller (see execute): oneDNN would
 /// otherwise manage it behind the layer's back.
 dnnl::primitive_attr user_scratchpad();
+
+/// `attr` with `op` appended to its post-ops (unchanged when `op` is empty).
+dnnl::primitive_attr with_post_op(dnnl::primitive_attr attr, const PostOp& op);
 
 /// Runs a primitive created with user_scratchpad() on `stream`, with `scratchpad` as its
 /// scratchpad, and waits for it. The arguments go to oneDNN as an array on the stack, not the

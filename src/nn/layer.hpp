@@ -21,11 +21,19 @@
 // ctx.dx in the layout of the x it received. The public calls convert where a neighbour's layout
 // differs.
 //
+// Fused activations: a layer whose applies_post_op() is true applies ctx.post_op, the
+// element-wise activation of the layer after it, to its output as it writes it (a oneDNN eltwise
+// post-op: one pass over the output instead of two). The Model sets it up per pass
+// (Activation::as_post_op says which activations can be applied so); that activation layer then
+// receives ctx.input_activated and passes its input through.
+//
 // The public calls check shapes once and name the layer in the error; the virtual *_impl
 // methods trust their inputs.
 #pragma once
 
+#include <compare>
 #include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <vector>
 
@@ -38,6 +46,16 @@ namespace nnlab {
 
 enum class Mode { train, eval };
 
+/// An element-wise function a primitive applies to its output as it writes it: oneDNN's eltwise
+/// post-op, with its algorithm's alpha and beta. Empty (algorithm undef): none.
+struct PostOp {
+  dnnl::algorithm algorithm = dnnl::algorithm::undef;
+  float alpha = 0.0f, beta = 0.0f;
+
+  explicit operator bool() const { return algorithm != dnnl::algorithm::undef; }
+  auto operator<=>(const PostOp&) const = default;  // a key of the layers' primitive caches
+};
+
 /// What one forward pass leaves for its backward. Owned by the caller, one per layer.
 struct LayerContext {
   const Tensor* x = nullptr;   // the input of the forward pass
@@ -47,9 +65,10 @@ struct LayerContext {
   Tensor relaid_x, relaid_dy;  // x and dy converted to the layouts the layer works in
   Mode mode = Mode::train;
   bool input_grad = true;  // whether backward must assign dx
-  // Set by the Model for a layer followed by a ReLU it can apply itself (a oneDNN post-op,
-  // applies_relu()), and for that ReLU, whose x then holds its output already.
-  bool apply_relu = false, input_activated = false;
+  // Set by the Model (see the top of the file): the activation this layer applies to its
+  // output, and for that activation's own layer, that its x holds its output already.
+  PostOp post_op;
+  bool input_activated = false;
   Rng* rng = nullptr;           // the run's generator, for dropout and noise
   ExecContext* exec = nullptr;  // the worker's stream and thread budget
 };
@@ -76,9 +95,9 @@ class Layer {
   void forward(const Tensor& x, LayerContext& ctx);
   void backward(LayerContext& ctx, const Tensor& dy);
 
-  /// Whether forward_impl can apply a ReLU to its output when ctx.apply_relu says so (the Model
-  /// then has the ReLU layer after it pass its input through).
-  virtual bool applies_relu() const { return false; }
+  /// Whether forward_impl can apply `op` to its output as ctx.post_op (see the top of the file),
+  /// with the values the activation layer itself computes.
+  virtual bool applies_post_op(const PostOp& /*op*/) const { return false; }
 
   std::vector<Parameter>& parameters() { return params_; }
   const std::vector<Parameter>& parameters() const { return params_; }

@@ -68,9 +68,11 @@ Model::Model(ExecContext& exec, Shape input, std::vector<LayerPtr> layers, Head 
     offset += shape_size(b->shape);
   }
   for (auto& layer : layers_) layer->init(init_rng);
-  relu_after_.assign(layers_.size(), false);
+  post_op_.assign(layers_.size(), PostOp{});
   for (size_t i = 0; i + 1 < layers_.size(); ++i)
-    relu_after_[i] = layers_[i]->applies_relu() && layers_[i + 1]->kind() == "relu";
+    if (const auto* act = dynamic_cast<const Activation*>(layers_[i + 1].get()))
+      if (const PostOp op = act->as_post_op(); op && layers_[i]->applies_post_op(op))
+        post_op_[i] = op;
 }
 
 const LayerContext& Pass::context(int i) const {
@@ -114,8 +116,8 @@ const Tensor& Model::forward(const Tensor& x, Mode mode, Rng& rng, Pass& pass, i
     ctx.mode = mode;
     ctx.rng = &rng;
     ctx.exec = exec_;
-    ctx.apply_relu = i + 1 < last && relu_after_[static_cast<size_t>(i)];
-    ctx.input_activated = i > first && relu_after_[static_cast<size_t>(i - 1)];
+    ctx.post_op = i + 1 < last ? post_op_[static_cast<size_t>(i)] : PostOp{};
+    ctx.input_activated = i > first && post_op_[static_cast<size_t>(i - 1)];
     layers_[static_cast<size_t>(i)]->forward(*in, ctx);
     in = &ctx.y;
   }

@@ -54,8 +54,8 @@ class Model {
   /// it: the first layer of a model never needs it).
   void backward(Pass& pass, const Tensor& dy, bool input_grad = false);
   /// Layer i's output in `pass` as plain NCHW: the context's own, or a plain copy in `scratch`
-  /// when the layer kept oneDNN's blocked layout (nn/layer.hpp). A layer that applied the ReLU
-  /// after it (Layer::applies_relu) holds the ReLU's output.
+  /// when the layer kept oneDNN's blocked layout (nn/layer.hpp). A layer that applied the
+  /// activation after it (Layer::applies_post_op) holds the activation's output.
   const Tensor& activation(const Pass& pass, int i, Tensor& scratch);
   /// Eval-mode forward of the whole model plus the head: class probabilities for a softmax
   /// head, probabilities for a sigmoid head. Runs on a pass of its own.
@@ -98,9 +98,9 @@ class Model {
   Shape input_;
   std::vector<LayerPtr> layers_;
   Head head_;
-  // relu_after_[i]: layer i applies the ReLU layer i + 1 (Layer::applies_relu) when a pass runs
-  // both.
-  std::vector<bool> relu_after_;
+  // post_op_[i]: the activation of layer i + 1 that layer i applies (Layer::applies_post_op)
+  // when a pass runs both; empty where none.
+  std::vector<PostOp> post_op_;
   std::vector<float> values_, grads_, buffers_;
   std::vector<Parameter*> params_;
   std::vector<Buffer*> buffer_list_;

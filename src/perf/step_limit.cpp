@@ -14,11 +14,14 @@
 namespace nnlab {
 namespace {
 
-/// A product to time: what it is, its useful FLOPs per step and one call of it.
+/// A product to time: what it is, its useful FLOPs per step and one call of it; with an
+/// alternative, the faster of the two counts (two oneDNN kernels for the same product).
 struct Work {
   std::string label;
   double flops;
   std::function<void()> call;
+  std::function<void()> alternative = nullptr;
+  std::string alternative_label = "";
 };
 
 /// The buffers the timed calls read and write: allocated once, before any timing, and kept at
@@ -36,9 +39,10 @@ class Buffers {
   Rng rng_{1};
 };
 
-/// The three gemms of Dense's forward and backward (nn/dense.cpp), on random matrices.
-void dense_work(const Layer& layer, const LayerFlops& f, int64_t n, Buffers& buf,
-                std::vector<Work>& out) {
+/// The three gemms of Dense's forward and backward (nn/dense.cpp), on random matrices; for the
+/// forward, the faster of sgemm and the layer's own forward (a oneDNN matmul with the bias).
+void dense_work(Model& model, Layer& layer, const LayerFlops& f, int64_t n, Buffers& buf,
+                std::deque<LayerContext>& contexts, std::vector<Work>& out) {
   const int64_t in = shape_size(layer.input_shape()), units = shape_size(layer.output_shape());
   const float* x = buf.random({n, in}).data();
   const float* w = buf.random({units, in}).data();
@@ -50,8 +54,16 @@ void dense_work(const Layer& layer, const LayerFlops& f, int64_t n, Buffers& buf
     return fmt::format("{} {}: gemm {}x{}x{}", layer.name(), what, m, nn, k);
   };
   const double batch = static_cast<double>(n);
+  Shape batch_shape{n};  // the layer's own input shape: an image when a flatten is implied
+  batch_shape.insert(batch_shape.end(), layer.input_shape().begin(), layer.input_shape().end());
+  const Tensor* x_batch = &buf.random(batch_shape);
+  LayerContext* ctx = &contexts.emplace_back();
+  ctx->mode = Mode::train;
+  ctx->exec = &model.exec();
   out.push_back({label("forward", n, units, in), f.forward * batch,
-                 [=] { gemm(false, true, n, units, in, 1.0f, x, w, 1.0f, y); }});
+                 [=] { gemm(false, true, n, units, in, 1.0f, x, w, 1.0f, y); },
+                 [=, &layer] { layer.forward(*x_batch, *ctx); },
+                 fmt::format("{} forward: matmul {}x{}x{}", layer.name(), n, units, in)});
   out.push_back({label("weight gradient", units, in, n), f.weight_grad * batch,
                  [=] { gemm(true, false, units, in, n, 1.0f, dy, x, 1.0f, dw); }});
   if (f.needs_input_grad)
@@ -82,23 +94,31 @@ void conv_work(Model& model, Layer& layer, const LayerFlops& f, int64_t n, Buffe
        (f.weight_grad + f.input_grad) * batch, [=, &layer] { layer.backward(*ctx, *dy); }});
 }
 
-/// Runs `w` options.warmup times, then times it call by call; the median of the timed calls.
-ProductTime time_work(const Work& w, const LimitOptions& options) {
+/// Runs `call` options.warmup times, then times it call by call; the median of the timed calls.
+ProductTime time_call(const std::string& label, double flops, const std::function<void()>& call,
+                      const LimitOptions& options) {
   using Clock = std::chrono::steady_clock;
-  for (int i = 0; i < options.warmup; ++i) w.call();
+  for (int i = 0; i < options.warmup; ++i) call();
   std::vector<double> times;
   const auto start = Clock::now();
   while (static_cast<int>(times.size()) < options.max_calls &&
          (static_cast<int>(times.size()) < options.min_calls ||
           std::chrono::duration<double>(Clock::now() - start).count() < options.min_seconds)) {
     const auto t0 = Clock::now();
-    w.call();
+    call();
     times.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
   }
   const auto mid = times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2);
   std::nth_element(times.begin(), mid, times.end());
-  return {
-      .label = w.label, .flops = w.flops, .seconds = *mid, .calls = static_cast<int>(times.size())};
+  return {.label = label, .flops = flops, .seconds = *mid, .calls = static_cast<int>(times.size())};
+}
+
+/// The time of `w`: of its call, or of the faster of its call and its alternative.
+ProductTime time_work(const Work& w, const LimitOptions& options) {
+  ProductTime t = time_call(w.label, w.flops, w.call, options);
+  if (!w.alternative) return t;
+  ProductTime alt = time_call(w.alternative_label, w.flops, w.alternative, options);
+  return alt.seconds < t.seconds ? alt : t;
 }
 
 }  // namespace
@@ -117,7 +137,7 @@ StepLimit measure_step_limit(Model& model, int64_t batch, const LimitOptions& op
   for (const LayerFlops& f : flops.layers) {
     Layer& layer = model.layer(f.layer);
     if (f.kind == "dense")
-      dense_work(layer, f, batch, buf, work);
+      dense_work(model, layer, f, batch, buf, contexts, work);
     else
       conv_work(model, layer, f, batch, buf, contexts, rng, work);
   }

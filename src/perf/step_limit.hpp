@@ -4,9 +4,10 @@
 // nothing around them, so useful FLOPs / this time is the ceiling a step's GFLOP/s is a share
 // of (nnlab bench, bench/compare_pytorch.py).
 //
-//   dense: nnlab's gemm (oneDNN sgemm) on the layer's three shapes at batch N, with the betas
-//          the layer uses: forward m=N n=U k=F (x W^T), weight gradient m=U n=F k=N (dy^T x),
-//          input gradient m=N n=F k=U (dy W) when counted;
+//   dense: nnlab's gemm (oneDNN sgemm) on the layer's three shapes at batch N: forward m=N n=U
+//          k=F (x W^T), weight gradient m=U n=F k=N (dy^T x), input gradient m=N n=F k=U (dy W)
+//          when counted; for the forward, the faster of that sgemm and the layer's own forward
+//          (a oneDNN matmul with its bias, no activation), whichever this CPU runs faster;
 //   conv2d, conv_transpose2d: the layer's own forward and its own backward (oneDNN's
 //          primitives with their layout reorders; its input gradient only when counted) on
 //          random input of the batch's shape: nothing else of the net.

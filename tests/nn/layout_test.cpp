@@ -1,7 +1,7 @@
 // Blocked channel layouts between oneDNN layers (Tensor::channel_block, nn/layer.hpp): a chain of
 // convolution, activation and pooling layers passes oneDNN's blocked layout along, and computes
 // exactly what the same layers compute when every tensor between them is plain. And a ReLU after
-// a convolution, applied by the convolution as it writes (Layer::applies_relu).
+// a convolution, applied by the convolution as it writes (Layer::applies_post_op).
 #include <gtest/gtest.h>
 
 #include <algorithm>
