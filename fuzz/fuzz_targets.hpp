@@ -16,7 +16,10 @@ struct Target {
 };
 
 /// Every target: safetensors (weights, checkpoints), study (TOML study files), idx (raw or
-/// gzipped IDX files).
+/// gzipped IDX files), csv (a study's CSV data), png (`nnlab predict`'s images), set (--set
+/// overrides of a valid study, one a line), model (model files as `nnlab predict` and `eval`
+/// load them), checkpoint (as `--resume` restores one), metrics and history (`nnlab report`'s
+/// metrics.json and a run's history.csv).
 std::span<const Target> targets();
 
 /// Runs the target called `name` on `bytes`; an unknown name throws std::invalid_argument.

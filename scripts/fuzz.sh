@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors study idx)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors study idx csv png set model checkpoint metrics history)
 
 if ! command -v clang++ >/dev/null || ! [ -e /usr/lib/llvm-14/lib/libomp.so ]; then
   sudo_cmd=""

@@ -45,7 +45,10 @@ std::string command_line(const RunArgs& a) {
   for (const std::string& s : a.sets) out += " --set " + shell_quoted(s);
   if (a.options.threads != 0) out += fmt::format(" --threads {}", a.options.threads);
   if (!a.options.data_dir.empty()) out += " --data-dir " + shell_quoted(a.options.data_dir);
-  if (a.options.resume) out += " --resume";
+  if (a.options.resume_changed)
+    out += " --resume-changed";
+  else if (a.options.resume)
+    out += " --resume";
   for (const std::string& r : a.options.only_runs) out += " --run " + shell_quoted(r);
   if (a.options.workers != 0) out += fmt::format(" --workers {}", a.options.workers);
   if (a.options.join) out += " --join";
@@ -64,6 +67,9 @@ CLI::App* add_study_command(CLI::App& app, const std::string& name, const std::s
   cmd->add_option("--data-dir", args->options.data_dir,
                   "The directory holding the datasets (the only one searched)");
   cmd->add_flag("--resume", args->options.resume, "Continue from DIR's checkpoints");
+  cmd->add_flag("--resume-changed", args->options.resume_changed,
+                "--resume, taking settings other than those DIR's study ran with (what changed "
+                "goes to DIR/resume_changes.json and metrics.json)");
   cmd->add_option("--run", args->options.only_runs, "Run only this run (repeatable)");
   cmd->add_flag("--no-progress", args->no_progress, "No progress bar");
   cmd->add_option("--workers", args->options.workers,
@@ -81,6 +87,7 @@ CLI::App* add_study_command(CLI::App& app, const std::string& name, const std::s
     }
     args->options.progress = !args->no_progress;
     args->options.command = command_line(*args);
+    args->options.resume = args->options.resume || args->options.resume_changed;
     const StudyResult result = run_study(study, args->options);
     if (result.report.empty()) {  // --join: another process finalizes the search
       fmt::print("Trials done; another process sharing {} writes the results.\n",

@@ -3,7 +3,6 @@
 #include <curl/curl.h>
 #include <fmt/ranges.h>
 #include <md5.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -14,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <span>
 
 #include "data/idx.hpp"
 #include "data/multi_mnist.hpp"
@@ -43,6 +43,7 @@ struct DatasetInfo {
   std::string preprocess;                // how its images were made (data/preprocess.hpp)
   Shape sample_shape = {1, 28, 28};      // what its images are, known before reading them
   std::string generated_from = {};       // made from this dataset, not read from files
+  int64_t classes = 10;                  // its labels are 0 .. classes - 1
 };
 
 const std::vector<DatasetInfo>& catalog() {
@@ -61,7 +62,8 @@ const std::vector<DatasetInfo>& catalog() {
        {},
        "none",
        multi_mnist_sample_shape(MultiMnistConfig{}),
-       "mnist"},
+       "mnist",
+       kMultiMnistClasses},
   };
   return infos;
 }
@@ -165,6 +167,7 @@ std::vector<std::string> dataset_names() {
 }
 
 Shape dataset_sample_shape(const std::string& name) { return lookup(name).sample_shape; }
+int64_t dataset_classes(const std::string& name) { return lookup(name).classes; }
 DataOrigin data_origin(const std::string& name) {
   // Every catalogued dataset is IDX bytes, which Dataset::read_sample scales by 1/255.
   return {.dataset = name, .scaling = "byte/255", .preprocess = lookup(name).preprocess};
@@ -242,22 +245,13 @@ DataPair load_dataset(const std::string& name, const std::string& data_dir) {
 }
 
 std::string md5_hex_of_idx_file(const std::string& path) {
-  NNLAB_CHECK(fs::is_regular_file(path), "{}: no such file", path);
-  gzFile file = gzopen(path.c_str(), "rb");
-  NNLAB_CHECK(file != nullptr, "{}: cannot open: {}", path, std::strerror(errno));
   MD5_CTX ctx;
   MD5Init(&ctx);
-  std::vector<unsigned char> buf(1 << 16);
-  int got = 0;
-  while ((got = gzread(file, buf.data(), static_cast<unsigned>(buf.size()))) > 0)
-    MD5Update(&ctx, buf.data(), static_cast<size_t>(got));
-  if (got < 0) {
-    int code = 0;
-    const std::string msg = gzerror(file, &code);
-    gzclose(file);
-    throw Error(fmt::format("{}: read error: {}", path, msg));
-  }
-  gzclose(file);
+  // read_idx's own reader: gzip inflated as it arrives, trailing garbage refused, and no more
+  // than the largest IDX file, however much a downloaded file inflates to.
+  read_idx_content(path, [&ctx](std::span<const uint8_t> bytes) {
+    MD5Update(&ctx, bytes.data(), bytes.size());
+  });
   unsigned char digest[MD5_DIGEST_LENGTH];
   MD5Final(digest, &ctx);
   return md5_hex(digest);

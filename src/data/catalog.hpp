@@ -22,6 +22,8 @@ std::vector<std::string> dataset_names();
 /// The shape of one of a named dataset's samples ([1, 28, 28] for MNIST), without reading it:
 /// what a study checks its models against before loading any data. Unknown names throw.
 Shape dataset_sample_shape(const std::string& name);
+/// How many classes a named dataset's labels take (10 for MNIST), without reading it.
+int64_t dataset_classes(const std::string& name);
 
 /// What a model trained on a named dataset must know of its inputs: the dataset's name, how
 /// its pixels became numbers, and how its images were made (a recipe of data/preprocess.hpp).

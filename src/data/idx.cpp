@@ -39,6 +39,8 @@ const char* type_name(uint8_t type) {
 // The most elements read_idx accepts: 2^31 bytes (2 GiB), 45 times MNIST's 47 million training
 // pixels. A header claiming more is refused before anything is allocated.
 constexpr int64_t kMaxIdxElements = int64_t{1} << 31;
+// The largest IDX file read_idx accepts: magic number, four dimensions, the most elements.
+constexpr int64_t kMaxIdxFileBytes = 4 + 4 * 4 + kMaxIdxElements;
 // deflate's largest expansion: 1032 output bytes per input byte (zlib's documentation), so a
 // gzip file of n bytes holds at most 1032 n.
 constexpr int64_t kMaxDeflateRatio = 1032;
@@ -292,6 +294,23 @@ void write_idx_dataset(const Dataset& d, const std::string& images_path,
       images_path,
       {.type = 0x08, .dims = {d.size(), d.sample_shape[1], d.sample_shape[2]}, .data = d.pixels});
   write_idx(labels_path, labels);
+}
+
+void read_idx_content(const std::string& path,
+                      const std::function<void(std::span<const uint8_t>)>& sink) {
+  ByteSource f(path);
+  NNLAB_CHECK(f.gzip() || f.file_size() <= kMaxIdxFileBytes,
+              "{}: {} bytes, more than the largest IDX file nnlab reads ({} bytes)", path,
+              f.file_size(), kMaxIdxFileBytes);
+  std::vector<uint8_t> chunk(size_t{1} << 16);
+  int64_t total = 0;
+  while (const size_t got = f.read(chunk.data(), chunk.size())) {
+    total += static_cast<int64_t>(got);
+    NNLAB_CHECK(total <= kMaxIdxFileBytes,
+                "{}: inflates to more than {} bytes, the largest IDX file nnlab reads", path,
+                kMaxIdxFileBytes);
+    sink({chunk.data(), got});
+  }
 }
 
 IdxArray read_idx(const std::string& path) {

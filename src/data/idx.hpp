@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,14 @@ struct IdxArray {
 /// 1032 times its size, deflate's largest expansion) are refused before anything is allocated,
 /// and the data buffer grows only as data arrives.
 IdxArray read_idx(const std::string& path);
+
+/// Hands `sink` the content of the file at `path` as read_idx reads it, a chunk at a time:
+/// inflated as it arrives when the file starts with gzip's magic number (one or more members,
+/// nothing after them), as it is otherwise. More than the largest IDX file read_idx accepts (a
+/// rank-4 header and 2^31 data bytes) is refused once it arrives, so a gzip bomb costs bounded
+/// time. Errors name the file. For checksums (data/catalog.cpp).
+void read_idx_content(const std::string& path,
+                      const std::function<void(std::span<const uint8_t>)>& sink);
 
 /// Writes `a` as an IDX file, gzipped when `path` ends in ".gz" (the same bytes for the same
 /// array: no time stamp in the gzip header), atomically (io/atomic_file.hpp: a reader sees the

@@ -1,5 +1,8 @@
 #include "nn/model_builder.hpp"
 
+#include <limits>
+#include <string>
+
 #include "nn/activation_layer.hpp"
 #include "tensor/error.hpp"
 
@@ -45,7 +48,14 @@ Layers make_model_layers(const std::vector<LayerSpec>& specs, const Loss& loss) 
 
 std::unique_ptr<Model> build_model(ExecContext& exec, const Shape& input,
                                    const std::vector<LayerSpec>& specs, const Loss& loss,
-                                   Rng& init_rng, int64_t max_params) {
+                                   Rng& init_rng, int64_t max_params, const MemoryLimit& memory) {
+  // Planned first: building the layers into a Model allocates their arenas. The study's own
+  // budget is named before the memory limit.
+  const ModelShape plan = plan_model(input, specs, loss);
+  NNLAB_CHECK(max_params <= 0 || plan.parameters <= max_params,
+              "model.max_params is {} but the model has {} parameters", max_params,
+              plan.parameters);
+  check_memory(plan.memory(memory.batch, memory.eval_batch), memory.max_gb);
   Layers made = make_model_layers(specs, loss);
   return std::make_unique<Model>(exec, input, std::move(made.layers), made.head, init_rng,
                                  max_params);
@@ -53,10 +63,20 @@ std::unique_ptr<Model> build_model(ExecContext& exec, const Shape& input,
 
 ModelShape plan_model(const Shape& input, const std::vector<LayerSpec>& specs, const Loss& loss) {
   // Layer::build declares shapes only; the Model is what allocates the arenas.
-  ModelShape plan{input, 0};
+  ModelShape plan{.output = input};
   for (const auto& layer : make_model_layers(specs, loss).layers) {
     plan.output = layer->build(plan.output);
-    for (const Parameter& p : layer->parameters()) plan.parameters += shape_size(p.shape);
+    const int64_t values = saturating_size(plan.output);
+    NNLAB_CHECK(
+        values <= kMaxSampleValues,
+        "{} layer '{}': its output {} holds {} values a sample, more than the {} any "
+        "memory could train",
+        layer->kind(), layer->name(), shape_str(plan.output),
+        values == std::numeric_limits<int64_t>::max() ? "over 2^63" : std::to_string(values),
+        kMaxSampleValues);
+    plan.activations = saturating_add(plan.activations, values);
+    for (const Parameter& p : layer->parameters())
+      plan.parameters = saturating_add(plan.parameters, saturating_size(p.shape));
   }
   return plan;
 }

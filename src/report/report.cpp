@@ -345,8 +345,13 @@ std::vector<report::RunInfo> run_infos(const fs::path& dir, const json& m) {
     });
     for (const json* r : repeats) {
       const double k = num(*r, {"repeat"});
+      // Converting a number outside int's range to int is undefined: such a value is refused.
+      NNLAB_CHECK(
+          std::isnan(k) || (k >= 0 && k <= std::numeric_limits<int>::max() && k == std::floor(k)),
+          "{}: \"repeat\" of run '{}' is {}, not a whole number from 0 to {}",
+          (dir / "metrics.json").string(), run.name, k, std::numeric_limits<int>::max());
       run.repeat_dirs.push_back(
-          repeat_dir(dir, run.name, r, std::isfinite(k) ? static_cast<int>(k) : 0));
+          repeat_dir(dir, run.name, r, std::isnan(k) ? 0 : static_cast<int>(k)));
       if (std::isfinite(num(*r, {"best_epoch"})))
         run.best_epochs.push_back(num(*r, {"best_epoch"}));
       if (text(*r, "stopped") == "early_stopping")

@@ -1,8 +1,14 @@
 #include "study/output_dir.hpp"
 
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 
 #include "io/atomic_file.hpp"
 #include "study/run_repeat.hpp"
@@ -49,7 +55,9 @@ StudyIdentity study_identity(const Study& study) {
 }
 
 void check_run_folders(const Study& study) {
-  std::map<std::string, std::string> owner;  // folder name -> the run writing it
+  // Keyed by the folder's name case-folded: macOS and Windows file systems ignore case, so
+  // "Run" and "run" would write one folder there.
+  std::map<std::string, std::string> owner;  // folder name in lower case -> the run writing it
   for (const RunSpec& run : study.runs) {
     const std::string& name = run.name;
     NNLAB_CHECK(!name.empty() && name != "." && name != ".." &&
@@ -58,11 +66,21 @@ void check_run_folders(const Study& study) {
                 "hold '/' or '\\'",
                 study.path, name);
     const std::string folder = file_safe(name);
-    const auto [it, fresh] = owner.emplace(folder, name);
-    NNLAB_CHECK(fresh,
-                "{}: runs '{}' and '{}' would both write runs/{}/ (characters other than letters, "
-                "digits and '-_.=' become '_'): rename one",
-                study.path, it->second, name, folder);
+    std::string folded = folder;
+    std::transform(folded.begin(), folded.end(), folded.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const auto [it, fresh] = owner.emplace(folded, name);
+    if (fresh) continue;
+    const std::string other = file_safe(it->second);
+    if (other == folder)
+      throw Error(fmt::format(
+          "{}: runs '{}' and '{}' would both write runs/{}/ (characters other than letters, "
+          "digits and '-_.=' become '_'): rename one",
+          study.path, it->second, name, folder));
+    throw Error(fmt::format(
+        "{}: runs '{}' and '{}' would both write one folder (runs/{}/ and runs/{}/) on a file "
+        "system that ignores case (macOS, Windows): rename one",
+        study.path, it->second, name, other, folder));
   }
 }
 
@@ -90,6 +108,114 @@ void claim_output_dir(const Study& study, const std::string& dir) {
               "{} is not an empty folder and holds no study ({} is missing): {}", dir, marker,
               advice);
   fs::create_directories(dir);
+  write_file_atomic(marker,
+                    json({{"study", mine.name}, {"hash", mine.hash}, {"file", mine.file}}).dump(2));
+}
+
+namespace {
+
+// Each leaf setting of resolved TOML as "key" -> its TOML text; array items as key[i].
+void flatten(const toml::node& node, const std::string& key,
+             std::map<std::string, std::string>& out) {
+  if (const auto* table = node.as_table()) {
+    for (const auto& [k, v] : *table)
+      flatten(v, key.empty() ? std::string(k.str()) : key + "." + std::string(k.str()), out);
+  } else if (const auto* array = node.as_array()) {
+    for (size_t i = 0; i < array->size(); ++i)
+      flatten(*array->get(i), fmt::format("{}[{}]", key, i), out);
+  } else if (const auto* x = node.as_floating_point()) {
+    out[key] =
+        fmt::format("{}", x->get());  // the shortest exact text: 0.005, not toml++'s 17 digits
+  } else {
+    std::ostringstream text;
+    node.visit([&text](const auto& v) { text << v; });
+    out[key] = text.str();
+  }
+}
+
+std::map<std::string, std::string> settings_of(const std::string& resolved) {
+  std::map<std::string, std::string> out;
+  flatten(toml::parse(resolved), "", out);
+  return out;
+}
+
+// The settings a folder's study had (its study.toml: the file as read, then one "# --set ..."
+// line per override) against `study`'s: [{"key", "was", "now"}], null where a side lacks the key.
+json changed_settings(const std::string& held_path, const Study& study) {
+  std::string text = read_file(held_path);
+  std::vector<std::string> sets;
+  while (text.ends_with('\n')) {  // the trailing "# --set KEY=VALUE" lines, last first
+    const size_t prev = text.size() < 2 ? std::string::npos : text.rfind('\n', text.size() - 2);
+    const size_t from = prev == std::string::npos ? 0 : prev + 1;
+    const std::string line = text.substr(from, text.size() - 1 - from);
+    if (!line.starts_with("# --set ")) break;
+    sets.insert(sets.begin(), line.substr(8));
+    text.resize(from);
+  }
+  const auto was = settings_of(parse_study(text, held_path, sets).resolved);
+  const auto now = settings_of(study.resolved);
+  json changes = json::array();
+  const auto text_or_null = [](const auto& m, const std::string& k) {
+    const auto it = m.find(k);
+    return it == m.end() ? json(nullptr) : json(it->second);
+  };
+  std::set<std::string> keys;
+  for (const auto& [k, v] : was) keys.insert(k);
+  for (const auto& [k, v] : now) keys.insert(k);
+  for (const std::string& k : keys)
+    if (text_or_null(was, k) != text_or_null(now, k))
+      changes.push_back({{"key", k}, {"was", text_or_null(was, k)}, {"now", text_or_null(now, k)}});
+  return changes;
+}
+
+std::string describe(const json& changes) {
+  std::vector<std::string> lines;
+  for (const json& c : changes) {
+    if (lines.size() == 10) {
+      lines.push_back(fmt::format("and {} more", changes.size() - 10));
+      break;
+    }
+    const auto side = [](const json& v) {
+      return v.is_null() ? std::string("(unset)") : v.get<std::string>();
+    };
+    lines.push_back(
+        fmt::format("{}: {} -> {}", c["key"].get<std::string>(), side(c["was"]), side(c["now"])));
+  }
+  return fmt::format("{}", fmt::join(lines, ", "));
+}
+
+}  // namespace
+
+void accept_changed_settings(const Study& study, const std::string& dir, bool resume_changed,
+                             const std::string& command, const std::string& date) {
+  const std::string marker = dir + "/study.json";
+  if (!fs::exists(marker)) return;
+  json held;
+  try {
+    held = json::parse(read_file(marker));
+  } catch (const json::exception&) {
+    return;  // claim_output_dir names the broken marker
+  }
+  const StudyIdentity mine = study_identity(study);
+  if (held.value("study", "") != mine.name || held.value("hash", "") == mine.hash) return;
+  json changes = nullptr;  // null: the folder's settings could not be read back
+  std::string differ;
+  try {
+    changes = changed_settings(dir + "/study.toml", study);
+    differ = changes.empty() ? "settings that compare equal once parsed" : describe(changes);
+  } catch (const std::exception& e) {  // a missing or unreadable copy: say so, decide the same
+    differ = fmt::format("settings that cannot be compared ({})", e.what());
+  }
+  NNLAB_CHECK(resume_changed,
+              "{} holds study '{}' with other settings ({}): --resume-changed continues it with "
+              "the new ones (finished repeats keep their results; the change is recorded in "
+              "metrics.json), or choose another --out folder",
+              dir, mine.name, differ);
+  const std::string log_path = dir + "/resume_changes.json";
+  json log = fs::exists(log_path) ? json::parse(read_file(log_path)) : json::array();
+  log.push_back({{"date", date}, {"command", command}, {"changed", changes}});
+  write_file_atomic(log_path, log.dump(2));
+  // The marker as claim_output_dir writes it, now naming these settings.
   write_file_atomic(marker,
                     json({{"study", mine.name}, {"hash", mine.hash}, {"file", mine.file}}).dump(2));
 }

@@ -25,8 +25,9 @@ std::string fnv1a_hex(const std::string& text);
 
 /// Refuses run names that do not map one to one to their folders DIR/runs/NAME (NAME made
 /// file-safe: study/run_repeat.hpp): a name that is empty, "." or "..", or holds '/' or '\\',
-/// and two runs whose folders are the same ("a b" and "a_b"), which would overwrite each other's
-/// files. nnlab::Error names the study file and the run names.
+/// and two runs whose folders are the same ("a b" and "a_b") or differ only in case ("Run" and
+/// "run": one folder on macOS and Windows), which would overwrite each other's files.
+/// nnlab::Error names the study file and the run names.
 void check_run_folders(const Study& study);
 
 /// Makes `dir` the output folder of `study`, creating it and writing DIR/study.json first of all.
@@ -37,5 +38,13 @@ void check_run_folders(const Study& study);
 /// files without a DIR/study.json is refused before anything is written: nnlab::Error names the
 /// folder and both studies.
 void claim_output_dir(const Study& study, const std::string& dir);
+
+/// For --resume into `dir` when it holds this study with other settings (an edited file, other
+/// --set values): without `resume_changed`, nnlab::Error names the settings that differ and
+/// --resume-changed; with it, the folder takes the new settings (DIR/study.json names them, so
+/// claim_output_dir accepts the folder) and DIR/resume_changes.json records what changed, when
+/// and by which command. Any other folder is left to claim_output_dir.
+void accept_changed_settings(const Study& study, const std::string& dir, bool resume_changed,
+                             const std::string& command, const std::string& date);
 
 }  // namespace nnlab

@@ -7,6 +7,7 @@
 #include "data/augment.hpp"
 #include "data/catalog.hpp"
 #include "data/corruption.hpp"
+#include "data/multi_mnist.hpp"
 #include "learn/hog.hpp"
 #include "nn/loss.hpp"
 #include "nn/model_builder.hpp"
@@ -48,19 +49,59 @@ Shape transformed_shape(const Study& study, const RunSpec& run, Shape shape) {
   return shape;
 }
 
+// What the loss compares the model's outputs with, one value each: a classifier's classes, a
+// regression's targets, an autoencoder's input.
+void check_outputs(const RunSpec& run, const Shape& features, const Shape& output) {
+  const LayerSpec& last = run.model.layers.back();
+  const int64_t outputs = shape_size(output);
+  switch (run.task) {
+    case Task::classify: {
+      // study_file's check_task allows a classifier only on the catalog's datasets.
+      const int64_t classes = dataset_classes(run.data.dataset);
+      NNLAB_CHECK(outputs == classes,
+                  "{} ({}): the model gives {} outputs but {} has {} classes; a classifier's "
+                  "last layer needs one output per class",
+                  last.where, last.type, outputs, run.data.dataset, classes);
+      break;
+    }
+    case Task::regress:
+      NNLAB_CHECK(outputs == static_cast<int64_t>(run.data.csv.targets.size()),
+                  "{} ({}): the model gives {} outputs but data.csv.targets lists {} columns; a "
+                  "regression's last layer needs one output per target",
+                  last.where, last.type, outputs, run.data.csv.targets.size());
+      break;
+    case Task::reconstruct:
+      NNLAB_CHECK(outputs == shape_size(features),
+                  "{} ({}): the model gives {} outputs {} but its input {} has {} values; an "
+                  "autoencoder's last layer needs one output per input value",
+                  last.where, last.type, outputs, shape_str(output), shape_str(features),
+                  shape_size(features));
+      break;
+  }
+}
+
 void check_model(const Study& study, const RunSpec& run, const std::string& study_path) {
   ModelShape plan;
-  Shape input;
+  Shape input, features;
   try {
     const auto loss = make_loss(run.train.loss, run.train.label_smoothing);
     // Multi-MNIST's width is one of its [data.generate] settings.
     input = run.data.dataset == "csv" ? Shape{static_cast<int64_t>(run.data.csv.inputs.size())}
             : run.data.dataset == "multi-mnist" ? multi_mnist_sample_shape(run.data.generate)
                                                 : dataset_sample_shape(run.data.dataset);
-    const Shape features = transformed_shape(study, run, input);
+    features = transformed_shape(study, run, input);
     if (!run.learner.network()) return;  // a classical learner takes any rows
     plan = plan_model(features, run.model.layers, *loss);
   } catch (const Error& e) {  // as make_session reports it: the layer names its problem
+    throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
+  }
+  NNLAB_CHECK(run.model.max_params <= 0 || plan.parameters <= run.model.max_params,
+              "{}: run '{}': model.max_params is {} but the model has {} parameters", study_path,
+              run.name, run.model.max_params, plan.parameters);
+  try {
+    check_memory(plan.memory(run.train.batch, run.train.eval_batch), run.model.max_memory_gb);
+    check_outputs(run, features, plan.output);
+  } catch (const Error& e) {
     throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
   }
   // Corruptions need images, and an occlusion must fit in them.
@@ -90,9 +131,6 @@ void check_model(const Study& study, const RunSpec& run, const std::string& stud
       throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
     }
   }
-  NNLAB_CHECK(run.model.max_params <= 0 || plan.parameters <= run.model.max_params,
-              "{}: run '{}': model.max_params is {} but the model has {} parameters", study_path,
-              run.name, run.model.max_params, plan.parameters);
 }
 
 }  // namespace

@@ -12,7 +12,9 @@ namespace nnlab {
 /// Throws unless every name in `only_runs` (--run) is a run of the study ("--run 'x': no such
 /// run in s1.toml; runs: a, b, c"), and every selected run's model (all runs when `only_runs`
 /// is empty) builds for its dataset's samples: layer types and keys, shapes, kernel and window
-/// sizes, and model.max_params. Allocates no parameters (nnlab::plan_model).
+/// sizes, model.max_params, the memory training takes (model.max_memory_gb), and outputs that
+/// match the task (a classifier's classes, a regression's targets, an autoencoder's input).
+/// Allocates no parameters (nnlab::plan_model).
 void check_runs_before_training(const Study& study, const std::vector<std::string>& only_runs);
 
 }  // namespace nnlab

@@ -6,6 +6,7 @@
 
 #include "io/atomic_file.hpp"
 #include "study/run_stages.hpp"
+#include "train/checkpoint.hpp"
 #include "train/crash_point.hpp"
 
 namespace nnlab {
@@ -90,6 +91,7 @@ json run_repeat(ExecContext& exec, const RunSpec& run, int repeat, const RunData
                  {"stopped", phase.stopped},
                  {"reference", reference_json(run.reference)}};
   if (!run.sweep_of.empty()) result["sweep"] = {{"of", run.sweep_of}, {"values", run.swept}};
+  if (!phase.rollbacks.empty()) result["rollbacks"] = phase.rollbacks;
   if (phase.stopped == "diverged") {
     result["diverged"] = phase.diverged;
     result["train_seconds"] = phase.seconds();

@@ -20,6 +20,7 @@
 #include "study/generation_files.hpp"
 #include "study/test_set_files.hpp"
 #include "tensor/error.hpp"
+#include "train/checkpoint.hpp"
 #include "train/crash_point.hpp"
 #include "train/model_file.hpp"
 
@@ -259,6 +260,7 @@ json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const Ru
                        {"schedule_epochs", run.train.epochs},
                        {"train_samples", learned.refit.size()},
                        {"stopped", refit.stopped}};
+    if (!refit.rollbacks.empty()) result["refit"]["rollbacks"] = refit.rollbacks;
     seconds += refit.seconds();
     samples_seen += learned.refit.size() * refit.epochs_run();
     if (refit.stopped == "diverged") {

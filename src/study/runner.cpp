@@ -129,6 +129,9 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
   NNLAB_CHECK(!options.out_dir.empty(), "no output directory given (--out DIR)");
   check_runs_before_training(study, options.only_runs);  // before any data or file
   ExecContext exec(options.threads);
+  if (options.resume)
+    accept_changed_settings(study, options.out_dir, options.resume_changed, options.command,
+                            utc_now());
   claim_output_dir(study, options.out_dir);  // refuses a folder holding another study
   // A run generating with a classifier that does not train before it here needs its weights now.
   for (const RunSpec& run : study.runs)
@@ -165,6 +168,8 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
                   {"runs", json::array()},
                   {"summary", json::array()},
                   {"model_summary", json::object()}};
+  if (const std::string changes = options.out_dir + "/resume_changes.json"; fs::exists(changes))
+    metrics["resume_changes"] = json::parse(read_file(changes));
   std::vector<std::string> diverged;
   StudyPosition position{.index = 0, .total = 0, .start = std::chrono::steady_clock::now()};
   for (const RunSpec& run : study.runs)

@@ -17,6 +17,7 @@ struct RunOptions {
   std::string data_dir;                // --data-dir, searched first for datasets
   int threads = 0;                     // 0 = all cores
   bool resume = false;                 // continue from DIR's checkpoints
+  bool resume_changed = false;         // with resume: take settings other than DIR's study's
   bool progress = true;                // a progress bar on a terminal, plain lines otherwise
   std::vector<std::string> only_runs;  // --run NAME (empty = all)
   std::string command = {};            // the command line, recorded in metrics.json

@@ -20,7 +20,10 @@ Session make_session(ExecContext& exec, const RunSpec& run, const Shape& input, 
   s.loss = make_loss(run.train.loss, run.train.label_smoothing);
   Rng init_rng = Rng(seed).fork(0);
   try {
-    s.model = build_model(exec, input, run.model.layers, *s.loss, init_rng, run.model.max_params);
+    s.model = build_model(exec, input, run.model.layers, *s.loss, init_rng, run.model.max_params,
+                          {.batch = run.train.batch,
+                           .eval_batch = run.train.eval_batch,
+                           .max_gb = run.model.max_memory_gb});
   } catch (const Error& e) {  // the layer names its problem; the user needs the file and run too
     throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
   }
@@ -84,6 +87,7 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train
     }
   }
 
+  const bool roll_back = run.train.on_divergence == "rollback";
   Trainer trainer(*s.model, *s.loss, *s.optimizer,
                   {.epochs = epochs,
                    .schedule_epochs = hooks.schedule_epochs,
@@ -92,17 +96,30 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train
                    .grad_noise = run.train.grad_noise,
                    .seed = Rng(seed).fork(2).seed(),
                    .task = run.task,
-                   .eval_batch = run.train.eval_batch});
-  try {
-    trainer.fit(loader, val, out.history, start, callbacks);
+                   .eval_batch = run.train.eval_batch,
+                   .max_rollbacks = roll_back ? run.train.max_rollbacks : 0,
+                   .rollback_lr_factor = static_cast<float>(run.train.rollback_lr_factor)});
+  // Printed whether or not progress is shown: the run's numbers now come from another rate.
+  const auto report_rollback = [&](const Rollback& r) {
+    if (log)
+      fmt::print(log,
+                 "{}: training diverged at epoch {}, batch {}; rolled back to the last "
+                 "checkpoint, learning rate now {:g}\n",
+                 hooks.label, r.epoch, r.batch, r.lr);
+  };
+  const FitEnd end =
+      trainer.fit_or_roll_back(loader, val, out.history, start, callbacks,
+                               hooks.checkpoint.empty() ? nullptr : &checkpointer, report_rollback);
+  out.rollbacks = end.rollbacks;
+  if (!end.diverged.empty()) {
+    out.stopped = "diverged";
+    out.diverged = end.diverged;
+  } else {
     if (hooks.early_stopping && early.best_epoch() >= 0 && out.epochs_run() < epochs)
       out.stopped = "early_stopping";
     if (deadline && !out.history.empty() && std::chrono::steady_clock::now() >= *hooks.deadline)
       out.stopped = "deadline";
     if (show && !early.message().empty()) fmt::print(log, "{}: {}\n", hooks.label, early.message());
-  } catch (const DivergedError& e) {
-    out.stopped = "diverged";
-    out.diverged = e.what();
   }
   out.best_epoch =
       hooks.early_stopping && early.best_epoch() >= 0 ? early.best_epoch() : out.epochs_run() - 1;

@@ -27,7 +27,8 @@ struct Session {
 };
 
 /// Builds the run's model (initialized from `seed`, computing on `exec`), loss and optimizer;
-/// checks the parameter budget (model.max_params), naming the study file.
+/// checks the parameter budget (model.max_params) and the memory training takes
+/// (model.max_memory_gb) before allocating, naming the study file.
 Session make_session(ExecContext& exec, const RunSpec& run, const Shape& input, uint64_t seed,
                      const std::string& study_path);
 
@@ -49,9 +50,10 @@ struct TrainHooks {
 
 struct TrainOutcome {
   History history;
-  int best_epoch = -1;             // with early stopping: 0-based best epoch, else the last
-  std::string stopped = "epochs";  // epochs | early_stopping | diverged
-  std::string diverged;            // the divergence message
+  int best_epoch = -1;              // with early stopping: 0-based best epoch, else the last
+  std::string stopped = "epochs";   // epochs | early_stopping | diverged
+  std::string diverged;             // the divergence message
+  std::vector<Rollback> rollbacks;  // train.on_divergence = "rollback": each one, in order
   std::vector<InactiveNeurons::Row> inactive;
   std::vector<BatchLosses::Point> losses;
   double seconds() const;

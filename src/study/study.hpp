@@ -71,6 +71,12 @@ struct TrainConfig {
   float grad_noise = 0.0f;  // std of Gaussian noise added to every gradient (annealed by t^-0.55)
   EarlyStoppingConfig early_stopping;
   bool refit = false;  // retrain on train+validation for the chosen epochs before the test
+  // On divergence: "stop" (the last good state stays in the checkpoint) or "rollback": back to
+  // the last checkpoint with the base learning rate times rollback_lr_factor, at most
+  // max_rollbacks times in a run, then stop.
+  std::string on_divergence = "stop";
+  double rollback_lr_factor = 0.5;
+  int max_rollbacks = 3;
 };
 
 struct DiagnosticsConfig {
@@ -105,7 +111,8 @@ struct Reference {
 
 struct ModelConfig {
   std::vector<LayerSpec> layers;
-  int64_t max_params = 0;  // a budget the study asserts (0 = none)
+  int64_t max_params = 0;    // a budget the study asserts (0 = none)
+  double max_memory_gb = 0;  // training's estimated memory at most (0: nn's default)
 };
 
 /// One step of the chain of transforms before a run's learner (transforms = [{type = ...}]):

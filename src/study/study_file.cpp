@@ -264,6 +264,10 @@ ModelConfig read_model(const Lookup& l, const RunSource& src) {
   ModelConfig m;
   m.layers = read_layers(l, src);
   m.max_params = l.get_int("model.max_params", 0, 0);
+  // At most 10 TB: a layer's output is refused past 4 TB a sample (nn/model_builder.hpp).
+  m.max_memory_gb = l.get_number("model.max_memory_gb", 0);
+  if (l.has("model.max_memory_gb"))
+    l.check_range("model.max_memory_gb", m.max_memory_gb, 1e-3, 1e4);
   return m;
 }
 
@@ -354,6 +358,15 @@ TrainConfig read_train(const Lookup& l) {
   l.check_non_negative("train.grad_noise", noise);
   t.grad_noise = static_cast<float>(noise);
   t.refit = l.get_bool("train.refit", t.refit);
+  t.on_divergence = l.get_string("train.on_divergence", t.on_divergence);
+  l.check_one_of("train.on_divergence", t.on_divergence, {"stop", "rollback"});
+  t.rollback_lr_factor = l.get_number("train.rollback_lr_factor", t.rollback_lr_factor);
+  NNLAB_CHECK(t.rollback_lr_factor > 0 && t.rollback_lr_factor < 1,
+              "{}train.rollback_lr_factor must be in (0, 1), got {}",
+              l.at("train.rollback_lr_factor"), t.rollback_lr_factor);
+  // Each rollback retrains up to an epoch: a bound keeps a hopeless run from looping for days.
+  constexpr int kMaxRollbacks = 100;
+  t.max_rollbacks = l.get_int32("train.max_rollbacks", t.max_rollbacks, 1, kMaxRollbacks);
   t.optimizer = read_optimizer(l);
   t.schedule = read_schedule(l);
   auto& es = t.early_stopping;

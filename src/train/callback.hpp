@@ -4,12 +4,22 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "nn/model.hpp"
 #include "optim/optimizer.hpp"
 #include "train/history.hpp"
 
 namespace nnlab {
+
+/// A divergence the run rolled back from (train.on_divergence = "rollback"): where it diverged
+/// (1-based, as the message says), why, and the base learning rate training went on with.
+struct Rollback {
+  int epoch = 0;
+  int64_t batch = 0;
+  float lr = 0;
+  std::string diverged;  // the divergence message
+};
 
 /// What the loop shows its callbacks. Callbacks may set `stop` (with a reason) at epoch end, or
 /// after a batch to end the epoch there (a deadline).
@@ -31,6 +41,8 @@ struct TrainState {
   double epoch_seconds = 0;  // training time so far in this epoch
   bool stop = false;
   std::string stop_reason;  // "early_stopping", ...
+  double first_loss = 0;    // the run's first positive batch loss: max_loss_growth's reference
+  std::vector<Rollback> rollbacks;  // the run's so far; the last one's lr is the base rate
 };
 
 /// Where a run continues from: the epoch after its last checkpoint, and whether a callback had
@@ -39,11 +51,16 @@ struct ResumePoint {
   int epoch = 0;
   bool stop = false;
   std::string stop_reason;
+  // Carried over so that a resumed run is judged and stepped exactly as an uninterrupted one.
+  double first_loss = 0;
+  std::vector<Rollback> rollbacks = {};
 };
 
 class Callback {
  public:
   virtual ~Callback() = default;
+  /// Once, before the first step of a fit (after a resume's or a rollback's restore).
+  virtual void on_train_begin(TrainState& /*s*/) {}
   /// After backward and before the optimizer step: parameter gradients are those of this batch.
   virtual void on_batch_end(TrainState& /*s*/) {}
   /// After validation; history.back() is this epoch's record.

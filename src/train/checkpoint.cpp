@@ -54,10 +54,29 @@ void check_finite(std::span<const float> values, const std::string& path, const 
 
 }  // namespace
 
+void to_json(json& j, const Rollback& r) {
+  j = {{"epoch", r.epoch}, {"batch", r.batch}, {"lr", r.lr}, {"diverged", r.diverged}};
+}
+
+void from_json(const json& j, Rollback& r) {
+  r = {.epoch = checkpoint_integer<int>(j.at("epoch"), "a rollback's epoch"),
+       .batch = checkpoint_integer<int64_t>(j.at("batch"), "a rollback's batch"),
+       .lr = j.at("lr").get<float>(),
+       .diverged = j.at("diverged").get<std::string>()};
+}
+
 Checkpointer::Checkpointer(std::string path, std::vector<StatefulCallback*> parts)
     : path_(std::move(path)), parts_(std::move(parts)) {}
 
-void Checkpointer::on_epoch_end(TrainState& s) {
+// Before the first step, so that a run diverging in its first epoch has a last good state too.
+// A resume or a rollback to the initial state writes it again (with the rollbacks so far).
+void Checkpointer::on_train_begin(TrainState& s) {
+  if (s.history.empty()) write(s);
+}
+
+void Checkpointer::on_epoch_end(TrainState& s) { write(s); }
+
+void Checkpointer::write(const TrainState& s) const {
   SafeTensors file;
   add_parameters(file, s.model);
   const std::vector<Tensor*> opt = s.optimizer.state();
@@ -72,10 +91,12 @@ void Checkpointer::on_epoch_end(TrainState& s) {
       {"history", history_json(s.history)},
       {"state", state.meta},
       {"stop", s.stop},
-      {"stop_reason", s.stop_reason}}.dump();
+      {"stop_reason", s.stop_reason},
+      {"first_loss", s.first_loss},
+      {"rollbacks", s.rollbacks}}.dump();
   file.metadata["nnlab.checksum"] = checksum(file, file.metadata["nnlab.checkpoint"]);
   save_safetensors(path_, file);
-  crash_point(fmt::format("{}.{}", std::filesystem::path(path_).stem().string(), s.epoch + 1));
+  crash_point(fmt::format("{}.{}", std::filesystem::path(path_).stem().string(), s.history.size()));
 }
 
 std::optional<ResumePoint> Checkpointer::restore(Model& model, Optimizer& optimizer,
@@ -101,27 +122,39 @@ std::optional<ResumePoint> Checkpointer::restore(Model& model, Optimizer& optimi
     std::memcpy(opt[i]->data(), it->second.bytes.data(), it->second.bytes.size());
     check_finite(opt[i]->span(), path_, "optimizer state");
   }
-  const json j = json::parse(meta->second);
-  CheckpointState state;
-  state.meta = j.at("state");
-  for (const auto& [name, t_] : file.tensors)
-    if (name.starts_with("state.")) state.tensors[name.substr(6)] = file.f32(name);
-  for (StatefulCallback* p : parts_) p->load(state);
-  history.clear();
-  for (const json& e : j.at("history")) {
-    history.push_back({.epoch = e[0].get<int>(),
-                       .lr = e[1].get<double>(),
-                       .train_loss = number(e[2]),
-                       .train_accuracy = number(e[3]),
-                       .val_loss = number(e[4]),
-                       .val_accuracy = number(e[5]),
-                       .seconds = e[6].get<double>(),
-                       .samples = e[7].get<int64_t>(),
-                       .phases = {}});
+  // The CRC-32 catches corruption, not a forger: metadata other than what write() makes is
+  // refused naming the file, never read past a list's end or into an int it does not fit.
+  try {
+    const json j = json::parse(meta->second);
+    CheckpointState state;
+    state.meta = j.at("state");
+    for (const auto& [name, t_] : file.tensors)
+      if (name.starts_with("state.")) state.tensors[name.substr(6)] = file.f32(name);
+    for (StatefulCallback* p : parts_) p->load(state);
+    history.clear();
+    for (const json& e : j.at("history")) {
+      NNLAB_CHECK(e.is_array() && e.size() == 8, "a history entry is not a list of 8 values");
+      history.push_back({.epoch = checkpoint_integer<int>(e[0], "a history entry's epoch"),
+                         .lr = e[1].get<double>(),
+                         .train_loss = number(e[2]),
+                         .train_accuracy = number(e[3]),
+                         .val_loss = number(e[4]),
+                         .val_accuracy = number(e[5]),
+                         .seconds = e[6].get<double>(),
+                         .samples = checkpoint_integer<int64_t>(e[7], "a history entry's samples"),
+                         .phases = {}});
+    }
+    // A checkpoint written before first_loss was kept measures growth from its resumed first batch.
+    return ResumePoint{.epoch = static_cast<int>(history.size()),
+                       .stop = j.value("stop", false),
+                       .stop_reason = j.value("stop_reason", std::string()),
+                       .first_loss = j.value("first_loss", 0.0),
+                       .rollbacks = j.value("rollbacks", std::vector<Rollback>())};
+  } catch (const json::exception& e) {
+    throw Error(fmt::format("{}: malformed checkpoint metadata: {}", path_, e.what()));
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: malformed checkpoint metadata: {}", path_, e.what()));
   }
-  return ResumePoint{.epoch = static_cast<int>(history.size()),
-                     .stop = j.value("stop", false),
-                     .stop_reason = j.value("stop_reason", std::string())};
 }
 
 }  // namespace nnlab

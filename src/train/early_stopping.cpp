@@ -79,9 +79,11 @@ void EarlyStopping::save(CheckpointState& state) const {
 void EarlyStopping::load(const CheckpointState& state) {
   const auto& m = state.meta.at("early_stopping");
   best_ = m.at("best").get<double>();
-  best_epoch_ = m.at("best_epoch").get<int>();
-  wait_ = m.at("wait").get<int>();
-  best_values_ = state.tensors.at("early_stopping.best_values");
+  best_epoch_ = checkpoint_integer<int>(m.at("best_epoch"), "early stopping's best_epoch");
+  wait_ = checkpoint_integer<int>(m.at("wait"), "early stopping's wait");
+  const auto best = state.tensors.find("early_stopping.best_values");
+  NNLAB_CHECK(best != state.tensors.end(), "no tensor 'state.early_stopping.best_values'");
+  best_values_ = best->second;
 }
 
 }  // namespace nnlab

@@ -40,8 +40,9 @@ void InactiveNeurons::save(CheckpointState& state) const {
 void InactiveNeurons::load(const CheckpointState& state) {
   rows_.clear();
   for (const auto& r : state.meta.at("inactive_neurons"))
-    rows_.push_back(
-        {r[0].get<int64_t>(), r[1].get<int>(), r[2].get<std::string>(), r[3].get<double>()});
+    rows_.push_back({checkpoint_integer<int64_t>(r.at(0), "an inactive-neurons row's step"),
+                     checkpoint_integer<int>(r.at(1), "an inactive-neurons row's epoch"),
+                     r.at(2).get<std::string>(), r.at(3).get<double>()});
 }
 
 void BatchLosses::on_batch_end(TrainState& s) {

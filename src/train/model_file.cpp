@@ -12,6 +12,10 @@ namespace {
 
 using nlohmann::json;
 
+// The most values a sample a model file's input may have: 2^31, as many as the largest IDX file
+// holds, far above any of nnlab's datasets.
+constexpr int64_t kMaxInputValues = int64_t{1} << 31;
+
 json spec_json(const LayerSpec& s) {
   return {{"type", s.type}, {"numbers", s.numbers}, {"strings", s.strings}, {"lists", s.lists}};
 }
@@ -55,6 +59,15 @@ ModelDescription read_description(const std::string& text, const std::string& pa
   NNLAB_CHECK(j.is_object(), "{} is not a JSON object", where);
   ModelDescription d;
   d.input = get_key<Shape>(j, "input", "a list of integers", where);
+  // No layer's shape arithmetic can overflow on an input this size.
+  int64_t values = 1;
+  for (const int64_t n : d.input) {
+    NNLAB_CHECK(n > 0 && n <= kMaxInputValues / values,
+                "{}: key 'input' {} is not a shape of positive sizes and at most {} values", where,
+                shape_str(d.input), kMaxInputValues);
+    values *= n;
+  }
+  NNLAB_CHECK(!d.input.empty(), "{}: key 'input' is empty", where);
   d.loss = get_key<std::string>(j, "loss", "a string", where);
   d.task = d.loss == "cross_entropy" ? Task::classify : Task::regress;
   if (j.contains("task")) {
@@ -133,6 +146,16 @@ LoadedModel load_model(const std::string& path, ExecContext& exec) {
   LoadedModel out;
   out.description = read_description(meta->second, path);
   out.loss = make_loss(out.description.loss);
+  // The file stores every parameter: a description of more than it holds is refused before
+  // anything is allocated (a few bytes of metadata could otherwise ask for gigabytes).
+  int64_t stored = 0;
+  for (const auto& [name, t] : file.tensors) stored += static_cast<int64_t>(t.bytes.size() / 4);
+  const int64_t needed =
+      plan_model(out.description.input, out.description.layers, *out.loss).parameters;
+  NNLAB_CHECK(needed <= stored,
+              "{}: 'nnlab.model' metadata describes a model of {} parameters, but the file holds "
+              "{} values",
+              path, needed, stored);
   Rng rng(0);
   out.model = build_model(exec, out.description.input, out.description.layers, *out.loss, rng);
   read_parameters(file, *out.model, path);

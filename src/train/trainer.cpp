@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "eval/evaluate.hpp"
+#include "train/checkpoint.hpp"
 
 namespace nnlab {
 namespace {
@@ -37,20 +39,23 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
   s.step = static_cast<int64_t>(resume.epoch) * s.batches_per_epoch;
   s.stop = resume.stop;
   s.stop_reason = resume.stop_reason;
+  s.first_loss = resume.first_loss;
+  s.rollbacks = resume.rollbacks;
+  const float base_lr = s.rollbacks.empty() ? options_.base_lr : s.rollbacks.back().lr;
   const int planned = options_.schedule_epochs > 0 ? options_.schedule_epochs : options_.epochs;
   const SchedulePlan plan{.steps_per_epoch = s.batches_per_epoch,
                           .total_steps = int64_t{planned} * s.batches_per_epoch};
   const Rng run_rng(options_.seed);
   Batch batch;
-  double first_loss = 0.0;  // the fit's first positive batch loss, for max_loss_growth
-  model_.zero_grad();       // from here on each optimizer step leaves the gradients zeroed
+  model_.zero_grad();  // from here on each optimizer step leaves the gradients zeroed
+  for (Callback* c : callbacks) c->on_train_begin(s);
 
   for (int epoch = resume.epoch; epoch < options_.epochs && !s.stop; ++epoch) {
     // Each epoch draws from its own fork, so a resumed run repeats the same epochs exactly.
     Rng rng = run_rng.fork(static_cast<uint64_t>(epoch));
     // The history's rate is the epoch's first; the schedule moves every step.
     EpochStats stats{.epoch = epoch,
-                     .lr = learning_rate(options_.schedule, options_.base_lr, s.step, plan),
+                     .lr = learning_rate(options_.schedule, base_lr, s.step, plan),
                      .phases = {}};
     s.epoch = epoch;
     s.batch = 0;
@@ -73,17 +78,19 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
       lap(stats.phases.forward);
       const double loss = loss_.compute(out, batch.as_targets(), &dout_);
       lap(stats.phases.loss);
-      if (first_loss <= 0.0 && loss > 0.0) first_loss = loss;
+      // The run's first, not the fit's: the checkpoint carries it, so a resumed run is judged
+      // against the same reference as an uninterrupted one.
+      if (s.first_loss <= 0.0 && loss > 0.0) s.first_loss = loss;
       if (!std::isfinite(loss)) diverged(epoch, s.batch, fmt::format("the loss is {}", loss));
-      if (options_.max_loss_growth > 0 && loss > options_.max_loss_growth * first_loss)
+      if (options_.max_loss_growth > 0 && loss > options_.max_loss_growth * s.first_loss)
         diverged(epoch, s.batch,
                  fmt::format("the loss {:.4g} is over {:g} times the first batch's {:.4g}", loss,
-                             options_.max_loss_growth, first_loss));
+                             options_.max_loss_growth, s.first_loss));
       model_.backward(pass_, dout_);
       lap(stats.phases.backward);
       if (options_.grad_noise > 0) add_gradient_noise(s.step, rng);
 
-      s.lr = learning_rate(options_.schedule, options_.base_lr, s.step, plan);
+      s.lr = learning_rate(options_.schedule, base_lr, s.step, plan);
       s.batch_size = batch.size();
       s.batch_loss = loss;
       s.epoch_loss_sum += loss * static_cast<double>(batch.size());
@@ -128,9 +135,38 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
   for (Callback* c : callbacks) c->on_train_end(s);
 }
 
+FitEnd Trainer::fit_or_roll_back(Loader& train, const DataView* val, History& history,
+                                 const ResumePoint& resume, std::span<Callback* const> callbacks,
+                                 const Checkpointer* checkpoint,
+                                 const std::function<void(const Rollback&)>& on_rollback) {
+  ResumePoint point = resume;
+  for (;;) {
+    try {
+      fit(train, val, history, point, callbacks);
+      return {.rollbacks = point.rollbacks, .diverged = ""};
+    } catch (const DivergedError& e) {
+      std::vector<Rollback> rollbacks = point.rollbacks;
+      std::optional<ResumePoint> good;
+      if (std::ssize(rollbacks) < options_.max_rollbacks && checkpoint)
+        good = checkpoint->restore(model_, optimizer_, history);
+      if (!good) return {.rollbacks = rollbacks, .diverged = e.what()};
+      // The checkpoint may predate earlier rollbacks (no epoch ended since): they still count.
+      const float lr = rollbacks.empty() ? options_.base_lr : rollbacks.back().lr;
+      rollbacks.push_back({.epoch = e.epoch,
+                           .batch = e.batch,
+                           .lr = lr * options_.rollback_lr_factor,
+                           .diverged = e.what()});
+      point = std::move(*good);
+      point.rollbacks = std::move(rollbacks);
+      if (on_rollback) on_rollback(point.rollbacks.back());
+    }
+  }
+}
+
 void Trainer::diverged(int epoch, int64_t batch, const std::string& what) {
   throw DivergedError(
-      fmt::format("training diverged at epoch {}, batch {}: {}", epoch + 1, batch + 1, what));
+      fmt::format("training diverged at epoch {}, batch {}: {}", epoch + 1, batch + 1, what),
+      epoch + 1, batch + 1);
 }
 
 void Trainer::add_gradient_noise(int64_t step, Rng& rng) {

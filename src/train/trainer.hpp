@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "data/dataset.hpp"
@@ -26,17 +28,33 @@ struct TrainOptions {
   uint64_t seed = 1;           // dropout, noise layers and gradient noise draw from forks of it
   Task task = Task::classify;  // what validation measures (the loader makes the batches)
   int64_t eval_batch = 1000;
-  // A batch loss over this many times the first positive one of the fit is divergence (0: no
+  // A batch loss over this many times the first positive one of the run is divergence (0: no
   // limit): a learning rate of 1e6 took the loss from 2.3 to 1e15 and beyond, all finite.
   double max_loss_growth = 1e4;
+  // On divergence, fit_or_roll_back goes back to the last checkpoint this many times in a run at
+  // most, each time with the base learning rate times rollback_lr_factor (0: it stops).
+  int max_rollbacks = 0;
+  float rollback_lr_factor = 0.5f;
 };
 
 /// Thrown within the step where training diverges: a batch's loss NaN, infinite or over
-/// max_loss_growth times the first, or a gradient or a weight NaN or infinite (the optimizer's
-/// pass checks both). The message names the epoch, the batch and the parameter.
+/// max_loss_growth times the run's first, or a gradient or a weight NaN or infinite (the
+/// optimizer's pass checks both). The message names the epoch, the batch and the parameter.
 class DivergedError : public Error {
  public:
-  using Error::Error;
+  DivergedError(const std::string& message, int epoch, int64_t batch)
+      : Error(message), epoch(epoch), batch(batch) {}
+  int epoch;      // 1-based, as the message says
+  int64_t batch;  // 1-based within the epoch
+};
+
+class Checkpointer;
+
+/// How fit_or_roll_back ended: the rollbacks of the run (a resumed run's earlier ones first) and
+/// the divergence message when it stopped diverged ("" otherwise).
+struct FitEnd {
+  std::vector<Rollback> rollbacks;
+  std::string diverged;
 };
 
 class Trainer {
@@ -49,6 +67,16 @@ class Trainer {
   /// further but still ends with on_train_end. Throws DivergedError (see there).
   void fit(Loader& train, const DataView* val, History& history, const ResumePoint& resume,
            std::span<Callback* const> callbacks);
+
+  /// fit, and on divergence, while the run has rolled back fewer than options.max_rollbacks
+  /// times, restores `checkpoint`'s last good state (weights, optimizer, history, its parts; the
+  /// RNG and the batches follow from the epoch) and trains on from there with the base learning
+  /// rate times options.rollback_lr_factor, calling `on_rollback` with each rollback. Then, or
+  /// without a checkpoint (null), it stops as fit does and says why in FitEnd::diverged.
+  FitEnd fit_or_roll_back(Loader& train, const DataView* val, History& history,
+                          const ResumePoint& resume, std::span<Callback* const> callbacks,
+                          const Checkpointer* checkpoint,
+                          const std::function<void(const Rollback&)>& on_rollback);
 
  private:
   [[noreturn]] static void diverged(int epoch, int64_t batch, const std::string& what);

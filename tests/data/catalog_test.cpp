@@ -6,6 +6,8 @@
 #include <fstream>
 #include <optional>
 
+#include "data/idx.hpp"
+#include "io/atomic_file.hpp"
 #include "support/test_support.hpp"
 #include "tensor/error.hpp"
 
@@ -106,6 +108,32 @@ TEST(Catalog, Md5OfIdxFileIsOfTheUncompressedContent) {
   EXPECT_EQ(md5_hex_of_idx_file((dir / "empty").string()), "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_NE(error_of([&] { md5_hex_of_idx_file((dir / "none").string()); }).find("none"),
             std::string::npos);
+}
+
+// md5_hex_of_idx_file reads as read_idx does, not as gzread would: bytes after the gzip data are
+// refused, and so is more data than the largest IDX file, however well it compresses.
+TEST(Catalog, Md5OfIdxFileRefusesWhatReadIdxRefuses) {
+  const auto dir = test::temp_dir();
+  const std::string small = (dir / "small.idx.gz").string();
+  write_idx(small, {.type = 0x08, .dims = {3}, .data = {1, 2, 3}});
+  std::ofstream(small, std::ios::app | std::ios::binary) << "junk";
+  std::string msg = error_of([&] { md5_hex_of_idx_file(small); });
+  EXPECT_NE(msg.find(small + ": trailing garbage"), std::string::npos) << msg;
+
+  // 33 gzip members of 2^26 zero bytes each (66 KB apiece): 2.1 GB once inflated, past the 2^31
+  // data bytes of the largest IDX file.
+  const std::string member = (dir / "member.idx.gz").string();
+  write_idx(
+      member,
+      {.type = 0x08, .dims = {int64_t{1} << 26}, .data = std::vector<uint8_t>(size_t{1} << 26)});
+  const std::string bytes = read_file(member);
+  const std::string bomb = (dir / "bomb.idx.gz").string();
+  {
+    std::ofstream out(bomb, std::ios::binary);
+    for (int i = 0; i < 33; ++i) out << bytes;
+  }
+  msg = error_of([&] { md5_hex_of_idx_file(bomb); });
+  EXPECT_NE(msg.find(bomb + ": inflates to more than"), std::string::npos) << msg;
 }
 
 TEST(Catalog, FetchWithoutNetworkSaysWhatFailed) {

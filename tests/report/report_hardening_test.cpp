@@ -1,5 +1,6 @@
 // The report on hostile output folders: huge finite numbers are charted without a crash, and a
-// metrics.json pointing outside its folder is refused before anything is read there.
+// metrics.json pointing outside its folder, or naming a repeat no int holds, is refused before
+// anything is read there.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -127,6 +128,21 @@ TEST(ReportHardening, ADirLeadingOutThroughASymlinkIsRefused) {
   const std::string msg = test::error_of([&] { render_report(out.string()); });
   EXPECT_NE(msg.find("'runs/link/r0', which leads outside " + out.string()), std::string::npos)
       << msg;
+}
+
+TEST(ReportHardening, ARepeatThatIsNoIntIsRefused) {
+  for (const double repeat : {1e308, -1e308, -1.0, 2147483648.0, 0.5}) {
+    SCOPED_TRACE(repeat);
+    const fs::path out = huge_output();
+    json m = json::parse(read_file((out / "metrics.json").string()));
+    m["runs"][0]["repeat"] = repeat;
+    write(out / "metrics.json", m.dump(2));
+    const std::string msg = test::error_of([&] { render_report(out.string()); });
+    EXPECT_NE(msg.find((out / "metrics.json").string() + ": \"repeat\" of run 'a' is"),
+              std::string::npos)
+        << msg;
+    EXPECT_FALSE(fs::exists(out / "report.html"));
+  }
 }
 
 TEST(ReportHardening, DirsInsideTheFolderAreReadWhateverTheirSpelling) {

@@ -23,10 +23,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// What a fragment is completed with: the smallest study nnlab runs.
+// What a fragment is completed with: the smallest study nnlab runs, one output per class of the
+// fragment's dataset (MNIST's 10, Multi-MNIST's 50).
 constexpr const char* kMinimalStudy = R"(
 [model]
 layers = [{type = "dense", units = 10, activation = "softmax"}]
+)";
+constexpr const char* kMinimalMultiMnistStudy = R"(
+[model]
+layers = [{type = "dense", units = 50, activation = "softmax"}]
 )";
 
 struct TomlBlock {
@@ -77,8 +82,10 @@ void merge_into(toml::table& base, const toml::table& top) {
 /// fragment merged in. Whole blocks keep their lines: errors name the Markdown file's line.
 std::string study_text(const TomlBlock& b) {
   if (!b.fragment) return std::string(static_cast<size_t>(b.line), '\n') + b.text;
-  toml::table study = toml::parse(kMinimalStudy);
-  merge_into(study, toml::parse(b.text, b.file));
+  const toml::table fragment = toml::parse(b.text, b.file);
+  const bool multi = fragment["data"]["dataset"].value_or(std::string()) == "multi-mnist";
+  toml::table study = toml::parse(multi ? kMinimalMultiMnistStudy : kMinimalStudy);
+  merge_into(study, fragment);
   std::ostringstream out;
   out << study;
   return out.str();

@@ -42,8 +42,21 @@ TEST(RunFolders, NamesThatAreNoFolderNameAreRefused) {
   }
 }
 
+// On macOS and Windows "Run" and "run" are one folder.
+TEST(RunFolders, NamesDifferingOnlyInCaseAreRefused) {
+  EXPECT_EQ(test::error_of([] {
+              study_with_runs({"Run", "x", "run"});
+            }),
+            "names.toml: runs 'Run' and 'run' would both write one folder (runs/Run/ and "
+            "runs/run/) on a file system that ignores case (macOS, Windows): rename one");
+  const std::string msg = test::error_of([] { study_with_runs({"A b", "a_B"}); });
+  EXPECT_NE(msg.find("runs 'A b' and 'a_B' would both write one folder (runs/A_b/ and runs/a_B/)"),
+            std::string::npos)
+      << msg;
+}
+
 TEST(RunFolders, DistinctFoldersAreAccepted) {
-  EXPECT_NO_THROW(study_with_runs({"a-b", "a_b", "a.b", "lr=0.1", "A_b"}));
+  EXPECT_NO_THROW(study_with_runs({"a-b", "a_b", "a.b", "lr=0.1", "B_b"}));
 }
 
 }  // namespace

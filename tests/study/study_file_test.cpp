@@ -5,6 +5,7 @@
 #include <fstream>
 #include <initializer_list>
 
+#include "study/preflight.hpp"
 #include "study/study.hpp"
 #include "support/test_support.hpp"
 #include "tensor/error.hpp"
@@ -478,6 +479,8 @@ TEST(StudyFile, ShippedExperimentsParse) {
     SCOPED_TRACE(entry.path().string());
     const Study s = load_study(entry.path().string(), {});
     EXPECT_FALSE(s.runs.empty());
+    // Every run's model too: shapes, memory, outputs that match the task.
+    EXPECT_NO_THROW(check_runs_before_training(s, {}));
     ++count;
   }
   EXPECT_GE(count, 4);

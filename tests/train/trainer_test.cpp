@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -54,20 +57,43 @@ struct Fixture {
     opt = make_optimizer({.type = "adam", .lr = lr}, model->values(), model->grads(),
                          model->parameters());
   }
+  double max_loss_growth = 1e4;
+  int max_rollbacks = 0;
+
   void fit(int epochs, std::span<Callback* const> callbacks, ResumePoint start = {},
            ScheduleConfig schedule = {}, int schedule_epochs = 0) {
     std::vector<int64_t> idx(static_cast<size_t>(train.size()));
     std::iota(idx.begin(), idx.end(), int64_t{0});
     Loader loader(train, idx, {.batch = 32, .shuffle = true, .seed = 11});
+    Trainer t(*model, *loss, *opt, options(epochs, std::move(schedule), schedule_epochs));
+    const DataView v = DataView::all(std::make_shared<const Dataset>(val));
+    t.fit(loader, &v, history, start, callbacks);
+  }
+  /// fit_or_roll_back with max_rollbacks and a factor of 0.5; `rolled` gets each rollback.
+  FitEnd fit_or_roll_back(int epochs, std::span<Callback* const> callbacks,
+                          const Checkpointer* checkpoint, ResumePoint start = {},
+                          std::vector<Rollback>* rolled = nullptr) {
+    std::vector<int64_t> idx(static_cast<size_t>(train.size()));
+    std::iota(idx.begin(), idx.end(), int64_t{0});
+    Loader loader(train, idx, {.batch = 32, .shuffle = true, .seed = 11});
+    Trainer t(*model, *loss, *opt, options(epochs, {}, 0));
+    const DataView v = DataView::all(std::make_shared<const Dataset>(val));
+    return t.fit_or_roll_back(loader, &v, history, start, callbacks, checkpoint,
+                              [rolled](const Rollback& r) {
+                                if (rolled) rolled->push_back(r);
+                              });
+  }
+  TrainOptions options(int epochs, ScheduleConfig schedule, int schedule_epochs) const {
     TrainOptions o;
     o.epochs = epochs;
     o.schedule_epochs = schedule_epochs;
     o.base_lr = opt->config().lr;
     o.schedule = std::move(schedule);
     o.seed = 5;
-    Trainer t(*model, *loss, *opt, o);
-    const DataView v = DataView::all(std::make_shared<const Dataset>(val));
-    t.fit(loader, &v, history, start, callbacks);
+    o.max_loss_growth = max_loss_growth;
+    o.max_rollbacks = max_rollbacks;
+    o.rollback_lr_factor = 0.5f;
+    return o;
   }
 };
 
@@ -259,14 +285,18 @@ TEST(Trainer, NonFiniteLossStopsWithAClearError) {
 }
 
 // Puts a NaN or infinity into the first weight's value or gradient at one batch, after the
-// backward pass and before the optimizer's step (callbacks run between the two).
+// backward pass and before the optimizer's step (callbacks run between the two); at most
+// `times` times (a rolled back run passes the step again).
 struct Poison : Callback {
   enum Where { value, gradient } where;
   int64_t at_step;
   float poison;
-  Poison(Where w, int64_t step, float p) : where(w), at_step(step), poison(p) {}
+  int times;
+  Poison(Where w, int64_t step, float p, int n = std::numeric_limits<int>::max())
+      : where(w), at_step(step), poison(p), times(n) {}
   void on_batch_end(TrainState& s) override {
-    if (s.step != at_step) return;
+    if (s.step != at_step || times == 0) return;
+    --times;
     if (where == value) s.model.values()[0] = poison;
     if (where == gradient) s.model.grads()[0] = poison;
   }
@@ -311,6 +341,148 @@ TEST(Trainer, ALossGrowingPastItsLimitIsDivergence) {
   } catch (const DivergedError& e) {
     EXPECT_NE(std::string(e.what()).find("times the first batch's"), std::string::npos) << e.what();
   }
+}
+
+bool all_finite(std::span<const float> v) {
+  return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+}
+
+// A run that diverges in its first epoch still has a last good state: the checkpoint written
+// before the first step, which holds the initial weights and no epoch.
+TEST(Trainer, ACheckpointOfTheInitialStateExistsBeforeTheFirstStep) {
+  const std::string path = (test::temp_dir() / "ckpt_initial.safetensors").string();
+  std::filesystem::remove(path);
+  Fixture f;
+  const std::vector<float> initial(f.model->values().begin(), f.model->values().end());
+  Checkpointer ckpt(path, {});
+  Poison nan(Poison::value, 2, std::numeric_limits<float>::quiet_NaN());  // epoch 1, batch 3
+  Callback* cbs[] = {&nan, &ckpt};
+  const FitEnd end = f.fit_or_roll_back(3, cbs, &ckpt);  // max_rollbacks 0: stop
+  EXPECT_NE(end.diverged.find("training diverged at epoch 1, batch 3"), std::string::npos)
+      << end.diverged;
+  EXPECT_TRUE(end.rollbacks.empty());
+  ASSERT_TRUE(std::filesystem::exists(path));
+  Fixture restored;
+  std::fill(restored.model->values().begin(), restored.model->values().end(), 0.0f);
+  const std::optional<ResumePoint> point =
+      ckpt.restore(*restored.model, *restored.opt, restored.history);
+  ASSERT_TRUE(point.has_value());
+  EXPECT_EQ(point->epoch, 0);
+  EXPECT_TRUE(restored.history.empty());
+  EXPECT_TRUE(std::equal(initial.begin(), initial.end(), restored.model->values().begin()));
+}
+
+// train.on_divergence = "rollback": the poisoned step is undone by the last checkpoint (epoch
+// 1's), and training goes on at half the rate to the end, with finite weights.
+TEST(Trainer, ARollbackRestoresTheLastCheckpointAndHalvesTheRate) {
+  const std::string path = (test::temp_dir() / "ckpt_rollback.safetensors").string();
+  Fixture f;
+  f.max_rollbacks = 3;
+  Checkpointer ckpt(path, {});
+  Poison once(Poison::value, 10, std::numeric_limits<float>::infinity(), 1);
+  Callback* cbs[] = {&once, &ckpt};
+  std::vector<Rollback> printed;
+  const FitEnd end = f.fit_or_roll_back(3, cbs, &ckpt, {}, &printed);
+  EXPECT_EQ(end.diverged, "");
+  ASSERT_EQ(end.rollbacks.size(), 1u);
+  EXPECT_EQ(end.rollbacks[0].epoch, 2);
+  EXPECT_EQ(end.rollbacks[0].batch, 3);
+  EXPECT_EQ(end.rollbacks[0].lr, 0.025f);
+  EXPECT_NE(end.rollbacks[0].diverged.find("is NaN or infinite after the update"),
+            std::string::npos);
+  ASSERT_EQ(printed.size(), 1u);
+  EXPECT_EQ(printed[0].lr, 0.025f);
+  ASSERT_EQ(f.history.size(), 3u);
+  EXPECT_FLOAT_EQ(static_cast<float>(f.history[0].lr), 0.05f);
+  EXPECT_FLOAT_EQ(static_cast<float>(f.history[1].lr), 0.025f);
+  EXPECT_FLOAT_EQ(static_cast<float>(f.history[2].lr), 0.025f);
+  EXPECT_TRUE(all_finite(f.model->values()));
+  EXPECT_GT(f.history.back().val_accuracy, 0.8);
+}
+
+// After max_rollbacks the run stops as it would without them, each rollback recorded.
+TEST(Trainer, RollbacksStopAfterTheirLimit) {
+  const std::string path = (test::temp_dir() / "ckpt_rollbacks.safetensors").string();
+  Fixture f;
+  f.max_rollbacks = 3;
+  Checkpointer ckpt(path, {});
+  Poison always(Poison::gradient, 10, std::numeric_limits<float>::quiet_NaN());
+  Callback* cbs[] = {&always, &ckpt};
+  const FitEnd end = f.fit_or_roll_back(3, cbs, &ckpt);
+  EXPECT_NE(end.diverged.find("training diverged at epoch 2, batch 3: a gradient"),
+            std::string::npos)
+      << end.diverged;
+  ASSERT_EQ(end.rollbacks.size(), 3u);
+  EXPECT_EQ(end.rollbacks[0].lr, 0.025f);
+  EXPECT_EQ(end.rollbacks[1].lr, 0.0125f);
+  EXPECT_EQ(end.rollbacks[2].lr, 0.00625f);
+  EXPECT_EQ(f.history.size(), 1u);  // the last good state's
+}
+
+// A run killed after a rollback and resumed from its checkpoint goes on at the lowered rate, as
+// the uninterrupted run does: the checkpoint carries the rollbacks.
+TEST(Trainer, AResumeAfterARollbackKeepsTheLoweredRate) {
+  const std::string path = (test::temp_dir() / "ckpt_rollback_resume.safetensors").string();
+  Fixture whole;
+  whole.max_rollbacks = 3;
+  {
+    Checkpointer ckpt(path, {});
+    Poison once(Poison::value, 10, std::numeric_limits<float>::quiet_NaN(), 1);
+    Callback* cbs[] = {&once, &ckpt};
+    ASSERT_EQ(whole.fit_or_roll_back(5, cbs, &ckpt).rollbacks.size(), 1u);
+  }
+  Fixture first;  // the same, "killed" after epoch 3
+  first.max_rollbacks = 3;
+  Checkpointer ckpt(path, {});
+  Poison once(Poison::value, 10, std::numeric_limits<float>::quiet_NaN(), 1);
+  Callback* cbs[] = {&once, &ckpt};
+  first.fit_or_roll_back(3, cbs, &ckpt);
+
+  Fixture resumed;
+  resumed.max_rollbacks = 3;
+  const std::optional<ResumePoint> point =
+      ckpt.restore(*resumed.model, *resumed.opt, resumed.history);
+  ASSERT_TRUE(point.has_value());
+  ASSERT_EQ(point->rollbacks.size(), 1u);
+  const FitEnd end = resumed.fit_or_roll_back(5, {}, &ckpt, *point);
+  EXPECT_EQ(end.rollbacks.size(), 1u);
+  EXPECT_FLOAT_EQ(static_cast<float>(resumed.history.back().lr), 0.025f);
+  EXPECT_TRUE(std::equal(whole.model->values().begin(), whole.model->values().end(),
+                         resumed.model->values().begin()));
+}
+
+// max_loss_growth measures from the run's first batch, not the resumed process's: with a limit
+// of 1 (no batch loss may exceed the first), the uninterrupted run never diverges, and neither
+// may the same run resumed from a checkpoint whose first batch loss is already low.
+TEST(Trainer, TheLossGrowthReferenceSurvivesAResume) {
+  const std::string path = (test::temp_dir() / "ckpt_growth.safetensors").string();
+  Fixture whole;
+  whole.max_loss_growth = 1.0;
+  whole.fit(6, {});
+  ASSERT_EQ(whole.history.size(), 6u);
+
+  Fixture first;
+  first.max_loss_growth = 1.0;
+  Checkpointer ckpt(path, {});
+  Callback* cbs[] = {&ckpt};
+  first.fit(3, cbs);
+  Fixture resumed;
+  resumed.max_loss_growth = 1.0;
+  const std::optional<ResumePoint> point =
+      ckpt.restore(*resumed.model, *resumed.opt, resumed.history);
+  ASSERT_TRUE(point.has_value());
+  EXPECT_GT(point->first_loss, 0.0);
+  EXPECT_NO_THROW(resumed.fit(6, {}, *point));
+  EXPECT_TRUE(std::equal(whole.model->values().begin(), whole.model->values().end(),
+                         resumed.model->values().begin()));
+
+  // Measured from the resumed process's first batch, as before the checkpoint kept it, the same
+  // run diverges: the test tells the two apart.
+  Fixture measured_anew;
+  measured_anew.max_loss_growth = 1.0;
+  ResumePoint anew = *ckpt.restore(*measured_anew.model, *measured_anew.opt, measured_anew.history);
+  anew.first_loss = 0;
+  EXPECT_THROW(measured_anew.fit(6, {}, anew), DivergedError);
 }
 
 TEST(EarlyStopping, RejectsAnUnknownMonitor) {
