@@ -57,7 +57,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "Print one JSON document instead of the report");
   cmd->callback([args] {
     ExecContext exec(0);  // all cores, this thread
-    LoadedModel loaded = load_model(args->model, exec);
+    LoadedModel loaded = load_model(args->model, exec, args->batch);
     const std::vector<std::string> warnings =
         origin_warnings(args->model, loaded.description.data, data_origin(args->data));
     for (const std::string& w : warnings) fmt::print(stderr, "nnlab: warning: {}\n", w);

@@ -49,7 +49,9 @@ void transpose(const float* src, float* dst, int64_t rows, int64_t cols) {
 
 }  // namespace
 
-bool AugmentConfig::enabled() const { return probability > 0 && (geometric() || noise > 0); }
+bool AugmentConfig::enabled() const {
+  return probability > 0 && (geometric() || crop > 0 || hflip || noise > 0 || erasing > 0);
+}
 
 bool AugmentConfig::geometric() const {
   return shift > 0 || rotation > 0 || scale > 0 || elastic_alpha > 0;
@@ -70,7 +72,17 @@ void check_augment(const AugmentConfig& c, const Shape& sample_shape, const std:
   NNLAB_CHECK(c.elastic_alpha == 0 || (c.elastic_sigma > 0 && c.elastic_sigma <= kMaxElasticSigma),
               "{}elastic_sigma must be in (0, {}], got {}", prefix, kMaxElasticSigma,
               c.elastic_sigma);
+  NNLAB_CHECK(c.crop >= 0 && static_cast<float>(c.crop) <= side,
+              "{}crop must be in [0, {}], got {}", prefix, side, c.crop);
   in("noise", c.noise, kMaxAugmentNoise);
+  in("erasing", c.erasing, 1);
+  NNLAB_CHECK(
+      c.erasing_min_area > 0 && c.erasing_min_area <= c.erasing_max_area && c.erasing_max_area <= 1,
+      "{}erasing_min_area and erasing_max_area must satisfy 0 < min <= max <= 1, got {} "
+      "and {}",
+      prefix, c.erasing_min_area, c.erasing_max_area);
+  NNLAB_CHECK(c.erasing_min_aspect > 0 && c.erasing_min_aspect <= 1,
+              "{}erasing_min_aspect must be in (0, 1], got {}", prefix, c.erasing_min_aspect);
   in("probability", c.probability, 1);
 }
 
@@ -165,9 +177,54 @@ void Augmenter::apply(const float* in, float* out, Rng& rng, AugmentBuffers& buf
   } else {
     std::memcpy(out, in, size * sizeof(float));
   }
+  if (c.crop > 0 || c.hflip) {
+    const auto offset = [&] {
+      return c.crop > 0
+                 ? static_cast<int64_t>(rng.below(2 * static_cast<uint64_t>(c.crop) + 1)) - c.crop
+                 : 0;
+    };
+    const int64_t dx = offset(), dy = offset();
+    const bool flip = c.hflip && rng.bernoulli(0.5f);
+    buffers.image.assign(out, out + size);
+    move_whole_pixels(buffers.image.data(), out, dx, dy, flip);
+  }
   if (c.noise > 0)
     for (size_t i = 0; i < size; ++i)
       out[i] = std::clamp(out[i] + rng.normal(0.f, c.noise), 0.f, 1.f);
+  if (c.erasing > 0 && rng.bernoulli(c.erasing)) erase(out, rng);
+}
+
+void Augmenter::move_whole_pixels(const float* in, float* out, int64_t dx, int64_t dy,
+                                  bool flip) const {
+  const int64_t h = height_, w = width_;
+  for (int64_t ch = 0; ch < channels_; ++ch)
+    for (int64_t y = 0; y < h; ++y) {
+      float* row = out + (ch * h + y) * w;
+      const int64_t sy = y - dy;
+      for (int64_t x = 0; x < w; ++x) {
+        const int64_t sx = (flip ? w - 1 - x : x) - dx;
+        row[x] = sy >= 0 && sy < h && sx >= 0 && sx < w ? in[(ch * h + sy) * w + sx] : 0.f;
+      }
+    }
+}
+
+void Augmenter::erase(float* image, Rng& rng) const {
+  const AugmentConfig& c = config_;
+  const int64_t h = height_, w = width_;
+  const auto area = static_cast<float>(h * w);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const float target = rng.uniform(c.erasing_min_area, c.erasing_max_area) * area;
+    const float aspect = rng.uniform(c.erasing_min_aspect, 1 / c.erasing_min_aspect);
+    const auto eh = static_cast<int64_t>(std::lround(std::sqrt(target * aspect)));
+    const auto ew = static_cast<int64_t>(std::lround(std::sqrt(target / aspect)));
+    if (eh >= h || ew >= w || eh < 1 || ew < 1) continue;  // Zhong et al.: strictly inside
+    const auto y0 = static_cast<int64_t>(rng.below(static_cast<uint64_t>(h - eh + 1)));
+    const auto x0 = static_cast<int64_t>(rng.below(static_cast<uint64_t>(w - ew + 1)));
+    for (int64_t ch = 0; ch < channels_; ++ch)
+      for (int64_t y = y0; y < y0 + eh; ++y)
+        for (int64_t x = x0; x < x0 + ew; ++x) image[(ch * h + y) * w + x] = rng.uniform();
+    return;
+  }
 }
 
 Dataset augmented_copies(const Dataset& d, std::span<const int64_t> indices,

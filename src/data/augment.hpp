@@ -1,6 +1,8 @@
 // On-the-fly image augmentation: a random affine transform (shift, rotation, scale) combined with
-// an elastic distortion (Simard, Steinkraus & Platt 2003), resampled bilinearly, then additive
-// Gaussian noise. Shapes: images are [C, H, W] floats in [0, 1]; every channel gets the same warp.
+// an elastic distortion (Simard, Steinkraus & Platt 2003), resampled bilinearly; a random crop
+// with zero padding and a horizontal flip (whole pixels, nothing resampled); additive Gaussian
+// noise; random erasing (Zhong et al. 2017). Shapes: images are [C, H, W] floats in [0, 1]; every
+// channel gets the same transform.
 #pragma once
 
 #include <cstdint>
@@ -29,8 +31,18 @@ struct AugmentConfig {
   float scale = 0;          // max relative change: factor uniform in [1 - scale, 1 + scale]
   float elastic_alpha = 0;  // elastic displacement scale in pixels (34 for MNIST); 0 = none
   float elastic_sigma = 4;  // std in pixels of the Gaussian smoothing the displacement field
+  int crop = 0;             // random crop with this zero padding: whole-pixel offsets in
+                            // [-crop, crop] per axis (torchvision's RandomCrop(padding=crop))
+  bool hflip = false;       // mirror left-right with probability 1/2
   float noise = 0;          // std of additive Gaussian noise (result clipped to [0, 1])
-  float probability = 1;    // fraction of samples augmented; the others pass unchanged
+  // Random erasing (Zhong et al. 2017, their defaults): with probability `erasing`, a rectangle
+  // of erasing_min_area to erasing_max_area of the image, of aspect ratio (height / width) in
+  // [erasing_min_aspect, 1 / erasing_min_aspect], is filled with values uniform in [0, 1].
+  float erasing = 0;
+  float erasing_min_area = 0.02f;
+  float erasing_max_area = 0.4f;
+  float erasing_min_aspect = 0.3f;
+  float probability = 1;  // fraction of samples augmented; the others pass unchanged
 
   /// True when some transform is on (and probability > 0).
   bool enabled() const;
@@ -48,12 +60,15 @@ struct Affine {
 /// Per-thread work space of an Augmenter; reused from sample to sample.
 struct AugmentBuffers {
   std::vector<float> field_x, field_y, tmp;  // [H, W] each
+  std::vector<float> image;                  // [C, H, W]
 };
 
 /// Throws unless `sample_shape` is [C, H, W] and every setting is finite and within its range:
 /// shift in [0, max(H, W)], rotation in [0, kMaxAugmentRotation], scale in [0, 1), elastic_alpha
 /// in [0, kMaxElasticAlpha], elastic_sigma in (0, kMaxElasticSigma] when elastic_alpha > 0,
-/// noise in [0, kMaxAugmentNoise], probability in [0, 1]. Messages name a setting after
+/// crop in [0, max(H, W)], noise in [0, kMaxAugmentNoise], erasing in [0, 1], 0 <
+/// erasing_min_area <= erasing_max_area <= 1, erasing_min_aspect in (0, 1], probability in
+/// [0, 1]. Messages name a setting after
 /// `prefix` ("data.augment." gives "data.augment.shift must be ...").
 void check_augment(const AugmentConfig& config, const Shape& sample_shape,
                    const std::string& prefix);
@@ -66,8 +81,18 @@ class Augmenter {
   Augmenter(const AugmentConfig& config, const Shape& sample_shape);
 
   /// Writes an augmented copy of the image at `in` to `out` (they must not overlap), drawing
-  /// every random number from `rng`: the same rng state gives the same image.
+  /// every random number from `rng`: the same rng state gives the same image. The steps run in
+  /// this order, each drawing only when it is on: warp, crop, flip, noise, erasing.
   void apply(const float* in, float* out, Rng& rng, AugmentBuffers& buffers) const;
+
+  /// out (y, x) = in (y - dy, x - dx), zero outside the image, mirrored left-right after the
+  /// move when `flip`: the random crop with padding and the flip. `in` and `out` must not overlap.
+  void move_whole_pixels(const float* in, float* out, int64_t dx, int64_t dy, bool flip) const;
+
+  /// Random erasing of `image` in place: draws a rectangle as Zhong et al.'s code does (up to
+  /// 100 tries of an area and an aspect ratio until the rectangle fits, then its corner) and fills
+  /// it with values uniform in [0, 1]. Does nothing when no try fits.
+  void erase(float* image, Rng& rng) const;
 
   /// The deterministic part: out(y, x) = in(A^-1 (y, x) + field(y, x)) by bilinear
   /// interpolation, zero outside the image. `field_x` / `field_y` ([H, W] pixel displacements of

@@ -24,23 +24,30 @@ double squared_error(const Tensor& out, const Tensor& targets, Head head) {
   return sum;
 }
 
-/// The predicted class and its confidence for each row of a batch's outputs.
+/// The predicted class, its confidence and every class's probability for each row of a batch's
+/// outputs.
 void classify_rows(const Tensor& out, Head head, int64_t first, Evaluation& ev) {
   const int64_t k = out.cols();
+  ev.classes = k;
+  ev.probabilities.resize(static_cast<size_t>(ev.count * k));
   for (int64_t i = 0; i < out.rows(); ++i) {
     const float* row = out.row(i);
     const int64_t best = std::max_element(row, row + k) - row;
-    float conf = row[best];
+    const auto pos = static_cast<size_t>(first + i);
+    float* probs = ev.probabilities.data() + pos * static_cast<size_t>(k);
     if (head == Head::softmax) {
-      // softmax at the argmax: exp(0) / sum_j exp(l_j - l_max).
+      // exp(l_j - l_max) / sum_j exp(l_j - l_max): the argmax's is exp(0) / sum.
       double sum = 0;
       for (int64_t j = 0; j < k; ++j) sum += std::exp(static_cast<double>(row[j] - row[best]));
-      conf = static_cast<float>(1.0 / sum);
+      for (int64_t j = 0; j < k; ++j)
+        probs[j] = static_cast<float>(std::exp(static_cast<double>(row[j] - row[best])) / sum);
+      probs[best] = static_cast<float>(1.0 / sum);
+    } else {
+      for (int64_t j = 0; j < k; ++j)
+        probs[j] = head == Head::sigmoid ? act::Sigmoid::fn(row[j]) : row[j];
     }
-    if (head == Head::sigmoid) conf = act::Sigmoid::fn(row[best]);
-    const auto pos = static_cast<size_t>(first + i);
     ev.predicted[pos] = static_cast<int32_t>(best);
-    ev.confidence[pos] = conf;
+    ev.confidence[pos] = probs[best];
   }
 }
 

@@ -23,7 +23,11 @@ struct Evaluation {
                                    // the targets, mean over samples and values
   std::vector<int32_t> predicted;  // [count] argmax class per sample; classify only
   std::vector<float> confidence;   // [count] the predicted class's probability
-  int64_t count = 0;               // samples evaluated
+  // classify, networks only: [count, classes] the head's probabilities (softmax over the
+  // logits, a sigmoid head's per class, a linear output as it is); empty for learners.
+  std::vector<float> probabilities;
+  int64_t classes = 0;
+  int64_t count = 0;  // samples evaluated
 };
 
 struct EvalOptions {

@@ -15,12 +15,19 @@ namespace {
 // (libpng's own limit, a million pixels a side, would let a 74-byte file ask for 4 GB).
 constexpr png_uint_32 kMaxPngSide = 16384;
 constexpr uint64_t kMaxPngPixels = uint64_t{1} << 26;
+// The pixels a file can hold: its image data inflates at most 1032-fold (deflate's largest
+// ratio) and a pixel takes at least one bit of it, so n bytes hold at most 8 x 1032 x n pixels.
+// A small file claiming a large image is refused before its pixels are allocated rather than
+// when its data runs out.
+constexpr uint64_t kMaxPixelsPerFileByte = 8 * 1032;
 
 }  // namespace
 
 GrayImage read_png_gray(const std::string& path) {
   std::error_code ec;
   NNLAB_CHECK(std::filesystem::is_regular_file(path, ec), "{}: no such file", path);
+  const uintmax_t file_bytes = std::filesystem::file_size(path, ec);
+  NNLAB_CHECK(!ec, "{}: cannot read its size: {}", path, ec.message());
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
   // libpng's simplified API: no longjmp reaches us, failures come back as a message.
@@ -33,6 +40,13 @@ GrayImage read_png_gray(const std::string& path) {
         fmt::format("{}: the PNG image is {}x{} pixels, more than nnlab reads (at most "
                     "{}x{} and {} pixels)",
                     path, image.width, image.height, kMaxPngSide, kMaxPngSide, kMaxPngPixels));
+  }
+  if (pixels / kMaxPixelsPerFileByte > file_bytes) {  // the file's size is below 2^64 / 8256
+    png_image_free(&image);
+    throw Error(
+        fmt::format("{}: the PNG header claims {}x{} pixels, more than its {} bytes can "
+                    "hold (at most {} pixels a byte)",
+                    path, image.width, image.height, file_bytes, kMaxPixelsPerFileByte));
   }
   image.format = PNG_FORMAT_GRAY;
   GrayImage out;

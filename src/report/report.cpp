@@ -3,6 +3,7 @@
 #include "report/report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -168,6 +169,35 @@ std::string repeats_section(const json& m) {
       {"run", "repeat", "seed", "epochs", "best epoch", "stopped", "train " + s, "val " + s,
        "test " + s, "test loss", "test errors", "macro F1", "seconds", "samples/s"},
       rows);
+}
+
+// metrics.json "ensembles" (study/ensembles.hpp): each ensemble's test accuracy beside the mean
+// and the best of its members'.
+std::string ensembles_section(const json& m) {
+  if (!m.contains("ensembles") || !m["ensembles"].is_array()) return "";
+  std::vector<std::vector<std::string>> rows;
+  for (const json& e : m["ensembles"]) {
+    const json members = e.is_object() && e.contains("members") && e["members"].is_array()
+                             ? e["members"]
+                             : json::array();
+    std::vector<std::string> names;
+    for (const json& n : members) names.push_back(n.is_string() ? n.get<std::string>() : n.dump());
+    const double ensemble = num(e, {"test_accuracy"}),
+                 mean = num(e, {"members_test_accuracy_mean"});
+    rows.push_back(
+        {html::escape(text(e, "name")), integer(static_cast<double>(names.size())),
+         report::fixed(ensemble), report::fixed(mean),
+         report::fixed(num(e, {"members_test_accuracy_best"})), report::fixed(ensemble - mean),
+         report::count(num(e, {"test_errors"})), report::fixed(num(e, {"test_loss"})),
+         html::escape(text(e, "skipped").empty() ? fmt::format("{}", fmt::join(names, ", "))
+                                                 : "skipped: " + text(e, "skipped"))});
+  }
+  if (rows.empty()) return "";
+  return "<p>The members' test probabilities averaged sample by sample: the repeats of a run, "
+         "the top refits of a search.</p>\n" +
+         html::table({"ensemble", "members", "test acc", "members' mean", "best member", "gain",
+                      "test errors", "test loss", "of"},
+                     rows);
 }
 
 std::string comparison_section(const json& m) {
@@ -429,6 +459,7 @@ std::string render_report(const std::string& dir_arg) {
         {"comparison", "Comparison", comparison_section(m)},
         {"all-runs", "Learning curves of all runs", report::study_curves(runs)},
         {"repeats", "Repeats", repeats_section(m)},
+        {"ensembles", "Ensembles", ensembles_section(m)},
         {"learning-rate-sweep", "Learning-rate sweep", lr_sweep_section(dir)},
         {"sweeps", "Sweeps", sweeps_section(m)},
         {"search", "Search", report::search_section(m)}};

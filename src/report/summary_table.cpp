@@ -79,6 +79,13 @@ std::string summary_table(const json& metrics) {
     line.erase(line.find_last_not_of(' ') + 1);
     out += line + "\n";
   }
+  for (const json& e : metrics.value("ensembles", json::array())) {
+    if (!e.is_object() || e.contains("skipped")) continue;
+    out += fmt::format("ensemble of {} ({} members): test accuracy {} (members' mean {})\n",
+                       e.value("name", "?"), e.value("members", json::array()).size(),
+                       fixed(number(e, "test_accuracy"), 4),
+                       fixed(number(e, "members_test_accuracy_mean"), 4));
+  }
   return out;
 }
 

@@ -80,7 +80,10 @@ void check_outputs(const RunSpec& run, const Shape& features, const Shape& outpu
   }
 }
 
-void check_model(const Study& study, const RunSpec& run, const std::string& study_path) {
+}  // namespace
+
+void check_run_before_training(const Study& study, const RunSpec& run) {
+  const std::string& study_path = study.path;
   ModelShape plan;
   Shape input, features;
   try {
@@ -133,8 +136,6 @@ void check_model(const Study& study, const RunSpec& run, const std::string& stud
   }
 }
 
-}  // namespace
-
 void check_runs_before_training(const Study& study, const std::vector<std::string>& only_runs) {
   std::vector<std::string> names;
   for (const RunSpec& run : study.runs) names.push_back(run.name);
@@ -145,7 +146,7 @@ void check_runs_before_training(const Study& study, const std::vector<std::strin
   for (const RunSpec& run : study.runs)
     if (only_runs.empty() ||
         std::find(only_runs.begin(), only_runs.end(), run.name) != only_runs.end())
-      check_model(study, run, study.path);
+      check_run_before_training(study, run);
 }
 
 }  // namespace nnlab

@@ -17,4 +17,8 @@ namespace nnlab {
 /// Allocates no parameters (nnlab::plan_model).
 void check_runs_before_training(const Study& study, const std::vector<std::string>& only_runs);
 
+/// The checks above for one run (`run` need not be one of `study.runs`: a search's trials are
+/// runs resolved from a configuration, study/search_trials.hpp).
+void check_run_before_training(const Study& study, const RunSpec& run);
+
 }  // namespace nnlab

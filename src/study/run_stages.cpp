@@ -10,6 +10,7 @@
 #include "data/augment.hpp"
 #include "data/catalog.hpp"
 #include "data/csv_dataset.hpp"
+#include "eval/ensemble.hpp"
 #include "eval/evaluate.hpp"
 #include "eval/metrics.hpp"
 #include "io/atomic_file.hpp"
@@ -285,6 +286,10 @@ json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const Ru
     result["test"]["errors"] = macro["errors"];
     macro.erase("errors");
     result["macro"] = macro;
+    // A model that gives probabilities keeps them for the ensembles of its run's repeats
+    // (study/ensembles.hpp).
+    if (s.model->head() != Head::none)
+      save_test_outputs(dir + "/test_outputs.safetensors", e, test.labels);
   }
   save_model_file(dir + "/weights.safetensors", *s.model,
                   {.input = learned.fit.data->sample_shape,

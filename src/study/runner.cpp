@@ -16,6 +16,7 @@
 #include "perf/step_flops.hpp"
 #include "perf/step_limit.hpp"
 #include "report/report.hpp"
+#include "study/ensembles.hpp"
 #include "study/features.hpp"
 #include "study/generation_files.hpp"
 #include "study/output_dir.hpp"
@@ -224,6 +225,8 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
     return {.report = "", .metrics = metrics, .failure = ""};
   if (study.lr_sweep && options.only_runs.empty())
     run_lr_sweep(exec, study, *study.lr_sweep, cache, options);
+  if (json ensembles = study_ensembles(metrics["runs"], options.out_dir); !ensembles.empty())
+    metrics["ensembles"] = std::move(ensembles);
   metrics["environment"]["wall_seconds"] = wall_seconds();
   write_file_atomic(options.out_dir + "/metrics.json", metrics.dump(2));
   StudyResult result{.report = render_report(options.out_dir), .metrics = metrics, .failure = ""};

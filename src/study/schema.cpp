@@ -21,8 +21,11 @@ using K = Kind;
 // data.augment's keys; data.oversample takes them too, to alter its copies.
 std::vector<KeyDef> augment_keys(std::vector<KeyDef> extra) {
   for (const char* name :
-       {"shift", "rotation", "scale", "elastic_alpha", "elastic_sigma", "noise", "probability"})
+       {"shift", "rotation", "scale", "elastic_alpha", "elastic_sigma", "noise", "erasing",
+        "erasing_min_area", "erasing_max_area", "erasing_min_aspect", "probability"})
     extra.push_back({name, K::number, {}});
+  extra.push_back({"crop", K::integer, {}});
+  extra.push_back({"hflip", K::boolean, {}});
   return extra;
 }
 

@@ -735,6 +735,7 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
     const std::string run_dir = repeat_dir(options.out_dir, chosen.name, 0);
     json result = run_repeat(exec, chosen, 0, data, run_dir, study.path, options);
     result["search_rank"] = k;
+    result["ensemble_of"] = run.name;  // the top-k refits are one ensemble (study/ensembles.hpp)
     result["search_params"] = row->settings;
     result["search_score"] = row->mean;
     out.runs.push_back(std::move(result));

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "study/preflight.hpp"
 #include "study/run_stages.hpp"
 #include "study/search_file.hpp"
 #include "tensor/error.hpp"
@@ -16,7 +17,12 @@ RunSpec resolve_configuration(const Study& study, const std::string& run, const 
   for (std::string& s : configuration_overrides(run, config)) sets.push_back(std::move(s));
   Study resolved = parse_study(study.text, study.path, sets);
   for (RunSpec& r : resolved.runs)
-    if (r.name == run) return std::move(r);
+    if (r.name == run) {
+      // As `nnlab run` checks its runs: a configuration whose model does not fit the data (a
+      // searched last layer of the wrong size) fails here with the layer named, not mid-epoch.
+      check_run_before_training(resolved, r);
+      return std::move(r);
+    }
   throw Error(fmt::format("{}: no run '{}'", study.path, run));
 }
 

@@ -14,8 +14,9 @@
 namespace nnlab {
 
 /// Run `run` of `study` with configuration `config` applied (study/search_file.hpp), read and
-/// checked as the study file would be with those --set values added: a configuration that
-/// makes an invalid run throws naming the key.
+/// checked as the study file would be with those --set values added and as `nnlab run` checks a
+/// run before training (study/preflight.hpp): a configuration that makes an invalid run throws
+/// naming the key or the layer.
 RunSpec resolve_configuration(const Study& study, const std::string& run,
                               const nlohmann::json& config);
 

@@ -52,7 +52,20 @@ AugmentConfig read_augment(const Lookup& l, const std::string& table) {
   NNLAB_CHECK(sigma > 0 && sigma <= kMaxElasticSigma, "{}{} must be in (0, {}], got {}",
               l.at(key("elastic_sigma")), key("elastic_sigma"), kMaxElasticSigma, sigma);
   a.elastic_sigma = static_cast<float>(sigma);
+  // At most the image size too (preflight.cpp).
+  a.crop = l.get_int32(key("crop"), a.crop, 0);
+  a.hflip = l.get_bool(key("hflip"), a.hflip);
   a.noise = number("noise", a.noise, kMaxAugmentNoise);
+  a.erasing = number("erasing", a.erasing, 1);
+  a.erasing_min_area = number("erasing_min_area", a.erasing_min_area, 1);
+  a.erasing_max_area = number("erasing_max_area", a.erasing_max_area, 1);
+  NNLAB_CHECK(a.erasing_min_area > 0 && a.erasing_min_area <= a.erasing_max_area,
+              "{}{} must be above 0 and at most {} ({}), got {}", l.at(key("erasing_min_area")),
+              key("erasing_min_area"), key("erasing_max_area"), a.erasing_max_area,
+              a.erasing_min_area);
+  a.erasing_min_aspect = number("erasing_min_aspect", a.erasing_min_aspect, 1);
+  NNLAB_CHECK(a.erasing_min_aspect > 0, "{}{} must be above 0, got {}",
+              l.at(key("erasing_min_aspect")), key("erasing_min_aspect"), a.erasing_min_aspect);
   a.probability = number("probability", a.probability, 1);
   return a;
 }

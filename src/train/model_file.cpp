@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/safetensors.hpp"
+#include "nn/memory_estimate.hpp"
 #include "nn/model_builder.hpp"
 #include "tensor/error.hpp"
 
@@ -136,7 +137,7 @@ void save_model_file(const std::string& path, const Model& model, const ModelDes
   save_safetensors(path, file);
 }
 
-LoadedModel load_model(const std::string& path, ExecContext& exec) {
+LoadedModel load_model(const std::string& path, ExecContext& exec, int64_t eval_batch) {
   const SafeTensors file = load_safetensors(path);
   const auto meta = file.metadata.find("nnlab.model");
   NNLAB_CHECK(meta != file.metadata.end(),
@@ -150,12 +151,22 @@ LoadedModel load_model(const std::string& path, ExecContext& exec) {
   // anything is allocated (a few bytes of metadata could otherwise ask for gigabytes).
   int64_t stored = 0;
   for (const auto& [name, t] : file.tensors) stored += static_cast<int64_t>(t.bytes.size() / 4);
-  const int64_t needed =
-      plan_model(out.description.input, out.description.layers, *out.loss).parameters;
-  NNLAB_CHECK(needed <= stored,
+  ModelShape plan;
+  try {
+    plan = plan_model(out.description.input, out.description.layers, *out.loss);
+  } catch (const Error& e) {  // a layer's own message: its sizes, not where they came from
+    throw Error(fmt::format("{}: 'nnlab.model' metadata: {}", path, e.what()));
+  }
+  NNLAB_CHECK(plan.parameters <= stored,
               "{}: 'nnlab.model' metadata describes a model of {} parameters, but the file holds "
               "{} values",
-              path, needed, stored);
+              path, plan.parameters, stored);
+  try {
+    // Evaluation only: no training batch, no gradients.
+    check_memory(plan.memory(0, eval_batch), 0);
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {}", path, e.what()));
+  }
   Rng rng(0);
   out.model = build_model(exec, out.description.input, out.description.layers, *out.loss, rng);
   read_parameters(file, *out.model, path);

@@ -37,8 +37,10 @@ struct LoadedModel {
 };
 
 /// Rebuilds a model saved by save_model_file; errors name the file (not a model file, a
-/// missing or mis-shaped tensor). The model computes on `exec`.
-LoadedModel load_model(const std::string& path, ExecContext& exec);
+/// missing or mis-shaped tensor, a model whose parameters and activations for an evaluation
+/// batch of `eval_batch` samples would take more than the default memory limit,
+/// nn/memory_estimate.hpp). The model computes on `exec`.
+LoadedModel load_model(const std::string& path, ExecContext& exec, int64_t eval_batch = 1);
 /// The same, keeping only the model and, when class_names is non-null, its class names.
 std::unique_ptr<Model> load_model_file(const std::string& path, ExecContext& exec,
                                        std::vector<std::string>* class_names);

@@ -207,29 +207,56 @@ std::string png_chunk(const std::string& type, const std::string& data) {
   return out;
 }
 
-// A valid header declaring 65535x65535 grey pixels and one byte of image data: the old reader
-// allocated all 4.2 GB before libpng found the data missing.
-TEST(ReadPng, HugeDimensionsAreRefusedBeforeThePixelsAreAllocated) {
-  const std::string ihdr("\0\0\xff\xff\0\0\xff\xff\x08\0\0\0\0", 13);  // w, h, 8-bit grey
+// A PNG file at temp_dir()/NAME with a valid header declaring `side` x `side` 8-bit grey
+// pixels and one byte of image data.
+std::string tiny_png_claiming(const std::string& name, uint16_t side) {
+  std::string ihdr("\0\0\0\0\0\0\0\0\x08\0\0\0\0", 13);  // w, h, 8-bit grey
+  for (int at : {2, 6}) {
+    ihdr[static_cast<size_t>(at)] = static_cast<char>(side >> 8);
+    ihdr[static_cast<size_t>(at) + 1] = static_cast<char>(side & 0xff);
+  }
   std::string idat(16, '\0');
   uLongf idat_size = idat.size();
   const Bytef row = 0;
-  ASSERT_EQ(compress(reinterpret_cast<Bytef*>(idat.data()), &idat_size, &row, 1), Z_OK);
+  EXPECT_EQ(compress(reinterpret_cast<Bytef*>(idat.data()), &idat_size, &row, 1), Z_OK);
   idat.resize(idat_size);
-  const std::string path = (test::temp_dir() / "huge.png").string();
+  const std::string path = (test::temp_dir() / name).string();
   std::ofstream(path, std::ios::binary)
       << std::string("\x89PNG\r\n\x1a\n", 8) << png_chunk("IHDR", ihdr) << png_chunk("IDAT", idat)
       << png_chunk("IEND", "");
+  return path;
+}
+
+// The error reading `path`, which must cost under 100 MB of memory.
+std::string png_error_in_little_memory(const std::string& path) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   const int64_t before_kb = usage.ru_maxrss;
   const auto msg = test::error_of([&] { read_png_gray(path); });
   getrusage(RUSAGE_SELF, &usage);
   EXPECT_LT(usage.ru_maxrss - before_kb, 100 * 1024);  // kilobytes: under 100 MB
+  return msg;
+}
+
+// 65535x65535 pixels: the old reader allocated all 4.2 GB before libpng found the data missing.
+TEST(ReadPng, HugeDimensionsAreRefusedBeforeThePixelsAreAllocated) {
+  const std::string path = tiny_png_claiming("huge.png", 65535);
+  const std::string msg = png_error_in_little_memory(path);
   EXPECT_NE(msg.find(path + ": the PNG image is 65535x65535 pixels, more than nnlab reads (at "
                             "most 16384x16384 and 67108864 pixels)"),
             std::string::npos)
       << msg;
+}
+
+// 8192x8192 pixels is within the reader's limit, but not within what 70-odd bytes can hold: it
+// is refused before its 64 MB are allocated (it used to be when libpng found the data missing).
+TEST(ReadPng, MorePixelsThanTheFileCanHoldAreRefusedBeforeTheyAreAllocated) {
+  const std::string path = tiny_png_claiming("claims.png", 8192);
+  const std::string msg = png_error_in_little_memory(path);
+  EXPECT_NE(msg.find(path + ": the PNG header claims 8192x8192 pixels, more than its"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("bytes can hold (at most 8256 pixels a byte)"), std::string::npos) << msg;
 }
 
 }  // namespace

@@ -121,5 +121,32 @@ TEST(AugmentStudy, PreviewFile) {
   EXPECT_FALSE(std::filesystem::exists(dir / "none/augmented.safetensors"));
 }
 
+TEST(AugmentStudy, CropFlipAndErasingAreReadWithTheirChecks) {
+  const RunSpec run = tiny_run(
+      "augment = {crop = 4, hflip = true, erasing = 0.5, erasing_min_area = 0.05, "
+      "erasing_max_area = 0.3, erasing_min_aspect = 0.5}\n");
+  const AugmentConfig& a = run.data.augment;
+  EXPECT_EQ(a.crop, 4);
+  EXPECT_TRUE(a.hflip);
+  EXPECT_FLOAT_EQ(a.erasing, 0.5f);
+  EXPECT_FLOAT_EQ(a.erasing_min_area, 0.05f);
+  EXPECT_FLOAT_EQ(a.erasing_max_area, 0.3f);
+  EXPECT_FLOAT_EQ(a.erasing_min_aspect, 0.5f);
+  EXPECT_TRUE(a.enabled());
+  const auto error = [](const std::string& keys) {
+    return test::error_of([&] { tiny_run("augment = {" + keys + "}\n"); });
+  };
+  EXPECT_NE(error("crop = 1.5").find("data.augment.crop"), std::string::npos);
+  EXPECT_NE(error("crop = 4294967297").find("data.augment.crop"), std::string::npos);
+  EXPECT_NE(error("hflip = 1").find("data.augment.hflip"), std::string::npos);
+  EXPECT_NE(error("erasing = 2").find("data.augment.erasing must be in [0, 1]"), std::string::npos);
+  EXPECT_NE(error("erasing_min_area = 0.5, erasing_max_area = 0.4")
+                .find("data.augment.erasing_min_area must be above 0 and at most "
+                      "data.augment.erasing_max_area"),
+            std::string::npos);
+  EXPECT_NE(error("erasing_min_aspect = 0").find("data.augment.erasing_min_aspect"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace nnlab

@@ -111,6 +111,35 @@ TEST(Runner, TinyStudyWritesEverythingAndIsReproducible) {
   const Evaluation e = evaluate(*m.model, *m.loss, mnist.test, first300, {.batch = 100}, rng);
   EXPECT_NEAR(e.accuracy, r0["test"]["accuracy"].get<double>(), 1e-12);
 
+  // The two repeats are one ensemble: their probabilities averaged, recomputed here from the
+  // saved models (each row of an evaluation's probabilities is a distribution whose argmax is the
+  // prediction).
+  ASSERT_TRUE(first.contains("ensembles")) << first.dump(1);
+  ASSERT_EQ(first["ensembles"].size(), 1u);
+  const auto& ensemble = first["ensembles"][0];
+  EXPECT_EQ(ensemble["name"], "a");
+  EXPECT_EQ(ensemble["members"], nlohmann::json({"a r0", "a r1"}));
+  LoadedModel m1 = load_model((dir / "one/runs/a/r1/weights.safetensors").string(), test::exec());
+  const Evaluation e1 = evaluate(*m1.model, *m1.loss, mnist.test, first300, {.batch = 100}, rng);
+  ASSERT_EQ(e.probabilities.size(), 3000u);
+  int64_t right = 0;
+  for (size_t i = 0; i < 300; ++i) {
+    double sum = 0;
+    size_t best = 0;
+    std::vector<double> mean(10);
+    for (size_t c = 0; c < 10; ++c) {
+      sum += e.probabilities[i * 10 + c];
+      mean[c] = (double{e.probabilities[i * 10 + c]} + e1.probabilities[i * 10 + c]) / 2;
+      if (mean[c] > mean[best]) best = c;
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+    EXPECT_EQ(e.confidence[i], e.probabilities[i * 10 + static_cast<size_t>(e.predicted[i])]);
+    right += static_cast<int32_t>(best) == mnist.test.labels[i];
+  }
+  EXPECT_NEAR(ensemble["test_accuracy"].get<double>(), static_cast<double>(right) / 300, 1e-12);
+  EXPECT_NEAR(ensemble["members_test_accuracy_mean"].get<double>(), (e.accuracy + e1.accuracy) / 2,
+              1e-12);
+
   // Resuming a finished study changes nothing.
   const auto resumed = run_tiny(dir / "one", true);
   EXPECT_EQ(resumed["runs"][1]["test"], first["runs"][1]["test"]);

@@ -167,6 +167,14 @@ TEST(SearchFile, VariablesAreSubstitutedIntoTheValuesThatNameThem) {
               resolve_configuration(s, "r", json::parse(R"({"train.epochs": -1})"));
             }).find("train.epochs"),
             std::string::npos);
+  // So is one whose model does not fit the data: a searched last layer of 7 units for MNIST's
+  // 10 classes fails as the configuration is resolved, not in the trial's first batch.
+  const std::string wrong_outputs = test::error_of([&] {
+    resolve_configuration(s, "r", json::parse(R"({"units": 16, "model.layers":
+        [{"type": "dense", "units": "$units"}, {"type": "dense", "units": 7}]})"));
+  });
+  EXPECT_NE(wrong_outputs.find("gives 7 outputs but mnist has 10 classes"), std::string::npos)
+      << wrong_outputs;
 }
 
 }  // namespace

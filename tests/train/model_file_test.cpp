@@ -160,5 +160,24 @@ TEST(ModelFile, MalformedMetadataErrorsNameTheFileAndTheKey) {
          "'nnlab.model' metadata is not valid JSON");
 }
 
+// Upsampling by 64, 64 and 8 (and the max pools that undo it, so that the dense layer's weights
+// still match the file) makes a sample's activations 2^32 values: 17 GB at batch 1, for a file
+// of a few hundred bytes. It is refused as the model is loaded, naming the file, before the
+// first forward pass would allocate it.
+TEST(ModelFile, AModelWhoseActivationsOutgrowMemoryIsRefusedNamingTheFile) {
+  const std::string msg = load_error_after([](nlohmann::json& m) {
+    nlohmann::json layers = nlohmann::json::array();
+    const auto add = [&](const char* type, const char* key, int factor) {
+      layers.push_back(
+          {{"type", type}, {"numbers", {{key, factor}}}, {"strings", nlohmann::json::object()}});
+    };
+    for (int f : {64, 64, 8}) add("upsample", "scale", f);
+    for (int f : {64, 64, 8}) add("max_pool", "size", f);
+    layers.push_back(m["layers"][0]);
+    m["layers"] = layers;
+  });
+  EXPECT_NE(msg.find("model.max_memory_gb"), std::string::npos) << msg;
+}
+
 }  // namespace
 }  // namespace nnlab
