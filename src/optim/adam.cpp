@@ -37,6 +37,6 @@ void Adam::update(size_t begin, size_t n, float /*lr*/) {
   }
 }
 
-std::vector<Tensor*> Adam::state() { return {&m_, &v_, &steps_}; }
+std::vector<Tensor*> Adam::own_state() { return {&m_, &v_, &steps_}; }
 
 }  // namespace nnlab

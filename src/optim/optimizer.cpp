@@ -60,10 +60,36 @@ Optimizer::Optimizer(OptimizerConfig config, std::span<float> values, std::span<
     at = offset + static_cast<size_t>(p->value.size());
   }
   if (at < values.size()) add_rows(at, values.size() - at, 1, nullptr);
+  NNLAB_CHECK(config_.average >= 0 && config_.average < 1, "train.ema must be in [0, 1), got {}",
+              config_.average);
+  if (averages()) {
+    average_ = Tensor(Shape{static_cast<int64_t>(values.size())});
+    averaged_steps_ = Tensor(Shape{1});
+  }
+}
+
+std::vector<Tensor*> Optimizer::state() {
+  std::vector<Tensor*> s = own_state();
+  if (averages()) {
+    s.push_back(&average_);
+    s.push_back(&averaged_steps_);
+  }
+  return s;
+}
+
+void Optimizer::swap_average() {
+  NNLAB_CHECK(has_average(), "optimizer: no average of the weights (train.ema = 0, or no step)");
+  std::swap_ranges(values_.begin(), values_.end(), average_.data());
 }
 
 StepHealth Optimizer::step(float lr) {
   begin_step(lr);
+  if (averages()) {
+    // The average starts from the values as they are before the first step (a checkpoint
+    // restores it with the rest of the state, so a resumed run does not start it again).
+    if (averaged_steps_[0] == 0.0f) std::copy(values_.begin(), values_.end(), average_.data());
+    averaged_steps_[0] += 1.0f;  // exact up to 2^24 steps; only its being non-zero matters
+  }
   const auto blocks = static_cast<int64_t>(blocks_.size());
   health_.resize(blocks_.size());
   // Blocks are independent and each element's arithmetic is fixed, so the result does not
@@ -140,6 +166,12 @@ uint8_t Optimizer::step_block(const Block& b, float lr) {
   }
   std::memset(g, 0, n * sizeof(float));
   if (!all_finite(w, n)) health |= kBadValue;
+  if (averages()) {
+    const float d = config_.average;
+    float* a = average_.data() + b.offset;
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) a[i] = d * a[i] + (1.0f - d) * w[i];
+  }
   return health;
 }
 

@@ -5,8 +5,9 @@
 // A step is one pass over the arena, in blocks of whole rows run in parallel: each block gets
 // its penalty gradients (L1/L2), weight decay, the optimizer's update, the max-norm constraint
 // on the rows just updated, and its gradients zeroed for the next backward (which
-// accumulates). Five sweeps of memory become one; every element's arithmetic, and each row's
-// norm, is the same whatever the thread count.
+// accumulates), and, with an average, the exponential moving average of the values updated.
+// Five sweeps of memory become one; every element's arithmetic, and each row's norm, is the same
+// whatever the thread count.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,10 @@ struct OptimizerConfig {
   float eps = 1e-7f;          // adam, rmsprop (Keras' default; PyTorch uses 1e-8)
   float weight_decay = 0.0f;  // on weights, not biases
   WeightDecay decay = WeightDecay::decoupled;  // adamw: always decoupled
+  // train.ema: the decay d of an exponential moving average of the values kept beside them,
+  // a = d a + (1 - d) w after every step, from a = the values before the first step (as timm's
+  // ModelEmaV2 and Keras' use_ema); 0: none.
+  float average = 0.0f;
 };
 
 /// What a step found NaN or infinite, checked within the step's own pass while each block is in
@@ -53,13 +58,25 @@ class Optimizer {
   /// value), the parameters' penalties and max-norm constraints included; leaves the
   /// gradients zeroed.
   StepHealth step(float lr);
-  /// The optimizer's state (moments, step count) as flat tensors, for checkpoints.
-  virtual std::vector<Tensor*> state() = 0;
+  /// The optimizer's state (moments, step count, the average) as flat tensors, for checkpoints.
+  std::vector<Tensor*> state();
   const OptimizerConfig& config() const { return config_; }
+
+  /// Whether the optimizer keeps an average of the values (config().average > 0).
+  bool averages() const { return config_.average > 0; }
+  /// Whether it has one: it averages and has taken a step.
+  bool has_average() const { return averages() && averaged_steps_[0] > 0.0f; }
+  /// The average (needs has_average()).
+  std::span<const float> average() const { return average_.span(); }
+  /// Exchanges the values and their average, element by element (needs has_average()): once to
+  /// evaluate or keep the averaged weights, once more to train on.
+  void swap_average();
 
  protected:
   Optimizer(OptimizerConfig config, std::span<float> values, std::span<float> grads,
             const std::vector<Parameter*>& params);
+  /// The subclass's own state (moments, step count).
+  virtual std::vector<Tensor*> own_state() = 0;
   /// Called once per step before the blocks: advances the step count and computes what every
   /// element's update shares (Adam's bias corrections).
   virtual void begin_step(float lr) = 0;
@@ -87,6 +104,8 @@ class Optimizer {
 
   std::vector<Block> blocks_;
   std::vector<uint8_t> health_;  // per block, written by the thread that steps it
+  Tensor average_;               // [P] the values' moving average (config_.average > 0)
+  Tensor averaged_steps_;        // [1] steps the average has seen; 0: not started
 };
 
 /// Unknown types and out-of-range values throw naming the key ("train.optimizer.lr must be

@@ -13,9 +13,9 @@ class Sgd final : public Optimizer {
  public:
   Sgd(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
       const std::vector<Parameter*>& params);
-  std::vector<Tensor*> state() override;
 
  private:
+  std::vector<Tensor*> own_state() override;
   void begin_step(float lr) override;
   void update(size_t begin, size_t n, float lr) override;
 
@@ -29,9 +29,9 @@ class RmsProp final : public Optimizer {
  public:
   RmsProp(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
           const std::vector<Parameter*>& params);
-  std::vector<Tensor*> state() override;
 
  private:
+  std::vector<Tensor*> own_state() override;
   void begin_step(float lr) override;
   void update(size_t begin, size_t n, float lr) override;
 
@@ -46,9 +46,9 @@ class Adam final : public Optimizer {
  public:
   Adam(const OptimizerConfig& config, std::span<float> values, std::span<float> grads,
        const std::vector<Parameter*>& params);
-  std::vector<Tensor*> state() override;
 
  private:
+  std::vector<Tensor*> own_state() override;
   void begin_step(float lr) override;
   void update(size_t begin, size_t n, float lr) override;
 

@@ -35,7 +35,7 @@ void RmsProp::update(size_t begin, size_t n, float lr) {
   }
 }
 
-std::vector<Tensor*> RmsProp::state() {
+std::vector<Tensor*> RmsProp::own_state() {
   if (momentum_.empty()) return {&square_avg_, &steps_};
   return {&square_avg_, &momentum_, &steps_};
 }

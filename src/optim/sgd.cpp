@@ -36,7 +36,7 @@ void Sgd::update(size_t begin, size_t n, float lr) {
   }
 }
 
-std::vector<Tensor*> Sgd::state() {
+std::vector<Tensor*> Sgd::own_state() {
   if (velocity_.empty()) return {&steps_};
   return {&velocity_, &steps_};
 }

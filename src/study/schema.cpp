@@ -96,6 +96,7 @@ std::vector<KeyDef> section_keys() {
         {"eval_batch", K::integer, {}},
         {"shuffle", K::boolean, {}},
         {"grad_noise", K::number, {}},
+        {"ema", K::number, {}},
         {"refit", K::boolean, {}},
         {"on_divergence", K::string, {}},
         {"rollback_lr_factor", K::number, {}},

@@ -381,6 +381,10 @@ TrainConfig read_train(const Lookup& l) {
   constexpr int kMaxRollbacks = 100;
   t.max_rollbacks = l.get_int32("train.max_rollbacks", t.max_rollbacks, 1, kMaxRollbacks);
   t.optimizer = read_optimizer(l);
+  // The optimizer's pass keeps the average (optim/optimizer.hpp); the study says it under train.
+  const double ema = l.get_number("train.ema", 0);
+  NNLAB_CHECK(ema >= 0 && ema < 1, "{}train.ema must be in [0, 1), got {}", l.at("train.ema"), ema);
+  t.optimizer.average = static_cast<float>(ema);
   t.schedule = read_schedule(l);
   auto& es = t.early_stopping;
   es.enabled = l.has("train.early_stopping");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct TrainState {
   bool stop = false;
   std::string stop_reason;  // "early_stopping", ...
   double first_loss = 0;    // the run's first positive batch loss: max_loss_growth's reference
+  // At epoch end, the weights validation scored: their moving average with train.ema, else the
+  // model's values (which are what training goes on from either way).
+  std::span<const float> scored;
   std::vector<Rollback> rollbacks;  // the run's so far; the last one's lr is the base rate
 };
 

@@ -37,7 +37,8 @@ void EarlyStopping::on_epoch_end(TrainState& s) {
     wait_ = 0;
     if (options_.restore_best) {
       // The buffers too: the best epoch's running statistics belong with its weights.
-      best_values_.assign(s.model.values().begin(), s.model.values().end());
+      // The weights validation scored: with train.ema, their average.
+      best_values_.assign(s.scored.begin(), s.scored.end());
       best_values_.insert(best_values_.end(), s.model.buffer_values().begin(),
                           s.model.buffer_values().end());
     }

@@ -124,14 +124,22 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
       stats.train_accuracy =
           static_cast<double>(s.epoch_correct) / static_cast<double>(s.epoch_samples);
     if (val) {
+      // With train.ema the averaged weights are scored, then training goes on from its own.
+      const bool average = optimizer_.has_average();
+      if (average) optimizer_.swap_average();
       const Evaluation e = evaluate(model_, loss_, *val->data, val->indices,
                                     {.task = options_.task, .batch = options_.eval_batch}, rng);
+      if (average) optimizer_.swap_average();
       stats.val_loss = e.loss;
       if (classify) stats.val_accuracy = e.accuracy;
     }
+    s.scored = optimizer_.has_average() ? optimizer_.average() : model_.values();
     history.push_back(stats);
     for (Callback* c : callbacks) c->on_epoch_end(s);
   }
+  // With train.ema the run ends with the averaged weights (early stopping's restore may then
+  // put back the best epoch's, averaged too).
+  if (optimizer_.has_average()) optimizer_.swap_average();
   for (Callback* c : callbacks) c->on_train_end(s);
 }
 
