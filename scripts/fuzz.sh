@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes nnlab's readers with libFuzzer (clang, AddressSanitizer + UndefinedBehaviorSanitizer):
 #   scripts/fuzz.sh [SECONDS [TARGET...]]
+#   FUZZ_RUNS=1000000 scripts/fuzz.sh 3600 png   (stops at a million executions, or the time)
 # runs each target (default: all of fuzz/fuzz_targets.cpp) for SECONDS (default 60), starting
 # from its corpus fuzz/corpus/NAME/, and fails on any crash, sanitizer report, leak, input that
 # takes over 1 s (-timeout=1) or run over 2 GB (-rss_limit_mb=2048). New inputs go to
@@ -31,7 +32,7 @@ for t in "${targets[@]}"; do
   echo "== fuzz_$t for ${seconds}s"
   if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     "build-fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="build-fuzz/findings/$t-" \
+    -print_final_stats=1 -artifact_prefix="build-fuzz/findings/$t-" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
     "build-fuzz/corpus/$t" "fuzz/corpus/$t" 2>&1 | tail -20; then
     status=1
   fi

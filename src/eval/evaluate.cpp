@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
+#include "data/augment.hpp"
 #include "data/loader.hpp"
 #include "nn/activations.hpp"
 #include "tensor/error.hpp"
@@ -24,38 +26,80 @@ double squared_error(const Tensor& out, const Tensor& targets, Head head) {
   return sum;
 }
 
-/// The predicted class, its confidence and every class's probability for each row of a batch's
-/// outputs.
-void classify_rows(const Tensor& out, Head head, int64_t first, Evaluation& ev) {
+/// Every class's probability for each row of a batch's outputs (the head applied: softmax,
+/// sigmoid, or the outputs as they are), added to `sum` ([rows, classes]) times `weight`, or
+/// written there when `weight` is 0.
+void add_probabilities(const Tensor& out, Head head, float* sum, float weight) {
   const int64_t k = out.cols();
-  ev.classes = k;
-  ev.probabilities.resize(static_cast<size_t>(ev.count * k));
   for (int64_t i = 0; i < out.rows(); ++i) {
     const float* row = out.row(i);
-    const int64_t best = std::max_element(row, row + k) - row;
-    const auto pos = static_cast<size_t>(first + i);
-    float* probs = ev.probabilities.data() + pos * static_cast<size_t>(k);
-    if (head == Head::softmax) {
-      // exp(l_j - l_max) / sum_j exp(l_j - l_max): the argmax's is exp(0) / sum.
-      double sum = 0;
-      for (int64_t j = 0; j < k; ++j) sum += std::exp(static_cast<double>(row[j] - row[best]));
-      for (int64_t j = 0; j < k; ++j)
-        probs[j] = static_cast<float>(std::exp(static_cast<double>(row[j] - row[best])) / sum);
-      probs[best] = static_cast<float>(1.0 / sum);
-    } else {
-      for (int64_t j = 0; j < k; ++j)
-        probs[j] = head == Head::sigmoid ? act::Sigmoid::fn(row[j]) : row[j];
+    float* probs = sum + i * k;
+    const float max = *std::max_element(row, row + k);
+    // softmax: exp(l_j - l_max) / sum_c exp(l_c - l_max)
+    double total = 0;
+    if (head == Head::softmax)
+      for (int64_t c = 0; c < k; ++c) total += std::exp(static_cast<double>(row[c] - max));
+    for (int64_t j = 0; j < k; ++j) {
+      float p = row[j];
+      if (head == Head::softmax)
+        p = static_cast<float>(std::exp(static_cast<double>(row[j] - max)) / total);
+      else if (head == Head::sigmoid)
+        p = act::Sigmoid::fn(row[j]);
+      probs[j] = weight == 0 ? p : probs[j] + weight * p;
     }
-    ev.predicted[pos] = static_cast<int32_t>(best);
-    ev.confidence[pos] = probs[best];
   }
+}
+
+/// The predicted class and its confidence of samples [first, first + rows) from their
+/// probabilities, already in ev.probabilities.
+void classify_rows(int64_t first, int64_t rows, Evaluation& ev) {
+  const auto k = static_cast<size_t>(ev.classes);
+  for (int64_t i = first; i < first + rows; ++i) {
+    const float* probs = ev.probabilities.data() + static_cast<size_t>(i) * k;
+    const auto best = static_cast<size_t>(std::max_element(probs, probs + k) - probs);
+    ev.predicted[static_cast<size_t>(i)] = static_cast<int32_t>(best);
+    ev.confidence[static_cast<size_t>(i)] = probs[best];
+  }
+}
+
+/// `x` ([B, C, H, W]) as test-time view `v`, into `out`.
+void make_view(const Tensor& x, const TtaConfig::View& v, const Augmenter& mover, Tensor& out) {
+  out.resize(x.shape());
+  const int64_t per_sample = x.size() / x.shape()[0];
+  for (int64_t i = 0; i < x.shape()[0]; ++i)
+    mover.move_whole_pixels(x.data() + i * per_sample, out.data() + i * per_sample, v.dx, v.dy,
+                            v.flip);
 }
 
 }  // namespace
 
+std::vector<TtaConfig::View> TtaConfig::views() const {
+  std::vector<View> out;
+  for (const bool flip : {false, true}) {
+    if (flip && !hflip) break;
+    out.push_back({.dx = 0, .dy = 0, .flip = flip});
+    if (shift > 0)
+      for (const auto& [dx, dy] : {std::pair{-shift, 0}, {shift, 0}, {0, -shift}, {0, shift}})
+        out.push_back({.dx = dx, .dy = dy, .flip = flip});
+  }
+  return out;
+}
+
 Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
                     std::span<const int64_t> indices, const EvalOptions& options, Rng& rng) {
   NNLAB_CHECK(options.batch > 0, "evaluation batch size must be > 0, got {}", options.batch);
+  const bool tta = options.tta.enabled();
+  std::vector<TtaConfig::View> views;
+  std::optional<Augmenter> mover;  // moves and mirrors the views' images
+  if (tta) {
+    const Shape& shape = data.sample_shape;
+    NNLAB_CHECK(options.task == Task::classify && model.head() != Head::none && shape.size() == 3,
+                "test-time augmentation needs a classifier with a softmax or sigmoid head on "
+                "images [C, H, W]; {} has samples {}",
+                data.name, shape_str(shape));
+    views = options.tta.views();
+    mover.emplace(AugmentConfig{.crop = options.tta.shift, .hflip = options.tta.hflip}, shape);
+  }
   Loader loader(data, {indices.begin(), indices.end()},
                 {.task = options.task,
                  .batch = options.batch,
@@ -73,17 +117,39 @@ Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
   }
   Pass pass;
   Batch batch;
+  Tensor view;
   double loss_sum = 0, squared_sum = 0;
   int64_t right = 0, values = 0, first = 0;
   while (loader.next(batch)) {
     const Tensor& out = model.forward(batch.x, Mode::eval, rng, pass);
-    loss_sum += loss.compute(out, batch.as_targets(), nullptr) * static_cast<double>(batch.size());
     if (classify) {
-      classify_rows(out, model.head(), first, ev);
+      ev.classes = out.cols();
+      ev.probabilities.resize(static_cast<size_t>(ev.count * ev.classes));
+      float* probs = ev.probabilities.data() + first * ev.classes;
+      add_probabilities(out, model.head(), probs, 0);
+      if (tta) {
+        // The average over the views, the image itself included.
+        const float weight = 1.0f / static_cast<float>(views.size());
+        for (int64_t i = 0; i < out.size(); ++i) probs[i] *= weight;
+        for (size_t v = 1; v < views.size(); ++v) {
+          make_view(batch.x, views[v], *mover, view);
+          add_probabilities(model.forward(view, Mode::eval, rng, pass), model.head(), probs,
+                            weight);
+        }
+        for (int64_t i = 0; i < batch.size(); ++i) {
+          const float p = probs[i * ev.classes + batch.labels[static_cast<size_t>(i)]];
+          loss_sum -= std::log(std::max(static_cast<double>(p), 1e-12));
+        }
+      }
+      classify_rows(first, batch.size(), ev);
       for (int64_t i = 0; i < batch.size(); ++i)
         right +=
             ev.predicted[static_cast<size_t>(first + i)] == batch.labels[static_cast<size_t>(i)];
-    } else {
+    }
+    if (!tta)
+      loss_sum +=
+          loss.compute(out, batch.as_targets(), nullptr) * static_cast<double>(batch.size());
+    if (!classify) {
       squared_sum += squared_error(out, batch.targets, model.head());
       values += out.size();
     }

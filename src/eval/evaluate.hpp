@@ -30,9 +30,28 @@ struct Evaluation {
   int64_t count = 0;  // samples evaluated
 };
 
+/// Test-time augmentation: a classifier scored on several views of each image, its
+/// probabilities averaged. The views: the image; its mirror (hflip); the image moved by `shift`
+/// whole pixels left, right, up and down, zeros filling in (and, with hflip, each move of the
+/// mirror too).
+struct TtaConfig {
+  bool hflip = false;
+  int shift = 0;
+  bool enabled() const { return hflip || shift > 0; }
+  /// The views as (dx, dy, mirrored), the image itself first.
+  struct View {
+    int dx = 0, dy = 0;
+    bool flip = false;
+  };
+  std::vector<View> views() const;
+};
+
 struct EvalOptions {
   Task task = Task::classify;
   int64_t batch = 1000;
+  // classify with a softmax or sigmoid head and images only; the loss is then the cross-entropy
+  // of the averaged probabilities (no label smoothing).
+  TtaConfig tta = {};
   CorruptionSpec corrupt = {};  // applied to the inputs only: a reconstruction is scored
                                 // against the clean image
   uint64_t seed = 0;            // the corruption's draws

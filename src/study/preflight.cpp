@@ -122,6 +122,15 @@ void check_run_before_training(const Study& study, const RunSpec& run) {
       throw Error(fmt::format("{}: run '{}': {}: {}", study_path, run.name, key, e.what()));
     }
   }
+  // Test-time augmentation: a classifier's images, moved at most their size.
+  if (run.train.tta.enabled()) {
+    NNLAB_CHECK(features.size() == 3,
+                "{}: run '{}': train.tta needs images [C, H, W]; the model's inputs are {}",
+                study_path, run.name, shape_str(features));
+    NNLAB_CHECK(run.train.tta.shift <= std::max(features[1], features[2]),
+                "{}: run '{}': train.tta.shift must be in [0, {}], got {}", study_path, run.name,
+                std::max(features[1], features[2]), run.train.tta.shift);
+  }
   // Augmentation's settings against the images: a shift at most their size. (The loader
   // augments only when some transform is on; oversampling always makes its copies.)
   std::vector<std::pair<std::string, AugmentConfig>> augments;

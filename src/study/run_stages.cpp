@@ -177,7 +177,7 @@ Fitted fit_run(ExecContext& exec, const RunSpec& run, const RunData& data, uint6
            .session = {},
            .learner = nullptr,
            .outcome = {},
-           .eval = {.task = run.task, .batch = run.train.eval_batch}};
+           .eval = {.task = run.task, .batch = run.train.eval_batch, .tta = run.train.tta}};
   const RunData& d = f.data;
   if (!run.learner.network()) {
     f.learner = make_learner(run.learner);
@@ -194,13 +194,17 @@ json score_fit(ExecContext& exec, Fitted& fitted, uint64_t seed) {
   const RunData& data = fitted.data;
   const EvalOptions& eval = fitted.eval;
   Rng eval_rng(seed);
-  const auto score = [&](const DataView& part) {
-    if (fitted.learner) return scores(evaluate_view(exec, *fitted.learner, part), eval.task);
+  const auto score = [&](const DataView& part, const EvalOptions& how) {
+    if (fitted.learner) return scores(evaluate_view(exec, *fitted.learner, part), how.task);
     Session& s = fitted.session;
-    return scores(evaluate_view(*s.model, *s.loss, part, eval, eval_rng), eval.task);
+    return scores(evaluate_view(*s.model, *s.loss, part, how, eval_rng), how.task);
   };
-  json out = {{"train", score(data.fit)}};
-  if (!data.val.empty()) out["val"] = score(data.val);
+  // The training part without test-time augmentation: its score is a diagnostic of fit, and
+  // the views would multiply its cost by their number.
+  EvalOptions plain = eval;
+  plain.tta = {};
+  json out = {{"train", score(data.fit, plain)}};
+  if (!data.val.empty()) out["val"] = score(data.val, eval);
   return out;
 }
 
@@ -278,8 +282,9 @@ json finalize_run(ExecContext& exec, const RunSpec& run, Fitted fitted, const Ru
   const Dataset test = learned.test.data->subset(learned.test.indices);
   const Dataset images = data.test.data->subset(data.test.indices);
   Rng eval_rng(seed);
-  const Evaluation e = evaluate_view(*s.model, *s.loss, learned.test,
-                                     {.task = run.task, .batch = run.train.eval_batch}, eval_rng);
+  const Evaluation e = evaluate_view(
+      *s.model, *s.loss, learned.test,
+      {.task = run.task, .batch = run.train.eval_batch, .tta = run.train.tta}, eval_rng);
   result["test"] = scores(e, run.task);
   if (run.task == Task::classify) {
     json macro = write_test_files(e, test, images, dir, run.diagnostics.misclassified);

@@ -94,6 +94,7 @@ std::vector<KeyDef> section_keys() {
         {"epochs", K::integer, {}},
         {"batch", K::integer, {}},
         {"eval_batch", K::integer, {}},
+        {"tta", K::table, {{"hflip", K::boolean, {}}, {"shift", K::integer, {}}}},
         {"shuffle", K::boolean, {}},
         {"grad_noise", K::number, {}},
         {"ema", K::number, {}},

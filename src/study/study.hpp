@@ -12,6 +12,7 @@
 #include "data/multi_mnist.hpp"
 #include "data/oversample.hpp"
 #include "data/task.hpp"
+#include "eval/evaluate.hpp"
 #include "eval/generation.hpp"
 #include "learn/hog.hpp"
 #include "learn/knn.hpp"
@@ -65,6 +66,7 @@ struct TrainConfig {
   int epochs = 10;
   int64_t batch = 64;
   int64_t eval_batch = 1000;  // samples per evaluation batch (validation, scores, test files)
+  TtaConfig tta;  // test-time augmentation of the scores after training (validation and test)
   bool shuffle = true;
   OptimizerConfig optimizer;
   ScheduleConfig schedule;

@@ -366,6 +366,9 @@ TrainConfig read_train(const Lookup& l) {
   constexpr int64_t kMaxBatch = 1'000'000;
   t.batch = l.get_int("train.batch", t.batch, 1, kMaxBatch);
   t.eval_batch = l.get_int("train.eval_batch", t.eval_batch, 1, kMaxBatch);
+  t.tta.hflip = l.get_bool("train.tta.hflip", t.tta.hflip);
+  // At most the image's side, checked once the dataset's shape is known (preflight.cpp).
+  t.tta.shift = l.get_int32("train.tta.shift", t.tta.shift, 0);
   t.shuffle = l.get_bool("train.shuffle", t.shuffle);
   const double noise = l.get_number("train.grad_noise", t.grad_noise);
   l.check_non_negative("train.grad_noise", noise);
@@ -614,6 +617,9 @@ RunSpec read_run(const toml::table& root, const RunSource& src, const std::strin
                   run.data.validation_fraction > 0,
               "{}train.early_stopping.monitor = \"{}\" needs a validation split (data.validation)",
               l.at("train.early_stopping"), es.monitor);
+  NNLAB_CHECK(!run.train.tta.enabled() || (run.learner.network() && run.task == Task::classify),
+              "{}train.tta needs a network classifier (task = \"classify\", no [learner])",
+              l.at("train.tta"));
   check_task(l, run);
   check_learner(l, run);
   check_generation(l, run, earlier);
