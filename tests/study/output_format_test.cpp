@@ -23,9 +23,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // The example of metrics.json in miniature: its run name and reference, a validation split
-// and a refit; plus an lr_sweep, augmentation, inactive neurons and a hidden layer for figures.
+// and a refit, two repeats (an ensemble); plus an lr_sweep, augmentation, inactive neurons and a
+// hidden layer for figures.
 constexpr const char* kStudy = R"toml(
 name = "tiny"
+repeats = 2
 [data]
 dataset = "mnist"
 train_limit = 300
