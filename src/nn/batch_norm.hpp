@@ -1,4 +1,4 @@
-// Batch normalization (Ioffe & Szegedy 2015) with PyTorch's conventions, through oneDNN:
+// Batch normalization (Ioffe & Szegedy 2015) with PyTorch's conventions:
 // y = gamma * (x - mean) / sqrt(var + eps) + beta, per feature of a dense input and per channel
 // of an image (statistics over N, H and W).
 //
@@ -16,12 +16,9 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
-#include <tuple>
 
 #include "nn/layer.hpp"
-#include "tensor/exec_context.hpp"
 
 namespace nnlab {
 
@@ -45,24 +42,11 @@ class BatchNorm : public Layer {
   void backward_impl(LayerContext& ctx, const Tensor& dy) override;
 
  private:
-  /// oneDNN primitives for one batch size and mode; backward is made on first use.
-  struct Primitives {
-    dnnl::batch_normalization_forward::primitive_desc fwd_pd;
-    dnnl::batch_normalization_forward fwd;
-    dnnl::batch_normalization_backward bwd;
-    dnnl::batch_normalization_backward::primitive_desc bwd_pd;
-  };
-  Primitives& primitives(int64_t n, Mode mode, int threads);
   void update_running_stats(const float* mean, const float* var, int64_t m);
 
   float momentum_, eps_;
   int64_t channels_ = 0;
-  dnnl::memory::format_tag tag_ = dnnl::memory::format_tag::nc;
-  // By batch size (the last batch differs), mode and thread count (oneDNN picks its
-  // blocking for the threads it will run on).
-  std::map<std::tuple<int64_t, Mode, int>, Primitives> cache_;
-  Tensor scratchpad_;
-  Tensor dgamma_, dbeta_;  // [C]: oneDNN assigns them, backward adds them to the gradients
+  int64_t length_ = 1;  // values of a channel in one sample: 1, L, or H * W
 };
 
 }  // namespace nnlab

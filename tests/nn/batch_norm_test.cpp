@@ -277,5 +277,42 @@ TEST(BatchNorm, RejectsInputsOfRankFour) {
             std::string::npos);
 }
 
+// Large enough to run in parallel: the sums are formed per fixed chunk of samples, so one
+// thread and two give the same bits, forward and backward, dense and image.
+TEST(BatchNorm, SameBitsForAnyThreadCount) {
+  for (const Shape& sample : {Shape{300}, Shape{16, 12, 12}}) {
+    Shape batch{128};
+    batch.insert(batch.end(), sample.begin(), sample.end());
+    const Tensor x = random_tensor(batch, 7, 2.0f);
+    const Tensor dy = random_tensor(x.shape(), 8);
+    const auto run = [&](ExecContext& exec) {
+      BatchNorm bn("bn");
+      bn.build(sample);
+      const int64_t c = sample[0];
+      Tensor values({4, c}), grads({2, c});
+      values.fill(0.5f);
+      for (int64_t i = 0; i < c; ++i) values[i] = 1.0f + 0.01f * static_cast<float>(i);
+      bn.gamma().value = Tensor::view(values.row(0), {c});
+      bn.beta().value = Tensor::view(values.row(1), {c});
+      bn.running_mean().value = Tensor::view(values.row(2), {c});
+      bn.running_var().value = Tensor::view(values.row(3), {c});
+      bn.gamma().grad = Tensor::view(grads.row(0), {c});
+      bn.beta().grad = Tensor::view(grads.row(1), {c});
+      grads.fill(0.0f);
+      LayerContext ctx;
+      ctx.exec = &exec;
+      bn.forward(x, ctx);
+      bn.backward(ctx, dy);
+      std::vector<float> out(ctx.y.span().begin(), ctx.y.span().end());
+      out.insert(out.end(), ctx.dx.span().begin(), ctx.dx.span().end());
+      out.insert(out.end(), grads.span().begin(), grads.span().end());
+      out.insert(out.end(), values.span().begin(), values.span().end());  // running statistics
+      return out;
+    };
+    ASSERT_GE(test::exec().threads(), 2) << "the test needs two threads to compare with one";
+    EXPECT_EQ(run(test::exec()), test::on_worker(1, run)) << shape_str(sample);
+  }
+}
+
 }  // namespace
 }  // namespace nnlab::test
