@@ -28,7 +28,9 @@ json study_ensembles(const json& runs, const std::string& out_dir) {
     std::vector<std::string> names;
     std::vector<double> accuracies;
     for (const json& r : runs) {
-      if (group_of(r) != group || r.value("stopped", "") == "diverged") continue;
+      if (group_of(r) != group || r.value("stopped", "") == "diverged" || !r.contains("dir") ||
+          !r.contains("test") || !r["test"].contains("accuracy"))
+        continue;
       const std::filesystem::path file =
           std::filesystem::path(out_dir) / r["dir"].get<std::string>() / "test_outputs.safetensors";
       if (!std::filesystem::exists(file)) continue;

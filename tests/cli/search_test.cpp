@@ -131,6 +131,54 @@ TEST(Search, GridTrialsTableAndTheBestRefitOnAllData) {
     EXPECT_NE(std::find(head.begin(), head.end(), col), head.end()) << col;
 }
 
+// A classifier search's top refits are one ensemble beside them (study/ensembles.hpp).
+TEST(Search, TheTopRefitsOfAClassifierSearchAreAnEnsemble) {
+  const fs::path dir = test::temp_dir();
+  const fs::path study = write_study(dir, R"toml(
+name = "ensemble-test"
+seed = 2
+[data]
+dataset = "mnist"
+train_limit = 400
+test_limit = 200
+validation = 100
+[model]
+layers = [{type = "flatten"}, {type = "dense", units = 16, activation = "relu"},
+          {type = "dense", units = 10, activation = "softmax"}]
+[train]
+epochs = 2
+batch = 50
+optimizer = {type = "adam", lr = 1e-3}
+[diagnostics]
+figures = false
+[[runs]]
+name = "s"
+[runs.search]
+metric = "accuracy"
+folds = 0
+refit = 2
+[[runs.search.stages]]
+space = {"train.optimizer.lr" = [1e-3, 3e-3]}
+)toml");
+  const auto r = test::run_nnlab("search " + study.string() + " --out " + (dir / "out").string() +
+                                 " --data-dir " + test::shared_data_dir().string() +
+                                 " --threads 2 --no-progress");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json m = metrics_of(dir / "out");
+  ASSERT_EQ(m["runs"].size(), 2u);
+  EXPECT_EQ(m["runs"][1]["ensemble_of"], "s");
+  ASSERT_TRUE(m.contains("ensembles")) << m.dump(1);
+  ASSERT_EQ(m["ensembles"].size(), 1u);
+  const json& e = m["ensembles"][0];
+  EXPECT_EQ(e["name"], "s");
+  EXPECT_EQ(e["members"], json({"s r0", "s#2 r0"}));
+  const double a = m["runs"][0]["test"]["accuracy"], b = m["runs"][1]["test"]["accuracy"];
+  EXPECT_DOUBLE_EQ(e["members_test_accuracy_mean"].get<double>(), (a + b) / 2);
+  EXPECT_DOUBLE_EQ(e["members_test_accuracy_best"].get<double>(), std::max(a, b));
+  EXPECT_GT(e["test_accuracy"].get<double>(), 0.5);
+  EXPECT_NE(r.out.find("ensemble of s (2 members): test accuracy"), std::string::npos) << r.out;
+}
+
 TEST(Search, TrialsAreTheSameAloneOrSideBySide) {
   const fs::path dir = test::temp_dir();
   const fs::path study = write_study(
