@@ -23,10 +23,10 @@ constexpr int64_t kChunkRows = 8;
 /// f2(c, x, y) with y = in2 at the same place) in double, for a tensor [n, channels, length].
 template <class F>
 void channel_sums(const float* in, const float* in2, int64_t n, int64_t channels, int64_t length,
-                  F f, std::vector<double>& out) {
+                  F f, std::vector<double>& partial, std::vector<double>& out) {
   const int64_t chunks = (n + kChunkRows - 1) / kChunkRows;
   const auto c = static_cast<size_t>(channels);
-  std::vector<double> partial(static_cast<size_t>(chunks) * c, 0.0);
+  partial.assign(static_cast<size_t>(chunks) * c, 0.0);  // keeps its capacity from batch to batch
 #pragma omp parallel for schedule(static) if (n * channels * length > (int64_t{1} << 15))
   for (int64_t k = 0; k < chunks; ++k) {
     double* sum = partial.data() + static_cast<size_t>(k) * c;
@@ -120,7 +120,10 @@ void BatchNorm::forward_impl(const Tensor& x, LayerContext& ctx) {
   const float* gamma_v = gamma().value.data();
   const float* beta_v = beta().value.data();
   // y = x * scale[c] + shift[c], with scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
-  std::vector<float> scale(static_cast<size_t>(c)), shift(static_cast<size_t>(c));
+  std::vector<float>& scale = work_.a;
+  std::vector<float>& shift = work_.b;
+  scale.resize(static_cast<size_t>(c));
+  shift.resize(static_cast<size_t>(c));
   const auto normalize = [&](const float* mean, const float* var) {
     for (int64_t ch = 0; ch < c; ++ch) {
       const double inv_std = 1.0 / std::sqrt(static_cast<double>(var[ch]) + eps_);
@@ -143,14 +146,15 @@ void BatchNorm::forward_impl(const Tensor& x, LayerContext& ctx) {
   ctx.saved.resize({2, c});
   float* mean = ctx.saved.row(0);
   float* var = ctx.saved.row(1);
-  std::vector<double> sums;
+  std::vector<double>& sums = work_.sums;
   channel_sums(
-      xs, nullptr, n, c, l, [](int64_t, float v, float) { return v; }, sums);
+      xs, nullptr, n, c, l, [](int64_t, float v, float) { return v; }, work_.partial, sums);
   for (int64_t ch = 0; ch < c; ++ch)
     mean[ch] = static_cast<float>(sums[static_cast<size_t>(ch)] / static_cast<double>(m));
   channel_sums(
       xs, nullptr, n, c, l,
-      [mean](int64_t ch, float v, float) { return (v - mean[ch]) * (v - mean[ch]); }, sums);
+      [mean](int64_t ch, float v, float) { return (v - mean[ch]) * (v - mean[ch]); }, work_.partial,
+      sums);
   for (int64_t ch = 0; ch < c; ++ch)
     var[ch] = static_cast<float>(sums[static_cast<size_t>(ch)] / static_cast<double>(m));
   normalize(mean, var);
@@ -165,27 +169,32 @@ void BatchNorm::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const bool train = ctx.mode == Mode::train;
   const float* mean = train ? ctx.saved.row(0) : running_mean().value.data();
   const float* var = train ? ctx.saved.row(1) : running_var().value.data();
-  std::vector<float> inv_std(static_cast<size_t>(c));
+  std::vector<float>& inv_std = work_.inv_std;
+  inv_std.resize(static_cast<size_t>(c));
   for (int64_t ch = 0; ch < c; ++ch)
     inv_std[static_cast<size_t>(ch)] =
         static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[ch]) + eps_));
   const float* is = inv_std.data();
   // dbeta = sum dy, dgamma = sum dy * xhat with xhat = (x - mean) * inv_std.
-  std::vector<double> sum_dy, sum_dy_xhat;
+  std::vector<double>& sum_dy = work_.sums;
+  std::vector<double>& sum_dy_xhat = work_.sums2;
   channel_sums(
-      dy.data(), nullptr, n, c, l, [](int64_t, float g, float) { return g; }, sum_dy);
+      dy.data(), nullptr, n, c, l, [](int64_t, float g, float) { return g; }, work_.partial,
+      sum_dy);
   channel_sums(
       x.data(), dy.data(), n, c, l,
       [mean, is](int64_t ch, float v, float g) { return g * (v - mean[ch]) * is[ch]; },
-      sum_dy_xhat);
+      work_.partial, sum_dy_xhat);
   float* dgamma = gamma().grad.data();
   float* dbeta = beta().grad.data();
   const float* gamma_v = gamma().value.data();
   // dx = gamma * inv_std * (dy - [train] (sum dy + xhat * sum dy xhat) / M): through the batch
   // statistics after a train-mode forward; with the running ones held fixed, the first term only.
   const double m = static_cast<double>(n * l);
-  std::vector<float> a(static_cast<size_t>(c)), b(static_cast<size_t>(c)),
-      k(static_cast<size_t>(c));
+  std::vector<float>& a = work_.a;
+  std::vector<float>& b = work_.b;
+  std::vector<float>& k = work_.k;
+  for (auto* v : {&a, &b, &k}) v->resize(static_cast<size_t>(c));
   for (int64_t ch = 0; ch < c; ++ch) {
     const auto i = static_cast<size_t>(ch);
     dgamma[ch] += static_cast<float>(sum_dy_xhat[i]);

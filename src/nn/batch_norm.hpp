@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "nn/layer.hpp"
 
@@ -47,6 +48,11 @@ class BatchNorm : public Layer {
   float momentum_, eps_;
   int64_t channels_ = 0;
   int64_t length_ = 1;  // values of a channel in one sample: 1, L, or H * W
+  // Per-channel work space, reused from batch to batch (no allocation per step).
+  struct Work {
+    std::vector<double> partial, sums, sums2;
+    std::vector<float> a, b, k, inv_std;
+  } work_;
 };
 
 }  // namespace nnlab
