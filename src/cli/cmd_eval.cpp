@@ -1,5 +1,6 @@
 // nnlab eval MODEL.safetensors --data NAME: a saved model's accuracy, loss and per-class report
-// on a dataset's test set, with a warning when that is not the data the model was trained on.
+// on a dataset's test set, with a warning when that is not the data the model was trained on;
+// --tta-shift and --tta-hflip score it with test-time augmentation (as a study's train.tta).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -46,6 +47,7 @@ void add_eval_command(CLI::App& app) {
     std::string model, data, data_dir;
     int64_t batch = 256;
     bool json = false;
+    TtaConfig tta;
   };
   auto args = std::make_shared<EvalArgs>();
   auto* cmd = app.add_subcommand("eval", "Score a saved model on a dataset's test set");
@@ -54,6 +56,12 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--data-dir", args->data_dir,
                   "The directory holding the datasets (the only one searched)");
   cmd->add_option("--batch", args->batch, "Evaluation batch size")->check(CLI::PositiveNumber);
+  cmd->add_option("--tta-shift", args->tta.shift,
+                  "Test-time augmentation: also the image moved this many pixels left, right, up "
+                  "and down, the 5 views' probabilities averaged (0: off)")
+      ->check(CLI::Range(0, 1 << 20));
+  cmd->add_flag("--tta-hflip", args->tta.hflip,
+                "Test-time augmentation: also each view's mirror (Fashion-MNIST, not digits)");
   cmd->add_flag("--json", args->json, "Print one JSON document instead of the report");
   cmd->callback([args] {
     ExecContext exec(0);  // all cores, this thread
@@ -67,12 +75,22 @@ void add_eval_command(CLI::App& app) {
                 "{}: the model takes samples of shape [{}], {} has [{}]", args->model,
                 fmt::join(loaded.model->input_shape(), ", "), args->data,
                 fmt::join(test.sample_shape, ", "));
+    if (args->tta.enabled()) {
+      const Shape& shape = test.sample_shape;
+      NNLAB_CHECK(shape.size() == 3 && loaded.description.task == Task::classify,
+                  "--tta-shift and --tta-hflip need a classifier of images; {} is a {} model "
+                  "of samples [{}]",
+                  args->model, task_name(loaded.description.task), fmt::join(shape, ", "));
+      NNLAB_CHECK(args->tta.shift <= std::max(shape[1], shape[2]),
+                  "--tta-shift must be in [0, {}] for {}'s images, got {}",
+                  std::max(shape[1], shape[2]), args->data, args->tta.shift);
+    }
     std::vector<int64_t> indices(static_cast<size_t>(test.size()));
     std::iota(indices.begin(), indices.end(), int64_t{0});
     Rng rng(0);
     const Task task = loaded.description.task;
     const Evaluation e = evaluate(*loaded.model, *loaded.loss, test, indices,
-                                  {.task = task, .batch = args->batch}, rng);
+                                  {.task = task, .batch = args->batch, .tta = args->tta}, rng);
     if (task != Task::classify) {  // a regression or an autoencoder: its loss and MSE
       if (args->json)
         fmt::print("{}\n", json{{"model", args->model},
@@ -92,9 +110,11 @@ void add_eval_command(CLI::App& app) {
     const ClassificationReport report = classification_report(cm);
     int64_t errors = cm.total();
     for (int k = 0; k < cm.num_classes(); ++k) errors -= cm.count(k, k);
+    const size_t views = args->tta.views().size();
     if (!args->json) {
-      fmt::print("{} on {} test ({} samples): accuracy {:.4f}, loss {:.4f}, errors {}\n\n{}",
-                 args->model, args->data, e.count, e.accuracy, e.loss, errors,
+      fmt::print("{} on {} test ({} samples{}): accuracy {:.4f}, loss {:.4f}, errors {}\n\n{}",
+                 args->model, args->data, e.count,
+                 views > 1 ? fmt::format(", {} views each", views) : "", e.accuracy, e.loss, errors,
                  report_table(report, test.class_names));
       return;
     }
@@ -110,6 +130,7 @@ void add_eval_command(CLI::App& app) {
                       {"accuracy", e.accuracy},
                       {"loss", e.loss},
                       {"errors", errors},
+                      {"tta", {{"shift", args->tta.shift}, {"hflip", args->tta.hflip}}},
                       {"classes", classes},
                       {"macro_avg", scores_json(report.macro)},
                       {"weighted_avg", scores_json(report.weighted)},

@@ -85,10 +85,16 @@ void Optimizer::swap_average() {
 StepHealth Optimizer::step(float lr) {
   begin_step(lr);
   if (averages()) {
-    // The average starts from the values as they are before the first step (a checkpoint
-    // restores it with the rest of the state, so a resumed run does not start it again).
+    // The average starts from the values before the first step (a checkpoint restores it with
+    // the rest of the state) and at step t decays by d_t = min(d, (1 + t) / (10 + t)), as
+    // TensorFlow's ExponentialMovingAverage with num_updates: it spans about the last t / 9
+    // steps until that reaches 1 / (1 - d). A fixed d = 0.999 would keep 31% of the start
+    // after 1,200 steps and average the first epoch's weights into the last, which ruins short
+    // runs such as a search's first rungs. The count is exact up to 2^24 steps, then stays.
     if (averaged_steps_[0] == 0.0f) std::copy(values_.begin(), values_.end(), average_.data());
-    averaged_steps_[0] += 1.0f;  // exact up to 2^24 steps; only its being non-zero matters
+    averaged_steps_[0] += 1.0f;
+    const float t = averaged_steps_[0];
+    average_decay_ = std::min(config_.average, (1.0f + t) / (10.0f + t));
   }
   const auto blocks = static_cast<int64_t>(blocks_.size());
   health_.resize(blocks_.size());
@@ -167,7 +173,7 @@ uint8_t Optimizer::step_block(const Block& b, float lr) {
   std::memset(g, 0, n * sizeof(float));
   if (!all_finite(w, n)) health |= kBadValue;
   if (averages()) {
-    const float d = config_.average;
+    const float d = average_decay_;
     float* a = average_.data() + b.offset;
 #pragma omp simd
     for (size_t i = 0; i < n; ++i) a[i] = d * a[i] + (1.0f - d) * w[i];

@@ -37,9 +37,10 @@ struct OptimizerConfig {
   float eps = 1e-7f;          // adam, rmsprop (Keras' default; PyTorch uses 1e-8)
   float weight_decay = 0.0f;  // on weights, not biases
   WeightDecay decay = WeightDecay::decoupled;  // adamw: always decoupled
-  // train.ema: the decay d of an exponential moving average of the values kept beside them,
-  // a = d a + (1 - d) w after every step, from a = the values before the first step (as timm's
-  // ModelEmaV2 and Keras' use_ema); 0: none.
+  // train.ema: the decay d of an exponential moving average of the values, a = d_t a +
+  // (1 - d_t) w after step t from a = the values before the first step, with d_t = min(d,
+  // (1 + t) / (10 + t)) (TensorFlow's ExponentialMovingAverage with num_updates), so a short
+  // run averages its own last steps rather than its start; 0: none.
   float average = 0.0f;
 };
 
@@ -106,6 +107,7 @@ class Optimizer {
   std::vector<uint8_t> health_;  // per block, written by the thread that steps it
   Tensor average_;               // [P] the values' moving average (config_.average > 0)
   Tensor averaged_steps_;        // [1] steps the average has seen; 0: not started
+  float average_decay_ = 0.0f;   // this step's d_t (see step())
 };
 
 /// Unknown types and out-of-range values throw naming the key ("train.optimizer.lr must be

@@ -5,9 +5,11 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 #include "cli/nnlab_binary.hpp"
 #include "data/catalog.hpp"
+#include "eval/evaluate.hpp"
 #include "nn/model_builder.hpp"
 #include "support/test_support.hpp"
 #include "train/model_file.hpp"
@@ -92,6 +94,61 @@ TEST_F(Eval, WarnsWhenTheDataIsNotWhatTheModelWasTrainedOn) {
       << r.err;
   const test::CommandResult j = test::run_nnlab(eval(model, " --json"));
   EXPECT_EQ(json::parse(j.out).at("warnings").size(), 1u);
+}
+
+// --tta-shift 2: the test set scored on 5 views of each image (itself, moved 2 pixels left,
+// right, up, down, zeros filling in), the probabilities averaged. Recomputed here by moving the
+// images in the test's own loop and scoring each moved copy without augmentation.
+TEST_F(Eval, TestTimeAugmentationAveragesTheProbabilitiesOfTheMovedImages) {
+  const std::string path = write_model(dir_, "mnist");
+  const test::CommandResult r = test::run_nnlab(eval(path, " --tta-shift 2 --json"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json out = json::parse(r.out);
+  EXPECT_EQ(out.at("tta"), json({{"shift", 2}, {"hflip", false}}));
+
+  ExecContext exec(1);
+  LoadedModel m = load_model(path, exec, 1000);
+  const Dataset test = load_dataset("mnist", test::shared_data_dir().string()).test;
+  std::vector<int64_t> all(static_cast<size_t>(test.size()));
+  std::iota(all.begin(), all.end(), int64_t{0});
+  const int64_t n = test.size(), side = 28;
+  std::vector<double> mean(static_cast<size_t>(n * 10), 0.0);
+  double plain_loss = 0;
+  for (const auto& [dx, dy] : {std::pair{0, 0}, {-2, 0}, {2, 0}, {0, -2}, {0, 2}}) {
+    Dataset moved = test;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t y = 0; y < side; ++y)
+        for (int64_t x = 0; x < side; ++x) {
+          const int64_t sx = x - dx, sy = y - dy;
+          const bool inside = sx >= 0 && sx < side && sy >= 0 && sy < side;
+          moved.pixels[static_cast<size_t>((i * side + y) * side + x)] =
+              inside ? test.pixels[static_cast<size_t>((i * side + sy) * side + sx)] : 0;
+        }
+    Rng rng(0);
+    const Evaluation e = evaluate(*m.model, *m.loss, moved, all, {.batch = 1000}, rng);
+    if (dx == 0 && dy == 0) plain_loss = e.loss;
+    for (size_t k = 0; k < mean.size(); ++k) mean[k] += e.probabilities[k] / 5.0;
+  }
+  int64_t errors = 0;
+  double loss = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double* p = mean.data() + i * 10;
+    if (std::max_element(p, p + 10) - p != test.labels[static_cast<size_t>(i)]) ++errors;
+    loss -= std::log(p[test.labels[static_cast<size_t>(i)]]) / static_cast<double>(n);
+  }
+  // Sums in another order and precision: a near tie may fall the other way.
+  EXPECT_LE(std::abs(out.at("errors").get<int64_t>() - errors), 2) << errors;
+  EXPECT_NEAR(out.at("loss").get<double>(), loss, 1e-4);
+  EXPECT_GT(std::abs(loss - plain_loss), 1e-3);  // the views changed the score
+}
+
+TEST_F(Eval, RejectsTestTimeAugmentationLargerThanTheImages) {
+  const test::CommandResult r =
+      test::run_nnlab(eval(write_model(dir_, "mnist"), " --tta-shift 29"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("--tta-shift must be in [0, 28] for mnist's images, got 29"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace
