@@ -75,12 +75,9 @@ void add_eval_command(CLI::App& app) {
                 "{}: the model takes samples of shape [{}], {} has [{}]", args->model,
                 fmt::join(loaded.model->input_shape(), ", "), args->data,
                 fmt::join(test.sample_shape, ", "));
-    if (args->tta.enabled()) {
+    // evaluate() refuses TTA for a model that is not a classifier of images.
+    if (args->tta.enabled() && test.sample_shape.size() == 3) {
       const Shape& shape = test.sample_shape;
-      NNLAB_CHECK(shape.size() == 3 && loaded.description.task == Task::classify,
-                  "--tta-shift and --tta-hflip need a classifier of images; {} is a {} model "
-                  "of samples [{}]",
-                  args->model, task_name(loaded.description.task), fmt::join(shape, ", "));
       NNLAB_CHECK(args->tta.shift <= std::max(shape[1], shape[2]),
                   "--tta-shift must be in [0, {}] for {}'s images, got {}",
                   std::max(shape[1], shape[2]), args->data, args->tta.shift);

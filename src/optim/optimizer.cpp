@@ -84,6 +84,7 @@ void Optimizer::swap_average() {
 
 StepHealth Optimizer::step(float lr) {
   begin_step(lr);
+  float average_decay = 0.0f;
   if (averages()) {
     // The average starts from the values before the first step (a checkpoint restores it with
     // the rest of the state) and at step t decays by d_t = min(d, (1 + t) / (10 + t)), as
@@ -94,7 +95,7 @@ StepHealth Optimizer::step(float lr) {
     if (averaged_steps_[0] == 0.0f) std::copy(values_.begin(), values_.end(), average_.data());
     averaged_steps_[0] += 1.0f;
     const float t = averaged_steps_[0];
-    average_decay_ = std::min(config_.average, (1.0f + t) / (10.0f + t));
+    average_decay = std::min(config_.average, (1.0f + t) / (10.0f + t));
   }
   const auto blocks = static_cast<int64_t>(blocks_.size());
   health_.resize(blocks_.size());
@@ -102,7 +103,8 @@ StepHealth Optimizer::step(float lr) {
   // depend on the thread count.
 #pragma omp parallel for schedule(static) if (values_.size() >= kParallelMin)
   for (int64_t i = 0; i < blocks; ++i)
-    health_[static_cast<size_t>(i)] = step_block(blocks_[static_cast<size_t>(i)], lr);
+    health_[static_cast<size_t>(i)] =
+        step_block(blocks_[static_cast<size_t>(i)], lr, average_decay);
 
   StepHealth health;
   const auto name = [](const Block& b) {
@@ -129,7 +131,7 @@ bool all_finite(const float* x, size_t n) {
 
 }  // namespace
 
-uint8_t Optimizer::step_block(const Block& b, float lr) {
+uint8_t Optimizer::step_block(const Block& b, float lr, float average_decay) {
   const size_t n = b.rows * b.cols;
   float* w = values_.data() + b.offset;
   float* g = grads_.data() + b.offset;
@@ -173,7 +175,7 @@ uint8_t Optimizer::step_block(const Block& b, float lr) {
   std::memset(g, 0, n * sizeof(float));
   if (!all_finite(w, n)) health |= kBadValue;
   if (averages()) {
-    const float d = average_decay_;
+    const float d = average_decay;
     float* a = average_.data() + b.offset;
 #pragma omp simd
     for (size_t i = 0; i < n; ++i) a[i] = d * a[i] + (1.0f - d) * w[i];

@@ -100,14 +100,14 @@ class Optimizer {
   };
   // Bits of a block's health: a NaN or infinite gradient (before the update), value (after).
   enum : uint8_t { kBadGradient = 1, kBadValue = 2 };
-  /// Updates one block and returns its health bits.
-  uint8_t step_block(const Block& b, float lr);
+  /// Updates one block, moves its average by `average_decay` (this step's d_t), and returns its
+  /// health bits.
+  uint8_t step_block(const Block& b, float lr, float average_decay);
 
   std::vector<Block> blocks_;
   std::vector<uint8_t> health_;  // per block, written by the thread that steps it
   Tensor average_;               // [P] the values' moving average (config_.average > 0)
   Tensor averaged_steps_;        // [1] steps the average has seen; 0: not started
-  float average_decay_ = 0.0f;   // this step's d_t (see step())
 };
 
 /// Unknown types and out-of-range values throw naming the key ("train.optimizer.lr must be
