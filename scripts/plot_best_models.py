@@ -140,9 +140,11 @@ def main():
         out.append(f'<text x="{px(a.budget) - 4:.1f}" y="{TOP + 14}" text-anchor="end" '
                    f'fill="#c00">{a.budget:g}-minute budget</text>')
     label_y = TOP - 20.0  # labels of close lines are pushed apart, top to bottom
+    label_ys = []
     for value, label in sorted(anchors, reverse=True):
         y = py(value)
         label_y = max(y + 4, label_y + 14)
+        label_ys.append(label_y)
         out.append(f'<line x1="{LEFT}" x2="{LEFT + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#999" '
                    'stroke-dasharray="2,3"/>')
         out.append(f'<text x="{LEFT + pw + 6}" y="{label_y:.1f}" fill="#555">'
@@ -160,8 +162,13 @@ def main():
               ("rect", "#fd8d3c", "final models (test accuracy)"),
               ("tri", "#31a354", "ensembles (test accuracy; summed time)"),
               ("line", "#999", "published results (accuracy only)")]
+    # The legend goes in the right margin where it is farthest from the anchors' labels.
+    def clearance(top):
+        return min((abs(top + i * 16 - ly) for i in range(len(legend)) for ly in label_ys),
+                   default=math.inf)
+    legend_top = max(range(int(TOP) + 8, int(TOP + ph) - len(legend) * 16 + 9, 2), key=clearance)
     for i, (kind, colour, text) in enumerate(legend):
-        y = TOP + ph - (len(legend) - i) * 16 + 8
+        y = legend_top + i * 16
         x = LEFT + pw + 10
         if kind == "circle":
             out.append(f'<circle cx="{x}" cy="{y}" r="4" fill="{colour}" stroke="#3182bd"/>')

@@ -75,12 +75,14 @@ void add_eval_command(CLI::App& app) {
                 "{}: the model takes samples of shape [{}], {} has [{}]", args->model,
                 fmt::join(loaded.model->input_shape(), ", "), args->data,
                 fmt::join(test.sample_shape, ", "));
-    // evaluate() refuses TTA for a model that is not a classifier of images.
+    // evaluate() refuses TTA for a model that is not a classifier of images; the shift is
+    // checked against the images here, where the message can name the flag.
     if (args->tta.enabled() && test.sample_shape.size() == 3) {
-      const Shape& shape = test.sample_shape;
-      NNLAB_CHECK(args->tta.shift <= std::max(shape[1], shape[2]),
-                  "--tta-shift must be in [0, {}] for {}'s images, got {}",
-                  std::max(shape[1], shape[2]), args->data, args->tta.shift);
+      try {
+        args->tta.check_fits(test.sample_shape, "--tta");
+      } catch (const Error& e) {
+        throw Error(fmt::format("{} (the images of {})", e.what(), args->data));
+      }
     }
     std::vector<int64_t> indices(static_cast<size_t>(test.size()));
     std::iota(indices.begin(), indices.end(), int64_t{0});

@@ -85,6 +85,14 @@ std::vector<TtaConfig::View> TtaConfig::views() const {
   return out;
 }
 
+void TtaConfig::check_fits(const Shape& sample, const std::string& key) const {
+  NNLAB_CHECK(sample.size() == 3, "{} needs images [C, H, W]; the model's inputs are {}", key,
+              shape_str(sample));
+  const int64_t side = std::max(sample[1], sample[2]);
+  NNLAB_CHECK(shift <= side, "{}{}shift must be in [0, {}], got {}", key,
+              key.starts_with("--") ? "-" : ".", side, shift);
+}
+
 Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
                     std::span<const int64_t> indices, const EvalOptions& options, Rng& rng) {
   NNLAB_CHECK(options.batch > 0, "evaluation batch size must be > 0, got {}", options.batch);

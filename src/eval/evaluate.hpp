@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "data/corruption.hpp"
@@ -44,6 +45,9 @@ struct TtaConfig {
     bool flip = false;
   };
   std::vector<View> views() const;
+  /// Throws unless the views fit samples of shape `sample`: images [C, H, W], moved at most
+  /// their size. `key` names the setting in the message ("train.tta", "--tta").
+  void check_fits(const Shape& sample, const std::string& key) const;
 };
 
 struct EvalOptions {

@@ -124,12 +124,11 @@ void check_run_before_training(const Study& study, const RunSpec& run) {
   }
   // Test-time augmentation: a classifier's images, moved at most their size.
   if (run.train.tta.enabled()) {
-    NNLAB_CHECK(features.size() == 3,
-                "{}: run '{}': train.tta needs images [C, H, W]; the model's inputs are {}",
-                study_path, run.name, shape_str(features));
-    NNLAB_CHECK(run.train.tta.shift <= std::max(features[1], features[2]),
-                "{}: run '{}': train.tta.shift must be in [0, {}], got {}", study_path, run.name,
-                std::max(features[1], features[2]), run.train.tta.shift);
+    try {
+      run.train.tta.check_fits(features, "train.tta");
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: run '{}': {}", study_path, run.name, e.what()));
+    }
   }
   // Augmentation's settings against the images: a shift at most their size. (The loader
   // augments only when some transform is on; oversampling always makes its copies.)

@@ -369,7 +369,8 @@ void work(Scope& s, Halving* halving) {
           store->fail(t->id, name, failure);
         ++finished;
         const double best_so_far = best.add(p, result);
-        if (s.options.progress) {
+        {
+          // A log line per trial, with or without the progress bar (--no-progress).
           std::lock_guard lock(s.log_mutex);
           const std::string outcome =
               !failure.empty() ? "failed: " + failure

@@ -146,7 +146,7 @@ TEST_F(Eval, RejectsTestTimeAugmentationLargerThanTheImages) {
   const test::CommandResult r =
       test::run_nnlab(eval(write_model(dir_, "mnist"), " --tta-shift 29"));
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.err.find("--tta-shift must be in [0, 28] for mnist's images, got 29"),
+  EXPECT_NE(r.err.find("--tta-shift must be in [0, 28], got 29 (the images of mnist)"),
             std::string::npos)
       << r.err;
 }

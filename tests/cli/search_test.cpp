@@ -93,6 +93,13 @@ TEST(Search, GridTrialsTableAndTheBestRefitOnAllData) {
   const auto r = test::run_nnlab("search " + study.string() + " --out " + (dir / "out").string() +
                                  " --threads 2 --no-progress");
   ASSERT_EQ(r.status, 0) << r.err;
+  // --no-progress hides the progress bar, not the log: one line per finished trial (4
+  // configurations x 3 folds), for someone following a long search.
+  size_t trial_lines = 0;
+  for (size_t at = r.err.find("[search s"); at != std::string::npos;
+       at = r.err.find("[search s", at + 1))
+    ++trial_lines;
+  EXPECT_EQ(trial_lines, 12u) << r.err;
   const json m = metrics_of(dir / "out");
   const json& s = m["search"]["s"];
   ASSERT_EQ(s["trials"].size(), 4u);
