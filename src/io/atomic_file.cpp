@@ -30,11 +30,9 @@ std::string parent_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-}  // namespace
-
-void write_file_atomic(const std::string& path, std::string_view bytes) {
-  // mkstemp picks a name no other writer holds (another thread, another process), so two
-  // writers of one path each rename a whole file of their own and the last rename wins.
+// Writes `bytes` to a new, uniquely named PATH.tmp.XXXXXX (mkstemp picks a name no other writer
+// holds, thread or process), fsynced and closed; returns its name.
+std::string write_temporary(const std::string& path, std::string_view bytes) {
   std::string tmp = path + ".tmp.XXXXXX";
   std::vector<char> name(tmp.begin(), tmp.end());
   name.push_back('\0');
@@ -56,13 +54,38 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   }
   if (::fsync(fd) != 0) fail(path, tmp, "fsync", fd);
   if (::close(fd) != 0) fail(path, tmp, "close", -1);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(path, tmp, "rename", -1);
-  // The rename lives in the directory: sync it too, or a crash can bring back the old file.
+  return tmp;
+}
+
+// A new name lives in the directory: sync it too, or a crash can bring back the old state.
+void sync_directory_of(const std::string& path) {
   const std::string dir = parent_of(path);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) fail(path, "", "open its directory", -1);
   if (::fsync(dfd) != 0) fail(path, "", "fsync its directory", dfd);
   ::close(dfd);
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, std::string_view bytes) {
+  // Two writers of one path each rename a whole file of their own; the last rename wins.
+  const std::string tmp = write_temporary(path, bytes);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(path, tmp, "rename", -1);
+  sync_directory_of(path);
+}
+
+bool create_file_atomic(const std::string& path, std::string_view bytes) {
+  const std::string tmp = write_temporary(path, bytes);
+  // link(2), unlike rename(2), never replaces: of writers racing for one path exactly one wins.
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    if (errno != EEXIST) fail(path, tmp, "link", -1);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  ::unlink(tmp.c_str());
+  sync_directory_of(path);
+  return true;
 }
 
 std::string read_file(const std::string& path) {

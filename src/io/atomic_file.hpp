@@ -13,6 +13,10 @@ namespace nnlab {
 /// the path and the system's reason.
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
+/// As write_file_atomic, but never replaces a file: false, with nothing written, when `path`
+/// already exists. Of threads or processes creating one path at once exactly one gets true.
+bool create_file_atomic(const std::string& path, std::string_view bytes);
+
 /// The whole contents of `path`; throws nnlab::Error naming the path when it cannot be read.
 std::string read_file(const std::string& path);
 

@@ -88,28 +88,32 @@ void claim_output_dir(const Study& study, const std::string& dir) {
   const StudyIdentity mine = study_identity(study);
   const std::string marker = dir + "/study.json";
   const std::string advice = "choose another --out folder or remove it";
-  if (fs::exists(marker)) {
-    const StudyIdentity held = read_identity(marker);
-    NNLAB_CHECK(held.name == mine.name,
-                "{} holds study '{}' (from {}), not '{}' (from {}): {}; --resume continues only "
-                "the study that made the folder",
-                dir, held.name, held.file, mine.name, mine.file, advice);
-    NNLAB_CHECK(held.hash == mine.hash,
-                "{} holds study '{}' with other settings (hash {}; {} now gives {}: the file or "
-                "--set changed): {}, or run the settings in {}/study.toml",
-                dir, held.name, held.hash, mine.file, mine.hash, advice, dir);
-    return;  // the same study: it may run again or resume
+  // Processes sharing a new folder (nnlab search --join) claim it at once: between any two
+  // steps here another may have claimed it and written its own files, so only the marker,
+  // created by exactly one of them, decides.
+  if (!fs::exists(marker)) {
+    // A folder from before study.json existed is this study's when its study.toml is this
+    // study's text to the byte (same file, same --set lines).
+    const std::string old_copy = dir + "/study.toml";
+    const bool legacy = fs::is_regular_file(old_copy) && read_file(old_copy) == study.source_text;
+    NNLAB_CHECK(legacy || !fs::exists(dir) || (fs::is_directory(dir) && holds_nothing(dir)) ||
+                    fs::exists(marker),
+                "{} is not an empty folder and holds no study ({} is missing): {}", dir, marker,
+                advice);
+    fs::create_directories(dir);
+    const json identity = {{"study", mine.name}, {"hash", mine.hash}, {"file", mine.file}};
+    if (create_file_atomic(marker, identity.dump(2))) return;
   }
-  // A folder from before study.json existed is this study's when its study.toml is this study's
-  // text to the byte (same file, same --set lines).
-  const std::string old_copy = dir + "/study.toml";
-  const bool legacy = fs::is_regular_file(old_copy) && read_file(old_copy) == study.source_text;
-  NNLAB_CHECK(legacy || !fs::exists(dir) || (fs::is_directory(dir) && holds_nothing(dir)),
-              "{} is not an empty folder and holds no study ({} is missing): {}", dir, marker,
-              advice);
-  fs::create_directories(dir);
-  write_file_atomic(marker,
-                    json({{"study", mine.name}, {"hash", mine.hash}, {"file", mine.file}}).dump(2));
+  const StudyIdentity held = read_identity(marker);
+  NNLAB_CHECK(held.name == mine.name,
+              "{} holds study '{}' (from {}), not '{}' (from {}): {}; --resume continues only "
+              "the study that made the folder",
+              dir, held.name, held.file, mine.name, mine.file, advice);
+  NNLAB_CHECK(held.hash == mine.hash,
+              "{} holds study '{}' with other settings (hash {}; {} now gives {}: the file or "
+              "--set changed): {}, or run the settings in {}/study.toml",
+              dir, held.name, held.hash, mine.file, mine.hash, advice, dir);
+  // The same study: it may run again or resume.
 }
 
 namespace {

@@ -257,7 +257,8 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     const std::string out = log.string();
-    if (!freopen(out.c_str(), "w", stdout) || !freopen(out.c_str(), "a", stderr)) _exit(126);
+    // One file description for both streams, so neither overwrites the other's lines.
+    if (!freopen(out.c_str(), "w", stdout) || dup2(STDOUT_FILENO, STDERR_FILENO) < 0) _exit(126);
     execv(bin.c_str(), argv.data());
     _exit(127);
   }
@@ -332,16 +333,17 @@ TEST(Search, EightProcessesShareOneStoreEvenWhenOneIsKilled) {
   ASSERT_NE(victim, 0);
   ASSERT_EQ(kill(victim, SIGKILL), 0);
   int finalized = 0;
-  for (pid_t p : pids) {
-    int status = 0;
-    waitpid(p, &status, 0);
-    if (p == victim) continue;
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "pid " << p;
-  }
   for (int i = 0; i < 8; ++i) {
+    int status = 0;
+    waitpid(pids[i], &status, 0);
     std::ifstream in(dir / fmt::format("p{}.log", i));
     std::stringstream log;
     log << in.rdbuf();
+    if (pids[i] != victim) {
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << "pid " << pids[i] << " status " << status << ":\n"
+          << log.str();
+    }
     EXPECT_EQ(log.str().find("locked"), std::string::npos) << log.str();
     finalized += log.str().find("Report:") != std::string::npos;
   }

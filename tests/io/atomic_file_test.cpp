@@ -74,6 +74,32 @@ TEST(AtomicFile, ConcurrentWritersInOneProcessNeverMixTheirFiles) {
   EXPECT_EQ(temporaries(dir), 0);
 }
 
+TEST(AtomicFile, CreateNeverReplacesAFile) {
+  const auto dir = test::temp_dir();
+  const auto path = (dir / "claim.json").string();
+  EXPECT_TRUE(create_file_atomic(path, "first"));
+  EXPECT_FALSE(create_file_atomic(path, "second"));
+  EXPECT_EQ(read_file(path), "first");
+  EXPECT_EQ(temporaries(dir), 0);
+}
+
+TEST(AtomicFile, OfConcurrentCreatorsOfOnePathExactlyOneWins) {
+  for (int round = 0; round < 50; ++round) {
+    const auto dir = test::temp_dir();
+    const auto path = (dir / "claim.json").string();
+    std::atomic<int> won{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 4; ++w)
+      threads.emplace_back([&, w] {
+        if (create_file_atomic(path, std::string(1000, static_cast<char>('a' + w)))) ++won;
+      });
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(won, 1) << "round " << round;
+    EXPECT_TRUE(whole_version(read_file(path), 1000));
+    EXPECT_EQ(temporaries(dir), 0);
+  }
+}
+
 TEST(AtomicFile, WritesIntoTheCurrentDirectoryByABareName) {
   const auto dir = test::temp_dir();
   const auto old = fs::current_path();

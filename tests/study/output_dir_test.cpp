@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <latch>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "io/atomic_file.hpp"
 #include "support/test_support.hpp"
@@ -104,6 +106,60 @@ TEST(OutputDir, AMalformedMarkerNamesItsFile) {
   std::ofstream(dir / "study.json") << "{\"study\": 3}";
   const std::string msg = test::error_of([&] { claim_output_dir(study(), dir.string()); });
   EXPECT_NE(msg.find((dir / "study.json").string()), std::string::npos) << msg;
+}
+
+// `nnlab search --join` starts several processes on one new folder: each claims it and then
+// writes its own files there (study.toml, search/), so a claim may find the folder already
+// claimed and filled by another between any two of its own steps.
+TEST(OutputDir, ClaimsOfOneNewFolderAtOnceAllSucceed) {
+  const Study s = study();
+  for (int round = 0; round < 100; ++round) {
+    const auto dir = (test::temp_dir() / "out").string();
+    std::latch start(8);
+    std::atomic<int> failed = 0;
+    std::string message;
+    std::mutex message_mutex;
+    std::vector<std::thread> claims;
+    for (int i = 0; i < 8; ++i)
+      claims.emplace_back([&] {
+        start.arrive_and_wait();
+        try {
+          claim_output_dir(s, dir);
+          write_file_atomic(dir + "/study.toml", s.source_text);
+          fs::create_directories(dir + "/search");
+        } catch (const Error& e) {
+          ++failed;
+          std::lock_guard lock(message_mutex);
+          message = e.what();
+        }
+      });
+    for (auto& t : claims) t.join();
+    ASSERT_EQ(failed, 0) << "round " << round << ": " << message;
+  }
+}
+
+// Two studies claiming one new folder at once: one gets it, the other is refused, never both.
+TEST(OutputDir, OfTwoStudiesClaimingOneNewFolderAtOnceOneGetsIt) {
+  std::string other = kStudy;
+  other.replace(other.find("alpha"), 5, "beta");
+  const std::vector<Study> studies = {study(), study(other)};
+  for (int round = 0; round < 100; ++round) {
+    const auto dir = (test::temp_dir() / "out").string();
+    std::latch start(2);
+    std::atomic<int> claimed = 0;
+    std::vector<std::thread> claims;
+    for (const Study& s : studies)
+      claims.emplace_back([&] {
+        start.arrive_and_wait();
+        try {
+          claim_output_dir(s, dir);
+          ++claimed;
+        } catch (const Error&) {
+        }
+      });
+    for (auto& t : claims) t.join();
+    ASSERT_EQ(claimed, 1) << "round " << round;
+  }
 }
 
 }  // namespace
