@@ -282,6 +282,20 @@ PostOp Activation::as_post_op() const {
   }
 }
 
+void Activation::backward_at_output(const Tensor& y, const Tensor& dy, Tensor& dx,
+                                    ExecContext& exec) {
+  NNLAB_CHECK(as_post_op(), "layer '{}': the derivative of {} needs its input, not its output",
+              name(), kind());
+  // The backward of a pass whose layer before applied this activation: x is y (as_post_op).
+  LayerContext ctx;
+  ctx.x = &y;
+  ctx.y = Tensor::view(const_cast<float*>(y.data()), y.shape());
+  ctx.exec = &exec;
+  ctx.dx = std::move(dx);  // its storage, reused from batch to batch
+  backward_impl(ctx, dy);
+  dx = std::move(ctx.dx);
+}
+
 void Activation::forward_impl(const Tensor& x, LayerContext& ctx) {
   if (ctx.input_activated) {
     // The layer before applied this activation: y is x (see as_post_op for the backward).

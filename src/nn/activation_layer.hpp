@@ -44,6 +44,11 @@ class Activation : public Layer {
   /// when it cannot be: its backward must be computable from its output alone, with the same
   /// values as its own forward.
   PostOp as_post_op() const;
+  /// dx = dy * f' at the points where this activation output y (any tensor of its output
+  /// values; dy in y's layout), for an activation as_post_op() accepts: its derivative is a
+  /// function of its output alone. Model::backward applies it to the gradient of the max pool
+  /// after it, whose windows pick these outputs.
+  void backward_at_output(const Tensor& y, const Tensor& dy, Tensor& dx, ExecContext& exec);
 
  protected:
   bool takes_blocked() const override { return true; }

@@ -8,6 +8,7 @@
 
 #include "nn/activation_layer.hpp"
 #include "nn/dnnl_util.hpp"
+#include "nn/pool2d.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -73,6 +74,12 @@ Model::Model(ExecContext& exec, Shape input, std::vector<LayerPtr> layers, Head 
     if (const auto* act = dynamic_cast<const Activation*>(layers_[i + 1].get()))
       if (const PostOp op = act->as_post_op(); op && layers_[i]->applies_post_op(op))
         post_op_[i] = op;
+  before_pool_.assign(layers_.size(), false);
+  for (size_t i = 0; i + 1 < layers_.size(); ++i) {
+    const auto* act = dynamic_cast<const Activation*>(layers_[i].get());
+    const auto* pool = dynamic_cast<const Pool2d*>(layers_[i + 1].get());
+    before_pool_[i] = act && act->as_post_op() && pool && pool->routes_each_gradient_to_one_input();
+  }
 }
 
 const LayerContext& Pass::context(int i) const {
@@ -147,6 +154,26 @@ void Model::backward(Pass& pass, const Tensor& dy, bool input_grad) {
   for (int i = pass.last - 1; i >= stop; --i) {
     LayerContext& ctx = pass.contexts[static_cast<size_t>(i)];
     ctx.input_grad = i > stop || input_grad;
+    if (i > stop && before_pool_[static_cast<size_t>(i - 1)]) {
+      // An activation f, then a max pool of disjoint windows: the pool's gradient reaches only
+      // the inputs it picked, each of which is its output, so f' at the pool's output times the
+      // pool's gradient, routed back by the pool, is the activation's input gradient, with the
+      // same values, from a quarter of the elements (for 2x2 windows) in one pass fewer.
+      LayerContext& act = pass.contexts[static_cast<size_t>(i - 1)];
+      const Tensor* pool_dy = g;
+      if (g->channel_block() != ctx.y.channel_block()) {
+        relayout(exec_->stream(), *g, ctx.y.channel_block(), ctx.relaid_dy);
+        pool_dy = &ctx.relaid_dy;
+      }
+      static_cast<Activation&>(*layers_[static_cast<size_t>(i - 1)])
+          .backward_at_output(ctx.y, *pool_dy, pass.pool_gradient, *exec_);
+      layers_[static_cast<size_t>(i)]->backward(ctx, pass.pool_gradient);
+      std::swap(act.dx, ctx.dx);  // the activation's input gradient, where its backward puts it
+      act.input_grad = i - 1 > stop || input_grad;
+      g = &act.dx;
+      --i;
+      continue;
+    }
     layers_[static_cast<size_t>(i)]->backward(ctx, *g);
     g = &ctx.dx;
   }

@@ -22,6 +22,9 @@ struct Pass {
   // The output of layer last-1 and the input gradient made plain, when the layers left them
   // blocked (nn/layer.hpp).
   Tensor plain_output, plain_input_gradient;
+  // Model::backward's: an activation's derivative applied to the gradient of the max pool after
+  // it, in the pool's output layout.
+  Tensor pool_gradient;
 
   /// The output of the pass (layer last-1's), always plain NCHW.
   const Tensor& output() const;
@@ -101,6 +104,10 @@ class Model {
   // post_op_[i]: the activation of layer i + 1 that layer i applies (Layer::applies_post_op)
   // when a pass runs both; empty where none.
   std::vector<PostOp> post_op_;
+  // before_pool_[i]: layer i is an activation whose derivative is a function of its output and
+  // layer i + 1 a max pool of disjoint windows; backward applies the derivative to the pool's
+  // gradient instead of its input's (Model::backward).
+  std::vector<bool> before_pool_;
   std::vector<float> values_, grads_, buffers_;
   std::vector<Parameter*> params_;
   std::vector<Buffer*> buffer_list_;

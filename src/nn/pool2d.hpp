@@ -29,6 +29,11 @@ class Pool2d : public Layer {
   /// "max_pool" or "avg_pool".
   std::string kind() const override;
   std::string describe() const override;
+  /// Whether the gradient of each output reaches one input alone, its window's maximum: a max
+  /// pool whose windows do not overlap (stride >= size).
+  bool routes_each_gradient_to_one_input() const {
+    return pool_ == PoolKind::max && stride_ >= size_;
+  }
 
  protected:
   bool takes_blocked() const override { return true; }
