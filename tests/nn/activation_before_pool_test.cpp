@@ -55,14 +55,6 @@ std::unique_ptr<Model> net(const Case& c, const Window& w, int64_t channels, boo
                                  Head::none, rng);
 }
 
-// Equal values (a ReLU may write -0 where another order writes +0).
-int64_t differing(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.shape(), b.shape());
-  int64_t n = 0;
-  for (int64_t i = 0; i < std::min(a.size(), b.size()); ++i) n += a[i] != b[i];
-  return n;
-}
-
 class ActivationBeforePool : public ::testing::TestWithParam<std::tuple<Case, Window, int64_t>> {};
 
 TEST_P(ActivationBeforePool, GivesTheGradientsOfTheLayerByLayerOrder) {

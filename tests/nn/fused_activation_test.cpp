@@ -47,14 +47,6 @@ std::unique_ptr<Model> net(const Case& c, int64_t channels, bool apart) {
                                  rng);
 }
 
-// Equal values (oneDNN's ReLU may write -0 where the layer writes +0).
-int64_t differing(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.shape(), b.shape());
-  int64_t n = 0;
-  for (int64_t i = 0; i < std::min(a.size(), b.size()); ++i) n += a[i] != b[i];
-  return n;
-}
-
 class FusedActivation : public ::testing::TestWithParam<std::tuple<Case, int64_t>> {};
 
 TEST_P(FusedActivation, ComputesWhatTheSeparateLayersCompute) {

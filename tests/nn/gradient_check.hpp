@@ -37,4 +37,8 @@ void expect_loss_gradient(const Loss& loss, const Tensor& out, const Targets& t,
 /// from the kinks of relu, leaky_relu, elu and |w|).
 Tensor random_tensor(const Shape& shape, uint64_t seed, float stddev = 1.0f, float min_abs = 0.0f);
 
+/// How many values of a and b differ (-0 equals +0: oneDNN's ReLU may write -0 where another
+/// order of the same computation writes +0); a shape mismatch is also a failed expectation.
+int64_t differing(const Tensor& a, const Tensor& b);
+
 }  // namespace nnlab::test

@@ -5,6 +5,7 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "nn/activation_layer.hpp"
@@ -16,6 +17,13 @@
 #include "tensor/rng.hpp"
 
 namespace nnlab::test {
+
+int64_t differing(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(a.shape(), b.shape());
+  int64_t n = 0;
+  for (int64_t i = 0; i < std::min(a.size(), b.size()); ++i) n += a[i] != b[i];
+  return n;
+}
 
 Tensor random_tensor(const Shape& shape, uint64_t seed, float stddev, float min_abs) {
   Tensor t(shape);
