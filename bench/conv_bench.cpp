@@ -28,7 +28,7 @@ using nnlab::Tensor;
 
 constexpr int64_t kBatch = 128;
 
-Tensor random_tensor(nnlab::Shape shape, uint64_t seed) {
+Tensor normal_tensor(nnlab::Shape shape, uint64_t seed) {
   Tensor t(std::move(shape));
   nnlab::Rng rng(seed);
   rng.fill_normal(t.span(), 0.0f, 1.0f);
@@ -40,7 +40,7 @@ void run_model(benchmark::State& state, nnlab::Model& model, double flops) {
   nnlab::Shape in = model.input_shape(), out = model.output_shape();
   in.insert(in.begin(), kBatch);
   out.insert(out.begin(), kBatch);
-  const Tensor x = random_tensor(in, 1), dy = random_tensor(out, 2);
+  const Tensor x = normal_tensor(in, 1), dy = normal_tensor(out, 2);
   nnlab::Rng rng(3);
   nnlab::Pass pass;
   for (auto _ : state) {

@@ -39,9 +39,6 @@ using tag = dnnl::memory::format_tag;
 const ActKind kKinds[] = {ActKind::sigmoid, ActKind::tanh, ActKind::relu,     ActKind::leaky_relu,
                           ActKind::elu,     ActKind::gelu, ActKind::softplus, ActKind::linear};
 
-// Below this many elements a thread team costs more than it saves (softmax).
-constexpr int64_t kParallelMin = int64_t{1} << 15;
-
 // The structs' alpha is an optional trailing argument; these call them uniformly.
 template <class A>
 float apply_fn(float x, float alpha) {
@@ -389,7 +386,7 @@ void softplus_values(const float* in, float* out, int64_t n) {
 }
 
 void softmax_rows(const float* in, float* out, int64_t rows, int64_t cols) {
-#pragma omp parallel for if (rows * cols > kParallelMin)
+#pragma omp parallel for if (rows * cols > kRowwiseThreadMin)
   for (int64_t r = 0; r < rows; ++r) {
     const float* a = in + r * cols;
     float* b = out + r * cols;
@@ -414,7 +411,7 @@ void Softmax::forward_impl(const Tensor& x, LayerContext& ctx) {
 void Softmax::backward_impl(LayerContext& ctx, const Tensor& dy) {
   ctx.dx.resize(dy.shape());
   const int64_t rows = dy.rows(), cols = dy.cols();
-#pragma omp parallel for if (rows * cols > kParallelMin)
+#pragma omp parallel for if (rows * cols > kRowwiseThreadMin)
   for (int64_t r = 0; r < rows; ++r) {
     const float* y = ctx.y.row(r);
     const float* g = dy.row(r);

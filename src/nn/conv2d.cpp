@@ -17,7 +17,7 @@ bool few_channels(int64_t c) { return c < 16; }
 
 // Direct, not auto: oneDNN's Winograd kernels exist only for 3x3 kernels on some CPUs, and
 // auto would make the arithmetic (so the results) depend on the machine.
-constexpr auto kAlgorithm = dnnl::algorithm::convolution_direct;
+constexpr auto kConvolution = dnnl::algorithm::convolution_direct;
 
 }  // namespace
 
@@ -107,7 +107,7 @@ Conv2d::Primitives& Conv2d::primitives(int64_t n, int threads, const PostOp& pos
   p.pad_l = {pad_.before, pad_.before};
   p.pad_r = {pad_.after, pad_.after};
   const tag act = few_channels(channels_) ? tag::nchw : tag::any;
-  p.fwd_pd = {{dnnl::prop_kind::forward_training, kAlgorithm, f32_desc(p.src, act),
+  p.fwd_pd = {{dnnl::prop_kind::forward_training, kConvolution, f32_desc(p.src, act),
                f32_desc(p.weights, tag::any), f32_desc(p.bias, tag::a), f32_desc(p.dst, act),
                p.strides, p.pad_l, p.pad_r},
               with_post_op(user_scratchpad(), post_op),
@@ -120,7 +120,7 @@ void Conv2d::create_backward(Primitives& p) {
   // The weights pass reads x as the forward laid it out (kept in ctx.saved), and the data pass
   // reads dy in the weights pass's layout (or plain, for few channels): dy is reordered once.
   p.bwd_weights_pd = {
-      {kAlgorithm, p.fwd_pd.src_desc(), f32_desc(p.weights, tag::any), f32_desc(p.bias, tag::a),
+      {kConvolution, p.fwd_pd.src_desc(), f32_desc(p.weights, tag::any), f32_desc(p.bias, tag::a),
        f32_desc(p.dst, tag::any), p.strides, p.pad_l, p.pad_r},
       user_scratchpad(),
       cpu_engine(),
@@ -128,7 +128,7 @@ void Conv2d::create_backward(Primitives& p) {
   p.bwd_weights = dnnl::convolution_backward_weights(p.bwd_weights_pd);
   const bool few = few_channels(channels_);
   p.bwd_data_pd = {
-      {kAlgorithm, f32_desc(p.src, few ? tag::nchw : tag::any), f32_desc(p.weights, tag::any),
+      {kConvolution, f32_desc(p.src, few ? tag::nchw : tag::any), f32_desc(p.weights, tag::any),
        few ? f32_desc(p.dst, tag::nchw) : p.bwd_weights_pd.diff_dst_desc(), p.strides, p.pad_l,
        p.pad_r},
       user_scratchpad(),

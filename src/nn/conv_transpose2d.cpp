@@ -17,7 +17,7 @@ bool few_channels(int64_t c, int64_t o) { return c < 16 || o < 16; }
 
 // Direct, not auto: the Winograd kernels exist only on some CPUs, and auto would make the
 // arithmetic (so the results) depend on the machine.
-constexpr auto kAlgorithm = dnnl::algorithm::deconvolution_direct;
+constexpr auto kDeconvolution = dnnl::algorithm::deconvolution_direct;
 
 // The weight as PyTorch stores it, [C, O, k, k], is oneDNN's logical {O, C, k, k} laid out with
 // the input channel outermost: format iohw. (dnnl_view would take the shape as the logical dims.)
@@ -128,7 +128,7 @@ ConvTranspose2d::Primitives& ConvTranspose2d::primitives(int64_t n, int threads)
   p.pad_l = {opt_.padding, opt_.padding};
   p.pad_r = {opt_.padding - opt_.output_padding, opt_.padding - opt_.output_padding};
   const tag act = few_channels(channels_, filters_) ? tag::nchw : tag::any;
-  p.fwd_pd = {{dnnl::prop_kind::forward_training, kAlgorithm, f32_desc(p.src, act),
+  p.fwd_pd = {{dnnl::prop_kind::forward_training, kDeconvolution, f32_desc(p.src, act),
                f32_desc(p.weights, tag::any), f32_desc(p.bias, tag::a), f32_desc(p.dst, act),
                p.strides, p.pad_l, p.pad_r},
               user_scratchpad(),
@@ -141,7 +141,7 @@ void ConvTranspose2d::create_backward(Primitives& p) {
   // The weights pass reads x as the forward laid it out (kept in ctx.saved) and picks dy's
   // layout, which the data pass then shares (or plain, for few channels): dy is reordered once.
   p.bwd_weights_pd = {
-      {kAlgorithm, p.fwd_pd.src_desc(), f32_desc(p.weights, tag::any), f32_desc(p.bias, tag::a),
+      {kDeconvolution, p.fwd_pd.src_desc(), f32_desc(p.weights, tag::any), f32_desc(p.bias, tag::a),
        f32_desc(p.dst, tag::any), p.strides, p.pad_l, p.pad_r},
       user_scratchpad(),
       cpu_engine(),
@@ -204,7 +204,7 @@ void ConvTranspose2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const bool few = few_channels(channels_, filters_);
   if (!p.bwd_data) {
     p.bwd_data_pd = {
-        {kAlgorithm, f32_desc(p.src, few ? tag::nchw : tag::any), f32_desc(p.weights, tag::any),
+        {kDeconvolution, f32_desc(p.src, few ? tag::nchw : tag::any), f32_desc(p.weights, tag::any),
          few ? f32_desc(p.dst, tag::nchw) : p.bwd_weights_pd.diff_dst_desc(), p.strides, p.pad_l,
          p.pad_r},
         user_scratchpad(),

@@ -7,9 +7,6 @@ namespace nnlab {
 
 namespace {
 
-// Below this many elements a thread team costs more than it saves.
-constexpr int64_t kParallelMin = int64_t{1} << 15;
-
 // The keep mask, one byte per element, in the storage of ctx.saved (a float tensor of a
 // quarter the elements): four times less memory traffic than a float mask.
 unsigned char* mask_bytes(Tensor& saved, int64_t n) {
@@ -44,7 +41,7 @@ void Dropout::forward_impl(const Tensor& x, LayerContext& ctx) {
   const auto threshold = static_cast<uint64_t>(static_cast<double>(rate_) * 4294967296.0);
   const float* a = x.data();
   float* y = ctx.y.data();
-#pragma omp parallel for if (n > kParallelMin)
+#pragma omp parallel for if (n > kRowwiseThreadMin)
   for (int64_t r = 0; r < rows; ++r) {
     Rng rng = batch_rng.fork(static_cast<uint64_t>(r));
     unsigned char* m = mask + r * cols;

@@ -211,7 +211,7 @@ std::vector<LayerPtr> make_pool(const LayerSpec& spec, int index, PoolKind pool)
       std::make_unique<Pool2d>(fmt::format("{}{}", spec.type, index), pool, size, stride, padding));
 }
 
-const std::vector<std::pair<std::string, LayerType>>& registry() {
+const std::vector<std::pair<std::string, LayerType>>& layer_registry() {
   static const std::vector<std::pair<std::string, LayerType>> r = [] {
     std::vector<std::pair<std::string, LayerType>> types = {
         {"dense", {{"units", "l1", "l2", "max_norm"}, {"activation", "init"}, make_dense}},
@@ -319,7 +319,7 @@ void check_keys(const LayerSpec& spec, const LayerType& t) {
 }  // namespace
 
 std::vector<LayerPtr> make_layers(const LayerSpec& spec, int index) {
-  for (const auto& [type, t] : registry()) {
+  for (const auto& [type, t] : layer_registry()) {
     if (type != spec.type) continue;
     check_keys(spec, t);
     return t.make(spec, index);
@@ -329,14 +329,14 @@ std::vector<LayerPtr> make_layers(const LayerSpec& spec, int index) {
 }
 
 bool layer_takes(const std::string& type, const std::string& key) {
-  for (const auto& [name, t] : registry())
+  for (const auto& [name, t] : layer_registry())
     if (name == type) return contains(valid_keys(type, t), key);
   return false;
 }
 
 std::vector<std::string> layer_types() {
   std::vector<std::string> names;
-  for (const auto& entry : registry()) names.push_back(entry.first);
+  for (const auto& entry : layer_registry()) names.push_back(entry.first);
   return names;
 }
 

@@ -136,7 +136,7 @@ class BinaryCrossEntropy : public Loss {
 
 using LossFactory = std::function<std::unique_ptr<Loss>(float label_smoothing)>;
 
-const std::vector<std::pair<std::string, LossFactory>>& registry() {
+const std::vector<std::pair<std::string, LossFactory>>& loss_registry() {
   static const std::vector<std::pair<std::string, LossFactory>> r = {
       {"cross_entropy", [](float e) { return std::make_unique<CrossEntropy>(e); }},
       {"mse", [](float) { return std::make_unique<Mse>(); }},
@@ -150,7 +150,7 @@ const std::vector<std::pair<std::string, LossFactory>>& registry() {
 std::unique_ptr<Loss> make_loss(const std::string& name, float label_smoothing) {
   NNLAB_CHECK(label_smoothing == 0 || name == "cross_entropy",
               "label smoothing applies to cross_entropy only, not to '{}'", name);
-  for (const auto& [n, make] : registry())
+  for (const auto& [n, make] : loss_registry())
     if (n == name) return make(label_smoothing);
   throw Error(
       fmt::format("unknown loss '{}'; known losses: {}", name, fmt::join(loss_names(), ", ")));
@@ -158,7 +158,7 @@ std::unique_ptr<Loss> make_loss(const std::string& name, float label_smoothing) 
 
 std::vector<std::string> loss_names() {
   std::vector<std::string> names;
-  for (const auto& entry : registry()) names.push_back(entry.first);
+  for (const auto& entry : loss_registry()) names.push_back(entry.first);
   return names;
 }
 

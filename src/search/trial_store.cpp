@@ -55,17 +55,20 @@ double unix_now() {
   return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
-// The connection and the path its errors name.
-struct Conn {
+}  // namespace
+
+// The connection and the path its errors name. Not in the anonymous namespace: a member of
+// SqliteTrialStore::Impl, whose linkage is external, may not have a type of internal linkage.
+struct SqliteConnection {
   sqlite3* db = nullptr;
   std::string path;
   const char* op = "open";  // the operation running, for error messages
 
-  Conn() = default;
-  Conn(const Conn&) = delete;
-  Conn& operator=(const Conn&) = delete;
+  SqliteConnection() = default;
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
   // close_v2 never fails for want of finalized statements: every Stmt is RAII anyway.
-  ~Conn() { sqlite3_close_v2(db); }
+  ~SqliteConnection() { sqlite3_close_v2(db); }
 
   [[noreturn]] void raise(int rc) const {
     const int primary = rc & 0xff;
@@ -82,10 +85,12 @@ struct Conn {
   }
 };
 
+namespace {
+
 // A prepared statement; values are always bound, never formatted into the SQL.
 class Stmt {
  public:
-  Stmt(const Conn& conn, const char* sql) : conn_(conn) {
+  Stmt(const SqliteConnection& conn, const char* sql) : conn_(conn) {
     conn_.check(sqlite3_prepare_v2(conn_.db, sql, -1, &stmt_, nullptr));
   }
   ~Stmt() { sqlite3_finalize(stmt_); }
@@ -129,14 +134,14 @@ class Stmt {
   }
 
  private:
-  const Conn& conn_;
+  const SqliteConnection& conn_;
   sqlite3_stmt* stmt_ = nullptr;
 };
 
 // Rolls back the open transaction unless dismissed (an error or Busy left the body early).
 class RollbackGuard {
  public:
-  explicit RollbackGuard(const Conn& conn) : conn_(conn) {}
+  explicit RollbackGuard(const SqliteConnection& conn) : conn_(conn) {}
   ~RollbackGuard() {
     // SQLite may already have rolled back by itself (autocommit is on again then).
     if (!done_ && !sqlite3_get_autocommit(conn_.db))
@@ -147,14 +152,14 @@ class RollbackGuard {
   void dismiss() { done_ = true; }
 
  private:
-  const Conn& conn_;
+  const SqliteConnection& conn_;
   bool done_ = false;
 };
 
 }  // namespace
 
 struct SqliteTrialStore::Impl {
-  Conn conn;
+  SqliteConnection conn;
   std::minstd_rand jitter;  // spreads the retries of processes that collided
 
   explicit Impl(const std::string& path);

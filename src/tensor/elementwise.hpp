@@ -13,6 +13,8 @@ namespace nnlab {
 
 /// Below this many elements a thread team costs more than it saves.
 constexpr int64_t kElementwiseThreadMin = int64_t{1} << 16;
+/// The same for loops that do more per element (softmax's rows, dropout's mask, sums).
+constexpr int64_t kRowwiseThreadMin = int64_t{1} << 15;
 
 /// `a` where `c`, else `b`, as a bit mask. In such loops GCC does not vectorize a ?: between
 /// values computed in the loop: it sinks the arithmetic into branches (which may trap), and an

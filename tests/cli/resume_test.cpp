@@ -32,7 +32,7 @@ std::string slurp(const fs::path& p) {
 }
 
 // A small run that stops early, then refits on train + validation on a cosine schedule.
-constexpr const char* kStudy = R"toml(
+constexpr const char* kResumeStudy = R"toml(
 name = "resume-phases"
 seed = 3
 [data]
@@ -105,7 +105,7 @@ TEST(Resume, AKillAtAnyPhaseThenResumeEndsIdenticalToAnUninterruptedRun) {
       << "MNIST is missing from " << nnlab::test::shared_data_dir();
   const fs::path dir = nnlab::test::temp_dir();
   const fs::path study = dir / "study.toml";
-  std::ofstream(study) << kStudy;
+  std::ofstream(study) << kResumeStudy;
 
   const fs::path whole = dir / "whole";
   ASSERT_EQ(run_study(study, whole, "", false), 0) << slurp(whole.string() + ".log");

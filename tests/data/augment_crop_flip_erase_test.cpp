@@ -10,18 +10,18 @@
 namespace nnlab {
 namespace {
 
-constexpr int64_t kC = 2, kH = 7, kW = 10;
+constexpr int64_t kChannels = 2, kHeight = 7, kWidth = 10;
 
 // A [2, 7, 10] image with distinct values in (0, 1].
-std::vector<float> ramp() {
-  std::vector<float> v(static_cast<size_t>(kC * kH * kW));
+std::vector<float> two_channel_ramp() {
+  std::vector<float> v(static_cast<size_t>(kChannels * kHeight * kWidth));
   for (size_t i = 0; i < v.size(); ++i)
     v[i] = static_cast<float>(i + 1) / static_cast<float>(v.size());
   return v;
 }
 
-float at(const std::vector<float>& img, int64_t c, int64_t y, int64_t x) {
-  return img[static_cast<size_t>((c * kH + y) * kW + x)];
+float pixel(const std::vector<float>& img, int64_t c, int64_t y, int64_t x) {
+  return img[static_cast<size_t>((c * kHeight + y) * kWidth + x)];
 }
 
 std::vector<float> augment(const Augmenter& a, const std::vector<float>& in, Rng& rng) {
@@ -34,20 +34,20 @@ std::vector<float> augment(const Augmenter& a, const std::vector<float>& in, Rng
 // in moved by (dx, dy), zero outside, then mirrored when `flip`: written out pixel by pixel.
 std::vector<float> moved(const std::vector<float>& in, int64_t dx, int64_t dy, bool flip) {
   std::vector<float> out(in.size(), 0.f);
-  for (int64_t c = 0; c < kC; ++c)
-    for (int64_t y = 0; y < kH; ++y)
-      for (int64_t x = 0; x < kW; ++x) {
+  for (int64_t c = 0; c < kChannels; ++c)
+    for (int64_t y = 0; y < kHeight; ++y)
+      for (int64_t x = 0; x < kWidth; ++x) {
         const int64_t tx = x + dx, ty = y + dy;  // where pixel (y, x) lands before the mirror
-        if (tx < 0 || tx >= kW || ty < 0 || ty >= kH) continue;
-        const int64_t fx = flip ? kW - 1 - tx : tx;
-        out[static_cast<size_t>((c * kH + ty) * kW + fx)] = at(in, c, y, x);
+        if (tx < 0 || tx >= kWidth || ty < 0 || ty >= kHeight) continue;
+        const int64_t fx = flip ? kWidth - 1 - tx : tx;
+        out[static_cast<size_t>((c * kHeight + ty) * kWidth + fx)] = pixel(in, c, y, x);
       }
   return out;
 }
 
 TEST(AugmentCrop, EveryOffsetWithinThePaddingAppearsAndNothingIsResampled) {
-  const Augmenter a({.crop = 2}, {kC, kH, kW});
-  const auto img = ramp();
+  const Augmenter a({.crop = 2}, {kChannels, kHeight, kWidth});
+  const auto img = two_channel_ramp();
   Rng rng(3);
   std::set<std::pair<int64_t, int64_t>> seen;
   for (int i = 0; i < 400; ++i) {
@@ -65,9 +65,9 @@ TEST(AugmentCrop, EveryOffsetWithinThePaddingAppearsAndNothingIsResampled) {
 }
 
 TEST(AugmentFlip, MirrorsAboutHalfTheImagesAndLeavesTheOthers) {
-  const Augmenter a({.hflip = true}, {kC, kH, kW});
-  const auto img = ramp(), mirror = moved(img, 0, 0, true);
-  EXPECT_EQ(at(mirror, 1, 3, 0), at(img, 1, 3, kW - 1));
+  const Augmenter a({.hflip = true}, {kChannels, kHeight, kWidth});
+  const auto img = two_channel_ramp(), mirror = moved(img, 0, 0, true);
+  EXPECT_EQ(pixel(mirror, 1, 3, 0), pixel(img, 1, 3, kWidth - 1));
   Rng rng(5);
   int flipped = 0;
   for (int i = 0; i < 1000; ++i) {
@@ -79,13 +79,14 @@ TEST(AugmentFlip, MirrorsAboutHalfTheImagesAndLeavesTheOthers) {
 }
 
 TEST(AugmentCropFlip, TheFlipFollowsTheMove) {
-  const Augmenter a({.crop = 1, .hflip = true}, {kC, kH, kW});
-  const auto img = ramp();
+  const Augmenter a({.crop = 1, .hflip = true}, {kChannels, kHeight, kWidth});
+  const auto img = two_channel_ramp();
   std::vector<float> out(img.size());
   a.move_whole_pixels(img.data(), out.data(), 1, -1, true);
   EXPECT_EQ(out, moved(img, 1, -1, true));
-  EXPECT_EQ(at(out, 0, 0, kW - 1), 0.f);  // column 0 came from outside: mirrored to the right
-  EXPECT_EQ(at(out, 0, kH - 1, 0), 0.f);  // the last row came from below the image
+  EXPECT_EQ(pixel(out, 0, 0, kWidth - 1),
+            0.f);  // column 0 came from outside: mirrored to the right
+  EXPECT_EQ(pixel(out, 0, kHeight - 1, 0), 0.f);  // the last row came from below the image
 }
 
 // Zhong et al.'s rectangle: within [min_area, max_area] of the image (up to rounding of its
@@ -93,14 +94,14 @@ TEST(AugmentCropFlip, TheFlipFollowsTheMove) {
 // others untouched, the same rectangle in every channel.
 TEST(AugmentErasing, ErasesOneRectangleOfTheStatedAreaAndAspectWithTheStatedProbability) {
   const AugmentConfig c{.erasing = 0.5f};
-  const Augmenter a(c, {kC, 20, 24});
-  std::vector<float> img(static_cast<size_t>(kC * 20 * 24), -1.f);  // -1: never drawn
+  const Augmenter a(c, {kChannels, 20, 24});
+  std::vector<float> img(static_cast<size_t>(kChannels * 20 * 24), -1.f);  // -1: never drawn
   Rng rng(7);
   int erased = 0;
   for (int i = 0; i < 1000; ++i) {
     const auto out = augment(a, img, rng);
     int64_t y0 = 20, y1 = -1, x0 = 24, x1 = -1, changed = 0;
-    for (int64_t ch = 0; ch < kC; ++ch)
+    for (int64_t ch = 0; ch < kChannels; ++ch)
       for (int64_t y = 0; y < 20; ++y)
         for (int64_t x = 0; x < 24; ++x) {
           const float v = out[static_cast<size_t>((ch * 20 + y) * 24 + x)];
@@ -112,7 +113,7 @@ TEST(AugmentErasing, ErasesOneRectangleOfTheStatedAreaAndAspectWithTheStatedProb
     if (changed == 0) continue;
     ++erased;
     const int64_t h = y1 - y0 + 1, w = x1 - x0 + 1;
-    EXPECT_EQ(changed, kC * h * w) << "not one filled rectangle in every channel";
+    EXPECT_EQ(changed, kChannels * h * w) << "not one filled rectangle in every channel";
     EXPECT_LT(h, 20);
     EXPECT_LT(w, 24);
     // Rounding each side moves the area and the ratio a little: half a pixel a side.

@@ -15,7 +15,7 @@ namespace {
 
 // Reads img, fx, fy, raw ([H, W] each, whitespace-separated) and writes the warped image and
 // the blurred field, flattened row-major, one per line. The inverse map is Augmenter::warp's.
-constexpr const char* kScript = R"(
+constexpr const char* kAugmentScipyScript = R"(
 import sys
 try:
     import numpy as np
@@ -71,9 +71,10 @@ TEST(AugmentScipy, WarpAndElasticFieldMatchScipy) {
   write(dir / "fx.txt", fx);
   write(dir / "fy.txt", fy);
   write(dir / "raw.txt", raw);
-  if (!test::run_oracle(kScript, fmt::format("{} {} {} {} {} {} {} {} {}", dir.string(), h, w,
-                                             affine.dx, affine.dy, affine.degrees, affine.scale,
-                                             config.elastic_alpha, config.elastic_sigma)))
+  if (!test::run_oracle(
+          kAugmentScipyScript,
+          fmt::format("{} {} {} {} {} {} {} {} {}", dir.string(), h, w, affine.dx, affine.dy,
+                      affine.degrees, affine.scale, config.elastic_alpha, config.elastic_sigma)))
     return;
 
   std::ifstream in(dir / "out.txt");

@@ -16,7 +16,7 @@ namespace {
 
 // Reads in.txt (H*W bytes) and writes out.txt (the 28x28 result) and com.txt (the result's
 // centre of mass).
-constexpr const char* kScript = R"(
+constexpr const char* kPreprocessScipyScript = R"(
 import sys
 try:
     import numpy as np
@@ -75,7 +75,8 @@ TEST(PreprocessScipy, MnistRecipeMatchesNumpy) {
     std::ofstream in(dir / "in.txt");
     for (const uint8_t b : bytes) in << int{b} << ' ';
   }
-  if (!test::run_oracle(kScript, fmt::format("{} {} {}", dir.string(), h, w))) return;
+  if (!test::run_oracle(kPreprocessScipyScript, fmt::format("{} {} {}", dir.string(), h, w)))
+    return;
 
   std::ifstream expected(dir / "out.txt");
   double v = NAN, ink = 0;

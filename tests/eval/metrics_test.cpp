@@ -19,7 +19,7 @@ namespace {
 // argv: dir K. Reads dir/truth.txt and dir/pred.txt (one line of labels each); writes
 // dir/sklearn.txt: K rows "precision recall f1 support", then accuracy, the macro and weighted
 // rows, then the K x K confusion matrix. Exit 77 without scikit-learn.
-constexpr const char* kScript = R"py(
+constexpr const char* kMetricsScript = R"py(
 import sys
 try:
     from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
@@ -54,7 +54,7 @@ TEST(Metrics, ClassificationReportMatchesScikitLearn) {
   const auto dir = test::temp_dir();
   std::ofstream(dir / "truth.txt") << fmt::format("{}\n", fmt::join(truth, " "));
   std::ofstream(dir / "pred.txt") << fmt::format("{}\n", fmt::join(pred, " "));
-  if (!test::run_oracle(kScript, fmt::format("{} {}", dir.string(), k))) return;
+  if (!test::run_oracle(kMetricsScript, fmt::format("{} {}", dir.string(), k))) return;
 
   const ConfusionMatrix cm(k, truth, pred);
   const ClassificationReport r = classification_report(cm);

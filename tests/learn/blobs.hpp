@@ -1,5 +1,5 @@
-// What the SVM oracle tests share: files for the oracle scripts, the lines they write back,
-// and Gaussian blobs to classify.
+// What the classical learners' oracle tests share: files for the oracle scripts, the lines they
+// write back, and Gaussian blobs to classify.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -27,6 +27,14 @@ std::vector<T> read_line(std::ifstream& in) {
   std::istringstream s(line);
   std::vector<T> v;
   for (T x; s >> x;) v.push_back(x);
+  return v;
+}
+
+/// The next count whitespace-separated numbers of an oracle's output (a test failure if short).
+inline std::vector<double> read_doubles(std::ifstream& in, size_t count) {
+  std::vector<double> v(count);
+  for (double& x : v) in >> x;
+  EXPECT_TRUE(in.good()) << "short oracle output";
   return v;
 }
 

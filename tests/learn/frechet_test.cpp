@@ -15,7 +15,7 @@ namespace nnlab {
 namespace {
 
 // Reads a [N1, D] and b [N2, D]; writes their Frechet distance as pytorch-fid computes it.
-constexpr const char* kScript = R"(
+constexpr const char* kFrechetScript = R"(
 import sys
 try:
     import numpy as np
@@ -60,7 +60,8 @@ TEST(Frechet, MatchesScipy) {
   const auto dir = test::temp_dir();
   test::write_floats(dir / "a.txt", a.span());
   test::write_floats(dir / "b.txt", b.span());
-  if (!test::run_oracle(kScript, fmt::format("{} {} {} {}", dir.string(), n1, n2, d))) return;
+  if (!test::run_oracle(kFrechetScript, fmt::format("{} {} {} {}", dir.string(), n1, n2, d)))
+    return;
   double scipy = NAN;
   std::ifstream(dir / "out.txt") >> scipy;
   EXPECT_GT(scipy, 0.5);  // two different distributions

@@ -25,7 +25,7 @@ constexpr Norm kNorms[] = {Norm::l1, Norm::l1_sqrt, Norm::l2, Norm::l2_hys};
 
 // Reads images.f32 ([n, h, w] float32, the very floats our hog saw) and writes
 // hog_<norm>.f32 ([n, F] float32) for each block norm.
-constexpr const char* kScript = R"(
+constexpr const char* kHogScript = R"(
 import sys
 try:
     import numpy as np
@@ -63,9 +63,9 @@ void expect_matches_skimage(const Tensor& images, HogOptions options) {
   const int64_t n = images.dim(0), h = images.dim(1), w = images.dim(2);
   const auto dir = test::temp_dir();
   write_binary(dir / "images.f32", images);
-  if (!test::run_oracle(kScript, fmt::format("{} {} {} {} {} {} {} {}", dir.string(), n, h, w,
-                                             options.orientations, options.cell, options.block,
-                                             options.sqrt ? 1 : 0)))
+  if (!test::run_oracle(kHogScript, fmt::format("{} {} {} {} {} {} {} {}", dir.string(), n, h, w,
+                                                options.orientations, options.cell, options.block,
+                                                options.sqrt ? 1 : 0)))
     return;
   for (int i = 0; i < 4; ++i) {
     options.norm = kNorms[i];

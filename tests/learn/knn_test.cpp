@@ -29,7 +29,7 @@ using Weights = KnnOptions::Weights;
 // its arguments fits KNeighborsClassifier on the float64 values and writes out_<i>.txt: per
 // query, its prediction, the largest predict_proba, whether its k-th and (k+1)-th distances tie
 // (to 1e-9: the neighbour set is then the oracle's choice) and its k distances.
-constexpr const char* kScript = R"(
+constexpr const char* kKnnScript = R"(
 import sys
 try:
     import numpy as np
@@ -59,7 +59,7 @@ for c, config in enumerate(sys.argv[5:]):
 
 using test::write_binary;
 
-struct Problem {
+struct KnnProblem {
   Tensor x, q;                  // [n, d], [m, d]
   std::vector<int32_t> labels;  // [n]
   int classes = 0;
@@ -67,11 +67,12 @@ struct Problem {
 
 // Clustered random floats (no exact distance ties): `classes` centres, each training row near
 // its class's centre or, one time in four, any centre (so that votes are mixed).
-Problem generated(int64_t n, int64_t m, int64_t d, int classes, uint64_t seed) {
+KnnProblem generated(int64_t n, int64_t m, int64_t d, int classes, uint64_t seed) {
   Rng rng(seed);
   Tensor centres({classes, d});
   rng.fill_uniform(centres.span(), -2.f, 2.f);
-  Problem p{Tensor({n, d}), Tensor({m, d}), std::vector<int32_t>(static_cast<size_t>(n)), classes};
+  KnnProblem p{Tensor({n, d}), Tensor({m, d}), std::vector<int32_t>(static_cast<size_t>(n)),
+               classes};
   auto draw = [&](float* row, int c) {
     for (int64_t j = 0; j < d; ++j) row[j] = centres.row(c)[j] + rng.normal(0.f, 1.f);
   };
@@ -86,7 +87,7 @@ Problem generated(int64_t n, int64_t m, int64_t d, int classes, uint64_t seed) {
 
 // The same problem with every value rounded to a byte b / 255.f (as images are scaled), which
 // takes the integer product.
-Problem as_bytes(Problem p) {
+KnnProblem as_bytes(KnnProblem p) {
   for (Tensor* t : {&p.x, &p.q})
     for (float& v : t->span())
       v = static_cast<float>(std::clamp(std::lround((v + 4.f) * 32.f), 0L, 255L)) / 255.f;
@@ -98,7 +99,7 @@ std::string weights_name(Weights w) { return w == Weights::distance ? "distance"
 
 // Our predictions, confidences and distances against scikit-learn's for each configuration;
 // queries whose k-th neighbour ties with the next are skipped. Returns the skipped count.
-int64_t expect_matches_sklearn(const Problem& p, const std::vector<KnnOptions>& configs) {
+int64_t expect_matches_sklearn(const KnnProblem& p, const std::vector<KnnOptions>& configs) {
   const int64_t n = p.x.dim(0), m = p.q.dim(0), d = p.x.dim(1);
   const auto dir = test::temp_dir();
   write_binary(dir / "x.f32", p.x.data(), static_cast<size_t>(p.x.size()) * sizeof(float));
@@ -107,7 +108,7 @@ int64_t expect_matches_sklearn(const Problem& p, const std::vector<KnnOptions>& 
   std::string args = fmt::format("{} {} {} {}", dir.string(), n, m, d);
   for (const KnnOptions& o : configs)
     args += fmt::format(" {},{},{}", o.k, metric_name(o.metric), weights_name(o.weights));
-  if (!test::run_oracle(kScript, args)) return 0;
+  if (!test::run_oracle(kKnnScript, args)) return 0;
 
   int64_t ties = 0;
   for (size_t c = 0; c < configs.size(); ++c) {
@@ -151,7 +152,7 @@ int64_t expect_matches_sklearn(const Problem& p, const std::vector<KnnOptions>& 
 }
 
 TEST(KNearest, MatchesScikitLearnOnGeneratedData) {
-  const Problem p = generated(400, 150, 12, 4, 1);
+  const KnnProblem p = generated(400, 150, 12, 4, 1);
   std::vector<KnnOptions> configs;
   for (const Metric metric : {Metric::euclidean, Metric::cosine})
     for (const Weights weights : {Weights::uniform, Weights::distance})
@@ -162,7 +163,7 @@ TEST(KNearest, MatchesScikitLearnOnGeneratedData) {
 
 TEST(KNearest, MatchesScikitLearnAcrossTilesAndBlocks) {
   // More training rows than one tile (2048) and a block size that does not divide the queries.
-  const Problem p = generated(5000, 300, 20, 6, 2);
+  const KnnProblem p = generated(5000, 300, 20, 6, 2);
   EXPECT_EQ(
       expect_matches_sklearn(
           p, {{.k = 3, .block = 64},
@@ -171,7 +172,7 @@ TEST(KNearest, MatchesScikitLearnAcrossTilesAndBlocks) {
 }
 
 TEST(KNearest, MatchesScikitLearnOnBytes) {
-  const Problem p = as_bytes(generated(3000, 200, 30, 5, 6));
+  const KnnProblem p = as_bytes(generated(3000, 200, 30, 5, 6));
   EXPECT_FALSE(KNearest().uses_bytes(p.q));  // not fitted: no integer product
   KNearest probe;
   probe.fit(test::exec(), p.x, p.labels, p.classes);
@@ -192,9 +193,9 @@ TEST(KNearest, MatchesScikitLearnOnMnist) {
   }
   const DataPair mnist = load_dataset("mnist", test::shared_data_dir().string());
   const int64_t n = 2000, m = 500;
-  Problem p{Tensor({n, 784}), Tensor({m, 784}),
-            std::vector<int32_t>(mnist.train.labels.begin(), mnist.train.labels.begin() + n),
-            mnist.train.num_classes()};
+  KnnProblem p{Tensor({n, 784}), Tensor({m, 784}),
+               std::vector<int32_t>(mnist.train.labels.begin(), mnist.train.labels.begin() + n),
+               mnist.train.num_classes()};
   for (int64_t i = 0; i < n; ++i) mnist.train.read_sample(i, p.x.row(i));
   for (int64_t i = 0; i < m; ++i) mnist.test.read_sample(i, p.q.row(i));
   const int64_t ties = expect_matches_sklearn(
@@ -217,7 +218,7 @@ TEST(KNearest, MatchesScikitLearnOnMnist) {
 }
 
 TEST(KNearest, EachTrainingRowIsItsOwnNearestNeighbour) {
-  const Problem p = generated(700, 1, 8, 5, 3);
+  const KnnProblem p = generated(700, 1, 8, 5, 3);
   for (const Metric metric : {Metric::euclidean, Metric::cosine}) {
     KNearest knn({.k = 1, .metric = metric});
     knn.fit(test::exec(), p.x, p.labels, p.classes);
@@ -300,7 +301,7 @@ TEST(KNearest, ZeroRowsUnderCosine) {
 
 TEST(KNearest, SameAnswersForAnyThreadCountAndBlock) {
   for (const bool bytes : {false, true}) {
-    const Problem p =
+    const KnnProblem p =
         bytes ? as_bytes(generated(3000, 600, 16, 5, 4)) : generated(3000, 600, 16, 5, 4);
     auto run = [&](int threads, int64_t block, int64_t queries) {
       return test::on_worker(threads, [&](ExecContext& exec) {
@@ -329,7 +330,7 @@ TEST(KNearest, SameAnswersForAnyThreadCountAndBlock) {
 }
 
 TEST(KNearest, RejectsBadOptionsAndRows) {
-  const Problem p = generated(10, 2, 3, 2, 5);
+  const KnnProblem p = generated(10, 2, 3, 2, 5);
   EXPECT_NE(test::error_of([] { KNearest({.k = 0}); }).find("k must be >= 1"), std::string::npos);
   EXPECT_NE(test::error_of([] { KNearest({.block = 0}); }).find("block"), std::string::npos);
   EXPECT_NE(test::error_of([] { KNearest({.block = 4097}); }).find("[1, 4096]"), std::string::npos);

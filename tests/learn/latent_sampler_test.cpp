@@ -172,7 +172,7 @@ TEST(MixtureSampler, SameFitOnAnyThreadCount) {
 // Reads x [N, D]; fits sklearn's GaussianMixture(full) with a tolerance tight enough to reach
 // the optimum; writes the means sorted by their first coordinate, the weights in that order, and
 // score(x).
-constexpr const char* kScript = R"(
+constexpr const char* kLatentSamplerScript = R"(
 import sys
 try:
     import numpy as np
@@ -200,7 +200,8 @@ TEST(MixtureSampler, MatchesScikitLearn) {
 
   const auto dir = test::temp_dir();
   test::write_floats(dir / "x.txt", x.span());
-  if (!test::run_oracle(kScript, fmt::format("{} {} 2 {}", dir.string(), n, k))) return;
+  if (!test::run_oracle(kLatentSamplerScript, fmt::format("{} {} 2 {}", dir.string(), n, k)))
+    return;
   std::ifstream in(dir / "out.txt");
   std::vector<double> means(static_cast<size_t>(2 * k)), weights(static_cast<size_t>(k));
   double score = 0;

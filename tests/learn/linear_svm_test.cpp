@@ -27,7 +27,7 @@ using Loss = LinearSvmOptions::Loss;
 // "loss,C,dual,intercept" among its arguments fits LinearSVC (tol 1e-4, max_iter 1000,
 // intercept_scaling 1) and writes out_<i>.txt: the predictions on q, then per class of
 // classes_ (one for two classes: classes_[1]) a line of its weights and intercept.
-constexpr const char* kScript = R"(
+constexpr const char* kLinearSvmScript = R"(
 import sys, warnings
 try:
     import numpy as np
@@ -57,7 +57,7 @@ using test::Problem;
 using test::read_line;
 using test::write_binary;
 
-struct Config {
+struct LinearSvcConfig {
   LinearSvmOptions options;
   std::string text;  // the oracle's "loss,C,dual,intercept"
 };
@@ -68,15 +68,15 @@ struct Config {
 // the rows in a random order, drawn from the C library's rand() here and from scikit-learn's
 // own generator there, and stop once the projected gradient is within the tolerance, so the
 // two stop at different points near the optimum (the primal solver draws nothing).
-void compare_with_linear_svc(const Problem& p, const std::vector<Config>& configs) {
+void compare_with_linear_svc(const Problem& p, const std::vector<LinearSvcConfig>& configs) {
   const int64_t n = p.x.rows(), m = p.q.rows(), d = p.x.cols();
   const auto dir = test::temp_dir();
   write_binary(dir / "x.f32", p.x.data(), static_cast<size_t>(n * d) * sizeof(float));
   write_binary(dir / "y.i32", p.y.data(), p.y.size() * sizeof(int32_t));
   write_binary(dir / "q.f32", p.q.data(), static_cast<size_t>(m * d) * sizeof(float));
   std::string args = fmt::format("{} {} {} {}", dir.string(), n, m, d);
-  for (const Config& c : configs) args += " " + c.text;
-  if (!test::run_oracle(kScript, args)) return;
+  for (const LinearSvcConfig& c : configs) args += " " + c.text;
+  if (!test::run_oracle(kLinearSvmScript, args)) return;
 
   for (size_t c = 0; c < configs.size(); ++c) {
     SCOPED_TRACE(configs[c].text);

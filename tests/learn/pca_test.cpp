@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "learn/blobs.hpp"
 #include "support/test_support.hpp"
 #include "tensor/rng.hpp"
 
@@ -19,7 +20,7 @@ namespace {
 // (sklearn >= 1.5), explained_variance_, explained_variance_ratio_ and transform(q) with the
 // u-based components. Both signs come from sklearn's own svd_flip, and the installed PCA must
 // agree with one of them.
-constexpr const char* kScript = R"(
+constexpr const char* kPcaScript = R"(
 import sys
 try:
     import numpy as np
@@ -58,12 +59,7 @@ std::vector<float> correlated_rows(int64_t n, int64_t d, Rng& rng) {
   return rows;
 }
 
-std::vector<double> read_line(std::ifstream& in, size_t count) {
-  std::vector<double> v(count);
-  for (double& x : v) in >> x;
-  EXPECT_TRUE(in.good()) << "short oracle output";
-  return v;
-}
+using test::read_doubles;
 
 TEST(Pca, MatchesScikitLearn) {
   const int64_t n = 200, d = 12, m = 30, k = 5;
@@ -75,11 +71,12 @@ TEST(Pca, MatchesScikitLearn) {
   const auto dir = test::temp_dir();
   test::write_floats(dir / "x.txt", x);
   test::write_floats(dir / "q.txt", q);
-  if (!test::run_oracle(kScript, fmt::format("{} {} {} {} {}", dir.string(), n, d, m, k))) return;
+  if (!test::run_oracle(kPcaScript, fmt::format("{} {} {} {} {}", dir.string(), n, d, m, k)))
+    return;
   std::ifstream in(dir / "out.txt");
-  const auto u_based = read_line(in, k * d), v_based = read_line(in, k * d);
-  const auto variance = read_line(in, k), ratio = read_line(in, k);
-  const auto projected = read_line(in, m * k);
+  const auto u_based = read_doubles(in, k * d), v_based = read_doubles(in, k * d);
+  const auto variance = read_doubles(in, k), ratio = read_doubles(in, k);
+  const auto projected = read_doubles(in, m * k);
 
   for (int64_t i = 0; i < k * d; ++i) {
     EXPECT_NEAR(scores.components()[i], u_based[i], 1e-4) << "u-based component entry " << i;

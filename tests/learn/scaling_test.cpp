@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "learn/blobs.hpp"
 #include "support/test_support.hpp"
 #include "tensor/rng.hpp"
 
@@ -17,7 +18,7 @@ namespace {
 // Reads x [N, D] and q [M, D]; writes StandardScaler().fit(x).transform(q), then
 // PCA(k, whiten=False) and PCA(k, whiten=True) fitted on x, transform(q), one per line. The
 // PCA scores are made sign-independent by the caller (a component's sign is arbitrary).
-constexpr const char* kScript = R"(
+constexpr const char* kScalingScript = R"(
 import sys
 try:
     import numpy as np
@@ -45,12 +46,7 @@ std::vector<float> rows(int64_t n, int64_t d, Rng& rng) {
   return x;
 }
 
-std::vector<double> read_line(std::ifstream& in, size_t count) {
-  std::vector<double> v(count);
-  for (double& x : v) in >> x;
-  EXPECT_TRUE(in.good()) << "short oracle output";
-  return v;
-}
+using test::read_doubles;
 
 TEST(Scaling, MatchesScikitLearn) {
   const int64_t n = 300, d = 8, m = 40, k = 4;
@@ -59,10 +55,11 @@ TEST(Scaling, MatchesScikitLearn) {
   const auto dir = test::temp_dir();
   test::write_floats(dir / "x.txt", x);
   test::write_floats(dir / "q.txt", q);
-  if (!test::run_oracle(kScript, fmt::format("{} {} {} {} {}", dir.string(), n, d, m, k))) return;
+  if (!test::run_oracle(kScalingScript, fmt::format("{} {} {} {} {}", dir.string(), n, d, m, k)))
+    return;
   std::ifstream in(dir / "out.txt");
-  const auto scaled = read_line(in, m * d), plain = read_line(in, m * k),
-             white = read_line(in, m * k);
+  const auto scaled = read_doubles(in, m * d), plain = read_doubles(in, m * k),
+             white = read_doubles(in, m * k);
 
   ExecContext exec(1, nullptr);
   const Tensor xt = Tensor::view(x.data(), {n, d}), qt = Tensor::view(q.data(), {m, d});

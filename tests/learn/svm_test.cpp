@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 // computes); for each configuration "kernel,C,gamma,degree,coef0" among its arguments (gamma
 // "scale" or a number) fits SVC and writes out_<i>.txt: the predictions on q, the sorted
 // support indices, and decision_function(q) with decision_function_shape="ovo", one line each.
-constexpr const char* kScript = R"(
+constexpr const char* kSvmScript = R"(
 import sys
 try:
     import numpy as np
@@ -84,7 +84,7 @@ double agreement(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
   return accuracy(a, b);
 }
 
-struct Config {
+struct SvcConfig {
   SvmOptions options;
   std::string text;  // the oracle's "kernel,C,gamma,degree,coef0"
   double tolerance;  // on the decision values
@@ -98,15 +98,15 @@ struct Config {
 // moves by about that rounding (1e-7); the linear, poly and sigmoid kernels of 10 features are
 // singular, and there the rounding can move the point where SMO stops by up to its tolerance
 // (1e-3): 1e-2 allows for it.
-void compare_with_svc(const Problem& p, const std::vector<Config>& configs) {
+void compare_with_svc(const Problem& p, const std::vector<SvcConfig>& configs) {
   const int64_t n = p.x.rows(), m = p.q.rows(), d = p.x.cols();
   const auto dir = test::temp_dir();
   write_binary(dir / "x.f32", p.x.data(), static_cast<size_t>(n * d) * sizeof(float));
   write_binary(dir / "y.i32", p.y.data(), p.y.size() * sizeof(int32_t));
   write_binary(dir / "q.f32", p.q.data(), static_cast<size_t>(m * d) * sizeof(float));
   std::string args = fmt::format("{} {} {} {}", dir.string(), n, m, d);
-  for (const Config& c : configs) args += " " + c.text;
-  if (!test::run_oracle(kScript, args)) return;
+  for (const SvcConfig& c : configs) args += " " + c.text;
+  if (!test::run_oracle(kSvmScript, args)) return;
 
   for (size_t c = 0; c < configs.size(); ++c) {
     SCOPED_TRACE(configs[c].text);

@@ -133,7 +133,7 @@ TEST(BatchNorm, OneValuePerChannelLeavesTheRunningVarianceAlone) {
 // Reads the per-sample shape and batch sizes n1, n2 (training steps) and n3 (eval), gamma, beta,
 // x1, dy1, x2, dy2, x3; writes per step y, dx, dgamma, dbeta, then the running mean and
 // variance, then the eval output: one line each.
-constexpr const char* kScript = R"(
+constexpr const char* kBatchNormScript = R"(
 import sys
 try:
     import torch
@@ -193,7 +193,7 @@ void expect_matches_pytorch(const Shape& sample) {
   write_floats(dir / "dy2.txt", dy2.span());
   write_floats(dir / "x3.txt", x3.span());
 
-  if (!run_oracle(kScript,
+  if (!run_oracle(kBatchNormScript,
                   fmt::format("{} {} {} {} {}", dir.string(), n1, n2, n3, fmt::join(sample, " "))))
     return;
 

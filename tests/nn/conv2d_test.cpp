@@ -66,7 +66,7 @@ TEST(Conv2dGradients, ManyChannels) {
 
 // Reads x [N, C, H, W], w [O, C, k, k], b [O] and r (shaped like y); writes y = conv2d(x, w, b)
 // and the gradients of sum(y * r): dW, db, dx, each flattened row-major on its own line.
-constexpr const char* kScript = R"(
+constexpr const char* kConv2dScript = R"(
 import sys
 try:
     import torch
@@ -107,8 +107,8 @@ void expect_matches_torch(const TorchCase& c) {
   write_floats(dir / "b.txt", m.layer->bias().value.span());
   write_floats(dir / "r.txt", r.span());
   const std::string padding = c.opt.same_padding ? "same" : std::to_string(c.opt.padding);
-  if (!run_oracle(kScript, fmt::format("{} {} {} {} {} {}", dir.string(), fmt::join(c.x, " "),
-                                       c.filters, c.kernel, c.opt.stride, padding)))
+  if (!run_oracle(kConv2dScript, fmt::format("{} {} {} {} {} {}", dir.string(), fmt::join(c.x, " "),
+                                             c.filters, c.kernel, c.opt.stride, padding)))
     return;
 
   m.model->zero_grad();

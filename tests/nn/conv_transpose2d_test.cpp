@@ -18,9 +18,7 @@
 namespace nnlab::test {
 namespace {
 
-using Options = ConvTranspose2dOptions;
-
-LayerPtr deconv(int64_t filters, int64_t kernel, Options opt = {}) {
+LayerPtr deconv(int64_t filters, int64_t kernel, ConvTranspose2dOptions opt = {}) {
   return std::make_unique<ConvTranspose2d>("deconv1", filters, kernel, opt);
 }
 
@@ -66,7 +64,7 @@ TEST(ConvTranspose2dGradients, ManyInputChannelsFewFilters) {
 // Reads x [N, C, H, W], w [C, O, k, k], b [O] and r (shaped like y); writes
 // y = conv_transpose2d(x, w, b) and the gradients of sum(y * r): dW, db, dx, each flattened
 // row-major on its own line.
-constexpr const char* kScript = R"(
+constexpr const char* kConvTranspose2dScript = R"(
 import sys
 try:
     import torch
@@ -88,13 +86,13 @@ with open(f"{d}/out.txt", "w") as out:
         out.write(" ".join(repr(v) for v in t.reshape(-1).tolist()) + "\n")
 )";
 
-struct TorchCase {
+struct DeconvCase {
   Shape x;  // [N, C, H, W]
   int64_t filters, kernel;
-  Options opt;
+  ConvTranspose2dOptions opt;
 };
 
-void expect_matches_torch(const TorchCase& c) {
+void expect_deconv_matches_torch(const DeconvCase& c) {
   const auto dir = temp_dir();
   auto model = one_layer_model({c.x[1], c.x[2], c.x[3]}, deconv(c.filters, c.kernel, c.opt));
   auto& layer = static_cast<ConvTranspose2d&>(model->layer(0));
@@ -107,7 +105,7 @@ void expect_matches_torch(const TorchCase& c) {
   write_floats(dir / "w.txt", layer.weight().value.span());
   write_floats(dir / "b.txt", layer.bias().value.span());
   write_floats(dir / "r.txt", r.span());
-  if (!run_oracle(kScript,
+  if (!run_oracle(kConvTranspose2dScript,
                   fmt::format("{} {} {} {} {} {} {}", dir.string(), fmt::join(c.x, " "), c.filters,
                               c.kernel, c.opt.stride, c.opt.padding, c.opt.output_padding)))
     return;
@@ -130,25 +128,26 @@ void expect_matches_torch(const TorchCase& c) {
 }
 
 TEST(ConvTranspose2dTorch, FewChannelsStrideTwoOutputPadding) {
-  expect_matches_torch({.x = {3, 3, 5, 4},
-                        .filters = 4,
-                        .kernel = 3,
-                        .opt = {.stride = 2, .padding = 1, .output_padding = 1}});
+  expect_deconv_matches_torch({.x = {3, 3, 5, 4},
+                               .filters = 4,
+                               .kernel = 3,
+                               .opt = {.stride = 2, .padding = 1, .output_padding = 1}});
 }
 
 TEST(ConvTranspose2dTorch, ManyChannels4x4StrideTwo) {
   // The usual decoder step: a 4x4 kernel, stride 2, padding 1 doubles the size.
-  expect_matches_torch(
+  expect_deconv_matches_torch(
       {.x = {2, 20, 4, 5}, .filters = 17, .kernel = 4, .opt = {.stride = 2, .padding = 1}});
 }
 
 TEST(ConvTranspose2dTorch, StrideOnePaddedToFewFilters) {
-  expect_matches_torch({.x = {2, 16, 5, 5}, .filters = 3, .kernel = 5, .opt = {.padding = 2}});
+  expect_deconv_matches_torch(
+      {.x = {2, 16, 5, 5}, .filters = 3, .kernel = 5, .opt = {.padding = 2}});
 }
 
 TEST(ConvTranspose2dTorch, KernelSmallerThanStride) {
   // Gaps between the patches hold only the bias; output_padding 2 with no padding.
-  expect_matches_torch(
+  expect_deconv_matches_torch(
       {.x = {2, 2, 3, 3}, .filters = 2, .kernel = 2, .opt = {.stride = 3, .output_padding = 2}});
 }
 
@@ -254,8 +253,9 @@ TEST(ConvTranspose2d, GradientsAccumulate) {
 
 TEST(ConvTranspose2d, HeUniformUsesKerasFans) {
   // Keras and PyTorch read [C, O, k, k] as a convolution from O channels to C: fan_in = 8*3*3.
-  auto model = one_layer_model({2, 5, 5}, std::make_unique<ConvTranspose2d>(
-                                              "d", 8, 3, Options{.init = InitKind::he_uniform}));
+  auto model = one_layer_model(
+      {2, 5, 5}, std::make_unique<ConvTranspose2d>(
+                     "d", 8, 3, ConvTranspose2dOptions{.init = InitKind::he_uniform}));
   const double limit = std::sqrt(6.0 / 72.0);
   float largest = 0;
   for (float v : model->parameters()[0]->value.span()) largest = std::max(largest, std::abs(v));

@@ -16,7 +16,7 @@ namespace {
 
 // Reads x [N, F], W [U, F], b [U], labels [N] (whitespace-separated text); writes the loss, then
 // dW, db, dx, each flattened row-major.
-constexpr const char* kScript = R"(
+constexpr const char* kDenseTorchScript = R"(
 import sys
 try:
     import torch
@@ -64,7 +64,9 @@ void expect_dense_cross_entropy_matches_torch(float smoothing) {
   write_floats(dir / "b.txt", dense.bias().value.span());
   write_floats(dir / "labels.txt", label_values);
 
-  if (!run_oracle(kScript, fmt::format("{} {} {} {} {}", dir.string(), n, f, u, smoothing))) return;
+  if (!run_oracle(kDenseTorchScript,
+                  fmt::format("{} {} {} {} {}", dir.string(), n, f, u, smoothing)))
+    return;
 
   const auto loss = make_loss("cross_entropy", smoothing);
   Tensor dout;

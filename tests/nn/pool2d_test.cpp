@@ -45,7 +45,7 @@ TEST(Pool2dGradients, AvgStrideOneOddSize) {
 
 // Reads x [N, C, H, W] and r (shaped like y); writes y and the gradient of sum(y * r) with
 // respect to x, flattened row-major, one per line.
-constexpr const char* kScript = R"(
+constexpr const char* kPool2dScript = R"(
 import sys
 try:
     import torch
@@ -75,9 +75,9 @@ void expect_matches_torch(PoolKind kind, const Shape& shape, int64_t size, int64
   const Tensor r = random_tensor(y.shape(), 7);
   write_floats(dir / "x.txt", x.span());
   write_floats(dir / "r.txt", r.span());
-  if (!run_oracle(kScript, fmt::format("{} {} {} {} {} {}", dir.string(),
-                                       kind == PoolKind::max ? "max" : "avg", fmt::join(shape, " "),
-                                       size, stride, padding)))
+  if (!run_oracle(kPool2dScript, fmt::format("{} {} {} {} {} {}", dir.string(),
+                                             kind == PoolKind::max ? "max" : "avg",
+                                             fmt::join(shape, " "), size, stride, padding)))
     return;
 
   model->backward(pass, r, true);

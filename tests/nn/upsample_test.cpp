@@ -47,7 +47,7 @@ TEST(UpsampleGradients, ScaleOneIsTheIdentity) {
 
 // Reads x [N, C, H, W] and r (shaped like y); writes y = interpolate(x) and the gradient of
 // sum(y * r) with respect to x, flattened row-major, one per line.
-constexpr const char* kScript = R"(
+constexpr const char* kUpsampleScript = R"(
 import sys
 try:
     import torch
@@ -76,8 +76,9 @@ void expect_matches_torch(UpsampleMode mode, const Shape& shape, int64_t scale) 
   const Tensor r = random_tensor(y.shape(), 7);
   write_floats(dir / "x.txt", x.span());
   write_floats(dir / "r.txt", r.span());
-  if (!run_oracle(kScript, fmt::format("{} {} {} {}", dir.string(), upsample_mode_name(mode),
-                                       fmt::join(shape, " "), scale)))
+  if (!run_oracle(kUpsampleScript,
+                  fmt::format("{} {} {} {}", dir.string(), upsample_mode_name(mode),
+                              fmt::join(shape, " "), scale)))
     return;
 
   model->backward(pass, r, true);

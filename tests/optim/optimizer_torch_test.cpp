@@ -22,7 +22,7 @@ namespace {
 // of its rows after the step, as Keras' MaxNorm). dir/init.txt has
 // the 15 initial values (weight [3, 4] then bias [3]), dir/grads.txt one line per step; writes
 // dir/torch.txt with the values after the steps. Exit 77 when torch is missing.
-constexpr const char* kScript = R"py(
+constexpr const char* kOptimizerTorchScript = R"py(
 import sys
 try:
     import torch
@@ -152,7 +152,7 @@ TEST_P(OptimizerVsTorch, FiveStepsMatch) {
   const std::string args = fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {}", dir.string(),
                                        py_type, c.lr, c.momentum, c.nesterov ? 1 : 0, c.rho, c.eps,
                                        c.beta1, c.beta2, c.weight_decay, r.l1, r.l2, r.max_norm);
-  if (!test::run_oracle(kScript, args)) return;
+  if (!test::run_oracle(kOptimizerTorchScript, args)) return;
 
   std::ifstream in(dir / "torch.txt");
   std::vector<double> expected;

@@ -18,10 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  write_file_atomic(path.string(), text);
-}
+using test::write_text;
 
 // Repeat `k` of run `name` in metrics.json's "runs", in folder `dir`, with test accuracy `acc`.
 json repeat(const std::string& name, int k, const std::string& dir, double acc) {
@@ -44,9 +41,9 @@ fs::path huge_output() {
     const double sign = name[0] == 'a' ? 1 : -1;
     for (int k = 0; k < 2; ++k) {
       const std::string rel = fmt::format("runs/{}/r{}", name, k);
-      write(out / rel / "history.csv",
-            "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n"
-            "1,0.1,1e308,1e308,-1e308,-1e308,1\n2,0.1,-1e308,0.5,1e308,1e308,1\n");
+      write_text(out / rel / "history.csv",
+                 "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n"
+                 "1,0.1,1e308,1e308,-1e308,-1e308,1\n2,0.1,-1e308,0.5,1e308,1e308,1\n");
       runs.push_back(repeat(name, k, rel, sign * (k == 0 ? 1e308 : -1e308)));
     }
     summary.push_back({{"name", name},
@@ -56,8 +53,8 @@ fs::path huge_output() {
                        {"val_accuracy_mean", -sign * 1e308},
                        {"val_accuracy_std", 1e308}});
   }
-  write(out / "metrics.json",
-        json({{"study", "huge"}, {"runs", runs}, {"summary", summary}}).dump(2));
+  write_text(out / "metrics.json",
+             json({{"study", "huge"}, {"runs", runs}, {"summary", summary}}).dump(2));
   return out;
 }
 
@@ -104,7 +101,7 @@ fs::path output_with_dir(const std::string& dir) {
   const fs::path out = huge_output();
   json m = json::parse(read_file((out / "metrics.json").string()));
   m["runs"][0]["dir"] = dir;
-  write(out / "metrics.json", m.dump(2));
+  write_text(out / "metrics.json", m.dump(2));
   return out;
 }
 
@@ -136,7 +133,7 @@ TEST(ReportHardening, ARepeatThatIsNoIntIsRefused) {
     const fs::path out = huge_output();
     json m = json::parse(read_file((out / "metrics.json").string()));
     m["runs"][0]["repeat"] = repeat;
-    write(out / "metrics.json", m.dump(2));
+    write_text(out / "metrics.json", m.dump(2));
     const std::string msg = test::error_of([&] { render_report(out.string()); });
     EXPECT_NE(msg.find((out / "metrics.json").string() + ": \"repeat\" of run 'a' is"),
               std::string::npos)

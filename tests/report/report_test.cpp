@@ -21,10 +21,7 @@ namespace fs = std::filesystem;
 
 const char* kRuns[] = {"baseline", "regularized"};
 
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  write_file_atomic(path.string(), text);
-}
+using test::write_text;
 
 // One repeat's files, as docs/output-format.md lists them.
 void write_repeat(const fs::path& dir, int seed) {
@@ -39,26 +36,28 @@ void write_repeat(const fs::path& dir, int seed) {
                    .add(0.89 + 0.01 * e)
                    .add(1.5)
                    .str();
-  write(dir / "history.csv", history);
-  write(dir / "refit_history.csv",
-        "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n1,0.001,0.6,0.9,,,1\n"
-        "2,0.001,0.4,0.95,,,1\n");
-  write(dir / "confusion.csv",
-        "true\\predicted,cat,dog,bird\ncat,50,2,1\ndog,3,45,0\nbird,0,1,48\n");
-  write(dir / "classification_report.csv",
-        "class,precision,recall,f1,support\ncat,0.943396,0.943396,0.943396,53\n"
-        "dog,0.9375,0.9375,0.9375,48\nbird,0.979592,0.979592,0.979592,49\n"
-        "accuracy,,,0.953333,150\nmacro avg,0.95,0.95,0.95,150\nweighted avg,0.95,0.95,0.95,150\n");
-  write(dir / "misclassified.csv",
-        "index,label,predicted,confidence\n3,cat,dog,0.71\n9,dog,cat,0.55\n");
+  write_text(dir / "history.csv", history);
+  write_text(
+      dir / "refit_history.csv",
+      "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n1,0.001,0.6,0.9,,,1\n"
+      "2,0.001,0.4,0.95,,,1\n");
+  write_text(dir / "confusion.csv",
+             "true\\predicted,cat,dog,bird\ncat,50,2,1\ndog,3,45,0\nbird,0,1,48\n");
+  write_text(
+      dir / "classification_report.csv",
+      "class,precision,recall,f1,support\ncat,0.943396,0.943396,0.943396,53\n"
+      "dog,0.9375,0.9375,0.9375,48\nbird,0.979592,0.979592,0.979592,49\n"
+      "accuracy,,,0.953333,150\nmacro avg,0.95,0.95,0.95,150\nweighted avg,0.95,0.95,0.95,150\n");
+  write_text(dir / "misclassified.csv",
+             "index,label,predicted,confidence\n3,cat,dog,0.71\n9,dog,cat,0.55\n");
   std::vector<uint8_t> images(2 * 4 * 5);
   for (size_t i = 0; i < images.size(); ++i) images[i] = static_cast<uint8_t>(i * 6 + seed);
   SafeTensors mis;
   mis.add_u8("images", {2, 4, 5}, images.data());
   save_safetensors((dir / "misclassified.safetensors").string(), mis);
-  write(dir / "inactive.csv",
-        "step,epoch,layer,inactive_percent\n0,0,dense1,0\n0,0,dense2,1.5\n100,1,dense1,3.25\n"
-        "100,1,dense2,4\n");
+  write_text(dir / "inactive.csv",
+             "step,epoch,layer,inactive_percent\n0,0,dense1,0\n0,0,dense2,1.5\n100,1,dense1,3.25\n"
+             "100,1,dense2,4\n");
   SafeTensors weights;
   std::vector<float> w(12 * 6), b(12);
   for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i % 17) / 17.0f - 0.5f;
@@ -115,13 +114,13 @@ fs::path synthetic_output() {
       {"runs", runs},
       {"summary", summary},
       {"model_summary", {{"baseline", "Dense(784 -> 10)"}, {"regularized", "Dropout(0.5)"}}}};
-  write(dir / "metrics.json", metrics.dump(2));
-  write(dir / "study.toml", "name = \"s2-dense-regularization\"\n[train]\nepochs = 5\n");
+  write_text(dir / "metrics.json", metrics.dump(2));
+  write_text(dir / "study.toml", "name = \"s2-dense-regularization\"\n[train]\nepochs = 5\n");
   std::string sweep = "rate,epoch,step,train_loss\n";
   for (double rate : {0.001, 0.01, 0.1})
     for (int step = 0; step < 50; step += 10)
       sweep += CsvRow().add(rate).add(0).add(step).add(2.3 / (1 + rate * step)).str();
-  write(dir / "lr_sweep.csv", sweep);
+  write_text(dir / "lr_sweep.csv", sweep);
   return dir;
 }
 
@@ -187,7 +186,7 @@ TEST(Report, RunsWhoseNamesShareAnIdGetDistinctOnes) {
   m["summary"][1]["name"] = "baseline!";  // the id of "baseline!" is run-baseline- ...
   m["summary"][0]["name"] = "baseline-";  // ... and so is that of "baseline-"
   m["model_summary"] = {{"summary", "Dense(784 -> 10)"}};  // a run's name may be a section's
-  write(dir / "metrics.json", m.dump());
+  write_text(dir / "metrics.json", m.dump());
   const std::vector<std::string> all = ids(read_file(render_report(dir.string())));
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size());
 }
@@ -208,7 +207,7 @@ TEST(Report, EnvironmentOfAnOlderOutputDirectory) {
   m.erase("environment");
   m["nnlab_version"] = "0.0.9";
   m["threads"] = 4;
-  write(dir / "metrics.json", m.dump());
+  write_text(dir / "metrics.json", m.dump());
   const std::string html = read_file(render_report(dir.string()));
   EXPECT_NE(html.find("<th>nnlab version</th><td>0.0.9</td>"), std::string::npos);
   EXPECT_NE(html.find("<th>threads</th><td>4</td>"), std::string::npos);
@@ -222,7 +221,7 @@ TEST(Report, SummaryGivesValidationAccuracyWithItsSpread) {
   const fs::path dir = synthetic_output();
   nlohmann::json m = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
   for (auto& s : m["summary"]) s["repeats"] = 1, s["val_accuracy_std"] = 0.0;
-  write(dir / "metrics.json", m.dump());
+  write_text(dir / "metrics.json", m.dump());
   const std::string one = read_file(render_report(dir.string()));
   EXPECT_NE(one.find(">0.9850</td>"), std::string::npos);
   EXPECT_EQ(one.find("0.9850 ±"), std::string::npos);
@@ -300,7 +299,7 @@ TEST(Report, MalformedMetricsThrowsNamingIt) {
   const fs::path dir = test::temp_dir();
   for (const char* text : {"{\"runs\": [", "[1, 2]", "{\"runs\": [], \"summary\": 3}",
                            "{\"runs\": [], \"summary\": [{\"repeats\": 1}]}"}) {
-    write(dir / "metrics.json", text);
+    write_text(dir / "metrics.json", text);
     try {
       render_report(dir.string());
       ADD_FAILURE() << "expected an error for " << text;
@@ -312,8 +311,8 @@ TEST(Report, MalformedMetricsThrowsNamingIt) {
 
 TEST(Report, MalformedCsvNamesFileAndLine) {
   const fs::path dir = synthetic_output();
-  write(dir / "runs" / "baseline" / "r0" / "history.csv",
-        "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n1,0.1,oops,,,,1\n");
+  write_text(dir / "runs" / "baseline" / "r0" / "history.csv",
+             "epoch,lr,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n1,0.1,oops,,,,1\n");
   try {
     render_report(dir.string());
     FAIL() << "expected an error";

@@ -20,7 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kStudy = R"toml(
+constexpr const char* kBatchNormRunStudy = R"toml(
 name = "bn"
 seed = 5
 [data]
@@ -47,7 +47,7 @@ early_stopping = {patience = 1}
 
 TEST(BatchNormRun, RefitModelKeepsItsRunningStatistics) {
   const fs::path dir = test::temp_dir();
-  const Study study = parse_study(kStudy, "bn.toml", {});
+  const Study study = parse_study(kBatchNormRunStudy, "bn.toml", {});
   run_study(study, {.out_dir = dir.string(),
                     .data_dir = test::shared_data_dir().string(),
                     .threads = 2,

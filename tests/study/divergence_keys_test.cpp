@@ -6,24 +6,22 @@
 #include <vector>
 
 #include "study/study.hpp"
+#include "study/study_text.hpp"
 #include "support/test_support.hpp"
 
 namespace nnlab {
 namespace {
 
-const std::string kLayers = "[model]\nlayers = [{type=\"dense\", units=10}]\n";
-
-std::string parse_error(const std::string& text, const std::vector<std::string>& sets = {}) {
-  return test::error_of([&] { parse_study(text, "bad.toml", sets); });
-}
+using test::kOneDenseLayer;
+using test::parse_error;
 
 TEST(DivergenceKeys, DefaultToStoppingAndReadRollbackSettings) {
-  const TrainConfig stop = parse_study(kLayers, "s.toml", {}).runs.at(0).train;
+  const TrainConfig stop = parse_study(kOneDenseLayer, "s.toml", {}).runs.at(0).train;
   EXPECT_EQ(stop.on_divergence, "stop");
   EXPECT_EQ(stop.rollback_lr_factor, 0.5);
   EXPECT_EQ(stop.max_rollbacks, 3);
   const TrainConfig t =
-      parse_study(kLayers +
+      parse_study(kOneDenseLayer +
                       "[train]\non_divergence = \"rollback\"\nrollback_lr_factor = 0.1\n"
                       "max_rollbacks = 5\n",
                   "s.toml", {})
@@ -32,7 +30,9 @@ TEST(DivergenceKeys, DefaultToStoppingAndReadRollbackSettings) {
   EXPECT_EQ(t.on_divergence, "rollback");
   EXPECT_EQ(t.rollback_lr_factor, 0.1);
   EXPECT_EQ(t.max_rollbacks, 5);
-  EXPECT_EQ(parse_study(kLayers, "s.toml", {"train.max_rollbacks=100"}).runs[0].train.max_rollbacks,
+  EXPECT_EQ(parse_study(kOneDenseLayer, "s.toml", {"train.max_rollbacks=100"})
+                .runs[0]
+                .train.max_rollbacks,
             100);
 }
 
@@ -60,10 +60,10 @@ TEST(DivergenceKeys, BadValuesNameTheKey) {
        "'train.on_divergence'?"},
   };
   for (const auto& [line, message] : cases) {
-    const std::string e = parse_error(kLayers + "[train]\n" + line + "\n");
+    const std::string e = parse_error(kOneDenseLayer + "[train]\n" + line + "\n");
     EXPECT_NE(e.find(message), std::string::npos) << "got: " << e << "\nfor: " << line;
   }
-  const std::string e = parse_error(kLayers, {"train.max_rollbacks=-1"});
+  const std::string e = parse_error(kOneDenseLayer, {"train.max_rollbacks=-1"});
   EXPECT_NE(e.find("--set train.max_rollbacks=-1: train.max_rollbacks must be in [1, 100]"),
             std::string::npos)
       << e;

@@ -16,10 +16,13 @@
 #include "nn/flatten.hpp"
 #include "report/report.hpp"
 #include "study/runner.hpp"
+#include "study/study_text.hpp"
 #include "support/test_support.hpp"
 
 namespace nnlab {
 namespace {
+
+using test::kOneDenseLayer;
 
 namespace fs = std::filesystem;
 
@@ -199,16 +202,14 @@ TEST(Figures, OffOrOutOfRange) {
       << message;
 }
 
-constexpr const char* kLayers = "[model]\nlayers = [{type=\"dense\", units=10}]\n";
-
 TEST(FiguresConfig, KeysAndDefaults) {
-  const DiagnosticsConfig d = parse_study(kLayers, "a.toml", {}).runs[0].diagnostics;
+  const DiagnosticsConfig d = parse_study(kOneDenseLayer, "a.toml", {}).runs[0].diagnostics;
   EXPECT_TRUE(d.figures);
   EXPECT_EQ(d.figure_input, 0);
   EXPECT_EQ(d.profile_inputs, (std::vector<int64_t>{0, 1, 2}));
   EXPECT_EQ(d.receptive_fields, 64);
   const DiagnosticsConfig e =
-      parse_study(std::string(kLayers) +
+      parse_study(std::string(kOneDenseLayer) +
                       "[diagnostics]\nfigures = false\nfigure_input = 9\nprofile_inputs = [4, 2]\n"
                       "receptive_fields = 16\n",
                   "a.toml", {})
@@ -220,9 +221,9 @@ TEST(FiguresConfig, KeysAndDefaults) {
   EXPECT_EQ(e.receptive_fields, 16);
   // A count K means the first K test samples; --set works like any key.
   const DiagnosticsConfig f =
-      parse_study(kLayers, "a.toml", {"diagnostics.profile_inputs=4"}).runs[0].diagnostics;
+      parse_study(kOneDenseLayer, "a.toml", {"diagnostics.profile_inputs=4"}).runs[0].diagnostics;
   EXPECT_EQ(f.profile_inputs, (std::vector<int64_t>{0, 1, 2, 3}));
-  EXPECT_TRUE(parse_study(kLayers, "a.toml", {"diagnostics.profile_inputs=[]"})
+  EXPECT_TRUE(parse_study(kOneDenseLayer, "a.toml", {"diagnostics.profile_inputs=[]"})
                   .runs[0]
                   .diagnostics.profile_inputs.empty());
 }
@@ -230,7 +231,7 @@ TEST(FiguresConfig, KeysAndDefaults) {
 TEST(FiguresConfig, TypeAndRangeErrors) {
   auto error = [](const std::string& diagnostics) {
     return test::error_of([&] {
-      parse_study(std::string(kLayers) + "[diagnostics]\n" + diagnostics, "bad.toml", {});
+      parse_study(std::string(kOneDenseLayer) + "[diagnostics]\n" + diagnostics, "bad.toml", {});
     });
   };
   EXPECT_NE(error("figures = 1\n").find("bad.toml:4: diagnostics.figures must be a boolean"),
@@ -255,7 +256,7 @@ TEST(FiguresConfig, TypeAndRangeErrors) {
             std::string::npos);
   // Beyond a limited test set: known before any training.
   const std::string message = test::error_of([] {
-    parse_study(std::string(kLayers) +
+    parse_study(std::string(kOneDenseLayer) +
                     "[data]\ntest_limit = 100\n[diagnostics]\n"
                     "profile_inputs = [5, 100]\n",
                 "bad.toml", {});

@@ -3,14 +3,17 @@
 #include <gtest/gtest.h>
 
 #include "study/study.hpp"
+#include "study/study_text.hpp"
 #include "support/test_support.hpp"
 
 namespace nnlab {
 namespace {
 
+using test::parse_error;
+
 using test::error_of;
 
-const char* kStudy = R"(name = "layers"
+const char* kLayerKeysStudy = R"(name = "layers"
 [model]
 activation = "relu"
 layers = [
@@ -45,12 +48,8 @@ const RunSpec& run_named(const Study& s, const std::string& name) {
   throw std::runtime_error("no run " + name);
 }
 
-std::string parse_error(const std::string& text, const std::vector<std::string>& overrides = {}) {
-  return error_of([&] { parse_study(text, "bad.toml", overrides); });
-}
-
 TEST(LayerKeys, ARunChangesOneLayerOrEveryLayerHoldingAKey) {
-  const Study s = parse_study(kStudy, "layers.toml", {});
+  const Study s = parse_study(kLayerKeysStudy, "layers.toml", {});
   const auto& wide = run_named(s, "wide").model.layers;
   EXPECT_EQ(wide[0].numbers.at("units"), 64);
   EXPECT_EQ(wide[2].numbers.at("units"), 16);          // only layer 0
@@ -65,7 +64,7 @@ TEST(LayerKeys, ARunChangesOneLayerOrEveryLayerHoldingAKey) {
 }
 
 TEST(LayerKeys, ASweepVariesOneLayer) {
-  const Study s = parse_study(kStudy, "layers.toml", {});
+  const Study s = parse_study(kLayerKeysStudy, "layers.toml", {});
   EXPECT_EQ(run_named(s, "units=8").model.layers[2].numbers.at("units"), 8);
   EXPECT_EQ(run_named(s, "units=24").model.layers[2].numbers.at("units"), 24);
   EXPECT_EQ(run_named(s, "units=24").model.layers[0].numbers.at("units"), 32);
@@ -78,7 +77,7 @@ TEST(LayerKeys, ASweepVariesOneLayer) {
 }
 
 TEST(LayerKeys, SetReachesOneLayer) {
-  const Study s = parse_study(kStudy, "layers.toml",
+  const Study s = parse_study(kLayerKeysStudy, "layers.toml",
                               {"model.layers[2].units=48", "runs.base.model.layers[0].units=128",
                                "runs.base.model.layers.rate=0.3"});
   const auto& base = run_named(s, "base").model.layers;
@@ -91,7 +90,7 @@ TEST(LayerKeys, SetReachesOneLayer) {
 }
 
 TEST(LayerKeys, IndexOutOfRangeNamesTheKeyAndTheLayerCount) {
-  const std::string head(kStudy, std::string(kStudy).find("[[runs]]"));
+  const std::string head(kLayerKeysStudy, std::string(kLayerKeysStudy).find("[[runs]]"));
   EXPECT_EQ(parse_error(head + "[[runs]]\nname = \"a\"\n\"model.layers[5].units\" = 8\n"),
             "bad.toml:13: model.layers[5].units: index 5 is out of range: model.layers of run "
             "'a' has 5 layers (0 to 4)");
@@ -99,22 +98,23 @@ TEST(LayerKeys, IndexOutOfRangeNamesTheKeyAndTheLayerCount) {
       parse_error(head + "[[runs]]\nname = \"s\"\nsweep = {\"model.layers[9].units\" = [8]}\n"),
       "bad.toml:13: model.layers[9].units: index 9 is out of range: model.layers of run "
       "'s-units=8' has 5 layers (0 to 4)");
-  EXPECT_EQ(parse_error(kStudy, {"model.layers[7].units=8"}),
+  EXPECT_EQ(parse_error(kLayerKeysStudy, {"model.layers[7].units=8"}),
             "--set model.layers[7].units=8: model.layers[7].units: index 7 is out of range: "
             "model.layers has 5 layers (0 to 4)");
-  EXPECT_EQ(parse_error(kStudy, {"runs.base.model.layers[5].units=8"}),
+  EXPECT_EQ(parse_error(kLayerKeysStudy, {"runs.base.model.layers[5].units=8"}),
             "--set runs.base.model.layers[5].units=8: model.layers[5].units: index 5 is out of "
             "range: model.layers of run 'base' has 5 layers (0 to 4)");
 }
 
 TEST(LayerKeys, MalformedAndMisplacedKeys) {
-  const std::string head(kStudy, std::string(kStudy).find("[[runs]]"));
+  const std::string head(kLayerKeysStudy, std::string(kLayerKeysStudy).find("[[runs]]"));
   const std::string malformed =
       parse_error(head + "[[runs]]\nname = \"a\"\n\"model.layers[x].units\" = 8\n");
   EXPECT_NE(malformed.find("bad.toml:13: 'model.layers[x].units' is not a layer key"),
             std::string::npos)
       << malformed;
-  EXPECT_NE(parse_error(kStudy, {"model.layers[1]=3"}).find("'model.layers[1]' is not a layer key"),
+  EXPECT_NE(parse_error(kLayerKeysStudy, {"model.layers[1]=3"})
+                .find("'model.layers[1]' is not a layer key"),
             std::string::npos);
   // Unquoted, the key makes model.layers a table: the message shows the quoted form.
   const std::string table = parse_error(head + "[[runs]]\nname = \"a\"\nmodel.layers.rate = 0.1\n");

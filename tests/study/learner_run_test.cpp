@@ -27,7 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* kStudy = R"toml(
+constexpr const char* kLearnerRunStudy = R"toml(
 name = "classical"
 seed = 2
 [data]
@@ -59,7 +59,7 @@ sweep = {"learner.C" = [0.01, 1, 100]}
 )toml";
 
 json run_classical(const fs::path& out) {
-  const Study study = parse_study(kStudy, "classical.toml", {});
+  const Study study = parse_study(kLearnerRunStudy, "classical.toml", {});
   run_study(study, {.out_dir = out.string(),
                     .data_dir = test::shared_data_dir().string(),
                     .threads = 2,

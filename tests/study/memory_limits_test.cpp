@@ -100,7 +100,7 @@ TEST(MemoryEstimate, ALayerOutputPastTheLimitIsNamed) {
             "a sample, more than the 1099511627776 any memory could train");
 }
 
-const std::string kStudy = R"(name = "mem"
+const std::string kMemoryLimitsStudy = R"(name = "mem"
 [data]
 train_limit = 200
 test_limit = 100
@@ -128,7 +128,7 @@ model.layers = [{type = "dense", units = 100000}, {type = "dense", units = 10}]
 // Parameters 784e5 + 2 x (1e10 + 1e5) + 1e6 + 10: 321 GB with their gradients and moments;
 // outputs 3 x (1e5 + 1e5: dense and its relu, model.activation's default) + 10 a sample.
 TEST(MemoryEstimate, AStudyOverTheDefaultLimitIsRefusedBeforeTraining) {
-  const Study s = parse_study(kStudy, "mem.toml", {});
+  const Study s = parse_study(kMemoryLimitsStudy, "mem.toml", {});
   EXPECT_NO_THROW(check_runs_before_training(s, {"ok"}));
   const std::string wide = error_of([&] { check_runs_before_training(s, {"wide"}); });
   expect_contains(wide,
@@ -145,7 +145,8 @@ TEST(MemoryEstimate, AStudyOverTheDefaultLimitIsRefusedBeforeTraining) {
                   "(parameters 514 MB, activations of a training batch of 512 and an "
                   "evaluation batch of 1000: 65.2 GB)");
   // Raised, the limit lets it through.
-  const Study raised = parse_study(kStudy, "mem.toml", {"runs.wide.model.max_memory_gb=400"});
+  const Study raised =
+      parse_study(kMemoryLimitsStudy, "mem.toml", {"runs.wide.model.max_memory_gb=400"});
   EXPECT_NO_THROW(check_runs_before_training(raised, {"wide"}));
 }
 
@@ -153,7 +154,7 @@ TEST(MemoryEstimate, AStudyOverTheDefaultLimitIsRefusedBeforeTraining) {
 // gradients (and its optimizer 636 MB more): refused by make_session itself (every run, search
 // trial and bench builds through it) before any of it is allocated.
 TEST(MemoryEstimate, AnOversizedModelIsRefusedBeforeAllocating) {
-  const Study s = parse_study(kStudy, "mem.toml", {});
+  const Study s = parse_study(kMemoryLimitsStudy, "mem.toml", {});
   const RunSpec& mid = s.runs[3];
   ASSERT_EQ(mid.name, "mid");
   const int64_t before = peak_rss();
@@ -174,31 +175,33 @@ TEST(MemoryEstimate, TheLimitKeyIsValidated) {
   for (const char* value : {"0", "1e5", "-1"}) {
     SCOPED_TRACE(value);
     expect_contains(error_of([&] {
-                      parse_study(kStudy, "mem.toml",
+                      parse_study(kMemoryLimitsStudy, "mem.toml",
                                   {std::string("model.max_memory_gb=") + value});
                     }),
                     "model.max_memory_gb must be in [0.001, 10000], got ");
   }
-  expect_contains(error_of([&] { parse_study(kStudy, "mem.toml", {"model.max_memory_gb=nan"}); }),
-                  "model.max_memory_gb must be a finite number");
-  EXPECT_EQ(
-      parse_study(kStudy, "mem.toml", {"model.max_memory_gb=0.5"}).runs[0].model.max_memory_gb,
-      0.5);
+  expect_contains(
+      error_of([&] { parse_study(kMemoryLimitsStudy, "mem.toml", {"model.max_memory_gb=nan"}); }),
+      "model.max_memory_gb must be a finite number");
+  EXPECT_EQ(parse_study(kMemoryLimitsStudy, "mem.toml", {"model.max_memory_gb=0.5"})
+                .runs[0]
+                .model.max_memory_gb,
+            0.5);
 }
 
 // A last layer of 5 units for MNIST's 10 classes failed in the loss, mid-training: "label 10 of
 // sample 466 is outside [0, 10)".
 TEST(ModelOutputs, AClassifierNeedsOneOutputPerClass) {
-  const Study s = parse_study(kStudy, "mem.toml", {"model.layers[1].units=5"});
+  const Study s = parse_study(kMemoryLimitsStudy, "mem.toml", {"model.layers[1].units=5"});
   EXPECT_EQ(error_of([&] { check_runs_before_training(s, {"ok"}); }),
             "mem.toml: run 'ok': mem.toml:6: model.layers[1] (dense): the "
             "model gives 5 outputs but mnist has 10 classes; a classifier's last layer needs one "
             "output per class");
-  const Study multi = parse_study(kStudy, "mem.toml", {"data.dataset=multi-mnist"});
+  const Study multi = parse_study(kMemoryLimitsStudy, "mem.toml", {"data.dataset=multi-mnist"});
   expect_contains(error_of([&] { check_runs_before_training(multi, {"ok"}); }),
                   "the model gives 10 outputs but multi-mnist has 50 classes");
-  const Study fifty =
-      parse_study(kStudy, "mem.toml", {"data.dataset=multi-mnist", "model.layers[1].units=50"});
+  const Study fifty = parse_study(kMemoryLimitsStudy, "mem.toml",
+                                  {"data.dataset=multi-mnist", "model.layers[1].units=50"});
   EXPECT_NO_THROW(check_runs_before_training(fifty, {"ok"}));
 }
 

@@ -17,7 +17,8 @@ namespace {
 using test::error_of;
 
 // Line 5 holds [data.generate]'s first key; `extra` goes on line 6.
-std::string study(const std::string& extra, const std::string& dataset = "multi-mnist") {
+std::string multi_mnist_study(const std::string& extra,
+                              const std::string& dataset = "multi-mnist") {
   return "name = \"s5\"\n"
          "[data]\n"
          "dataset = \"" +
@@ -39,9 +40,9 @@ Study parse(const std::string& text, const std::vector<std::string>& overrides =
 }
 
 TEST(MultiMnistStudy, GenerateSettingsAreRead) {
-  const Study s = parse(
-      study("train_count = 1000\ntest_count = 200\nprofile = \"uniform\"\nwidth = 42\nshift = 2\n"
-            "intensity_min = 0.3\nintensity_max = 0.9\ncombine = \"max\""));
+  const Study s = parse(multi_mnist_study(
+      "train_count = 1000\ntest_count = 200\nprofile = \"uniform\"\nwidth = 42\nshift = 2\n"
+      "intensity_min = 0.3\nintensity_max = 0.9\ncombine = \"max\""));
   const MultiMnistConfig& g = s.runs.at(0).data.generate;
   EXPECT_EQ(g.seed, 7u);
   EXPECT_EQ(g.train_count, 1000);
@@ -53,7 +54,7 @@ TEST(MultiMnistStudy, GenerateSettingsAreRead) {
   EXPECT_DOUBLE_EQ(g.intensity_max, 0.9);
   EXPECT_EQ(g.combine, "max");
   // Absent keys keep the generator's defaults; --set reaches them.
-  const Study d = parse(study(""), {"data.generate.width=45"});
+  const Study d = parse(multi_mnist_study(""), {"data.generate.width=45"});
   EXPECT_EQ(d.runs.at(0).data.generate.train_count, MultiMnistConfig{}.train_count);
   EXPECT_EQ(d.runs.at(0).data.generate.width, 45);
 }
@@ -74,19 +75,19 @@ TEST(MultiMnistStudy, BadValueNamesFileLineAndKey) {
         Case{"seed = -1", "data.generate.seed must be >= 0"},
         Case{"width = \"wide\"", "data.generate.width must be an integer"}}) {
     // "seed" on line 6 replaces the one on line 5: TOML forbids the duplicate, so drop line 5.
-    std::string text = study(c.line);
+    std::string text = multi_mnist_study(c.line);
     if (c.line.rfind("seed", 0) == 0) text.replace(text.find("seed = 7\n"), 9, "\n");
     const std::string msg = error_of([&] { parse(text); });
     EXPECT_NE(msg.find("s5.toml:6"), std::string::npos) << c.line << ": " << msg;
     EXPECT_NE(msg.find(c.key), std::string::npos) << c.line << ": " << msg;
   }
-  const std::string unknown = error_of([&] { parse(study("widht = 40")); });
+  const std::string unknown = error_of([&] { parse(multi_mnist_study("widht = 40")); });
   EXPECT_NE(unknown.find("s5.toml:6"), std::string::npos) << unknown;
   EXPECT_NE(unknown.find("did you mean 'data.generate.width'"), std::string::npos) << unknown;
 }
 
 TEST(MultiMnistStudy, GenerateNeedsMultiMnist) {
-  const std::string msg = error_of([] { parse(study("", "mnist")); });
+  const std::string msg = error_of([] { parse(multi_mnist_study("", "mnist")); });
   EXPECT_NE(msg.find("s5.toml:"), std::string::npos) << msg;
   EXPECT_NE(msg.find("data.generate applies to data.dataset = \"multi-mnist\" only"),
             std::string::npos)
@@ -95,9 +96,10 @@ TEST(MultiMnistStudy, GenerateNeedsMultiMnist) {
 
 // The preflight builds the model for the generated width: 28 x 39 = 1092 inputs by default.
 TEST(MultiMnistStudy, PreflightUsesTheGeneratedWidth) {
-  Study s = parse(study("") + "model.max_params = 91490\n");  // 1092*80+80 + 80*50+50
+  Study s = parse(multi_mnist_study("") + "model.max_params = 91490\n");  // 1092*80+80 + 80*50+50
   EXPECT_NO_THROW(check_runs_before_training(s, {}));
-  s = parse(study("width = 40") + "model.max_params = 91490\n");  // 1120 inputs: over budget
+  s = parse(multi_mnist_study("width = 40") +
+            "model.max_params = 91490\n");  // 1120 inputs: over budget
   const std::string msg = error_of([&] { check_runs_before_training(s, {}); });
   EXPECT_NE(msg.find("93730"), std::string::npos) << msg;
 }

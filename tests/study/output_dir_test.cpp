@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kStudy = R"(
+constexpr const char* kOutputDirStudy = R"(
 name = "alpha"
 [model]
 layers = [{type = "dense", units = 10, activation = "softmax"}]
@@ -28,7 +28,7 @@ epochs = 2
 name = "a"
 )";
 
-Study study(const std::string& text = kStudy, const std::vector<std::string>& sets = {}) {
+Study study(const std::string& text = kOutputDirStudy, const std::vector<std::string>& sets = {}) {
   return parse_study(text, "alpha.toml", sets);
 }
 
@@ -44,15 +44,15 @@ TEST(OutputDir, ANewFolderIsCreatedAndRecordsItsStudy) {
 TEST(OutputDir, TheSameStudyMayComeBackEvenReformattedOrCommented) {
   const auto dir = (test::temp_dir() / "out").string();
   claim_output_dir(study(), dir);
-  const std::string commented = std::string("# a comment\n") + kStudy + "\n\n# the end\n";
+  const std::string commented = std::string("# a comment\n") + kOutputDirStudy + "\n\n# the end\n";
   EXPECT_NO_THROW(claim_output_dir(study(commented), dir));
-  EXPECT_NO_THROW(claim_output_dir(study(kStudy, {"train.epochs=2"}), dir));  // same value
+  EXPECT_NO_THROW(claim_output_dir(study(kOutputDirStudy, {"train.epochs=2"}), dir));  // same value
 }
 
 TEST(OutputDir, AnotherStudyIsRefusedNamingTheFolderAndBothStudies) {
   const auto dir = (test::temp_dir() / "out").string();
   claim_output_dir(study(), dir);
-  std::string other = kStudy;
+  std::string other = kOutputDirStudy;
   other.replace(other.find("alpha"), 5, "beta");
   const std::string before = read_file(dir + "/study.json");
   const std::string msg = test::error_of([&] { claim_output_dir(study(other), dir); });
@@ -67,10 +67,11 @@ TEST(OutputDir, TheSameStudyWithOtherSettingsIsRefused) {
   const auto dir = (test::temp_dir() / "out").string();
   claim_output_dir(study(), dir);
   const std::string msg =
-      test::error_of([&] { claim_output_dir(study(kStudy, {"train.epochs=3"}), dir); });
+      test::error_of([&] { claim_output_dir(study(kOutputDirStudy, {"train.epochs=3"}), dir); });
   EXPECT_NE(msg.find(dir + " holds study 'alpha' with other settings"), std::string::npos) << msg;
   EXPECT_NE(msg.find(study_identity(study()).hash), std::string::npos) << msg;
-  EXPECT_NE(msg.find(study_identity(study(kStudy, {"train.epochs=3"})).hash), std::string::npos)
+  EXPECT_NE(msg.find(study_identity(study(kOutputDirStudy, {"train.epochs=3"})).hash),
+            std::string::npos)
       << msg;
 }
 
@@ -93,7 +94,7 @@ TEST(OutputDir, AFolderFromBeforeMarkersIsAdoptedOnlyByItsOwnStudy) {
   const auto dir = base / "old";
   fs::create_directories(dir / "runs");
   write_file_atomic((dir / "study.toml").string(), study().source_text);
-  const std::string edited = std::string(kStudy) + "# edited\n";
+  const std::string edited = std::string(kOutputDirStudy) + "# edited\n";
   EXPECT_NE(test::error_of([&] { claim_output_dir(study(edited), dir.string()); }), "");
   EXPECT_FALSE(fs::exists(dir / "study.json"));
   claim_output_dir(study(), dir.string());
@@ -140,7 +141,7 @@ TEST(OutputDir, ClaimsOfOneNewFolderAtOnceAllSucceed) {
 
 // Two studies claiming one new folder at once: one gets it, the other is refused, never both.
 TEST(OutputDir, OfTwoStudiesClaimingOneNewFolderAtOnceOneGetsIt) {
-  std::string other = kStudy;
+  std::string other = kOutputDirStudy;
   other.replace(other.find("alpha"), 5, "beta");
   const std::vector<Study> studies = {study(), study(other)};
   for (int round = 0; round < 100; ++round) {

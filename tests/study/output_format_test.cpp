@@ -25,7 +25,7 @@ using nlohmann::json;
 // The example of metrics.json in miniature: its run name and reference, a validation split
 // and a refit, two repeats (an ensemble); plus an lr_sweep, augmentation, inactive neurons and a
 // hidden layer for figures.
-constexpr const char* kStudy = R"toml(
+constexpr const char* kOutputFormatStudy = R"toml(
 name = "tiny"
 repeats = 2
 [data]
@@ -109,12 +109,13 @@ std::set<std::string> minus(const std::set<std::string>& a, const std::set<std::
 
 TEST(OutputFormat, DocumentedFilesAndMetricsKeysAreWhatARunWrites) {
   const fs::path out = test::temp_dir() / "out";
-  run_study(parse_study(kStudy, "tiny.toml", {}), {.out_dir = out.string(),
-                                                   .data_dir = test::shared_data_dir().string(),
-                                                   .threads = 2,
-                                                   .resume = false,
-                                                   .progress = false,
-                                                   .only_runs = {}});
+  run_study(parse_study(kOutputFormatStudy, "tiny.toml", {}),
+            {.out_dir = out.string(),
+             .data_dir = test::shared_data_dir().string(),
+             .threads = 2,
+             .resume = false,
+             .progress = false,
+             .only_runs = {}});
   const std::string docs = docs_text();
   std::set<std::string> documented = documented_files(docs);
   ASSERT_GE(documented.size(), 10u) << "the file list of docs/output-format.md was not found";
@@ -144,7 +145,7 @@ TEST(OutputFormat, DocumentedFilesAndMetricsKeysAreWhatARunWrites) {
 // A searched run: its files, and metrics.json "search" with exactly the keys of the example.
 TEST(OutputFormat, SearchFilesAndKeysAreWhatASearchWrites) {
   const fs::path out = test::temp_dir() / "out";
-  const std::string study = std::string(kStudy) + R"toml(
+  const std::string study = std::string(kOutputFormatStudy) + R"toml(
 [[runs]]
 name = "searched"
 [runs.search]

@@ -10,7 +10,7 @@ namespace {
 
 using test::error_of;
 
-const char* kStudy = R"(name = "sweeps"
+const char* kOverridesStudy = R"(name = "sweeps"
 [model]
 layers = [{type = "dense", units = 16}, {type = "dense", units = 10, activation = "softmax"}]
 [train]
@@ -31,7 +31,7 @@ const RunSpec& run_named(const Study& s, const std::string& name) {
 TEST(Overrides, SetReachesOneRunOfASweepByItsNameOrAllThroughTheSweepsRun) {
   // The name holds '=' and '.': the longest run name the key starts with is the run.
   const Study s = parse_study(
-      kStudy, "sweeps.toml",
+      kOverridesStudy, "sweeps.toml",
       {"runs.reg-l2=0.0001.train.epochs=2", "runs.reg-l2=0.0001.model.layers[0].units=8",
        "runs.reg-l2=1e-05.reference.test_accuracy=0.98", "runs.reg.train.batch=16"});
   const RunSpec& chosen = run_named(s, "reg-l2=0.0001");
@@ -57,18 +57,22 @@ TEST(Overrides, SetOnAStudyWithoutRunsNamesItsOneRun) {
 }
 
 TEST(Overrides, ErrorsNameTheRuns) {
+  EXPECT_EQ(error_of([] {
+              parse_study(kOverridesStudy, "sweeps.toml", {"runs.reg-l2=0.5.train.epochs=2"});
+            }),
+            "--set runs.reg-l2=0.5.train.epochs=2: unknown key 'runs.reg-l2=0': the study has no "
+            "run named 'reg-l2=0' (runs: plain, reg-l2=1e-05, reg-l2=0.0001)");
   EXPECT_EQ(
-      error_of([] { parse_study(kStudy, "sweeps.toml", {"runs.reg-l2=0.5.train.epochs=2"}); }),
-      "--set runs.reg-l2=0.5.train.epochs=2: unknown key 'runs.reg-l2=0': the study has no "
-      "run named 'reg-l2=0' (runs: plain, reg-l2=1e-05, reg-l2=0.0001)");
-  EXPECT_EQ(error_of([] { parse_study(kStudy, "sweeps.toml", {"runs.reg-l2=1e-05.sweep={}"}); }),
-            "--set runs.reg-l2=1e-05.sweep={}: run 'reg-l2=1e-05' has no [[runs]] entry of its "
-            "own (a sweep makes it), so its name and sweep cannot be set");
+      error_of([] { parse_study(kOverridesStudy, "sweeps.toml", {"runs.reg-l2=1e-05.sweep={}"}); }),
+      "--set runs.reg-l2=1e-05.sweep={}: run 'reg-l2=1e-05' has no [[runs]] entry of its "
+      "own (a sweep makes it), so its name and sweep cannot be set");
   EXPECT_EQ(
-      error_of([] { parse_study(kStudy, "sweeps.toml", {"runs.reg-l2=1e-05.train.epochs=0"}); }),
+      error_of([] {
+        parse_study(kOverridesStudy, "sweeps.toml", {"runs.reg-l2=1e-05.train.epochs=0"});
+      }),
       "--set runs.reg-l2=1e-05.train.epochs=0: train.epochs must be in [1, 2147483647], got 0");
-  const std::string unknown =
-      error_of([] { parse_study(kStudy, "sweeps.toml", {"runs.reg-l2=1e-05.train.epoch=1"}); });
+  const std::string unknown = error_of(
+      [] { parse_study(kOverridesStudy, "sweeps.toml", {"runs.reg-l2=1e-05.train.epoch=1"}); });
   EXPECT_NE(unknown.find("unknown key 'train.epoch'"), std::string::npos) << unknown;
 }
 

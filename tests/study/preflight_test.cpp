@@ -18,7 +18,7 @@ using test::error_of;
 
 // Three runs; "cnn-big" has a kernel larger than the image, "budget" more parameters than its
 // max_params (784*32 + 32 + 32*10 + 10 = 25450).
-const char* kStudy = R"(name = "pre"
+const char* kPreflightStudy = R"(name = "pre"
 [data]
 train_limit = 200
 test_limit = 100
@@ -38,7 +38,7 @@ model.max_params = 25449
 )";
 
 TEST(Preflight, UnknownRunListsTheRuns) {
-  const Study s = parse_study(kStudy, "pre.toml", {});
+  const Study s = parse_study(kPreflightStudy, "pre.toml", {});
   EXPECT_EQ(error_of([&] {
               check_runs_before_training(s, {"ok", "nosuch"});
             }),
@@ -46,7 +46,7 @@ TEST(Preflight, UnknownRunListsTheRuns) {
 }
 
 TEST(Preflight, ChecksTheModelsOfTheSelectedRunsOnly) {
-  const Study s = parse_study(kStudy, "pre.toml", {});
+  const Study s = parse_study(kPreflightStudy, "pre.toml", {});
   EXPECT_NO_THROW(check_runs_before_training(s, {"ok"}));
   EXPECT_EQ(error_of([&] { check_runs_before_training(s, {"cnn-big"}); }),
             "pre.toml: run 'cnn-big': conv2d layer 'conv2d1': a 29x29 kernel with padding 0 does "
@@ -56,27 +56,28 @@ TEST(Preflight, ChecksTheModelsOfTheSelectedRunsOnly) {
   EXPECT_NE(error_of([&] { check_runs_before_training(s, {}); }).find("run 'cnn-big'"),
             std::string::npos);
   // An unknown dataset is known to be one before any file is looked for.
-  const Study unknown = parse_study(kStudy, "pre.toml", {"data.dataset=nosuch"});
+  const Study unknown = parse_study(kPreflightStudy, "pre.toml", {"data.dataset=nosuch"});
   EXPECT_EQ(error_of([&] { check_runs_before_training(unknown, {"ok"}); }),
             "pre.toml: run 'ok': unknown dataset 'nosuch'; known datasets: mnist, fashion-mnist, "
             "multi-mnist");
   // The budget met exactly passes.
-  const Study exact = parse_study(kStudy, "pre.toml", {"runs.budget.model.max_params=25450"});
+  const Study exact =
+      parse_study(kPreflightStudy, "pre.toml", {"runs.budget.model.max_params=25450"});
   EXPECT_NO_THROW(check_runs_before_training(exact, {"ok", "budget"}));
 }
 
 // A corruption that cannot apply to the run's samples is refused before training, naming the
 // key: an occlusion larger than the image, any corruption of rows.
 TEST(Preflight, CorruptionsMustFitTheSamples) {
-  const Study big = parse_study(kStudy, "pre.toml", {"data.corrupt=occlusion:29"});
+  const Study big = parse_study(kPreflightStudy, "pre.toml", {"data.corrupt=occlusion:29"});
   EXPECT_EQ(error_of([&] { check_runs_before_training(big, {"ok"}); }),
             "pre.toml: run 'ok': data.corrupt: corruption occlusion:29: the square does not fit "
             "in 28 x 28 images");
   const Study fits =
-      parse_study(kStudy, "pre.toml", {"diagnostics.corruptions=[\"occlusion:28\"]"});
+      parse_study(kPreflightStudy, "pre.toml", {"diagnostics.corruptions=[\"occlusion:28\"]"});
   EXPECT_NO_THROW(check_runs_before_training(fits, {"ok"}));
-  const Study listed =
-      parse_study(kStudy, "pre.toml", {"diagnostics.corruptions=[\"none\", \"occlusion:30\"]"});
+  const Study listed = parse_study(kPreflightStudy, "pre.toml",
+                                   {"diagnostics.corruptions=[\"none\", \"occlusion:30\"]"});
   EXPECT_NE(error_of([&] {
               check_runs_before_training(listed, {"ok"});
             }).find("run 'ok': diagnostics.corruptions: corruption occlusion:30"),
@@ -84,7 +85,7 @@ TEST(Preflight, CorruptionsMustFitTheSamples) {
 }
 
 TEST(Preflight, ABadLaterRunStopsTheStudyBeforeAnythingIsWritten) {
-  const Study s = parse_study(kStudy, "pre.toml", {});
+  const Study s = parse_study(kPreflightStudy, "pre.toml", {});
   const fs::path out = test::temp_dir() / "out";
   const std::string message = error_of([&] {
     run_study(s, {.out_dir = out.string(),

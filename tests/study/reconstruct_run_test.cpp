@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kStudy = R"toml(
+constexpr const char* kReconstructRunStudy = R"toml(
 name = "ae"
 task = "reconstruct"
 seed = 3
@@ -53,13 +53,13 @@ reference = {test_mse = 0.027}
 
 TEST(ReconstructRun, ScoresByMseAndWritesItsFigures) {
   const fs::path dir = test::temp_dir();
-  const StudyResult result =
-      run_study(parse_study(kStudy, "ae.toml", {}), {.out_dir = dir.string(),
-                                                     .data_dir = test::shared_data_dir().string(),
-                                                     .threads = 2,
-                                                     .resume = false,
-                                                     .progress = false,
-                                                     .only_runs = {}});
+  const StudyResult result = run_study(parse_study(kReconstructRunStudy, "ae.toml", {}),
+                                       {.out_dir = dir.string(),
+                                        .data_dir = test::shared_data_dir().string(),
+                                        .threads = 2,
+                                        .resume = false,
+                                        .progress = false,
+                                        .only_runs = {}});
   const auto metrics = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
   const auto& r0 = metrics["runs"][0];
   // Scored by MSE; no accuracy, no confusion matrix.

@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kStudy = R"toml(
+constexpr const char* kRunnerStudy = R"toml(
 name = "tiny"
 seed = 3
 repeats = 2
@@ -50,7 +50,7 @@ reference = {test_accuracy = 0.9}
 )toml";
 
 nlohmann::json run_tiny(const fs::path& out, bool resume = false) {
-  const Study study = parse_study(kStudy, "tiny.toml", {});
+  const Study study = parse_study(kRunnerStudy, "tiny.toml", {});
   run_study(study, {.out_dir = out.string(),
                     .data_dir = test::shared_data_dir().string(),
                     .threads = 2,
@@ -150,8 +150,8 @@ TEST(Runner, TinyStudyWritesEverythingAndIsReproducible) {
 // a run's entry (the data sizes included).
 TEST(Runner, ARunLeftOutByOnlyRunsKeepsItsResults) {
   const fs::path dir = test::temp_dir();
-  const Study study =
-      parse_study(std::string(kStudy) + "[[runs]]\nname = \"b\"\nrepeats = 1\n", "tiny.toml", {});
+  const Study study = parse_study(
+      std::string(kRunnerStudy) + "[[runs]]\nname = \"b\"\nrepeats = 1\n", "tiny.toml", {});
   RunOptions options{.out_dir = dir.string(),
                      .data_dir = test::shared_data_dir().string(),
                      .threads = 2,
@@ -180,7 +180,7 @@ TEST(Runner, ARunLeftOutByOnlyRunsKeepsItsResults) {
 }
 
 TEST(Runner, UnknownRunNameIsAnError) {
-  const Study study = parse_study(kStudy, "tiny.toml", {});
+  const Study study = parse_study(kRunnerStudy, "tiny.toml", {});
   try {
     run_study(study, {.out_dir = test::temp_dir().string(),
                       .data_dir = test::shared_data_dir().string(),

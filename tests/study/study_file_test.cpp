@@ -13,7 +13,7 @@
 namespace nnlab {
 namespace {
 
-const char* kStudy = R"(name = "demo"
+const char* kStudyFileStudy = R"(name = "demo"
 description = "a test study"
 seed = 7
 repeats = 2
@@ -81,7 +81,7 @@ const RunSpec& run_named(const Study& s, const std::string& name) {
 }
 
 TEST(StudyFile, ParsesRunsWithMergedSettings) {
-  const Study s = parse_study(kStudy, "demo.toml", {});
+  const Study s = parse_study(kStudyFileStudy, "demo.toml", {});
   EXPECT_EQ(s.name, "demo");
   EXPECT_EQ(s.description, "a test study");
   ASSERT_EQ(s.runs.size(), 8u);  // base, relu, 4 reg, 2 noise
@@ -181,7 +181,7 @@ layers = [
 
 TEST(StudyFile, SetOverridesChangeValues) {
   const Study s =
-      parse_study(kStudy, "demo.toml",
+      parse_study(kStudyFileStudy, "demo.toml",
                   {"train.epochs=9", "data.dataset=fashion-mnist", "runs.relu.train.batch=128",
                    "model.layers.rate=0.3", "runs.relu.train.label_smoothing=0.1"});
   EXPECT_EQ(run_named(s, "relu").train.label_smoothing, 0.1f);
@@ -197,13 +197,16 @@ TEST(StudyFile, SetOverridesChangeValues) {
 }
 
 TEST(StudyFile, SetErrors) {
-  expect_error(kStudy, {"--set train.epoch=3", "unknown key 'train.epoch'", "'train.epochs'"},
+  expect_error(kStudyFileStudy,
+               {"--set train.epoch=3", "unknown key 'train.epoch'", "'train.epochs'"},
                {"train.epoch=3"});
-  expect_error(kStudy, {"--set runs.nosuch.train.epochs=3", "nosuch", "base, relu"},
+  expect_error(kStudyFileStudy, {"--set runs.nosuch.train.epochs=3", "nosuch", "base, relu"},
                {"runs.nosuch.train.epochs=3"});
-  expect_error(kStudy, {"--set train.epochs=0", "train.epochs must be in [1, 2147483647], got 0"},
+  expect_error(kStudyFileStudy,
+               {"--set train.epochs=0", "train.epochs must be in [1, 2147483647], got 0"},
                {"train.epochs=0"});
-  expect_error(kStudy, {"--set train.epochs=x", "train.epochs must be an integer, got a string"},
+  expect_error(kStudyFileStudy,
+               {"--set train.epochs=x", "train.epochs must be an integer, got a string"},
                {"train.epochs=x"});
 }
 

@@ -110,6 +110,13 @@ void write_floats(const std::filesystem::path& path, std::span<const float> v) {
   for (float f : v) out << f << ' ';
 }
 
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  EXPECT_TRUE(out.flush()) << "cannot write " << path;
+}
+
 void expect_near_torch(double ours, double torch, const std::string& what) {
   EXPECT_LE(std::abs(ours - torch), 1e-4 * std::max(1.0, std::abs(torch)))
       << what << ": ours " << ours << " vs torch " << torch;

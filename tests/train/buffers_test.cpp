@@ -17,7 +17,7 @@ namespace nnlab {
 namespace {
 
 /// Two Gaussian blobs in 4-D, away from the origin so that the running statistics move.
-Dataset blobs(int64_t n, uint64_t seed) {
+Dataset moving_blobs(int64_t n, uint64_t seed) {
   Dataset d;
   d.name = "blobs";
   d.sample_shape = {4};
@@ -59,14 +59,15 @@ std::vector<float> buffers_of(const Model& m) {
 }
 std::vector<float> values_of(const Model& m) { return {m.values().begin(), m.values().end()}; }
 
-struct Fixture {
-  Dataset train = blobs(250, 1), val = blobs(64, 2);  // 250 = 7 batches of 32 and one of 26
+struct BufferFixture {
+  Dataset train = moving_blobs(250, 1),
+          val = moving_blobs(64, 2);  // 250 = 7 batches of 32 and one of 26
   std::unique_ptr<Loss> loss = make_loss("cross_entropy");
   std::unique_ptr<Model> model;
   std::unique_ptr<Optimizer> opt;
   History history;
 
-  Fixture() {
+  BufferFixture() {
     Rng rng(3);
     model = build_model(test::exec(), {4}, bn_specs(), *loss, rng);
     opt = make_optimizer({.type = "adamw", .lr = 0.02f, .weight_decay = 0.1f}, model->values(),
@@ -87,7 +88,7 @@ struct Fixture {
 };
 
 TEST(Buffers, ModelDeclaresThemApartFromTheParameters) {
-  Fixture f;
+  BufferFixture f;
   ASSERT_EQ(f.model->buffers().size(), 4u);
   EXPECT_EQ(f.model->buffers()[0]->name, "batch_norm2.running_mean");
   EXPECT_EQ(f.model->buffers()[3]->name, "batch_norm5.running_var");
@@ -99,7 +100,7 @@ TEST(Buffers, ModelDeclaresThemApartFromTheParameters) {
 }
 
 TEST(Buffers, TrainingMovesThemButTheOptimizerNeverDoes) {
-  Fixture f;
+  BufferFixture f;
   const std::vector<float> before = buffers_of(*f.model);
   f.fit(1, {});
   EXPECT_NE(buffers_of(*f.model), before);
@@ -123,7 +124,7 @@ TEST(Buffers, TrainingMovesThemButTheOptimizerNeverDoes) {
 }
 
 TEST(Buffers, ModelFilesSaveAndLoadThem) {
-  Fixture f;
+  BufferFixture f;
   f.fit(1, {});
   const std::string path = (test::temp_dir() / "m.safetensors").string();
   const ModelDescription d{
@@ -150,16 +151,16 @@ TEST(Buffers, ModelFilesSaveAndLoadThem) {
 
 TEST(Buffers, ResumeFromACheckpointIsBitIdentical) {
   const std::string path = (test::temp_dir() / "ckpt.safetensors").string();
-  Fixture whole;
+  BufferFixture whole;
   whole.fit(4, {});
 
-  Fixture first;  // trains 2 epochs, checkpointing, then "crashes"
+  BufferFixture first;  // trains 2 epochs, checkpointing, then "crashes"
   Checkpointer ckpt(path, {});
   Callback* cbs[] = {&ckpt};
   first.fit(2, cbs);
   EXPECT_TRUE(load_safetensors(path).contains("batch_norm2.running_mean"));
 
-  Fixture resumed;  // a fresh process: restores and continues to 4
+  BufferFixture resumed;  // a fresh process: restores and continues to 4
   ASSERT_TRUE(ckpt.restore(*resumed.model, *resumed.opt, resumed.history));
   EXPECT_EQ(buffers_of(*resumed.model), buffers_of(*first.model));
   resumed.fit(4, {}, 2);
@@ -169,10 +170,10 @@ TEST(Buffers, ResumeFromACheckpointIsBitIdentical) {
 }
 
 TEST(Buffers, EarlyStoppingRestoresThemWithTheBestWeights) {
-  Fixture best;  // the state after epoch 0, which early stopping below keeps as the best
+  BufferFixture best;  // the state after epoch 0, which early stopping below keeps as the best
   best.fit(1, {});
 
-  Fixture f;
+  BufferFixture f;
   EarlyStopping es({.monitor = "val_loss", .patience = 2, .min_delta = 10.0, .restore_best = true});
   Callback* cbs[] = {&es};
   f.fit(10, cbs);

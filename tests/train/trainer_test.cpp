@@ -20,7 +20,7 @@ namespace nnlab {
 namespace {
 
 /// Two Gaussian blobs in 4-D, separable: a tiny classification problem.
-Dataset blobs(int64_t n, uint64_t seed) {
+Dataset separable_blobs(int64_t n, uint64_t seed) {
   Dataset d;
   d.name = "blobs";
   d.sample_shape = {4};
@@ -34,14 +34,14 @@ Dataset blobs(int64_t n, uint64_t seed) {
   return d;
 }
 
-struct Fixture {
-  Dataset train = blobs(256, 1), val = blobs(64, 2);
+struct TrainerFixture {
+  Dataset train = separable_blobs(256, 1), val = separable_blobs(64, 2);
   std::unique_ptr<Loss> loss = make_loss("cross_entropy");
   std::unique_ptr<Model> model;
   std::unique_ptr<Optimizer> opt;
   History history;
 
-  explicit Fixture(float lr = 0.05f) {
+  explicit TrainerFixture(float lr = 0.05f) {
     std::vector<LayerSpec> specs = {
         {.type = "dense",
          .numbers = {{"units", 8}},
@@ -98,7 +98,7 @@ struct Fixture {
 };
 
 TEST(Trainer, LearnsASeparableProblem) {
-  Fixture f;
+  TrainerFixture f;
   f.fit(20, {});
   ASSERT_EQ(f.history.size(), 20u);
   EXPECT_LT(f.history.back().train_loss, f.history.front().train_loss * 0.5);
@@ -108,7 +108,7 @@ TEST(Trainer, LearnsASeparableProblem) {
 // Each epoch's step phases (nnlab bench's breakdown) count its steps, and their time lies within
 // the epoch's measured time.
 TEST(Trainer, StepPhasesCoverEveryStepOfTheirEpoch) {
-  Fixture f;
+  TrainerFixture f;
   f.fit(3, {});
   ASSERT_EQ(f.history.size(), 3u);
   for (const EpochStats& e : f.history) {
@@ -121,7 +121,7 @@ TEST(Trainer, StepPhasesCoverEveryStepOfTheirEpoch) {
 }
 
 TEST(Trainer, SameSeedSameNumbers) {
-  Fixture a, b;
+  TrainerFixture a, b;
   a.fit(3, {});
   b.fit(3, {});
   EXPECT_EQ(a.history.back().val_loss, b.history.back().val_loss);
@@ -131,15 +131,15 @@ TEST(Trainer, SameSeedSameNumbers) {
 
 TEST(Trainer, ResumeFromCheckpointGivesTheSameResult) {
   const std::string path = (test::temp_dir() / "ckpt.safetensors").string();
-  Fixture whole;
+  TrainerFixture whole;
   whole.fit(6, {});
 
-  Fixture first;  // trains 3 epochs, checkpointing, then "crashes"
+  TrainerFixture first;  // trains 3 epochs, checkpointing, then "crashes"
   Checkpointer ckpt(path, {});
   Callback* cbs[] = {&ckpt};
   first.fit(3, cbs);
 
-  Fixture resumed;  // a fresh process: restores and continues to 6
+  TrainerFixture resumed;  // a fresh process: restores and continues to 6
   ASSERT_TRUE(ckpt.restore(*resumed.model, *resumed.opt, resumed.history));
   ASSERT_EQ(resumed.history.size(), 3u);
   resumed.fit(6, {}, {.epoch = 3, .stop = false, .stop_reason = ""});
@@ -152,7 +152,7 @@ TEST(Trainer, ResumeFromCheckpointGivesTheSameResult) {
 // history is refused on resume, naming the file.
 TEST(Trainer, ACorruptedCheckpointIsRefused) {
   const std::string path = (test::temp_dir() / "ckpt_corrupt.safetensors").string();
-  Fixture first;
+  TrainerFixture first;
   Checkpointer ckpt(path, {});
   Callback* cbs[] = {&ckpt};
   first.fit(2, cbs);
@@ -170,25 +170,25 @@ TEST(Trainer, ACorruptedCheckpointIsRefused) {
     std::string bad = bytes;
     bad[at] = static_cast<char>(bad[at] ^ 0x04);
     std::ofstream(path, std::ios::binary) << bad;
-    Fixture resumed;
+    TrainerFixture resumed;
     const std::string error =
         test::error_of([&] { ckpt.restore(*resumed.model, *resumed.opt, resumed.history); });
     EXPECT_NE(error.find(path), std::string::npos) << at << ": " << error;
     EXPECT_NE(error.find("checksum"), std::string::npos) << at << ": " << error;
   }
   std::ofstream(path, std::ios::binary) << bytes;  // the file as written resumes
-  Fixture resumed;
+  TrainerFixture resumed;
   EXPECT_TRUE(ckpt.restore(*resumed.model, *resumed.opt, resumed.history));
 }
 
 TEST(Trainer, ACheckpointWithNanWeightsIsRefused) {
   const std::string path = (test::temp_dir() / "ckpt_nan.safetensors").string();
-  Fixture f;
+  TrainerFixture f;
   f.model->values()[3] = std::numeric_limits<float>::quiet_NaN();
   Checkpointer ckpt(path, {});
   TrainState s{*f.model, *f.opt, f.history};
   ckpt.on_epoch_end(s);
-  Fixture resumed;
+  TrainerFixture resumed;
   EXPECT_NE(test::error_of([&] {
               ckpt.restore(*resumed.model, *resumed.opt, resumed.history);
             }).find("NaN or infinite weights"),
@@ -196,7 +196,7 @@ TEST(Trainer, ACheckpointWithNanWeightsIsRefused) {
 }
 
 TEST(Trainer, EarlyStoppingStopsAndRestoresTheBestWeights) {
-  Fixture f(0.05f);
+  TrainerFixture f(0.05f);
   EarlyStopping es({.monitor = "val_loss", .patience = 2, .min_delta = 10.0, .restore_best = true});
   Callback* cbs[] = {&es};
   f.fit(50, cbs);
@@ -210,7 +210,7 @@ TEST(Trainer, EarlyStoppingStopsAndRestoresTheBestWeights) {
 }
 
 TEST(Trainer, EarlyStoppingWithoutRestoreSaysItKeepsTheLastWeights) {
-  Fixture f(0.05f);
+  TrainerFixture f(0.05f);
   EarlyStopping es(
       {.monitor = "val_accuracy", .patience = 1, .min_delta = 10.0, .restore_best = false});
   Callback* cbs[] = {&es};
@@ -223,7 +223,7 @@ TEST(Trainer, EarlyStoppingWithoutRestoreSaysItKeepsTheLastWeights) {
 }
 
 TEST(Trainer, EarlyStoppingThatNeverStopsSaysNothing) {
-  Fixture f(0.05f);
+  TrainerFixture f(0.05f);
   EarlyStopping es({.monitor = "val_loss", .patience = 5, .min_delta = 0.0, .restore_best = true});
   Callback* cbs[] = {&es};
   f.fit(2, cbs);
@@ -234,7 +234,7 @@ TEST(Trainer, ResumeAfterEarlyStoppingTrainsNoFurtherEpoch) {
   const std::string path = (test::temp_dir() / "ckpt.safetensors").string();
   const EarlyStoppingOptions stop_at_once{
       .monitor = "val_loss", .patience = 2, .min_delta = 10.0, .restore_best = true};
-  Fixture whole;
+  TrainerFixture whole;
   EarlyStopping es(stop_at_once);
   Checkpointer ckpt(path, {&es});
   Callback* cbs[] = {&es, &ckpt};
@@ -242,7 +242,7 @@ TEST(Trainer, ResumeAfterEarlyStoppingTrainsNoFurtherEpoch) {
   ASSERT_EQ(whole.history.size(), 3u);
 
   // The process is killed right after the last checkpoint; a fresh one resumes from it.
-  Fixture resumed;
+  TrainerFixture resumed;
   EarlyStopping es2(stop_at_once);
   Checkpointer ckpt2(path, {&es2});
   const std::optional<ResumePoint> point =
@@ -260,7 +260,7 @@ TEST(Trainer, ResumeAfterEarlyStoppingTrainsNoFurtherEpoch) {
 
 TEST(Trainer, ARunStoppedEarlyFollowsThePlannedScheduleNotACompressedOne) {
   const ScheduleConfig cosine{.type = "cosine"};
-  Fixture full, stopped;
+  TrainerFixture full, stopped;
   full.fit(6, {}, {}, cosine);
   stopped.fit(3, {}, {}, cosine, /*schedule_epochs=*/6);
   ASSERT_EQ(stopped.history.size(), 3u);
@@ -274,7 +274,7 @@ TEST(Trainer, ARunStoppedEarlyFollowsThePlannedScheduleNotACompressedOne) {
 }
 
 TEST(Trainer, NonFiniteLossStopsWithAClearError) {
-  Fixture f;
+  TrainerFixture f;
   f.train.features[17] = std::numeric_limits<float>::quiet_NaN();  // one poisoned sample
   try {
     f.fit(5, {});
@@ -302,7 +302,7 @@ struct Poison : Callback {
   }
 };
 
-std::string divergence_of(Fixture& f, Callback& c) {
+std::string divergence_of(TrainerFixture& f, Callback& c) {
   Callback* callbacks[] = {&c};
   try {
     f.fit(3, callbacks);
@@ -317,9 +317,9 @@ std::string divergence_of(Fixture& f, Callback& c) {
 TEST(Trainer, ANonFiniteWeightOrGradientStopsWithinTheStep) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const float inf = std::numeric_limits<float>::infinity();
-  const std::string name = Fixture().model->parameters()[0]->name;
+  const std::string name = TrainerFixture().model->parameters()[0]->name;
   for (float poison : {nan, inf, -inf}) {
-    Fixture a, b;
+    TrainerFixture a, b;
     Poison weight(Poison::value, 10, poison), gradient(Poison::gradient, 10, poison);
     // 8 batches an epoch: step 10 is epoch 2's third batch.
     EXPECT_EQ(divergence_of(a, weight),
@@ -334,7 +334,7 @@ TEST(Trainer, ANonFiniteWeightOrGradientStopsWithinTheStep) {
 }
 
 TEST(Trainer, ALossGrowingPastItsLimitIsDivergence) {
-  Fixture f(1e6f);  // Adam at lr 1e6: finite losses of 1e6 and more
+  TrainerFixture f(1e6f);  // Adam at lr 1e6: finite losses of 1e6 and more
   try {
     f.fit(5, {});
     FAIL() << "expected divergence";
@@ -352,7 +352,7 @@ bool all_finite(std::span<const float> v) {
 TEST(Trainer, ACheckpointOfTheInitialStateExistsBeforeTheFirstStep) {
   const std::string path = (test::temp_dir() / "ckpt_initial.safetensors").string();
   std::filesystem::remove(path);
-  Fixture f;
+  TrainerFixture f;
   const std::vector<float> initial(f.model->values().begin(), f.model->values().end());
   Checkpointer ckpt(path, {});
   Poison nan(Poison::value, 2, std::numeric_limits<float>::quiet_NaN());  // epoch 1, batch 3
@@ -362,7 +362,7 @@ TEST(Trainer, ACheckpointOfTheInitialStateExistsBeforeTheFirstStep) {
       << end.diverged;
   EXPECT_TRUE(end.rollbacks.empty());
   ASSERT_TRUE(std::filesystem::exists(path));
-  Fixture restored;
+  TrainerFixture restored;
   std::fill(restored.model->values().begin(), restored.model->values().end(), 0.0f);
   const std::optional<ResumePoint> point =
       ckpt.restore(*restored.model, *restored.opt, restored.history);
@@ -376,7 +376,7 @@ TEST(Trainer, ACheckpointOfTheInitialStateExistsBeforeTheFirstStep) {
 // 1's), and training goes on at half the rate to the end, with finite weights.
 TEST(Trainer, ARollbackRestoresTheLastCheckpointAndHalvesTheRate) {
   const std::string path = (test::temp_dir() / "ckpt_rollback.safetensors").string();
-  Fixture f;
+  TrainerFixture f;
   f.max_rollbacks = 3;
   Checkpointer ckpt(path, {});
   Poison once(Poison::value, 10, std::numeric_limits<float>::infinity(), 1);
@@ -403,7 +403,7 @@ TEST(Trainer, ARollbackRestoresTheLastCheckpointAndHalvesTheRate) {
 // After max_rollbacks the run stops as it would without them, each rollback recorded.
 TEST(Trainer, RollbacksStopAfterTheirLimit) {
   const std::string path = (test::temp_dir() / "ckpt_rollbacks.safetensors").string();
-  Fixture f;
+  TrainerFixture f;
   f.max_rollbacks = 3;
   Checkpointer ckpt(path, {});
   Poison always(Poison::gradient, 10, std::numeric_limits<float>::quiet_NaN());
@@ -423,7 +423,7 @@ TEST(Trainer, RollbacksStopAfterTheirLimit) {
 // the uninterrupted run does: the checkpoint carries the rollbacks.
 TEST(Trainer, AResumeAfterARollbackKeepsTheLoweredRate) {
   const std::string path = (test::temp_dir() / "ckpt_rollback_resume.safetensors").string();
-  Fixture whole;
+  TrainerFixture whole;
   whole.max_rollbacks = 3;
   {
     Checkpointer ckpt(path, {});
@@ -431,14 +431,14 @@ TEST(Trainer, AResumeAfterARollbackKeepsTheLoweredRate) {
     Callback* cbs[] = {&once, &ckpt};
     ASSERT_EQ(whole.fit_or_roll_back(5, cbs, &ckpt).rollbacks.size(), 1u);
   }
-  Fixture first;  // the same, "killed" after epoch 3
+  TrainerFixture first;  // the same, "killed" after epoch 3
   first.max_rollbacks = 3;
   Checkpointer ckpt(path, {});
   Poison once(Poison::value, 10, std::numeric_limits<float>::quiet_NaN(), 1);
   Callback* cbs[] = {&once, &ckpt};
   first.fit_or_roll_back(3, cbs, &ckpt);
 
-  Fixture resumed;
+  TrainerFixture resumed;
   resumed.max_rollbacks = 3;
   const std::optional<ResumePoint> point =
       ckpt.restore(*resumed.model, *resumed.opt, resumed.history);
@@ -456,17 +456,17 @@ TEST(Trainer, AResumeAfterARollbackKeepsTheLoweredRate) {
 // may the same run resumed from a checkpoint whose first batch loss is already low.
 TEST(Trainer, TheLossGrowthReferenceSurvivesAResume) {
   const std::string path = (test::temp_dir() / "ckpt_growth.safetensors").string();
-  Fixture whole;
+  TrainerFixture whole;
   whole.max_loss_growth = 1.0;
   whole.fit(6, {});
   ASSERT_EQ(whole.history.size(), 6u);
 
-  Fixture first;
+  TrainerFixture first;
   first.max_loss_growth = 1.0;
   Checkpointer ckpt(path, {});
   Callback* cbs[] = {&ckpt};
   first.fit(3, cbs);
-  Fixture resumed;
+  TrainerFixture resumed;
   resumed.max_loss_growth = 1.0;
   const std::optional<ResumePoint> point =
       ckpt.restore(*resumed.model, *resumed.opt, resumed.history);
@@ -478,7 +478,7 @@ TEST(Trainer, TheLossGrowthReferenceSurvivesAResume) {
 
   // Measured from the resumed process's first batch, as before the checkpoint kept it, the same
   // run diverges: the test tells the two apart.
-  Fixture measured_anew;
+  TrainerFixture measured_anew;
   measured_anew.max_loss_growth = 1.0;
   ResumePoint anew = *ckpt.restore(*measured_anew.model, *measured_anew.opt, measured_anew.history);
   anew.first_loss = 0;

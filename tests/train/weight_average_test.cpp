@@ -17,7 +17,7 @@ namespace nnlab {
 namespace {
 
 // Two Gaussian blobs in 4-D.
-std::shared_ptr<const Dataset> blobs(int64_t n, uint64_t seed) {
+std::shared_ptr<const Dataset> blob_dataset(int64_t n, uint64_t seed) {
   auto d = std::make_shared<Dataset>();
   d->name = "blobs";
   d->sample_shape = {4};
@@ -43,7 +43,7 @@ struct Trajectory : Callback {
 };
 
 struct TinyRun {
-  std::shared_ptr<const Dataset> train = blobs(192, 1), val = blobs(64, 2);
+  std::shared_ptr<const Dataset> train = blob_dataset(192, 1), val = blob_dataset(64, 2);
   std::unique_ptr<Loss> loss = make_loss("cross_entropy");
   std::unique_ptr<Model> model;
   std::unique_ptr<Optimizer> opt;
