@@ -18,7 +18,7 @@ using RowsF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMaj
 using RowsD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Rows per block: a block of centred rows in double stays small (1024 x D) for any N.
-constexpr int64_t kBlock = 1024;
+constexpr int64_t kRowsPerBlock = 1024;
 
 }  // namespace
 
@@ -64,8 +64,8 @@ Pca Pca::fit(std::span<const float> rows, int64_t n, int64_t d, int64_t n_compon
     Eigen::VectorXd best = Eigen::VectorXd::Constant(n_components, -1.0);
     const Eigen::Map<const RowsF> x(rows.data(), n, d);
     RowsD centred;
-    for (int64_t b = 0; b < n; b += kBlock) {
-      centred = x.middleRows(b, std::min(kBlock, n - b)).cast<double>().rowwise() - mean;
+    for (int64_t b = 0; b < n; b += kRowsPerBlock) {
+      centred = x.middleRows(b, std::min(kRowsPerBlock, n - b)).cast<double>().rowwise() - mean;
       const RowsD scores = centred * comps.transpose();
       for (int64_t r = 0; r < scores.rows(); ++r)
         for (int64_t i = 0; i < n_components; ++i)
@@ -101,8 +101,8 @@ Tensor Pca::transform(const Tensor& rows) const {
   const Eigen::Map<const RowsD> comps(components_.data(), k_, d_);
   const Eigen::Map<const Eigen::RowVectorXd> mean(mean_.data(), d_);
   Eigen::Map<RowsF> y(out.data(), m, k_);
-  for (int64_t b = 0; b < m; b += kBlock) {
-    const int64_t len = std::min(kBlock, m - b);
+  for (int64_t b = 0; b < m; b += kRowsPerBlock) {
+    const int64_t len = std::min(kRowsPerBlock, m - b);
     const RowsD centred = x.middleRows(b, len).cast<double>().rowwise() - mean;
     y.middleRows(b, len) = (centred * comps.transpose()).cast<float>();
   }
@@ -119,8 +119,8 @@ Tensor Pca::inverse_transform(const Tensor& codes) const {
   const Eigen::Map<const RowsD> comps(components_.data(), k_, d_);
   const Eigen::Map<const Eigen::RowVectorXd> mean(mean_.data(), d_);
   Eigen::Map<RowsF> y(out.data(), m, d_);
-  for (int64_t b = 0; b < m; b += kBlock) {
-    const int64_t len = std::min(kBlock, m - b);
+  for (int64_t b = 0; b < m; b += kRowsPerBlock) {
+    const int64_t len = std::min(kRowsPerBlock, m - b);
     y.middleRows(b, len) =
         ((c.middleRows(b, len).cast<double>() * comps).rowwise() + mean).cast<float>();
   }

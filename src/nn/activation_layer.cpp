@@ -36,8 +36,9 @@ namespace {
 using dnnl::algorithm;
 using tag = dnnl::memory::format_tag;
 
-const ActKind kKinds[] = {ActKind::sigmoid, ActKind::tanh, ActKind::relu,     ActKind::leaky_relu,
-                          ActKind::elu,     ActKind::gelu, ActKind::softplus, ActKind::linear};
+const ActKind kActKinds[] = {ActKind::sigmoid,    ActKind::tanh,  ActKind::relu,
+                             ActKind::leaky_relu, ActKind::elu,   ActKind::gelu,
+                             ActKind::softplus,   ActKind::linear};
 
 // The structs' alpha is an optional trailing argument; these call them uniformly.
 template <class A>
@@ -206,13 +207,13 @@ bool act_has_alpha(ActKind kind) { return kind == ActKind::leaky_relu || kind ==
 
 std::vector<std::string> activation_names() {
   std::vector<std::string> names;
-  for (ActKind k : kKinds) names.push_back(act_name(k));
+  for (ActKind k : kActKinds) names.push_back(act_name(k));
   names.push_back("softmax");
   return names;
 }
 
 ActKind act_kind(const std::string& name) {
-  for (ActKind k : kKinds)
+  for (ActKind k : kActKinds)
     if (act_name(k) == name) return k;
   throw Error(fmt::format("unknown activation '{}'; known activations: {}", name,
                           fmt::join(activation_names(), ", ")));

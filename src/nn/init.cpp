@@ -7,8 +7,8 @@
 namespace nnlab {
 
 namespace {
-const InitKind kKinds[] = {InitKind::glorot_uniform, InitKind::glorot_normal, InitKind::he_normal,
-                           InitKind::he_uniform};
+const InitKind kInitKinds[] = {InitKind::glorot_uniform, InitKind::glorot_normal,
+                               InitKind::he_normal, InitKind::he_uniform};
 }  // namespace
 
 std::string init_name(InitKind kind) {
@@ -27,12 +27,12 @@ std::string init_name(InitKind kind) {
 
 std::vector<std::string> init_names() {
   std::vector<std::string> names;
-  for (InitKind k : kKinds) names.push_back(init_name(k));
+  for (InitKind k : kInitKinds) names.push_back(init_name(k));
   return names;
 }
 
 InitKind init_kind(const std::string& name) {
-  for (InitKind k : kKinds)
+  for (InitKind k : kInitKinds)
     if (init_name(k) == name) return k;
   throw Error(fmt::format("unknown initializer '{}'; known initializers: {}", name,
                           fmt::join(init_names(), ", ")));

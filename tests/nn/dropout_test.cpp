@@ -7,11 +7,7 @@
 namespace nnlab {
 namespace {
 
-Tensor ones(const Shape& shape) {
-  Tensor t(shape);
-  t.fill(1.0f);
-  return t;
-}
+using test::ones;
 
 TEST(Dropout, DropsAboutRateAndKeepsTheMean) {
   Dropout layer("dropout1", 0.3f);

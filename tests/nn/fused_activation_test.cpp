@@ -22,7 +22,7 @@
 namespace nnlab::test {
 namespace {
 
-struct Case {
+struct FusedCase {
   ActKind kind;
   float alpha;
   bool fused;
@@ -30,7 +30,7 @@ struct Case {
 
 // conv(8, 3x3) act flatten dense(24) act dense(12) act dense(5) on `channels` x 6 x 6 images;
 // with `apart`, an identity reshape between each weighted layer and its activation.
-std::unique_ptr<Model> net(const Case& c, int64_t channels, bool apart) {
+std::unique_ptr<Model> net(const FusedCase& c, int64_t channels, bool apart) {
   std::vector<LayerPtr> layers;
   const auto weighted_then_act = [&](LayerPtr weighted, const Shape& out, const std::string& id) {
     layers.push_back(std::move(weighted));
@@ -47,7 +47,7 @@ std::unique_ptr<Model> net(const Case& c, int64_t channels, bool apart) {
                                  rng);
 }
 
-class FusedActivation : public ::testing::TestWithParam<std::tuple<Case, int64_t>> {};
+class FusedActivation : public ::testing::TestWithParam<std::tuple<FusedCase, int64_t>> {};
 
 TEST_P(FusedActivation, ComputesWhatTheSeparateLayersCompute) {
   const auto [c, channels] = GetParam();
@@ -91,11 +91,12 @@ TEST_P(FusedActivation, ComputesWhatTheSeparateLayersCompute) {
 INSTANTIATE_TEST_SUITE_P(
     Kinds, FusedActivation,
     ::testing::Combine(
-        ::testing::Values(Case{ActKind::relu, 0.0f, true}, Case{ActKind::leaky_relu, 0.1f, true},
-                          Case{ActKind::leaky_relu, 0.0f, true}, Case{ActKind::sigmoid, 0.0f, true},
-                          Case{ActKind::tanh, 0.0f, true}, Case{ActKind::linear, 0.0f, true},
-                          Case{ActKind::leaky_relu, -0.5f, false}, Case{ActKind::elu, 1.0f, false},
-                          Case{ActKind::gelu, 0.0f, false}, Case{ActKind::softplus, 0.0f, false}),
+        ::testing::Values(
+            FusedCase{ActKind::relu, 0.0f, true}, FusedCase{ActKind::leaky_relu, 0.1f, true},
+            FusedCase{ActKind::leaky_relu, 0.0f, true}, FusedCase{ActKind::sigmoid, 0.0f, true},
+            FusedCase{ActKind::tanh, 0.0f, true}, FusedCase{ActKind::linear, 0.0f, true},
+            FusedCase{ActKind::leaky_relu, -0.5f, false}, FusedCase{ActKind::elu, 1.0f, false},
+            FusedCase{ActKind::gelu, 0.0f, false}, FusedCase{ActKind::softplus, 0.0f, false}),
         ::testing::Values(int64_t{3}, int64_t{16})));
 
 // A pass that ends at the weighted layer returns its output without the activation; one that

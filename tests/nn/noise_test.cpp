@@ -9,11 +9,7 @@
 namespace nnlab {
 namespace {
 
-Tensor ones(const Shape& shape) {
-  Tensor t(shape);
-  t.fill(1.0f);
-  return t;
-}
+using test::ones;
 
 double stddev_of_difference(const Tensor& a, const Tensor& b) {
   double sq = 0;

@@ -9,6 +9,8 @@
 namespace nnlab {
 namespace {
 
+using test::run_named;
+
 using test::parse_error;
 
 using test::error_of;
@@ -41,12 +43,6 @@ sweep = {"model.layers[2].units" = [8, 24]}
 name = "act"
 sweep = {"model.layers[0].activation" = ["tanh", "sigmoid"]}
 )";
-
-const RunSpec& run_named(const Study& s, const std::string& name) {
-  for (const auto& r : s.runs)
-    if (r.name == name) return r;
-  throw std::runtime_error("no run " + name);
-}
 
 TEST(LayerKeys, ARunChangesOneLayerOrEveryLayerHoldingAKey) {
   const Study s = parse_study(kLayerKeysStudy, "layers.toml", {});

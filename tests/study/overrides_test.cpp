@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "study/study.hpp"
+#include "study/study_text.hpp"
 #include "support/test_support.hpp"
 
 namespace nnlab {
 namespace {
+
+using test::run_named;
 
 using test::error_of;
 
@@ -21,12 +24,6 @@ name = "plain"
 name = "reg"
 sweep = {"model.l2" = [1e-05, 0.0001]}
 )";
-
-const RunSpec& run_named(const Study& s, const std::string& name) {
-  for (const auto& r : s.runs)
-    if (r.name == name) return r;
-  throw std::runtime_error("no run " + name);
-}
 
 TEST(Overrides, SetReachesOneRunOfASweepByItsNameOrAllThroughTheSweepsRun) {
   // The name holds '=' and '.': the longest run name the key starts with is the run.

@@ -7,11 +7,14 @@
 
 #include "study/preflight.hpp"
 #include "study/study.hpp"
+#include "study/study_text.hpp"
 #include "support/test_support.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
 namespace {
+
+using test::run_named;
 
 const char* kStudyFileStudy = R"(name = "demo"
 description = "a test study"
@@ -72,12 +75,6 @@ void expect_error(const std::string& text, std::initializer_list<const char*> fr
     for (const char* f : fragments)
       EXPECT_NE(message.find(f), std::string::npos) << "'" << f << "' not in: " << message;
   }
-}
-
-const RunSpec& run_named(const Study& s, const std::string& name) {
-  for (const auto& r : s.runs)
-    if (r.name == name) return r;
-  throw std::runtime_error("no run " + name);
 }
 
 TEST(StudyFile, ParsesRunsWithMergedSettings) {

@@ -1,7 +1,8 @@
-// What the study-file tests share: the smallest model a study may declare, and the message a
-// study text's parse fails with.
+// What the study-file tests share: the smallest model a study may declare, the message a study
+// text's parse fails with, and a run found by its name.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,13 @@ inline const std::string kOneDenseLayer = "[model]\nlayers = [{type=\"dense\", u
 /// it parses).
 inline std::string parse_error(const std::string& text, const std::vector<std::string>& sets = {}) {
   return error_of([&] { parse_study(text, "bad.toml", sets); });
+}
+
+/// The run of s called name (a thrown error if there is none).
+inline const RunSpec& run_named(const Study& s, const std::string& name) {
+  for (const auto& r : s.runs)
+    if (r.name == name) return r;
+  throw std::runtime_error("no run " + name);
 }
 
 }  // namespace nnlab::test

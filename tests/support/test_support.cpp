@@ -110,6 +110,12 @@ void write_floats(const std::filesystem::path& path, std::span<const float> v) {
   for (float f : v) out << f << ' ';
 }
 
+Tensor ones(const Shape& shape) {
+  Tensor t(shape);
+  t.fill(1.0f);
+  return t;
+}
+
 void write_text(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
   std::ofstream out(path, std::ios::binary);

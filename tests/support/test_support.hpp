@@ -12,6 +12,7 @@
 
 #include "tensor/error.hpp"
 #include "tensor/exec_context.hpp"
+#include "tensor/tensor.hpp"
 
 namespace nnlab::test {
 
@@ -69,6 +70,8 @@ void skip_for_missing(const std::string& why);
 [[nodiscard]] bool run_oracle(const std::string& script, const std::string& args);
 /// Writes v as space-separated decimals with float precision, for an oracle script to load.
 void write_floats(const std::filesystem::path& path, std::span<const float> v);
+/// A tensor of the given shape, every value 1.
+Tensor ones(const Shape& shape);
 /// Writes text to path, creating its folders (a test's input file; a failure fails the test).
 void write_text(const std::filesystem::path& path, const std::string& text);
 /// Expects ours within 1e-4 of the oracle's value, relative where |torch| > 1.
