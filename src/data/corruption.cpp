@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 
+#include "tensor/elementwise.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -161,7 +162,7 @@ void corrupt(Tensor& x, const CorruptionSpec& spec, const Rng& rng, int64_t firs
   const int64_t channels = features / (height * width);
   if (n == 0) return;
 
-#pragma omp parallel for schedule(static) if (n * features > (1 << 15))
+#pragma omp parallel for schedule(static) if (n * features > kRowwiseThreadMin)
   for (int64_t i = 0; i < n; ++i) {
     Rng r = rng.fork(static_cast<uint64_t>(first_index + i));
     kind.apply(Image{x.data() + i * features, channels, height, width}, spec.param, r);

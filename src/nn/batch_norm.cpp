@@ -10,6 +10,7 @@
 #include <cmath>
 #include <vector>
 
+#include "tensor/elementwise.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -27,7 +28,7 @@ void channel_sums(const float* in, const float* in2, int64_t n, int64_t channels
   const int64_t chunks = (n + kChunkRows - 1) / kChunkRows;
   const auto c = static_cast<size_t>(channels);
   partial.assign(static_cast<size_t>(chunks) * c, 0.0);  // keeps its capacity from batch to batch
-#pragma omp parallel for schedule(static) if (n * channels * length > (int64_t{1} << 15))
+#pragma omp parallel for schedule(static) if (n * channels * length > kRowwiseThreadMin)
   for (int64_t k = 0; k < chunks; ++k) {
     double* sum = partial.data() + static_cast<size_t>(k) * c;
     for (int64_t row = k * kChunkRows; row < std::min(n, (k + 1) * kChunkRows); ++row) {
@@ -58,7 +59,7 @@ void channel_sums(const float* in, const float* in2, int64_t n, int64_t channels
 template <class G>
 void per_value(const float* in, const float* in2, float* out, int64_t n, int64_t channels,
                int64_t length, G g) {
-#pragma omp parallel for schedule(static) if (n * channels * length > (int64_t{1} << 15))
+#pragma omp parallel for schedule(static) if (n * channels * length > kRowwiseThreadMin)
   for (int64_t row = 0; row < n; ++row)
     for (int64_t ch = 0; ch < channels; ++ch) {
       const int64_t at = (row * channels + ch) * length;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "nn/dnnl_util.hpp"
+#include "tensor/elementwise.hpp"
 #include "tensor/error.hpp"
 #include "tensor/gemm.hpp"
 
@@ -88,7 +89,7 @@ void Dense::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const float* g = dy.data();
   const int64_t units = units_;
   constexpr int64_t kBand = 64;
-#pragma omp parallel for if (n * units > (int64_t{1} << 15))
+#pragma omp parallel for if (n * units > kRowwiseThreadMin)
   for (int64_t u0 = 0; u0 < units; u0 += kBand) {
     const int64_t u1 = std::min(units, u0 + kBand);
     for (int64_t r = 0; r < n; ++r) {

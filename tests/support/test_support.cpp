@@ -12,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "io/atomic_file.hpp"
+
 namespace nnlab::test {
 
 ExecContext& exec() {
@@ -118,9 +120,7 @@ Tensor ones(const Shape& shape) {
 
 void write_text(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  EXPECT_TRUE(out.flush()) << "cannot write " << path;
+  write_file_atomic(path.string(), text);
 }
 
 void expect_near_torch(double ours, double torch, const std::string& what) {

@@ -72,7 +72,7 @@ void skip_for_missing(const std::string& why);
 void write_floats(const std::filesystem::path& path, std::span<const float> v);
 /// A tensor of the given shape, every value 1.
 Tensor ones(const Shape& shape);
-/// Writes text to path, creating its folders (a test's input file; a failure fails the test).
+/// Writes text to path (write_file_atomic), creating its folders: a test's input file.
 void write_text(const std::filesystem::path& path, const std::string& text);
 /// Expects ours within 1e-4 of the oracle's value, relative where |torch| > 1.
 void expect_near_torch(double ours, double torch, const std::string& what);
