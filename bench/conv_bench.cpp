@@ -35,7 +35,7 @@ Tensor normal_tensor(nnlab::Shape shape, uint64_t seed) {
   return t;
 }
 
-// Forward + backward of `model` on a fixed batch, gradients zeroed each step as in training.
+// Forward + backward of `model` on a fixed batch (each backward assigns the gradients).
 void run_model(benchmark::State& state, nnlab::Model& model, double flops) {
   nnlab::Shape in = model.input_shape(), out = model.output_shape();
   in.insert(in.begin(), kBatch);
@@ -44,7 +44,6 @@ void run_model(benchmark::State& state, nnlab::Model& model, double flops) {
   nnlab::Rng rng(3);
   nnlab::Pass pass;
   for (auto _ : state) {
-    model.zero_grad();
     benchmark::DoNotOptimize(model.forward(x, nnlab::Mode::train, rng, pass).data());
     model.backward(pass, dy);
     benchmark::ClobberMemory();

@@ -97,7 +97,7 @@ BENCHMARK(BM_Gemm)->Apply(gemm_args)->UseRealTime()->Unit(benchmark::kMicrosecon
 
 // ---------------------------------------------------------------------------------------------
 // A small Model (its arenas bind the parameters) run forward + backward on a fixed batch.
-// Gradients are zeroed each step as in training; no optimizer, no loss.
+// Each backward assigns the gradients, as in training; no optimizer, no loss.
 
 struct Net {
   std::unique_ptr<nnlab::Model> model;
@@ -137,7 +137,6 @@ Net make_net(nnlab::ExecContext& exec, int64_t batch, int64_t in, const std::vec
 
 void run_net(benchmark::State& state, Net& net, int64_t batch) {
   for (auto _ : state) {
-    net.model->zero_grad();
     const Tensor& y = net.model->forward(net.x, nnlab::Mode::train, net.rng, net.pass);
     benchmark::DoNotOptimize(y.data());
     net.model->backward(net.pass, net.dy);
@@ -207,6 +206,35 @@ void activation_args(benchmark::internal::Benchmark* b) {
       b->Args({static_cast<int64_t>(kind), batch, width, 2});
 }
 BENCHMARK(BM_Activation)->Apply(activation_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// One dropout layer alone, forward (the mask drawn) + backward, on a [batch, width] input.
+// Args: batch, width, threads.
+void BM_Dropout(benchmark::State& state) {
+  nnlab::ExecContext exec(static_cast<int>(state.range(2)));
+  const int64_t batch = state.range(0), width = state.range(1);
+  nnlab::Dropout layer("dropout", 0.5f);
+  layer.build({width});
+  Tensor x = random_tensor({batch, width}, 5), dy = random_tensor({batch, width}, 6);
+  nnlab::Rng rng(1);
+  nnlab::LayerContext ctx;
+  ctx.exec = &exec;
+  ctx.rng = &rng;
+  ctx.mode = nnlab::Mode::train;
+  for (auto _ : state) {
+    layer.forward(x, ctx);
+    layer.backward(ctx, dy);
+    benchmark::DoNotOptimize(ctx.dx.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["Melem/s"] = benchmark::Counter(static_cast<double>(x.size()) * 1e-6,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Dropout)
+    ->ArgNames({"batch", "width", "threads"})
+    ->Args({512, 1024, 1})
+    ->Args({512, 1024, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // The SPEC's two whole models, forward + backward (no loss, no optimizer step). Arg: threads.
 void BM_S2RegularizedMlp(benchmark::State& state) {

@@ -71,15 +71,27 @@ void backward_loop(const float* x, const float* y, const float* dy, float* dx, i
   elementwise(n, [=](int64_t i) { dx[i] = dy[i] * apply_deriv<A>(x[i], y[i], alpha); });
 }
 
-// True for the kinds whose forward (and, but for elu, backward) oneDNN primitives compute.
+// True for the kinds whose forward oneDNN primitives compute.
 bool on_dnnl(ActKind kind) {
   return kind != ActKind::relu && kind != ActKind::leaky_relu && kind != ActKind::linear;
 }
 
-// Runs f.template operator()<Struct>() for the struct of a plain-loop kind.
+// True for the kinds whose backward oneDNN primitives compute: sigmoid's and tanh's derivatives
+// are functions of y without a transcendental, dy y (1 - y) and dy (1 - y^2), which a plain loop
+// computes with the same bits as oneDNN's use_dst_for_bwd kernels (tanh's rounds 1 - y^2 once,
+// an FMA, as they do; tests/nn/activation_accuracy_test.cpp) and without a primitive call per
+// layer (S1's sigmoid net: 3 calls of 11-22 us a step at batch 64).
+bool backward_on_dnnl(ActKind kind) { return kind == ActKind::gelu || kind == ActKind::softplus; }
+
+// Runs f.template operator()<Struct>() for the struct of a plain-loop kind (for sigmoid and
+// tanh, the backward's).
 template <class F>
 void dispatch_loop(ActKind kind, F&& f) {
   switch (kind) {
+    case ActKind::sigmoid:
+      return f.template operator()<act::Sigmoid>();
+    case ActKind::tanh:
+      return f.template operator()<act::Tanh>();
     case ActKind::relu:
       return f.template operator()<act::Relu>();
     case ActKind::leaky_relu:
@@ -110,24 +122,18 @@ algorithm forward_algorithm(ActKind kind) {
   }
 }
 
-// The backward primitive: its algorithm, whether it reads y (DNNL_ARG_DST) rather than x, and
-// its alpha. From y for sigmoid and tanh, as the scalar derivatives did; gelu and softplus
-// (dy * sigmoid(x)) need x.
+// The backward primitive of gelu and softplus (dy * sigmoid(x)), both from x: its algorithm
+// and its alpha.
 struct Backward {
   algorithm alg;
-  bool from_dst;
   float alpha;
 };
 Backward backward_of(ActKind kind) {
   switch (kind) {
-    case ActKind::sigmoid:
-      return {algorithm::eltwise_logistic_use_dst_for_bwd, true, 0.0f};
-    case ActKind::tanh:
-      return {algorithm::eltwise_tanh_use_dst_for_bwd, true, 0.0f};
     case ActKind::gelu:
-      return {algorithm::eltwise_gelu_erf, false, 0.0f};
+      return {algorithm::eltwise_gelu_erf, 0.0f};
     case ActKind::softplus:  // alpha: ignored by oneDNN 2.x, the plain softplus in 3.x
-      return {algorithm::eltwise_soft_relu, false, 1.0f};
+      return {algorithm::eltwise_soft_relu, 1.0f};
     default:
       throw Error(fmt::format("activation {} has no oneDNN primitive", act_name(kind)));
   }
@@ -335,13 +341,12 @@ void Activation::backward_impl(LayerContext& ctx, const Tensor& dy) {
     elu_backward(ctx.x->data(), ctx.y.data(), dy.data(), ctx.dx.data(), n, alpha_);
     return;
   }
-  if (!on_dnnl(kind_)) {
+  if (!backward_on_dnnl(kind_)) {
     dispatch_loop(kind_, [&]<class A>() {
       backward_loop<A>(ctx.x->data(), ctx.y.data(), dy.data(), ctx.dx.data(), n, alpha_);
     });
     return;
   }
-  if (n == 0) return;
   Primitives& p = primitives(n, ctx.exec->threads());
   const Backward b = backward_of(kind_);
   if (!p.bwd) {
@@ -352,9 +357,8 @@ void Activation::backward_impl(LayerContext& ctx, const Tensor& dy) {
     p.bwd_pd = {{b.alg, p.desc, p.desc, b.alpha, 0.0f}, user_scratchpad(), cpu_engine(), hint};
     p.bwd = dnnl::eltwise_backward(p.bwd_pd);
   }
-  const float* data = b.from_dst ? ctx.y.data() : ctx.x->data();
   execute(ctx.exec->stream(), p.bwd, p.bwd_pd,
-          {{b.from_dst ? DNNL_ARG_DST : DNNL_ARG_SRC, flat(p.desc, data)},
+          {{DNNL_ARG_SRC, flat(p.desc, ctx.x->data())},
            {DNNL_ARG_DIFF_DST, flat(p.desc, dy.data())},
            {DNNL_ARG_DIFF_SRC, flat(p.desc, ctx.dx.data())}},
           scratchpad_);

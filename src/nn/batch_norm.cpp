@@ -166,7 +166,6 @@ void BatchNorm::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const Tensor& x = *ctx.x;
   const int64_t n = x.rows(), c = channels_, l = length_;
   ctx.dx.resize(x.shape());
-  if (n == 0) return;
   const bool train = ctx.mode == Mode::train;
   const float* mean = train ? ctx.saved.row(0) : running_mean().value.data();
   const float* var = train ? ctx.saved.row(1) : running_var().value.data();
@@ -198,8 +197,8 @@ void BatchNorm::backward_impl(LayerContext& ctx, const Tensor& dy) {
   for (auto* v : {&a, &b, &k}) v->resize(static_cast<size_t>(c));
   for (int64_t ch = 0; ch < c; ++ch) {
     const auto i = static_cast<size_t>(ch);
-    dgamma[ch] += static_cast<float>(sum_dy_xhat[i]);
-    dbeta[ch] += static_cast<float>(sum_dy[i]);
+    dgamma[ch] = static_cast<float>(sum_dy_xhat[i]);
+    dbeta[ch] = static_cast<float>(sum_dy[i]);
     k[i] = gamma_v[ch] * is[ch];
     a[i] = train ? static_cast<float>(sum_dy[i] / m) : 0.0f;
     b[i] = train ? static_cast<float>(sum_dy_xhat[i] / m) : 0.0f;

@@ -66,7 +66,7 @@ class Conv2d : public Layer {
   // Data in a primitive's layout, used within one call: weights or their gradient, the output
   // or the input gradient, dy for the weights pass and for the data pass; and the primitives'
   // scratchpad.
-  Tensor weights_buf_, act_buf_, dy_buf_, dy_data_buf_, bias_buf_, scratchpad_;
+  Tensor weights_buf_, act_buf_, dy_buf_, dy_data_buf_, scratchpad_;
 };
 
 }  // namespace nnlab

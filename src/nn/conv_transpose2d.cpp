@@ -175,7 +175,6 @@ void ConvTranspose2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const Tensor& x = *ctx.x;
   const int64_t n = x.rows();
   if (ctx.input_grad) ctx.dx.resize(x.shape());
-  if (n == 0) return;
   Primitives& p = primitives(n, ctx.exec->threads());
   dnnl::stream& stream = ctx.exec->stream();
   if (!p.bwd_weights) create_backward(p);
@@ -187,18 +186,18 @@ void ConvTranspose2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const memory dy_plain = dnnl_view(dy, tag::nchw);
   const memory diff_dst = in_layout(stream, dy_plain, p.bwd_weights_pd.diff_dst_desc(), dy_buf_);
 
-  // The primitive assigns its gradients; the contract accumulates them.
-  const memory dw = bind(weights_buf_, p.bwd_weights_pd.diff_weights_desc());
-  const memory db = bind(bias_buf_, p.bwd_weights_pd.diff_bias_desc());
+  // The primitive assigns the gradients, as the contract does: straight into the gradient
+  // arena where its layout is plain, else reordered there.
+  const memory dw_plain = weights_view(weight().grad, p.weights);
+  const bool dw_direct = p.bwd_weights_pd.diff_weights_desc() == dw_plain.get_desc();
+  const memory dw = dw_direct ? dw_plain : bind(weights_buf_, p.bwd_weights_pd.diff_weights_desc());
   execute(stream, p.bwd_weights, p.bwd_weights_pd,
           {{DNNL_ARG_SRC, src},
            {DNNL_ARG_DIFF_DST, diff_dst},
            {DNNL_ARG_DIFF_WEIGHTS, dw},
-           {DNNL_ARG_DIFF_BIAS, db}},
+           {DNNL_ARG_DIFF_BIAS, dnnl_view(bias().grad, tag::a)}},  // asked for format a
           scratchpad_);
-  reorder(stream, dw, weights_view(weight().grad, p.weights), /*accumulate=*/true);
-  const float* db_values = bias_buf_.data();  // plain: the primitive was asked for format a
-  for (int64_t o = 0; o < filters_; ++o) bias().grad[o] += db_values[o];
+  if (!dw_direct) reorder(stream, dw, dw_plain);
 
   if (!ctx.input_grad) return;  // a pass's first layer: nothing reads dx
   const bool few = few_channels(channels_, filters_);

@@ -68,7 +68,7 @@ class ConvTranspose2d : public Layer {
   std::map<std::pair<int64_t, int>, std::unique_ptr<Primitives>> primitives_;
   // Data in a primitive's layout, used within one call: weights or their gradient, the output
   // or the input gradient, dy; and the primitives' scratchpad.
-  Tensor weights_buf_, act_buf_, dy_buf_, bias_buf_, scratchpad_;
+  Tensor weights_buf_, act_buf_, dy_buf_, scratchpad_;
 };
 
 }  // namespace nnlab

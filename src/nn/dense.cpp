@@ -79,11 +79,10 @@ void Dense::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const Tensor& x = *ctx.x;
   const int64_t n = x.rows();
   if (ctx.input_grad) ctx.dx.resize(x.shape());
-  if (n == 0) return;
-  // dW[U, F] += dy^T[U, N] x[N, F]
-  gemm(true, false, units_, in_features_, n, 1.0f, dy.data(), x.data(), 1.0f,
+  // dW[U, F] = dy^T[U, N] x[N, F]
+  gemm(true, false, units_, in_features_, n, 1.0f, dy.data(), x.data(), 0.0f,
        params_[0].grad.data());
-  // db[u] += sum over rows of dy[r, u]: threads take bands of units, each summed over the rows
+  // db[u] = sum over rows of dy[r, u]: threads take bands of units, each summed over the rows
   // in order, so the sums do not depend on the thread count.
   float* db = params_[1].grad.data();
   const float* g = dy.data();
@@ -92,6 +91,7 @@ void Dense::backward_impl(LayerContext& ctx, const Tensor& dy) {
 #pragma omp parallel for if (n * units > kRowwiseThreadMin)
   for (int64_t u0 = 0; u0 < units; u0 += kBand) {
     const int64_t u1 = std::min(units, u0 + kBand);
+    std::fill(db + u0, db + u1, 0.0f);
     for (int64_t r = 0; r < n; ++r) {
       const float* gr = g + r * units;
 #pragma omp simd

@@ -1,5 +1,7 @@
 #include "nn/dropout.hpp"
 
+#include <algorithm>
+
 #include "tensor/elementwise.hpp"
 #include "tensor/error.hpp"
 
@@ -41,19 +43,32 @@ void Dropout::forward_impl(const Tensor& x, LayerContext& ctx) {
   const auto threshold = static_cast<uint64_t>(static_cast<double>(rate_) * 4294967296.0);
   const float* a = x.data();
   float* y = ctx.y.data();
+  // Rows are drawn kLanes at a time, their generators stepped side by side (RngLanes): the
+  // numbers of drawing each row alone, without its serial chain.
+  constexpr int kLanes = RngLanes::kLanes;
+  const int64_t groups = (rows + kLanes - 1) / kLanes;
 #pragma omp parallel for if (n > kRowwiseThreadMin)
-  for (int64_t r = 0; r < rows; ++r) {
-    Rng rng = batch_rng.fork(static_cast<uint64_t>(r));
-    unsigned char* m = mask + r * cols;
+  for (int64_t group = 0; group < groups; ++group) {
+    const int64_t r0 = group * kLanes;
+    const int lanes = static_cast<int>(std::min<int64_t>(kLanes, rows - r0));
+    RngLanes gen;
+    for (int l = 0; l < lanes; ++l) gen.seed(l, batch_rng.fork(static_cast<uint64_t>(r0 + l)));
+    unsigned char* m = mask + r0 * cols;
     for (int64_t c = 0; c < cols; c += 2) {
-      const uint64_t bits = rng.next_u64();
-      m[c] = (bits & 0xffffffffu) >= threshold;
-      if (c + 1 < cols) m[c + 1] = (bits >> 32) >= threshold;
+      uint64_t bits[kLanes];
+      gen.next(bits);
+      for (int l = 0; l < lanes; ++l) {
+        m[l * cols + c] = (bits[l] & 0xffffffffu) >= threshold;
+        if (c + 1 < cols) m[l * cols + c + 1] = (bits[l] >> 32) >= threshold;
+      }
     }
-    const float* ar = a + r * cols;
-    float* yr = y + r * cols;
+    for (int64_t r = r0; r < r0 + lanes; ++r) {
+      const unsigned char* mr = mask + r * cols;
+      const float* ar = a + r * cols;
+      float* yr = y + r * cols;
 #pragma omp simd
-    for (int64_t c = 0; c < cols; ++c) yr[c] = pick(m[c] != 0, ar[c] * keep_scale, 0.0f);
+      for (int64_t c = 0; c < cols; ++c) yr[c] = pick(mr[c] != 0, ar[c] * keep_scale, 0.0f);
+    }
   }
 }
 

@@ -33,6 +33,11 @@ void Layer::backward(LayerContext& ctx, const Tensor& dy) {
   NNLAB_CHECK(ctx.x != nullptr, "layer '{}': backward called without a forward pass", name_);
   NNLAB_CHECK(dy.shape() == ctx.y.shape(), "layer '{}' ({}) expects a gradient of shape {}, got {}",
               name_, describe(), shape_str(ctx.y.shape()), shape_str(dy.shape()));
+  if (dy.rows() == 0) {
+    for (Parameter& p : params_) p.grad.fill(0.0f);
+    ctx.dx.resize(ctx.x->shape());
+    return;
+  }
   if (dy.channel_block() == ctx.y.channel_block()) return backward_impl(ctx, dy);
   relayout(ctx.exec->stream(), dy, ctx.y.channel_block(), ctx.relaid_dy);
   backward_impl(ctx, ctx.relaid_dy);

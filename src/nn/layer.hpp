@@ -12,8 +12,10 @@
 //                    are known). ctx.x points at x, which must stay alive until backward.
 //   backward(ctx, dy)  dy: [N, out...]. ASSIGNS ctx.dx = dL/dx when ctx.input_grad (a pass's
 //                    first layer skips it: nothing consumes it, and for a dense or conv layer it
-//                    is a third of the backward FLOPs), ACCUMULATES dL/dparam into each
-//                    parameter's grad (the Model zeroes the gradient arena before each batch).
+//                    is a third of the backward FLOPs), and ASSIGNS dL/dparam to each
+//                    parameter's grad (an empty batch's: zeros). Assigning, not adding, spares
+//                    the optimizer a sweep that zeroes the gradient arena, and the products a
+//                    read of it.
 //
 // Layouts: an image batch may come with its channels blocked (Tensor::channel_block). A layer
 // whose takes_blocked() is true receives x as it comes and writes y in a layout of its choice;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "nn/activation_layer.hpp"
@@ -185,10 +184,6 @@ void Model::predict(const Tensor& x, Tensor& out, Rng& rng) {
   out = forward(x, Mode::eval, rng, pass);
   if (head_ == Head::softmax) softmax_rows(out.data(), out.data(), out.rows(), out.cols());
   if (head_ == Head::sigmoid) sigmoid_values(out.data(), out.data(), out.size());
-}
-
-void Model::zero_grad() {
-  if (!grads_.empty()) std::memset(grads_.data(), 0, grads_.size() * sizeof(float));
 }
 
 double Model::penalty() const {

@@ -51,10 +51,10 @@ class Model {
   /// head).
   const Tensor& forward(const Tensor& x, Mode mode, Rng& rng, Pass& pass, int first = 0,
                         int last = -1);
-  /// Back-propagates dy through the layers of `pass`; parameter gradients accumulate into the
-  /// gradient arena. With `input_grad`, dL/dx of the pass's input is kept for
-  /// pass.input_gradient(); without, the pass's first layer skips that product (nothing reads
-  /// it: the first layer of a model never needs it).
+  /// Back-propagates dy through the layers of `pass`; the gradients of the parameters of the
+  /// pass's layers are assigned in the gradient arena. With `input_grad`, dL/dx of the pass's input
+  /// is kept for pass.input_gradient(); without, the pass's first layer skips that product (nothing
+  /// reads it: the first layer of a model never needs it).
   void backward(Pass& pass, const Tensor& dy, bool input_grad = false);
   /// Layer i's output in `pass` as plain NCHW: the context's own, or a plain copy in `scratch`
   /// when the layer kept oneDNN's blocked layout (nn/layer.hpp). A layer that applied the
@@ -64,9 +64,6 @@ class Model {
   /// head, probabilities for a sigmoid head. Runs on a pass of its own.
   void predict(const Tensor& x, Tensor& out, Rng& rng);
 
-  /// Zeroes the gradient arena. Training needs it only once: each optimizer step leaves the
-  /// gradients zeroed, and applies the penalties' gradients and max-norm constraints itself.
-  void zero_grad();
   /// Sum of the L1 and L2 penalty terms of every parameter (part of the training loss).
   double penalty() const;
 

@@ -123,7 +123,6 @@ void Pool2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const Tensor& x = *ctx.x;
   const int64_t n = x.rows();
   ctx.dx.resize(x.shape());
-  if (n == 0) return;
   ctx.dx.set_channel_block(x.channel_block());
   Primitives& p = primitives(n, x.channel_block(), ctx.exec->threads());
   dnnl::stream& stream = ctx.exec->stream();

@@ -104,7 +104,6 @@ void Upsample::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const Tensor& x = *ctx.x;
   const int64_t n = x.rows();
   ctx.dx.resize(x.shape());
-  if (n == 0) return;
   Primitives& p = primitives(n, ctx.exec->threads());
   if (!p.bwd) {
     p.bwd_pd = {{algorithm_of(mode_), p.src, p.dst}, user_scratchpad(), cpu_engine(), p.fwd_pd};

@@ -22,11 +22,10 @@ void Adam::begin_step(float lr) {
   bc2_sqrt_ = static_cast<float>(std::sqrt(1.0 - std::pow(double{config_.beta2}, t)));
 }
 
-void Adam::update(size_t begin, size_t n, float /*lr*/) {
+void Adam::update(size_t begin, size_t n, const float* g, float /*lr*/) {
   const float b1 = config_.beta1, b2 = config_.beta2, eps = config_.eps;
   const float step_size = step_size_, bc2_sqrt = bc2_sqrt_;
   float* w = values_.data() + begin;
-  const float* g = grads_.data() + begin;
   float* m = m_.data() + begin;
   float* v = v_.data() + begin;
 #pragma omp simd

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <utility>
 
 #include "tensor/error.hpp"
@@ -13,8 +12,10 @@ namespace nnlab {
 namespace {
 
 // Floats per block: four arrays of this (Adam's values, gradients and moments) stay within a
-// core's L2 cache while the block is penalized, updated, constrained and zeroed.
+// core's L2 cache while the block is penalized, updated and constrained.
 constexpr size_t kBlockFloats = 8192;
+// Floats of a block's penalized gradient built at a time, on the stack (in L1).
+constexpr size_t kChunkFloats = 1024;
 // Below this many parameters a thread team costs more than the pass.
 constexpr size_t kParallelMin = size_t{1} << 15;
 
@@ -134,31 +135,51 @@ bool all_finite(const float* x, size_t n) {
 uint8_t Optimizer::step_block(const Block& b, float lr, float average_decay) {
   const size_t n = b.rows * b.cols;
   float* w = values_.data() + b.offset;
-  float* g = grads_.data() + b.offset;
+  const float* g = grads_.data() + b.offset;
   uint8_t health = all_finite(g, n) ? 0 : kBadGradient;
-  if (b.is_weight) {
-    if (b.reg.l1 != 0.0f || b.reg.l2 != 0.0f) {
-      const float l1 = b.reg.l1, two_l2 = 2.0f * b.reg.l2;
-      // d|w|/dw = sign(w), taken as 0 at w = 0 (the subgradient PyTorch uses).
-#pragma omp simd
-      for (size_t i = 0; i < n; ++i) {
-        const float sign = w[i] > 0.0f ? 1.0f : (w[i] < 0.0f ? -1.0f : 0.0f);
-        g[i] += l1 * sign + two_l2 * w[i];
-      }
-    }
-    const float wd = config_.weight_decay;
-    if (wd != 0.0f && config_.decay == WeightDecay::coupled) {
-      // PyTorch's Adam, SGD, RMSprop: grad = grad.add(param, alpha=wd), before the update.
-#pragma omp simd
-      for (size_t i = 0; i < n; ++i) g[i] += wd * w[i];
-    } else if (wd != 0.0f) {
-      // PyTorch's AdamW: p.mul_(1 - lr * wd), before the gradient update.
-      const float keep = 1.0f - lr * wd;
+  const float wd = b.is_weight ? config_.weight_decay : 0.0f;
+  const bool coupled = wd != 0.0f && config_.decay == WeightDecay::coupled;
+  const float l1 = b.is_weight ? b.reg.l1 : 0.0f, two_l2 = b.is_weight ? 2.0f * b.reg.l2 : 0.0f;
+  // AdamW's decay, p.mul_(1 - lr * wd), comes before the gradient update; the penalties read the
+  // values before it.
+  const float keep = wd != 0.0f && !coupled ? 1.0f - lr * wd : 1.0f;
+  if (l1 == 0.0f && two_l2 == 0.0f && !coupled) {
+    if (keep != 1.0f) {
 #pragma omp simd
       for (size_t i = 0; i < n; ++i) w[i] *= keep;
     }
+    update(b.offset, n, g, lr);
+  } else {
+    // The gradient plus the penalties' and the coupled decay's terms, built a chunk at a time
+    // apart from the arena: the optimizer only reads the gradients (the next backward assigns
+    // them), so their memory is never written back.
+    float chunk[kChunkFloats];
+    for (size_t at = 0; at < n; at += kChunkFloats) {
+      const size_t m = std::min(kChunkFloats, n - at);
+      const float* gc = g + at;
+      float* wc = w + at;
+      if (l1 != 0.0f || two_l2 != 0.0f) {
+        // d|w|/dw = sign(w), taken as 0 at w = 0 (the subgradient PyTorch uses).
+#pragma omp simd
+        for (size_t i = 0; i < m; ++i) {
+          const float sign = wc[i] > 0.0f ? 1.0f : (wc[i] < 0.0f ? -1.0f : 0.0f);
+          chunk[i] = gc[i] + (l1 * sign + two_l2 * wc[i]);
+        }
+      } else {
+        std::copy(gc, gc + m, chunk);
+      }
+      if (coupled) {
+        // PyTorch's Adam, SGD, RMSprop: grad = grad.add(param, alpha=wd), before the update.
+#pragma omp simd
+        for (size_t i = 0; i < m; ++i) chunk[i] += wd * wc[i];
+      }
+      if (keep != 1.0f) {
+#pragma omp simd
+        for (size_t i = 0; i < m; ++i) wc[i] *= keep;
+      }
+      update(b.offset + at, m, chunk, lr);
+    }
   }
-  update(b.offset, n, lr);
   if (b.is_weight && b.reg.max_norm > 0.0f) {
     for (size_t r = 0; r < b.rows; ++r) {
       float* row = w + r * b.cols;
@@ -172,7 +193,6 @@ uint8_t Optimizer::step_block(const Block& b, float lr, float average_decay) {
       for (size_t c = 0; c < b.cols; ++c) row[c] *= scale;
     }
   }
-  std::memset(g, 0, n * sizeof(float));
   if (!all_finite(w, n)) health |= kBadValue;
   if (averages()) {
     const float d = average_decay;

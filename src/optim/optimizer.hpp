@@ -4,10 +4,10 @@
 //
 // A step is one pass over the arena, in blocks of whole rows run in parallel: each block gets
 // its penalty gradients (L1/L2), weight decay, the optimizer's update, the max-norm constraint
-// on the rows just updated, and its gradients zeroed for the next backward (which
-// accumulates), and, with an average, the exponential moving average of the values updated.
-// Five sweeps of memory become one; every element's arithmetic, and each row's norm, is the same
-// whatever the thread count.
+// on the rows just updated, and, with an average, the exponential moving average of the values
+// updated. Five sweeps of memory become one, which only reads the gradients (each backward
+// assigns them); every element's arithmetic, and each row's norm, is the same whatever the
+// thread count.
 #pragma once
 
 #include <cstdint>
@@ -56,8 +56,8 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   /// One update of the values from the gradients with learning rate `lr` (the schedule's
-  /// value), the parameters' penalties and max-norm constraints included; leaves the
-  /// gradients zeroed.
+  /// value), the parameters' penalties and max-norm constraints included; reads the gradients
+  /// and leaves them as they were.
   StepHealth step(float lr);
   /// The optimizer's state (moments, step count, the average) as flat tensors, for checkpoints.
   std::vector<Tensor*> state();
@@ -81,9 +81,9 @@ class Optimizer {
   /// Called once per step before the blocks: advances the step count and computes what every
   /// element's update shares (Adam's bias corrections).
   virtual void begin_step(float lr) = 0;
-  /// The update of elements [begin, begin + n) of the arena from their gradients (penalties
-  /// and coupled decay already added). Must touch nothing outside that range.
-  virtual void update(size_t begin, size_t n, float lr) = 0;
+  /// The update of elements [begin, begin + n) of the arena from their gradients g[0, n)
+  /// (penalties and coupled decay already added). Must touch nothing outside that range.
+  virtual void update(size_t begin, size_t n, const float* g, float lr) = 0;
 
   OptimizerConfig config_;
   std::span<float> values_;

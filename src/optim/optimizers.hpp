@@ -17,7 +17,7 @@ class Sgd final : public Optimizer {
  private:
   std::vector<Tensor*> own_state() override;
   void begin_step(float lr) override;
-  void update(size_t begin, size_t n, float lr) override;
+  void update(size_t begin, size_t n, const float* g, float lr) override;
 
   Tensor velocity_;  // [P], only used with momentum
   Tensor steps_;     // [1]
@@ -33,7 +33,7 @@ class RmsProp final : public Optimizer {
  private:
   std::vector<Tensor*> own_state() override;
   void begin_step(float lr) override;
-  void update(size_t begin, size_t n, float lr) override;
+  void update(size_t begin, size_t n, const float* g, float lr) override;
 
   Tensor square_avg_;  // [P]
   Tensor momentum_;    // [P], only used with momentum
@@ -50,7 +50,7 @@ class Adam final : public Optimizer {
  private:
   std::vector<Tensor*> own_state() override;
   void begin_step(float lr) override;
-  void update(size_t begin, size_t n, float lr) override;
+  void update(size_t begin, size_t n, const float* g, float lr) override;
 
   Tensor m_;                            // [P] first moment
   Tensor v_;                            // [P] second moment

@@ -13,9 +13,8 @@ RmsProp::RmsProp(const OptimizerConfig& config, std::span<float> values, std::sp
 
 void RmsProp::begin_step(float /*lr*/) { steps_[0] += 1.0f; }
 
-void RmsProp::update(size_t begin, size_t n, float lr) {
+void RmsProp::update(size_t begin, size_t n, const float* g, float lr) {
   float* w = values_.data() + begin;
-  const float* g = grads_.data() + begin;
   float* s = square_avg_.data() + begin;
   const float rho = config_.rho, eps = config_.eps, mu = config_.momentum;
   if (mu == 0.0f) {

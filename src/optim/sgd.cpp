@@ -10,9 +10,8 @@ Sgd::Sgd(const OptimizerConfig& config, std::span<float> values, std::span<float
 
 void Sgd::begin_step(float /*lr*/) { steps_[0] += 1.0f; }
 
-void Sgd::update(size_t begin, size_t n, float lr) {
+void Sgd::update(size_t begin, size_t n, const float* g, float lr) {
   float* w = values_.data() + begin;
-  const float* g = grads_.data() + begin;
   const float mu = config_.momentum;
   if (mu == 0.0f) {
 #pragma omp simd

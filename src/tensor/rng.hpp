@@ -56,12 +56,42 @@ class Rng {
   uint64_t seed() const { return seed_; }
 
  private:
+  friend class RngLanes;
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
   uint64_t seed_;
   uint64_t s_[4];
   bool has_spare_ = false;
   float spare_ = 0.0f;
+};
+
+/// kLanes generators stepped side by side, so that one step draws kLanes numbers in vector
+/// registers (a lone xoshiro256** is a serial chain of a few cycles per number). Lane l yields
+/// exactly the numbers of the Rng it was seeded from, in the same order.
+class RngLanes {
+ public:
+  static constexpr int kLanes = 8;
+  /// Lane `lane` continues `rng`'s sequence from where it stands.
+  void seed(int lane, const Rng& rng) {
+    for (int k = 0; k < 4; ++k) s_[k][lane] = rng.s_[k];
+  }
+  /// out[l] = the next number of lane l.
+  void next(uint64_t (&out)[kLanes]) {
+#pragma omp simd
+    for (int l = 0; l < kLanes; ++l) {
+      out[l] = Rng::rotl(s_[1][l] * 5, 7) * 9;
+      const uint64_t t = s_[1][l] << 17;
+      s_[2][l] ^= s_[0][l];
+      s_[3][l] ^= s_[1][l];
+      s_[1][l] ^= s_[2][l];
+      s_[0][l] ^= s_[3][l];
+      s_[2][l] ^= t;
+      s_[3][l] = Rng::rotl(s_[3][l], 45);
+    }
+  }
+
+ private:
+  alignas(64) uint64_t s_[4][kLanes] = {};
 };
 
 }  // namespace nnlab

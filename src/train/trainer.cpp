@@ -47,7 +47,6 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
                           .total_steps = int64_t{planned} * s.batches_per_epoch};
   const Rng run_rng(options_.seed);
   Batch batch;
-  model_.zero_grad();  // from here on each optimizer step leaves the gradients zeroed
   for (Callback* c : callbacks) c->on_train_begin(s);
 
   for (int epoch = resume.epoch; epoch < options_.epochs && !s.stop; ++epoch) {
@@ -100,7 +99,7 @@ void Trainer::fit(Loader& train, const DataView* val, History& history, const Re
       for (Callback* c : callbacks) c->on_batch_end(s);
 
       lap(stats.phases.other);
-      // Penalties, decay, the update and max-norm in one pass, which zeroes the gradients.
+      // Penalties, decay, the update and max-norm in one pass over the parameters.
       const StepHealth health = optimizer_.step(s.lr);
       if (!health.bad_gradient.empty())
         diverged(epoch, s.batch,

@@ -10,11 +10,13 @@
 #include <numbers>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "nn/activation_layer.hpp"
 #include "nn/activations.hpp"
 #include "support/test_support.hpp"
+#include "tensor/exec_context.hpp"
 #include "tensor/rng.hpp"
 
 namespace nnlab {
@@ -302,6 +304,38 @@ TEST(ActivationDeterminism, AnEmptyBatch) {
     layer.backward(ctx, x);
     EXPECT_EQ(ctx.y.shape(), (Shape{0, 5}));
     EXPECT_EQ(ctx.dx.shape(), (Shape{0, 5}));
+  }
+}
+
+// Sigmoid's and tanh's backward run as plain loops from y (no primitive call per layer); they
+// give the bits oneDNN's use_dst_for_bwd primitives give, on the wide inputs' outputs.
+TEST(ActivationDeterminism, SigmoidAndTanhBackwardMatchOneDnnBitForBit) {
+  const std::vector<float> xs = wide_inputs();
+  const auto n = static_cast<int64_t>(xs.size());
+  Tensor x({1, n}), dy({1, n});
+  std::copy(xs.begin(), xs.end(), x.data());
+  Rng rng(11);
+  for (int64_t i = 0; i < n; ++i) dy[i] = rng.uniform(-2.0f, 2.0f);
+  for (const auto& [kind, alg] :
+       {std::pair{ActKind::sigmoid, dnnl::algorithm::eltwise_logistic_use_dst_for_bwd},
+        std::pair{ActKind::tanh, dnnl::algorithm::eltwise_tanh_use_dst_for_bwd}}) {
+    const Outputs layer = run(kind, kDefault, x, dy, test::exec());
+    const dnnl::memory::desc desc({1, n}, dnnl::memory::data_type::f32,
+                                  dnnl::memory::format_tag::ab);
+    const dnnl::eltwise_forward::primitive_desc hint(
+        {dnnl::prop_kind::forward_training, alg, desc, 0.0f, 0.0f}, cpu_engine());
+    const dnnl::eltwise_backward::primitive_desc pd({alg, desc, desc, 0.0f, 0.0f}, cpu_engine(),
+                                                    hint);
+    Tensor dx({1, n});
+    dnnl::stream stream(cpu_engine());
+    const auto over = [&](const Tensor& t) {
+      return dnnl::memory(desc, cpu_engine(), const_cast<float*>(t.data()));
+    };
+    dnnl::eltwise_backward(pd).execute(stream, {{DNNL_ARG_DST, over(layer.y)},
+                                                {DNNL_ARG_DIFF_DST, over(dy)},
+                                                {DNNL_ARG_DIFF_SRC, over(dx)}});
+    stream.wait();
+    EXPECT_TRUE(same_bits(dx.data(), layer.dx.data(), n)) << act_name(kind);
   }
 }
 

@@ -74,8 +74,6 @@ TEST_P(ActivationBeforePool, GivesTheGradientsOfTheLayerByLayerOrder) {
       differing(folded->forward(x, Mode::train, rng, pf), apart->forward(x, Mode::train, rng, pa)),
       0)
       << "output";
-  folded->zero_grad();
-  apart->zero_grad();
   folded->backward(pf, dy, /*input_grad=*/true);
   apart->backward(pa, dy, /*input_grad=*/true);
   EXPECT_TRUE(std::equal(folded->grads().begin(), folded->grads().end(), apart->grads().begin()))
@@ -117,8 +115,6 @@ TEST(ActivationBeforePoolPass, StartingAtTheActivationOrAtThePool) {
     const Tensor& yr = reference->forward(*in, Mode::train, rng, pr, ref_first);
     EXPECT_EQ(differing(ym, yr), 0);
     const Tensor dy = random_tensor(ym.shape(), 14);
-    m->zero_grad();
-    reference->zero_grad();
     m->backward(pm, dy, /*input_grad=*/true);
     reference->backward(pr, dy, /*input_grad=*/true);
     EXPECT_EQ(differing(pm.input_gradient(), pr.input_gradient()), 0) << "first layer " << first;

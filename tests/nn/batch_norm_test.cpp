@@ -207,7 +207,6 @@ void expect_matches_pytorch(const Shape& sample) {
     }
   };
   for (const auto& [x, dy, step] : {std::tuple{&x1, &dy1, "1"}, std::tuple{&x2, &dy2, "2"}}) {
-    m.zero_grad();
     const Tensor y = m.forward(*x, Mode::train, rng, pass);
     m.backward(pass, *dy, true);
     const Tensor dx = pass.input_gradient();

@@ -111,7 +111,6 @@ void expect_matches_torch(const TorchCase& c) {
                                              c.filters, c.kernel, c.opt.stride, padding)))
     return;
 
-  m.model->zero_grad();
   m.model->backward(pass, r, true);
   const Tensor& dx = pass.input_gradient();
   std::ifstream in(dir / "out.txt");
@@ -220,18 +219,19 @@ TEST(Conv2d, BatchSizeAndThreadChangesReuseNothingStale) {
   EXPECT_EQ(test::on_worker(1, check), 1);
 }
 
-TEST(Conv2d, GradientsAccumulate) {
+// Backward assigns the gradients: a second batch's replace the first's.
+TEST(Conv2d, BackwardAssignsTheGradients) {
   ConvModel m = conv_model({2, 5, 5}, 3, 3);
   Rng rng(1);
   Pass pass;
   const Tensor x = random_tensor({2, 2, 5, 5}, 2), dy = random_tensor({2, 3, 3, 3}, 3);
-  m.model->zero_grad();
   m.model->forward(x, Mode::train, rng, pass);
   m.model->backward(pass, dy);
   const std::vector<float> once(m.model->grads().begin(), m.model->grads().end());
   m.model->forward(x, Mode::train, rng, pass);
   m.model->backward(pass, dy);
-  for (size_t i = 0; i < once.size(); ++i) EXPECT_NEAR(m.model->grads()[i], 2 * once[i], 1e-5);
+  ASSERT_NE(once, std::vector<float>(once.size(), 0.0f));
+  EXPECT_EQ(std::vector<float>(m.model->grads().begin(), m.model->grads().end()), once);
 }
 
 TEST(Conv2d, GlorotUniformUsesKerasFans) {
@@ -261,7 +261,6 @@ TEST(Conv2d, SmallCnnLearnsRandomLabels) {
   Tensor dout;
   double first = 0, last = 0;
   for (int step = 0; step < 60; ++step) {
-    model.zero_grad();
     last = loss->compute(model.forward(x, Mode::train, rng, pass), {.labels = labels}, &dout);
     if (step == 0) first = last;
     model.backward(pass, dout);

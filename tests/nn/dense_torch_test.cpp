@@ -70,7 +70,6 @@ void expect_dense_cross_entropy_matches_torch(float smoothing) {
 
   const auto loss = make_loss("cross_entropy", smoothing);
   Tensor dout;
-  model.zero_grad();
   const double ours =
       loss->compute(model.forward(x, Mode::train, rng, pass), {.labels = labels}, &dout);
   model.backward(pass, dout, true);

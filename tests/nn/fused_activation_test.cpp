@@ -79,8 +79,6 @@ TEST_P(FusedActivation, ComputesWhatTheSeparateLayersCompute) {
     EXPECT_EQ(differing(fused->activation(pf, i, sf), apart->activation(pa, apart_act[k], sa)), 0)
         << "activation " << fused->layer(i).name();
   }
-  fused->zero_grad();
-  apart->zero_grad();
   fused->backward(pf, dy, /*input_grad=*/true);
   apart->backward(pa, dy, /*input_grad=*/true);
   EXPECT_TRUE(std::equal(fused->grads().begin(), fused->grads().end(), apart->grads().begin()))

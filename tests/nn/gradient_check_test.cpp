@@ -59,7 +59,6 @@ void expect_gradients_match(Model& model, const Tensor& x, const GradCheckOption
   const Tensor r = random_tensor(loss_at(x).shape(), opt.seed + 1000);
 
   // Analytic gradients: L = sum(y * r) so dL/dy = r.
-  model.zero_grad();
   Pass pass;
   {
     Rng rng(opt.seed);

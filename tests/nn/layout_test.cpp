@@ -84,8 +84,6 @@ TEST(BlockedLayout, AChainOfOneDnnLayersComputesWhatPlainTensorsCompute) {
     expect_same(blocked->activation(pb, i, sb), plain->activation(pp, 2 * i, sp),
                 "activation of " + blocked->layer(i).name());
 
-  blocked->zero_grad();
-  plain->zero_grad();
   blocked->backward(pb, dy, /*input_grad=*/true);
   plain->backward(pp, dy, /*input_grad=*/true);
   EXPECT_TRUE(std::equal(blocked->grads().begin(), blocked->grads().end(), plain->grads().begin()))

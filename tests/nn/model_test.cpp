@@ -89,20 +89,23 @@ TEST(Model, ArenaIsContiguous) {
   EXPECT_EQ(m->parameters()[0]->name, "dense1.weight");
 }
 
-TEST(Model, GradientsAccumulateAndZeroGradZeroes) {
+// Backward assigns the parameters' gradients: a second batch's replace the first's (nothing
+// zeroes them between steps), and an empty batch's are zeros.
+TEST(Model, BackwardAssignsTheGradients) {
   const auto m = mlp({6}, {5, 3});
   const Tensor x = random_tensor({4, 6}, 2);
   const Tensor dy = random_tensor({4, 3}, 3);
   Rng rng(1);
   Pass pass;
-  m->zero_grad();
   m->forward(x, Mode::train, rng, pass);
   m->backward(pass, dy);
   const std::vector<float> once(m->grads().begin(), m->grads().end());
+  ASSERT_NE(once, std::vector<float>(once.size(), 0.0f));
   m->forward(x, Mode::train, rng, pass);
   m->backward(pass, dy);
-  for (size_t i = 0; i < once.size(); ++i) ASSERT_NEAR(m->grads()[i], 2 * once[i], 1e-5f) << i;
-  m->zero_grad();
+  EXPECT_EQ(std::vector<float>(m->grads().begin(), m->grads().end()), once);
+  m->forward(Tensor({0, 6}), Mode::train, rng, pass);
+  m->backward(pass, Tensor({0, 3}));
   for (float g : m->grads()) ASSERT_EQ(g, 0.0f);
 }
 
@@ -118,14 +121,12 @@ TEST(Model, BackwardStopsAtTheFirstLayerWithParameters) {
       build_model(test::exec(), {6}, {drop, dense(4), dense(3, "")}, *make_loss("mse"), rng);
   const Tensor x = random_tensor({5, 6}, 2), dy = random_tensor({5, 3}, 3);
   Pass pass;
-  m->zero_grad();
   m->forward(x, Mode::train, rng, pass);
   m->backward(pass, dy);
   EXPECT_TRUE(pass.context(0).dx.empty()) << "dropout below the first dense ran backward";
   EXPECT_FALSE(pass.context(1).input_grad);
   EXPECT_TRUE(pass.context(2).input_grad);  // relu1 feeds the second dense its gradient
   const std::vector<float> grads(m->grads().begin(), m->grads().end());
-  m->zero_grad();
   m->backward(pass, dy, true);
   EXPECT_EQ(pass.input_gradient().shape(), x.shape());
   EXPECT_EQ(std::vector<float>(m->grads().begin(), m->grads().end()), grads);
@@ -191,13 +192,11 @@ TEST(Model, PassesInFlightDoNotDisturbOneAnother) {
   const Tensor dy = random_tensor({4, 3}, 3);
   Rng rng(1);
   Pass train;
-  m->zero_grad();
   m->forward(x, Mode::train, rng, train);
   m->backward(train, dy, true);
   const std::vector<float> alone(m->grads().begin(), m->grads().end());
   const Tensor dx_alone = train.input_gradient();
 
-  m->zero_grad();
   m->forward(x, Mode::train, rng, train);
   Pass eval;
   const Tensor y_other = m->forward(other, Mode::eval, rng, eval);
@@ -214,12 +213,10 @@ TEST(Model, TheInputGradientIsComputedOnlyWhenAskedFor) {
   const Tensor x = random_tensor({4, 6}, 2), dy = random_tensor({4, 3}, 3);
   Rng rng(1);
   Pass pass;
-  m->zero_grad();
   m->forward(x, Mode::train, rng, pass);
   m->backward(pass, dy, true);
   const std::vector<float> with(m->grads().begin(), m->grads().end());
   EXPECT_EQ(pass.input_gradient().shape(), x.shape());
-  m->zero_grad();
   m->forward(x, Mode::train, rng, pass);
   m->backward(pass, dy);
   for (size_t i = 0; i < with.size(); ++i) ASSERT_EQ(m->grads()[i], with[i]) << i;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 namespace nnlab {
 namespace {
@@ -12,6 +13,22 @@ TEST(Rng, SameSeedSameSequenceAndForksDiffer) {
   for (int i = 0; i < 100; ++i) ASSERT_EQ(a.next_u64(), b.next_u64());
   Rng f1 = a.fork(1), f2 = a.fork(2);
   EXPECT_NE(f1.next_u64(), f2.next_u64());
+}
+
+TEST(RngLanes, EachLaneYieldsTheNumbersOfItsRng) {
+  constexpr int kLanes = RngLanes::kLanes;
+  std::vector<Rng> alone;
+  RngLanes lanes;
+  for (int l = 0; l < kLanes; ++l) {
+    alone.push_back(Rng(1000 + static_cast<uint64_t>(l)).fork(7));
+    alone.back().next_u64();  // a lane continues from where its Rng stands
+    lanes.seed(l, alone.back());
+  }
+  for (int step = 0; step < 1000; ++step) {
+    uint64_t out[kLanes];
+    lanes.next(out);
+    for (int l = 0; l < kLanes; ++l) ASSERT_EQ(out[l], alone[static_cast<size_t>(l)].next_u64());
+  }
 }
 
 TEST(Rng, NormalHasUnitMomentsAndUniformIsInRange) {
