@@ -86,9 +86,10 @@ void add_bench_command(CLI::App& app) {
     if (b.limit_gflops > 0)
       fmt::print(
           "useful {:.1f} GFLOP/s ({:.4g} MFLOP per sample), limit {:.1f} GFLOP/s ({:.1f} µs per "
-          "step: the step's products alone), {:.1f}% of the limit\n",
+          "step: the step's products alone, measured after each timed epoch, the mean of {}), "
+          "{:.1f}% of the limit\n",
           b.useful_gflops, b.useful_flops_per_sample * 1e-6, b.limit_gflops,
-          b.limit_seconds_per_step * 1e6, 100 * b.share());
+          b.limit_seconds_per_step * 1e6, b.limit_rounds, 100 * b.share());
     else
       fmt::print("no dense or convolution products: no limit to measure\n");
     // "parameters" stays the last key: scripts and tests read the line as it always ended.
@@ -97,12 +98,13 @@ void add_bench_command(CLI::App& app) {
           "{{\"samples_per_second\": {}, \"seconds\": {}, \"peak_rss_kb\": {}, \"samples\": {}, "
           "\"steps\": {}, \"batch\": {}, \"us_per_step\": {}, \"useful_flops_per_sample\": {}, "
           "\"useful_gflops\": {}, \"limit_gflops\": {}, \"limit_seconds_per_step\": {}, "
-          "\"limit_share\": {}, \"cpu_model\": {}, \"cpu_isa\": {}, \"onednn_isa\": {}, "
+          "\"limit_share\": {}, \"limit_rounds\": {}, \"cpu_model\": {}, \"cpu_isa\": {}, "
+          "\"onednn_isa\": {}, "
           "\"cpu\": {}, \"phase_us\": {{\"loader\": {}, \"forward\": {}, \"loss\": {}, "
           "\"backward\": {}, \"optimizer\": {}, \"other\": {}}}, \"parameters\": {}}}\n",
           b.samples_per_second, b.seconds, b.peak_rss_kb, b.samples, b.steps, b.batch,
           b.us_per_step(), b.useful_flops_per_sample, b.useful_gflops, b.limit_gflops,
-          b.limit_seconds_per_step, b.share(), nlohmann::json(cpu.model).dump(),
+          b.limit_seconds_per_step, b.share(), b.limit_rounds, nlohmann::json(cpu.model).dump(),
           nlohmann::json(cpu.isa_summary()).dump(), nlohmann::json(cpu.onednn_isa).dump(),
           nlohmann::json(cpu.describe()).dump(), per_step(ph.loader), per_step(ph.forward),
           per_step(ph.loss), per_step(ph.backward), per_step(ph.optimizer), per_step(ph.other),

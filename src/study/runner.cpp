@@ -238,6 +238,29 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
   return result;
 }
 
+namespace {
+
+// The machine's limit measured after each timed epoch rather than once after training: a shared
+// machine's speed drifts over seconds, and each epoch and its limit then see about the same
+// machine.
+class LimitRounds final : public Callback {
+ public:
+  LimitRounds(Model& model, int64_t batch, int warmup_epochs)
+      : model_(model), batch_(batch), warmup_epochs_(warmup_epochs) {}
+  void on_epoch_end(TrainState& s) override {
+    if (s.epoch < warmup_epochs_ || s.epoch_samples == 0) return;
+    rounds.push_back(measure_step_limit(model_, std::min(batch_, s.epoch_samples)));
+  }
+  std::vector<StepLimit> rounds;
+
+ private:
+  Model& model_;
+  int64_t batch_;
+  int warmup_epochs_;
+};
+
+}  // namespace
+
 BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs,
                       int warmup_epochs) {
   ExecContext exec(options.threads);
@@ -247,9 +270,13 @@ BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs,
   no_split.validation_fraction = 0;
   const RunData data = prepare_run_data(cache.get(run.data), no_split, run.seed);
   Session s = make_session(exec, run, data.fit.data->sample_shape, run.seed, "bench");
+  LimitRounds limits(*s.model, run.train.batch, warmup_epochs);
   const TrainOutcome out =
       train_session(s, run, data.fit, nullptr, warmup_epochs + epochs, run.seed,
-                    {.checkpoint = "", .label = "bench " + run.name, .progress = options.progress});
+                    {.checkpoint = "",
+                     .label = "bench " + run.name,
+                     .progress = options.progress,
+                     .callbacks = {&limits}});
   NNLAB_CHECK(out.stopped != "diverged", "bench: {}", out.diverged);
   BenchResult r;
   // An epoch's samples (noisy copies and oversampling included) when fewer than a batch.
@@ -265,17 +292,20 @@ BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs,
   }
   NNLAB_CHECK(r.samples > 0 && r.seconds > 0, "bench: run '{}' trained no timed samples", run.name);
   r.samples_per_second = static_cast<double>(r.samples) / r.seconds;
-  // Peak memory before the limit's buffers could raise it: the training's own.
+  // Peak memory as the training's own, though the limit's buffers may have raised it: they are
+  // a layer's inputs and gradients, far smaller than the training's.
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   r.peak_rss_kb = usage.ru_maxrss;
   r.parameters = s.model->parameter_count();
   r.useful_flops_per_sample = useful_flops(*s.model).per_sample();
   r.useful_gflops = r.useful_flops_per_sample * r.samples_per_second * 1e-9;
-  if (r.batch > 0) {
-    const StepLimit l = measure_step_limit(*s.model, r.batch);
-    r.limit_gflops = l.gflops();
-    r.limit_seconds_per_step = l.seconds;
+  // The limit's time per step: the mean of its rounds (their FLOPs are the same).
+  for (const StepLimit& l : limits.rounds) r.limit_seconds_per_step += l.seconds;
+  r.limit_rounds = std::ssize(limits.rounds);
+  if (r.limit_rounds > 0 && r.limit_seconds_per_step > 0) {
+    r.limit_seconds_per_step /= static_cast<double>(r.limit_rounds);
+    r.limit_gflops = limits.rounds.front().flops / r.limit_seconds_per_step * 1e-9;
   }
   return r;
 }

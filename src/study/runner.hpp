@@ -46,23 +46,25 @@ struct BenchResult {
   double samples_per_second = 0;
   int64_t peak_rss_kb = 0;  // the process's peak resident memory
   int64_t parameters = 0;   // of the model trained, for a side by side to check it is the same
-  // The machine's limit, measured after training on the same thread budget (perf/): the
-  // useful FLOPs of the products per sample, their rate achieved in training, and their rate
-  // when the step's products run alone on its shapes (0 for a model without products).
+  // The machine's limit on the same thread budget (perf/): the useful FLOPs of the products per
+  // sample, their rate achieved in training, and their rate when the step's products run alone
+  // on its shapes (0 for a model without products), measured after each timed epoch and
+  // averaged over those rounds.
   double useful_flops_per_sample = 0;
   double useful_gflops = 0;
   double limit_gflops = 0;
   double limit_seconds_per_step = 0;
+  int64_t limit_rounds = 0;
   StepPhases phases;  // where the training steps' time went
   double share() const { return limit_gflops > 0 ? useful_gflops / limit_gflops : 0; }
   double us_per_step() const { return steps > 0 ? seconds / static_cast<double>(steps) * 1e6 : 0; }
 };
 
 /// Trains `run` for `warmup_epochs` untimed and then `epochs` timed epochs (no validation, no
-/// outputs) and measures throughput: the
-/// figure `nnlab bench` prints and bench/compare_pytorch.py sets beside PyTorch's. Then
-/// measures the machine's limit for the model's training step (perf/step_limit.hpp) in the same
-/// execution context.
+/// outputs) and measures throughput: the figure `nnlab bench` prints and
+/// bench/compare_pytorch.py sets beside PyTorch's. After each timed epoch it measures the
+/// machine's limit for the model's training step (perf/step_limit.hpp) in the same execution
+/// context, outside the epoch's time.
 BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs, int warmup_epochs);
 
 /// A classical learner's timings on all of its training and test data: the transforms of

@@ -75,6 +75,7 @@ TrainOutcome train_session(Session& s, const RunSpec& run, const DataView& train
   }
   Checkpointer checkpointer(hooks.checkpoint, stateful);
   if (!hooks.checkpoint.empty()) callbacks.push_back(&checkpointer);
+  callbacks.insert(callbacks.end(), hooks.callbacks.begin(), hooks.callbacks.end());
 
   TrainOutcome out;
   ResumePoint start;

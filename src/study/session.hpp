@@ -14,6 +14,7 @@
 #include "nn/model.hpp"
 #include "optim/optimizer.hpp"
 #include "study/study.hpp"
+#include "train/callback.hpp"
 #include "train/history.hpp"
 #include "train/inactive_neurons.hpp"
 #include "train/progress.hpp"
@@ -46,6 +47,8 @@ struct TrainHooks {
   bool progress = true;
   // Training stops at this time, mid-epoch, as "stopped": "deadline" (a search's budget).
   std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt;
+  // The caller's own callbacks, called after the session's (nnlab bench's limit rounds).
+  std::vector<Callback*> callbacks = {};
 };
 
 struct TrainOutcome {

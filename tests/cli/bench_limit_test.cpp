@@ -17,7 +17,7 @@ TEST(BenchLimit, JsonHasTheCpuAndTheShareOfTheLimit) {
   const auto study = std::filesystem::path(NNLAB_SOURCE_DIR) / "experiments" / "quickstart.toml";
   const auto r = nnlab::test::run_nnlab(
       "bench " + study.string() +
-      " --run quickstart --epochs 1 --threads 1 --json --set data.train_limit=300 --data-dir " +
+      " --run quickstart --epochs 2 --threads 1 --json --set data.train_limit=300 --data-dir " +
       nnlab::test::shared_data_dir().string());
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("\ncpu: "), std::string::npos) << r.out;
@@ -27,11 +27,13 @@ TEST(BenchLimit, JsonHasTheCpuAndTheShareOfTheLimit) {
   const auto j = nlohmann::json::parse(r.out.substr(brace + 1));
   for (const char* key : {"samples_per_second", "seconds", "peak_rss_kb", "parameters", "steps",
                           "batch", "us_per_step", "useful_flops_per_sample", "useful_gflops",
-                          "limit_gflops", "limit_seconds_per_step", "limit_share", "cpu_model",
-                          "cpu_isa", "onednn_isa", "cpu", "phase_us"})
+                          "limit_gflops", "limit_seconds_per_step", "limit_share", "limit_rounds",
+                          "cpu_model", "cpu_isa", "onednn_isa", "cpu", "phase_us"})
     EXPECT_TRUE(j.contains(key)) << key << " missing in " << j.dump();
-  // The quick start's CNN on 300 images, batch 64: 5 steps, the last of 44.
-  EXPECT_EQ(j["steps"], 5);
+  // The quick start's CNN on 300 images, batch 64: 5 steps an epoch, the last of 44; the limit
+  // measured after each of the 2 timed epochs.
+  EXPECT_EQ(j["steps"], 10);
+  EXPECT_EQ(j["limit_rounds"], 2);
   EXPECT_EQ(j["batch"], 64);
   EXPECT_GT(j["useful_flops_per_sample"].get<double>(), 0);
   const double share = j["limit_share"];
