@@ -22,6 +22,7 @@
 #include "nn/dropout.hpp"
 #include "nn/layer.hpp"
 #include "nn/model.hpp"
+#include "optim/optimizer.hpp"
 #include "tensor/exec_context.hpp"
 #include "tensor/gemm.hpp"
 #include "tensor/rng.hpp"
@@ -233,6 +234,36 @@ BENCHMARK(BM_Dropout)
     ->ArgNames({"batch", "width", "threads"})
     ->Args({512, 1024, 1})
     ->Args({512, 1024, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// One optimizer step over a model's parameter arena (penalties and max-norm where the run has
+// them; gradients random). Args: which (0: S1's sigmoid MLP with SGD, 1: S2's regularized MLP
+// with Adam), threads.
+void BM_OptimizerStep(benchmark::State& state) {
+  nnlab::ExecContext exec(static_cast<int>(state.range(1)));
+  const bool s2 = state.range(0) == 1;
+  Net net = s2 ? make_net(exec, 512, 784, {1024, 512, 10}, nnlab::ActKind::relu, {0.6f, 0.5f})
+               : make_net(exec, 64, 784, {500, 250, 100, 10}, nnlab::ActKind::sigmoid, {});
+  if (s2)
+    for (nnlab::Parameter* p : net.model->parameters())
+      if (p->is_weight && p->value.rows() > 10)
+        p->reg = {.l1 = 1e-6f, .l2 = 1e-4f, .max_norm = 0.5f};
+  nnlab::Rng rng(3);
+  rng.fill_normal(net.model->grads(), 0.0f, 1e-3f);
+  const auto opt =
+      nnlab::make_optimizer({.type = s2 ? "adam" : "sgd", .lr = 1e-3f}, net.model->values(),
+                            net.model->grads(), net.model->parameters());
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(opt->step(1e-3f));
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(s2 ? "S2 adam" : "S1 sgd");
+}
+BENCHMARK(BM_OptimizerStep)
+    ->ArgNames({"which", "threads"})
+    ->Args({0, 2})
+    ->Args({1, 2})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
