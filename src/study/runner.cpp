@@ -240,15 +240,21 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
 
 namespace {
 
-// The machine's limit measured after each timed epoch rather than once after training: a shared
-// machine's speed drifts over seconds, and each epoch and its limit then see about the same
-// machine.
+// The machine's limit measured after the timed epochs rather than once after training: a shared
+// machine's speed drifts over seconds, and the epochs and their limit then see about the same
+// machine. After each of the first few epochs, or spread evenly over many (a tiny net's
+// thousands): a round takes a second or more.
 class LimitRounds final : public Callback {
  public:
-  LimitRounds(Model& model, int64_t batch, int warmup_epochs)
-      : model_(model), batch_(batch), warmup_epochs_(warmup_epochs) {}
+  static constexpr int kMaxRounds = 5;
+  LimitRounds(Model& model, int64_t batch, int warmup_epochs, int epochs)
+      : model_(model),
+        batch_(batch),
+        warmup_epochs_(warmup_epochs),
+        every_((epochs + kMaxRounds - 1) / kMaxRounds) {}
   void on_epoch_end(TrainState& s) override {
-    if (s.epoch < warmup_epochs_ || s.epoch_samples == 0) return;
+    const int timed = s.epoch + 1 - warmup_epochs_;  // timed epochs done
+    if (timed <= 0 || timed % every_ != 0 || s.epoch_samples == 0) return;
     rounds.push_back(measure_step_limit(model_, std::min(batch_, s.epoch_samples)));
   }
   std::vector<StepLimit> rounds;
@@ -257,6 +263,7 @@ class LimitRounds final : public Callback {
   Model& model_;
   int64_t batch_;
   int warmup_epochs_;
+  int every_;  // a round after every every_-th timed epoch
 };
 
 }  // namespace
@@ -270,7 +277,7 @@ BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs,
   no_split.validation_fraction = 0;
   const RunData data = prepare_run_data(cache.get(run.data), no_split, run.seed);
   Session s = make_session(exec, run, data.fit.data->sample_shape, run.seed, "bench");
-  LimitRounds limits(*s.model, run.train.batch, warmup_epochs);
+  LimitRounds limits(*s.model, run.train.batch, warmup_epochs, epochs);
   const TrainOutcome out =
       train_session(s, run, data.fit, nullptr, warmup_epochs + epochs, run.seed,
                     {.checkpoint = "",

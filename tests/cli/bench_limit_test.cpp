@@ -51,3 +51,20 @@ TEST(BenchLimit, JsonHasTheCpuAndTheShareOfTheLimit) {
 }
 
 }  // namespace
+
+// Over many timed epochs the limit is measured after every k-th, at most 5 times: 12 epochs of
+// the tiny regression net give rounds after the 3rd, 6th, 9th and 12th.
+TEST(BenchLimit, AtMostFiveLimitRounds) {
+  if (!std::filesystem::exists(nnlab::test::nnlab_binary()))
+    return nnlab::test::skip_for_missing(nnlab::test::nnlab_binary() + " not built");
+  const auto study = std::filesystem::path(NNLAB_SOURCE_DIR) / "bench" / "s3-regression-tiny.toml";
+  const auto r = nnlab::test::run_nnlab("bench " + study.string() +
+                                        " --run tiny --epochs 12 --threads 1 --json --data-dir " +
+                                        nnlab::test::shared_data_dir().string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const size_t brace = r.out.rfind("\n{");
+  ASSERT_NE(brace, std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(r.out.substr(brace + 1));
+  EXPECT_EQ(j["limit_rounds"], 4);
+  EXPECT_GT(j["limit_share"].get<double>(), 0);
+}
