@@ -240,6 +240,12 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
 
 namespace {
 
+int64_t peak_rss_kb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
 // The machine's limit measured after the timed epochs rather than once after training: a shared
 // machine's speed drifts over seconds, and the epochs and their limit then see about the same
 // machine. After each of the first few epochs, or spread evenly over many (a tiny net's
@@ -255,9 +261,13 @@ class LimitRounds final : public Callback {
   void on_epoch_end(TrainState& s) override {
     const int timed = s.epoch + 1 - warmup_epochs_;  // timed epochs done
     if (timed <= 0 || timed % every_ != 0 || s.epoch_samples == 0) return;
+    if (rounds.empty()) training_peak_rss_kb = peak_rss_kb();
     rounds.push_back(measure_step_limit(model_, std::min(batch_, s.epoch_samples)));
   }
   std::vector<StepLimit> rounds;
+  // The process's peak memory before the first round: the training's own, which the limit's
+  // buffers would otherwise raise (training allocates nothing more after its first batches).
+  int64_t training_peak_rss_kb = 0;
 
  private:
   Model& model_;
@@ -299,11 +309,7 @@ BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs,
   }
   NNLAB_CHECK(r.samples > 0 && r.seconds > 0, "bench: run '{}' trained no timed samples", run.name);
   r.samples_per_second = static_cast<double>(r.samples) / r.seconds;
-  // Peak memory as the training's own, though the limit's buffers may have raised it: they are
-  // a layer's inputs and gradients, far smaller than the training's.
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  r.peak_rss_kb = usage.ru_maxrss;
+  r.peak_rss_kb = limits.rounds.empty() ? peak_rss_kb() : limits.training_peak_rss_kb;
   r.parameters = s.model->parameter_count();
   r.useful_flops_per_sample = useful_flops(*s.model).per_sample();
   r.useful_gflops = r.useful_flops_per_sample * r.samples_per_second * 1e-9;
