@@ -176,6 +176,19 @@ BENCHMARK(BM_DenseSigmoid)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
+// One layer alone, forward + backward of x with gradient dy, in the context the caller set up.
+void run_layer(benchmark::State& state, nnlab::Layer& layer, const Tensor& x, const Tensor& dy,
+               nnlab::LayerContext& ctx) {
+  for (auto _ : state) {
+    layer.forward(x, ctx);
+    layer.backward(ctx, dy);
+    benchmark::DoNotOptimize(ctx.dx.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["Melem/s"] = benchmark::Counter(static_cast<double>(x.size()) * 1e-6,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // One activation layer alone, forward + backward, on a [batch, width] input in [-4, 4) (where
 // the transcendental functions do real work). Args: kind (an nnlab::ActKind), batch, width,
 // threads.
@@ -189,15 +202,8 @@ void BM_Activation(benchmark::State& state) {
   for (int64_t i = 0; i < x.size(); ++i) x[i] *= 8.0f;
   nnlab::LayerContext ctx;
   ctx.exec = &exec;
-  for (auto _ : state) {
-    layer.forward(x, ctx);
-    layer.backward(ctx, dy);
-    benchmark::DoNotOptimize(ctx.dx.data());
-    benchmark::ClobberMemory();
-  }
+  run_layer(state, layer, x, dy, ctx);
   state.SetLabel(nnlab::act_name(kind));
-  state.counters["Melem/s"] = benchmark::Counter(static_cast<double>(x.size()) * 1e-6,
-                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void activation_args(benchmark::internal::Benchmark* b) {
@@ -221,14 +227,7 @@ void BM_Dropout(benchmark::State& state) {
   ctx.exec = &exec;
   ctx.rng = &rng;
   ctx.mode = nnlab::Mode::train;
-  for (auto _ : state) {
-    layer.forward(x, ctx);
-    layer.backward(ctx, dy);
-    benchmark::DoNotOptimize(ctx.dx.data());
-    benchmark::ClobberMemory();
-  }
-  state.counters["Melem/s"] = benchmark::Counter(static_cast<double>(x.size()) * 1e-6,
-                                                 benchmark::Counter::kIsIterationInvariantRate);
+  run_layer(state, layer, x, dy, ctx);
 }
 BENCHMARK(BM_Dropout)
     ->ArgNames({"batch", "width", "threads"})

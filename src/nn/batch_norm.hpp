@@ -11,7 +11,7 @@
 //          variance (M / (M - 1) times the biased one). A batch with M = 1 carries no variance
 //          (PyTorch refuses it): it leaves running_var as it is.
 //   eval:  the running statistics normalize x; nothing is updated.
-//   backward ASSIGNS dx and ACCUMULATES dgamma and dbeta (through the batch statistics after a
+//   backward ASSIGNS dx, dgamma and dbeta (through the batch statistics after a
 //   train-mode forward; with the running statistics held fixed after an eval-mode one).
 #pragma once
 

@@ -175,15 +175,14 @@ void Conv2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   // The primitive assigns the gradients, as the contract does: straight into the gradient
   // arena where its layout is plain, else reordered there.
   const memory dw_plain = dnnl_view(weight().grad, tag::oihw);
-  const bool dw_direct = p.bwd_weights_pd.diff_weights_desc() == dw_plain.get_desc();
-  const memory dw = dw_direct ? dw_plain : bind(weights_buf_, p.bwd_weights_pd.diff_weights_desc());
+  const memory dw = written_in(p.bwd_weights_pd.diff_weights_desc(), dw_plain, weights_buf_);
   execute(stream, p.bwd_weights, p.bwd_weights_pd,
           {{DNNL_ARG_SRC, src},
            {DNNL_ARG_DIFF_DST, diff_dst},
            {DNNL_ARG_DIFF_WEIGHTS, dw},
            {DNNL_ARG_DIFF_BIAS, dnnl_view(bias().grad, tag::a)}},  // asked for format a
           scratchpad_);
-  if (!dw_direct) reorder(stream, dw, dw_plain);
+  finish_into(stream, dw, dw_plain);
 
   if (!ctx.input_grad) return;  // a pass's first layer: nothing reads dx
   const memory weights = in_layout(stream, dnnl_view(weight().value, tag::oihw),

@@ -3,7 +3,7 @@
 //   N = batch, C = in-channels, H, W = input height and width, O = filters, k = kernel side,
 //   OH, OW = output height and width (conv_shape.hpp's conv_out_size).
 //   x: [N, C, H, W]   W: [O, C, k, k] (PyTorch's layout)   b: [O]   y: [N, O, OH, OW]
-//   backward ACCUMULATES dW and db and, when ctx.input_grad, ASSIGNS dx (shaped like x).
+//   backward ASSIGNS dW and db and, when ctx.input_grad, dx (shaped like x).
 //
 // Primitives are created once per batch size (training's last batch and evaluation use other
 // sizes) and pick their own memory layouts; the layer keeps the buffers those layouts need.

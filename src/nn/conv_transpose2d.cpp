@@ -160,15 +160,14 @@ void ConvTranspose2d::forward_impl(const Tensor& x, LayerContext& ctx) {
   const memory weights = in_layout(stream, weights_view(weight().value, p.weights),
                                    p.fwd_pd.weights_desc(), weights_buf_);
   const memory y = dnnl_view(ctx.y, tag::nchw);
-  const bool plain = p.fwd_pd.dst_desc() == y.get_desc();
-  const memory dst = plain ? y : bind(act_buf_, p.fwd_pd.dst_desc());
+  const memory dst = written_in(p.fwd_pd.dst_desc(), y, act_buf_);
   execute(stream, p.fwd, p.fwd_pd,
           {{DNNL_ARG_SRC, src},
            {DNNL_ARG_WEIGHTS, weights},
            {DNNL_ARG_BIAS, dnnl_view(bias().value, tag::a)},
            {DNNL_ARG_DST, dst}},
           scratchpad_);
-  if (!plain) reorder(stream, dst, y);
+  finish_into(stream, dst, y);
 }
 
 void ConvTranspose2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
@@ -189,15 +188,14 @@ void ConvTranspose2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   // The primitive assigns the gradients, as the contract does: straight into the gradient
   // arena where its layout is plain, else reordered there.
   const memory dw_plain = weights_view(weight().grad, p.weights);
-  const bool dw_direct = p.bwd_weights_pd.diff_weights_desc() == dw_plain.get_desc();
-  const memory dw = dw_direct ? dw_plain : bind(weights_buf_, p.bwd_weights_pd.diff_weights_desc());
+  const memory dw = written_in(p.bwd_weights_pd.diff_weights_desc(), dw_plain, weights_buf_);
   execute(stream, p.bwd_weights, p.bwd_weights_pd,
           {{DNNL_ARG_SRC, src},
            {DNNL_ARG_DIFF_DST, diff_dst},
            {DNNL_ARG_DIFF_WEIGHTS, dw},
            {DNNL_ARG_DIFF_BIAS, dnnl_view(bias().grad, tag::a)}},  // asked for format a
           scratchpad_);
-  if (!dw_direct) reorder(stream, dw, dw_plain);
+  finish_into(stream, dw, dw_plain);
 
   if (!ctx.input_grad) return;  // a pass's first layer: nothing reads dx
   const bool few = few_channels(channels_, filters_);
@@ -214,15 +212,14 @@ void ConvTranspose2d::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const memory weights = in_layout(stream, weights_view(weight().value, p.weights),
                                    p.bwd_data_pd.weights_desc(), weights_buf_);
   const memory dx = dnnl_view(ctx.dx, tag::nchw);
-  const bool plain = p.bwd_data_pd.diff_src_desc() == dx.get_desc();
-  const memory diff_src = plain ? dx : bind(act_buf_, p.bwd_data_pd.diff_src_desc());
+  const memory diff_src = written_in(p.bwd_data_pd.diff_src_desc(), dx, act_buf_);
   execute(stream, p.bwd_data, p.bwd_data_pd,
           {{DNNL_ARG_DIFF_DST,
             p.bwd_data_pd.diff_dst_desc() == diff_dst.get_desc() ? diff_dst : dy_plain},
            {DNNL_ARG_WEIGHTS, weights},
            {DNNL_ARG_DIFF_SRC, diff_src}},
           scratchpad_);
-  if (!plain) reorder(stream, diff_src, dx);
+  finish_into(stream, diff_src, dx);
 }
 
 }  // namespace nnlab

@@ -6,7 +6,7 @@
 //   s = stride, p = padding, q = output_padding (extra rows and columns at the end, q < s),
 //   OH = (H - 1) * s - 2p + k + q, OW likewise.
 //   x: [N, C, H, W]   W: [C, O, k, k] (PyTorch's layout)   b: [O]   y: [N, O, OH, OW]
-//   backward ACCUMULATES dW and db and ASSIGNS dx (shaped like x) when ctx.input_grad.
+//   backward ASSIGNS dW and db, and dx (shaped like x) when ctx.input_grad.
 //
 // Primitives are created once per (batch size, threads) and pick their own memory layouts, as
 // in Conv2d; the layer keeps the buffers those layouts need.

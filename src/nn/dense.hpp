@@ -3,7 +3,7 @@
 //   N = batch, F = in-features (the product of the per-sample input shape, so an image
 //   [C, H, W] is read as flattened), U = units.
 //   x: [N, F...]   W: [U, F] (PyTorch's layout)   b: [U]   y: [N, U]
-//   backward ACCUMULATES dW += dy^T x and db += column sums of dy, and, when ctx.input_grad,
+//   backward ASSIGNS dW = dy^T x and db = column sums of dy, and, when ctx.input_grad,
 //   ASSIGNS dx = dy W (shaped like x).
 //
 // The forward pass is one oneDNN matmul that adds the bias and applies the activation after the

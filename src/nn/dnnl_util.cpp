@@ -50,16 +50,18 @@ void finish_output(dnnl::stream& stream, const dnnl::memory& written, Tensor& ou
   if (written.get_data_handle() != out.data()) reorder(stream, written, dnnl_view(out));
 }
 
-void reorder(dnnl::stream& stream, const dnnl::memory& src, const dnnl::memory& dst,
-             bool accumulate) {
-  dnnl::primitive_attr attr;
-  if (accumulate) {
-    dnnl::post_ops ops;
-    ops.append_sum(1.0f);
-    attr.set_post_ops(ops);
-  }
+dnnl::memory written_in(const dnnl::memory::desc& desc, const dnnl::memory& target,
+                        Tensor& storage) {
+  return desc == target.get_desc() ? target : bind(storage, desc);
+}
+
+void finish_into(dnnl::stream& stream, const dnnl::memory& written, const dnnl::memory& target) {
+  if (written.get_data_handle() != target.get_data_handle()) reorder(stream, written, target);
+}
+
+void reorder(dnnl::stream& stream, const dnnl::memory& src, const dnnl::memory& dst) {
   // oneDNN's primitive cache makes re-creating the same reorder cheap.
-  const dnnl::reorder::primitive_desc pd(src, dst, attr);
+  const dnnl::reorder::primitive_desc pd(src, dst);
   dnnl::reorder(pd).execute(stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
   stream.wait();
 }

@@ -42,9 +42,16 @@ void relayout(dnnl::stream& stream, const Tensor& src, int channel_block, Tensor
 dnnl::memory output_in(const dnnl::memory::desc& desc, Tensor& out, Tensor& storage);
 void finish_output(dnnl::stream& stream, const dnnl::memory& written, Tensor& out);
 
-/// dst = src converted to dst's layout; with `accumulate`, dst += src.
-void reorder(dnnl::stream& stream, const dnnl::memory& src, const dnnl::memory& dst,
-             bool accumulate = false);
+/// Where a primitive writes a result of layout `desc` that belongs in `target` (a plain view):
+/// over `target` itself when the layouts are the same, else over `storage`, which finish_into
+/// then copies into `target`. in_layout's counterpart for outputs that are not image batches
+/// (weight gradients) or must end plain.
+dnnl::memory written_in(const dnnl::memory::desc& desc, const dnnl::memory& target,
+                        Tensor& storage);
+void finish_into(dnnl::stream& stream, const dnnl::memory& written, const dnnl::memory& target);
+
+/// dst = src converted to dst's layout.
+void reorder(dnnl::stream& stream, const dnnl::memory& src, const dnnl::memory& dst);
 
 /// Attributes that leave a primitive's scratchpad to the caller (see execute): oneDNN would
 /// otherwise manage it behind the layer's back.

@@ -141,7 +141,7 @@ StepLimit measure_step_limit(Model& model, int64_t batch, const LimitOptions& op
     else
       conv_work(model, layer, f, batch, buf, contexts, rng, work);
   }
-  // The conv layers' backward accumulates into the model's gradients: keep them as they were.
+  // The conv layers' backward assigns the model's gradients: keep them as they were.
   const std::vector<float> grads(model.grads().begin(), model.grads().end());
   StepLimit limit;
   limit.batch = batch;
