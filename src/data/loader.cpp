@@ -105,7 +105,9 @@ bool Loader::next(Batch& batch) {
       std::memcpy(batch.targets.row(r), d.targets.data() + idx[r] * td,
                   static_cast<size_t>(td) * sizeof(float));
   }
-  if (task_ == Task::reconstruct) batch.targets = batch.x;  // copies into reused storage
+  batch.x_is_target = task_ == Task::reconstruct && corrupt_.is_none();
+  if (task_ == Task::reconstruct && !corrupt_.is_none())
+    batch.targets = batch.x;  // the clean input, copied into reused storage
   if (!corrupt_.is_none())
     corrupt(batch.x, corrupt_, corrupt_rng_.fork(static_cast<uint64_t>(epoch_)), first);
   return true;

@@ -19,11 +19,19 @@ namespace nnlab {
 struct Batch {
   Tensor x;                     // [B, sample_shape...] the model's input
   std::vector<int32_t> labels;  // [B], classify
-  Tensor targets;               // regress: [B, target_dim]; reconstruct: the input [B, sample...]
-  std::vector<int64_t> index;   // position of each sample in the dataset
+  Tensor targets;               // regress: [B, target_dim]; reconstruct: the clean input
+  // Reconstruct without a corruption: x itself is the target, so no copy of it is made (on a
+  // dense autoencoder the copy was a serial pass over the batch in every step).
+  bool x_is_target = false;
+  std::vector<int64_t> index;  // position of each sample in the dataset
 
   int64_t size() const { return x.rows(); }
-  Targets as_targets() const { return {labels, targets.empty() ? nullptr : &targets}; }
+  /// The target values (regress, reconstruct), or null (classify).
+  const Tensor* target_values() const {
+    if (x_is_target) return &x;
+    return targets.empty() ? nullptr : &targets;
+  }
+  Targets as_targets() const { return {labels, target_values()}; }
 };
 
 struct LoaderOptions {

@@ -158,7 +158,7 @@ Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
       loss_sum +=
           loss.compute(out, batch.as_targets(), nullptr) * static_cast<double>(batch.size());
     if (!classify) {
-      squared_sum += squared_error(out, batch.targets, model.head());
+      squared_sum += squared_error(out, *batch.target_values(), model.head());
       values += out.size();
     }
     first += batch.size();

@@ -235,7 +235,8 @@ TEST(Loader, AugmentationNeedsImages) {
 }
 
 // The task decides a batch's target: a reconstruct batch's target is its own (augmented)
-// input, with no labels; a task the data cannot serve is refused, naming the dataset.
+// input, with no labels, x itself unless a corruption alters x, then the clean copy; a task
+// the data cannot serve is refused, naming the dataset.
 TEST(Loader, TheTaskDecidesTheTarget) {
   const Dataset d = squares(20);
   Loader loader(
@@ -244,9 +245,26 @@ TEST(Loader, TheTaskDecidesTheTarget) {
   Batch b;
   ASSERT_TRUE(loader.next(b));
   EXPECT_TRUE(b.labels.empty());
-  ASSERT_EQ(b.targets.shape(), b.x.shape());
-  for (int64_t i = 0; i < b.x.size(); ++i) ASSERT_EQ(b.targets[i], b.x[i]) << i;
-  EXPECT_NE(b.as_targets().values, nullptr);
+  EXPECT_EQ(b.as_targets().values, &b.x);
+
+  Loader noisy(d, iota(20),
+               {.task = Task::reconstruct,
+                .batch = 8,
+                .shuffle = true,
+                .seed = 3,
+                .augment = kAugment,
+                .corrupt = CorruptionSpec::parse("gaussian:0.5")});
+  Batch c;
+  ASSERT_TRUE(noisy.next(c));
+  ASSERT_NE(c.as_targets().values, nullptr);
+  ASSERT_NE(c.as_targets().values, &c.x);
+  ASSERT_EQ(c.targets.shape(), b.x.shape());
+  int64_t altered = 0;
+  for (int64_t i = 0; i < b.x.size(); ++i) {
+    ASSERT_EQ(c.targets[i], b.x[i]) << i;  // the same clean (augmented) input as above
+    altered += c.x[i] != b.x[i];
+  }
+  EXPECT_GT(altered, 0);  // the input alone is corrupted
 
   Dataset rows;
   rows.name = "unlabelled";
