@@ -106,10 +106,10 @@ bool Loader::next(Batch& batch) {
                   static_cast<size_t>(td) * sizeof(float));
   }
   batch.x_is_target = task_ == Task::reconstruct && corrupt_.is_none();
-  if (task_ == Task::reconstruct && !corrupt_.is_none())
-    batch.targets = batch.x;  // the clean input, copied into reused storage
-  if (!corrupt_.is_none())
+  if (!corrupt_.is_none()) {
+    if (task_ == Task::reconstruct) batch.targets = batch.x;  // the clean input, reused storage
     corrupt(batch.x, corrupt_, corrupt_rng_.fork(static_cast<uint64_t>(epoch_)), first);
+  }
   return true;
 }
 
