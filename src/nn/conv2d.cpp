@@ -11,9 +11,19 @@ using tag = memory::format_tag;
 namespace {
 
 // oneDNN's fastest kernels work on blocks of 16 channels. An input with fewer channels (an
-// image's 1 or 3) is padded to a full block for the data gradient, which makes that pass many
-// times slower than im2col + gemm on plain NCHW, so those passes use plain layouts.
+// image's 1 or 3) stays plain NCHW: padded to a full block, its data gradient would run many
+// times slower than im2col + gemm on plain layouts, so that pass uses them.
 bool few_channels(int64_t c) { return c < 16; }
+
+// A layer with one input channel (an image's first) writes an output that fills a block in the
+// blocked layout: oneDNN's direct kernel for it runs six times faster than the gemm-based one
+// on plain NCHW, the next layer reads it without a reorder, and it sums each output's products
+// in im2col + gemm's order, so the values are the same (S3's and the best models' weights are
+// byte-identical either way). With 2-15 input channels the two kernels sum in different orders,
+// so those layers keep the plain output the earlier figures (S4's encoder) were computed with.
+bool blocked_output(int64_t channels, int64_t filters) {
+  return !few_channels(channels) || (channels == 1 && !few_channels(filters));
+}
 
 // Direct, not auto: oneDNN's Winograd kernels exist only for 3x3 kernels on some CPUs, and
 // auto would make the arithmetic (so the results) depend on the machine.
@@ -49,9 +59,10 @@ Conv2d::Conv2d(std::string name, int64_t filters, int64_t kernel, Conv2dOptions 
 Conv2d::~Conv2d() = default;
 
 bool Conv2d::applies_post_op(const PostOp& op) const {
-  // With few input channels oneDNN runs a gemm-based convolution, whose post-ops compute exp
-  // and tanh with scalar reference code: values a few ulps from the eltwise primitive's. There
-  // only the exact ones (relu, leaky relu, linear) are applied.
+  // With few input channels oneDNN may run a gemm-based convolution (2-15 channels, or a CPU
+  // without a direct kernel for them), whose post-ops compute exp and tanh with scalar
+  // reference code: values a few ulps from the eltwise primitive's. There only the exact ones
+  // (relu, leaky relu, linear) are applied.
   return !few_channels(channels_) || op.algorithm == dnnl::algorithm::eltwise_relu ||
          op.algorithm == dnnl::algorithm::eltwise_linear;
 }
@@ -106,9 +117,10 @@ Conv2d::Primitives& Conv2d::primitives(int64_t n, int threads, const PostOp& pos
   p.strides = {opt_.stride, opt_.stride};
   p.pad_l = {pad_.before, pad_.before};
   p.pad_r = {pad_.after, pad_.after};
-  const tag act = few_channels(channels_) ? tag::nchw : tag::any;
-  p.fwd_pd = {{dnnl::prop_kind::forward_training, kConvolution, f32_desc(p.src, act),
-               f32_desc(p.weights, tag::any), f32_desc(p.bias, tag::a), f32_desc(p.dst, act),
+  const tag src = few_channels(channels_) ? tag::nchw : tag::any;
+  const tag dst = blocked_output(channels_, filters_) ? tag::any : tag::nchw;
+  p.fwd_pd = {{dnnl::prop_kind::forward_training, kConvolution, f32_desc(p.src, src),
+               f32_desc(p.weights, tag::any), f32_desc(p.bias, tag::a), f32_desc(p.dst, dst),
                p.strides, p.pad_l, p.pad_r},
               with_post_op(user_scratchpad(), post_op),
               cpu_engine()};

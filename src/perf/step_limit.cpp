@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 
+#include "nn/dnnl_util.hpp"
 #include "perf/step_flops.hpp"
 #include "tensor/error.hpp"
 #include "tensor/gemm.hpp"
@@ -32,6 +33,14 @@ class Buffers {
     Tensor& t = store_.emplace_back(shape);
     rng_.fill_uniform(t.span(), -1.0f, 1.0f);
     return t;
+  }
+  /// Random values in an image batch's layout with channels in blocks of `channel_block`.
+  Tensor& random(const Shape& shape, int channel_block, dnnl::stream& stream) {
+    Tensor& t = random(shape);
+    if (channel_block == 0) return t;
+    Tensor& blocked = store_.emplace_back();
+    relayout(stream, t, channel_block, blocked);
+    return blocked;
   }
 
  private:
@@ -72,15 +81,18 @@ void dense_work(Model& model, Layer& layer, const LayerFlops& f, int64_t n, Buff
 }
 
 /// A convolution layer's own forward and backward on random input: its oneDNN primitives, with
-/// the input gradient only when counted. The forward, timed first, leaves what the backward
-/// reads in the context.
+/// the input gradient only when counted. x and dy come in the layouts the step gives them
+/// (`layouts`: its input's and output's channel blocks in the model's own pass), so no reorder
+/// the step does not do is timed. The forward, timed first, leaves what the backward reads in
+/// the context.
 void conv_work(Model& model, Layer& layer, const LayerFlops& f, int64_t n, Buffers& buf,
-               std::deque<LayerContext>& contexts, Rng& rng, std::vector<Work>& out) {
+               std::deque<LayerContext>& contexts, Rng& rng, std::pair<int, int> layouts,
+               std::vector<Work>& out) {
   Shape in{n}, dy_shape{n};
   in.insert(in.end(), layer.input_shape().begin(), layer.input_shape().end());
   dy_shape.insert(dy_shape.end(), layer.output_shape().begin(), layer.output_shape().end());
-  const Tensor* x = &buf.random(in);
-  const Tensor* dy = &buf.random(dy_shape);
+  const Tensor* x = &buf.random(in, layouts.first, model.exec().stream());
+  const Tensor* dy = &buf.random(dy_shape, layouts.second, model.exec().stream());
   LayerContext* ctx = &contexts.emplace_back();
   ctx->mode = Mode::train;
   ctx->exec = &model.exec();
@@ -134,12 +146,14 @@ StepLimit measure_step_limit(Model& model, int64_t batch, const LimitOptions& op
   std::deque<LayerContext> contexts;
   Rng rng(1);
   std::vector<Work> work;
+  const std::vector<int> blocks = step_layouts(model, batch);
+  const auto layouts = [&](int i) { return std::pair{i == 0 ? 0 : blocks[i - 1], blocks[i]}; };
   for (const LayerFlops& f : flops.layers) {
     Layer& layer = model.layer(f.layer);
     if (f.kind == "dense")
       dense_work(model, layer, f, batch, buf, contexts, work);
     else
-      conv_work(model, layer, f, batch, buf, contexts, rng, work);
+      conv_work(model, layer, f, batch, buf, contexts, rng, layouts(f.layer), work);
   }
   // The conv layers' backward assigns the model's gradients: keep them as they were.
   const std::vector<float> grads(model.grads().begin(), model.grads().end());
@@ -152,6 +166,19 @@ StepLimit measure_step_limit(Model& model, int64_t batch, const LimitOptions& op
   }
   std::copy(grads.begin(), grads.end(), model.grads().begin());
   return limit;
+}
+
+std::vector<int> step_layouts(Model& model, int64_t batch) {
+  Shape input{batch};
+  input.insert(input.end(), model.input_shape().begin(), model.input_shape().end());
+  Tensor x(input);
+  Rng rng(1);
+  rng.fill_uniform(x.span(), 0.0f, 1.0f);
+  Pass pass;
+  model.forward(x, Mode::eval, rng, pass);
+  std::vector<int> blocks;
+  for (int i = 0; i < model.layer_count(); ++i) blocks.push_back(pass.context(i).y.channel_block());
+  return blocks;
 }
 
 }  // namespace nnlab

@@ -9,8 +9,9 @@
 //          when counted; for the forward, the faster of that sgemm and the layer's own forward
 //          (a oneDNN matmul with its bias, no activation), whichever this CPU runs faster;
 //   conv2d, conv_transpose2d: the layer's own forward and its own backward (oneDNN's
-//          primitives with their layout reorders; its input gradient only when counted) on
-//          random input of the batch's shape: nothing else of the net.
+//          primitives; its input gradient only when counted) on random input of the batch's
+//          shape, in the layouts the step gives the layer (step_layouts): nothing else of the
+//          net.
 // Each product runs a few times to warm up, then is timed call by call; its median counts.
 #pragma once
 
@@ -51,5 +52,11 @@ struct LimitOptions {
 /// (its thread budget); call it from that context's thread. The model's gradients are restored
 /// afterwards and its weights never change, so it may run after training.
 StepLimit measure_step_limit(Model& model, int64_t batch, const LimitOptions& options = {});
+
+/// The channel block of each layer's output (0: plain) in the model's own pass of `batch`
+/// samples: the limit gives each conv layer its input and output gradient in these layouts, so
+/// it times no reorder the step does not do. From an eval-mode pass of random input, which
+/// changes nothing in the model.
+std::vector<int> step_layouts(Model& model, int64_t batch);
 
 }  // namespace nnlab

@@ -1,7 +1,8 @@
 // Blocked channel layouts between oneDNN layers (Tensor::channel_block, nn/layer.hpp): a chain of
 // convolution, activation and pooling layers passes oneDNN's blocked layout along, and computes
 // exactly what the same layers compute when every tensor between them is plain. And a ReLU after
-// a convolution, applied by the convolution as it writes (Layer::applies_post_op).
+// a convolution, applied by the convolution as it writes (Layer::applies_post_op). An image's
+// first convolution (one input channel) reads its input plain and writes its output blocked.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -21,11 +22,10 @@
 namespace nnlab::test {
 namespace {
 
-const Shape kInput = {16, 10, 10};
-
-// conv, relu, max pool, conv, gelu, avg pool, flatten, dense; with `plain_between`, a reshape to
-// the same shape after each of the first six layers, which takes plain tensors only.
-std::unique_ptr<Model> net(bool plain_between) {
+// conv, relu, max pool, conv, gelu, avg pool, flatten, dense on [channels, 10, 10]; with
+// `plain_between`, a reshape to the same shape after each of the first six layers, which takes
+// plain tensors only.
+std::unique_ptr<Model> net(bool plain_between, int64_t channels = 16) {
   std::vector<LayerPtr> layers;
   Conv2dOptions pad1;
   pad1.padding = 1;
@@ -46,7 +46,8 @@ std::unique_ptr<Model> net(bool plain_between) {
   layers.push_back(std::make_unique<Flatten>("flatten"));
   layers.push_back(std::make_unique<Dense>("dense", 10));
   Rng rng(3);
-  return std::make_unique<Model>(test::exec(), kInput, std::move(layers), Head::none, rng);
+  return std::make_unique<Model>(test::exec(), Shape{channels, 10, 10}, std::move(layers),
+                                 Head::none, rng);
 }
 
 // Equal values (a ReLU applied by oneDNN may write -0 where the layer writes +0).
@@ -58,13 +59,18 @@ void expect_same(const Tensor& a, const Tensor& b, const std::string& what) {
   EXPECT_EQ(differ, 0) << what << " differs";
 }
 
-TEST(BlockedLayout, AChainOfOneDnnLayersComputesWhatPlainTensorsCompute) {
-  auto blocked = net(false), plain = net(true);
+// 16 input channels: blocked from the first layer on; 1 (an image): the first convolution
+// reads it plain, and its input gradient is plain too.
+class BlockedLayout : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(BlockedLayout, AChainOfOneDnnLayersComputesWhatPlainTensorsCompute) {
+  const int64_t channels = GetParam();
+  auto blocked = net(false, channels), plain = net(true, channels);
   ASSERT_EQ(blocked->parameter_count(), plain->parameter_count());
   ASSERT_EQ(std::memcmp(blocked->values().data(), plain->values().data(),
                         blocked->values().size() * sizeof(float)),
             0);
-  const Tensor x = random_tensor({6, 16, 10, 10}, 7);
+  const Tensor x = random_tensor({6, channels, 10, 10}, 7);
   const Tensor dy = random_tensor({6, 10}, 8);
   Rng rng(0);
   Pass pb, pp;
@@ -91,8 +97,26 @@ TEST(BlockedLayout, AChainOfOneDnnLayersComputesWhatPlainTensorsCompute) {
   expect_same(pb.input_gradient(), pp.input_gradient(), "input gradient");
 }
 
+INSTANTIATE_TEST_SUITE_P(InputChannels, BlockedLayout, ::testing::Values(16, 1));
+
+// A convolution with one input channel writes blocks only when its filters fill one: a
+// few-channel input is read plain, so an 8-filter output, the next layer's input, stays plain.
+TEST(BlockedLayouts, AnImagesFirstConvolutionWritesBlocksWhenItsFiltersFillOne) {
+  const int64_t filters[] = {32, 8};
+  for (const int64_t f : filters) {
+    std::vector<LayerPtr> layers;
+    layers.push_back(std::make_unique<Conv2d>("conv", f, 3));
+    layers.push_back(std::make_unique<Pool2d>("max", PoolKind::max, 2));  // takes either layout
+    Rng rng(3);
+    Model m(test::exec(), Shape{1, 10, 10}, std::move(layers), Head::none, rng);
+    Pass pass;
+    m.forward(random_tensor({2, 1, 10, 10}, 1), Mode::train, rng, pass);
+    EXPECT_EQ(pass.context(0).y.channel_block() > 0, f == 32) << f << " filters";
+  }
+}
+
 // A pass that starts at the ReLU, without the convolution before it, applies the ReLU itself.
-TEST(BlockedLayout, APassStartingAtAReluAppliesIt) {
+TEST(BlockedLayouts, APassStartingAtAReluAppliesIt) {
   auto m = net(false);
   const Tensor x = random_tensor({2, 32, 10, 10}, 9);
   Rng rng(0);
@@ -103,7 +127,7 @@ TEST(BlockedLayout, APassStartingAtAReluAppliesIt) {
   for (int64_t i = 0; i < x.size(); ++i) ASSERT_EQ(y[i], std::max(x[i], 0.0f)) << i;
 }
 
-TEST(BlockedLayout, TensorsSayTheirLayoutAndResizeMakesThemPlain) {
+TEST(BlockedLayouts, TensorsSayTheirLayoutAndResizeMakesThemPlain) {
   Tensor t({2, 32, 3, 3});
   EXPECT_TRUE(t.plain());
   t.set_channel_block(16);

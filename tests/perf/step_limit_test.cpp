@@ -53,6 +53,18 @@ TEST(StepLimit, RunsConvLayersAloneAndRestoresTheGradients) {
   EXPECT_EQ(std::vector<float>(m->values().begin(), m->values().end()), values);
 }
 
+// The limit gives a conv layer its input and output gradient in the step's own layouts: here
+// blocked (on any CPU with AVX2) from the first convolution's output to the second's, plain
+// after the flatten.
+TEST(StepLimit, KnowsTheLayoutsOfTheStep) {
+  const auto m = small_cnn();
+  const std::vector<int> blocks = step_layouts(*m, 4);
+  ASSERT_EQ(blocks.size(), 6u);
+  for (int i = 0; i < 4; ++i) EXPECT_GT(blocks[i], 0) << m->layer(i).name();
+  EXPECT_EQ(blocks[4], 0);
+  EXPECT_EQ(blocks[5], 0);
+}
+
 TEST(StepLimit, AModelWithoutProductsHasNoLimit) {
   std::vector<LayerPtr> l;
   l.push_back(std::make_unique<Flatten>("flatten"));
