@@ -25,6 +25,13 @@ struct Work {
   std::string alternative_label = "";
 };
 
+/// The shape of a batch of n samples of shape `sample`.
+Shape batch_of(int64_t n, const Shape& sample) {
+  Shape s{n};
+  s.insert(s.end(), sample.begin(), sample.end());
+  return s;
+}
+
 /// The buffers the timed calls read and write: allocated once, before any timing, and kept at
 /// stable addresses (a deque never moves its elements) for the lambdas that point into them.
 class Buffers {
@@ -63,9 +70,8 @@ void dense_work(Model& model, Layer& layer, const LayerFlops& f, int64_t n, Buff
     return fmt::format("{} {}: gemm {}x{}x{}", layer.name(), what, m, nn, k);
   };
   const double batch = static_cast<double>(n);
-  Shape batch_shape{n};  // the layer's own input shape: an image when a flatten is implied
-  batch_shape.insert(batch_shape.end(), layer.input_shape().begin(), layer.input_shape().end());
-  const Tensor* x_batch = &buf.random(batch_shape);
+  // The layer's own input shape: an image when a flatten is implied.
+  const Tensor* x_batch = &buf.random(batch_of(n, layer.input_shape()));
   LayerContext* ctx = &contexts.emplace_back();
   ctx->mode = Mode::train;
   ctx->exec = &model.exec();
@@ -88,11 +94,9 @@ void dense_work(Model& model, Layer& layer, const LayerFlops& f, int64_t n, Buff
 void conv_work(Model& model, Layer& layer, const LayerFlops& f, int64_t n, Buffers& buf,
                std::deque<LayerContext>& contexts, Rng& rng, std::pair<int, int> layouts,
                std::vector<Work>& out) {
-  Shape in{n}, dy_shape{n};
-  in.insert(in.end(), layer.input_shape().begin(), layer.input_shape().end());
-  dy_shape.insert(dy_shape.end(), layer.output_shape().begin(), layer.output_shape().end());
-  const Tensor* x = &buf.random(in, layouts.first, model.exec().stream());
-  const Tensor* dy = &buf.random(dy_shape, layouts.second, model.exec().stream());
+  dnnl::stream& stream = model.exec().stream();
+  const Tensor* x = &buf.random(batch_of(n, layer.input_shape()), layouts.first, stream);
+  const Tensor* dy = &buf.random(batch_of(n, layer.output_shape()), layouts.second, stream);
   LayerContext* ctx = &contexts.emplace_back();
   ctx->mode = Mode::train;
   ctx->exec = &model.exec();
@@ -169,9 +173,7 @@ StepLimit measure_step_limit(Model& model, int64_t batch, const LimitOptions& op
 }
 
 std::vector<int> step_layouts(Model& model, int64_t batch) {
-  Shape input{batch};
-  input.insert(input.end(), model.input_shape().begin(), model.input_shape().end());
-  Tensor x(input);
+  Tensor x(batch_of(batch, model.input_shape()));
   Rng rng(1);
   rng.fill_uniform(x.span(), 0.0f, 1.0f);
   Pass pass;
