@@ -71,7 +71,33 @@ void make_view(const Tensor& x, const TtaConfig::View& v, const Augmenter& mover
                             v.flip);
 }
 
+/// Random view `v` of each image of `batch` ([B, C, H, W]) into `out`, for an evaluation with
+/// seed `seed`.
+void draw_view(const Batch& batch, int v, const Augmenter& drawer, uint64_t seed, Tensor& out) {
+  const Tensor& x = batch.x;
+  out.resize(x.shape());
+  const int64_t b = x.shape()[0], per_sample = x.size() / b;
+#pragma omp parallel if (b > 1)
+  {
+    AugmentBuffers buffers;  // a few KB per thread and batch, beside a forward pass
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < b; ++i) {
+      Rng rng = tta_view_rng(seed, batch.index[static_cast<size_t>(i)], v);
+      drawer.apply(x.data() + i * per_sample, out.data() + i * per_sample, rng, buffers);
+    }
+  }
+}
+
 }  // namespace
+
+Rng tta_view_rng(uint64_t seed, int64_t index, int view) {
+  // A stream of the seed of its own (the corruption's draws come from the loader's streams).
+  constexpr uint64_t kRandomViewStream = 0x7474612d76696577;  // "tta-view"
+  return Rng(seed)
+      .fork(kRandomViewStream)
+      .fork(static_cast<uint64_t>(index))
+      .fork(static_cast<uint64_t>(view));
+}
 
 std::vector<TtaConfig::View> TtaConfig::views() const {
   std::vector<View> out;
@@ -89,8 +115,17 @@ void TtaConfig::check_fits(const Shape& sample, const std::string& key) const {
   NNLAB_CHECK(sample.size() == 3, "{} needs images [C, H, W]; the model's inputs are {}", key,
               shape_str(sample));
   const int64_t side = std::max(sample[1], sample[2]);
-  NNLAB_CHECK(shift <= side, "{}{}shift must be in [0, {}], got {}", key,
-              key.starts_with("--") ? "-" : ".", side, shift);
+  const std::string sep = key.starts_with("--") ? "-" : ".";
+  NNLAB_CHECK(shift <= side, "{}{}shift must be in [0, {}], got {}", key, sep, side, shift);
+  NNLAB_CHECK(random_views >= 0 && random_views <= kMaxTtaRandomViews,
+              "{}{}random_views must be in [0, {}], got {}", key, sep, kMaxTtaRandomViews,
+              random_views);
+  NNLAB_CHECK(random_views == 0 || augment.enabled(),
+              "{}{}random_views needs a transform to draw them with ({}{}augment)", key, sep, key,
+              sep);
+  NNLAB_CHECK(random_views > 0 || !augment.enabled(),
+              "{}{}augment draws nothing without {}{}random_views > 0", key, sep, key, sep);
+  if (random_views > 0) check_augment(augment, sample, key + sep + "augment" + sep);
 }
 
 Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
@@ -98,7 +133,8 @@ Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
   NNLAB_CHECK(options.batch > 0, "evaluation batch size must be > 0, got {}", options.batch);
   const bool tta = options.tta.enabled();
   std::vector<TtaConfig::View> views;
-  std::optional<Augmenter> mover;  // moves and mirrors the views' images
+  std::optional<Augmenter> mover;   // moves and mirrors the fixed views' images
+  std::optional<Augmenter> drawer;  // draws the random views
   if (tta) {
     const Shape& shape = data.sample_shape;
     NNLAB_CHECK(options.task == Task::classify && model.head() != Head::none && shape.size() == 3,
@@ -107,6 +143,7 @@ Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
                 data.name, shape_str(shape));
     views = options.tta.views();
     mover.emplace(AugmentConfig{.crop = options.tta.shift, .hflip = options.tta.hflip}, shape);
+    if (options.tta.random_views > 0) drawer.emplace(options.tta.augment, shape);
   }
   Loader loader(data, {indices.begin(), indices.end()},
                 {.task = options.task,
@@ -137,10 +174,15 @@ Evaluation evaluate(Model& model, const Loss& loss, const Dataset& data,
       add_probabilities(out, model.head(), probs, 0);
       if (tta) {
         // The average over the views, the image itself included.
-        const float weight = 1.0f / static_cast<float>(views.size());
+        const float weight = 1.0f / static_cast<float>(options.tta.view_count());
         for (int64_t i = 0; i < out.size(); ++i) probs[i] *= weight;
         for (size_t v = 1; v < views.size(); ++v) {
           make_view(batch.x, views[v], *mover, view);
+          add_probabilities(model.forward(view, Mode::eval, rng, pass), model.head(), probs,
+                            weight);
+        }
+        for (int v = 0; v < options.tta.random_views; ++v) {
+          draw_view(batch, v, *drawer, options.seed, view);
           add_probabilities(model.forward(view, Mode::eval, rng, pass), model.head(), probs,
                             weight);
         }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "data/augment.hpp"
 #include "data/corruption.hpp"
 #include "data/dataset.hpp"
 #include "data/task.hpp"
@@ -31,24 +32,40 @@ struct Evaluation {
   int64_t count = 0;  // samples evaluated
 };
 
+/// The most random views test-time augmentation draws per image: each is a forward pass over
+/// the whole evaluation set.
+inline constexpr int kMaxTtaRandomViews = 256;
+
 /// Test-time augmentation: a classifier scored on several views of each image, its
 /// probabilities averaged. The views: the image; its mirror (hflip); the image moved by `shift`
 /// whole pixels left, right, up and down, zeros filling in (and, with hflip, each move of the
-/// mirror too).
+/// mirror too); then `random_views` more, each the image transformed by `augment` (the
+/// transforms of data.augment) with draws of its own (tta_view_rng): a view depends on the
+/// evaluation's seed, the sample's index in the dataset and the view's number, not on the batch,
+/// the thread count or the other samples.
 struct TtaConfig {
   bool hflip = false;
   int shift = 0;
-  bool enabled() const { return hflip || shift > 0; }
-  /// The views as (dx, dy, mirrored), the image itself first.
+  int random_views = 0;
+  AugmentConfig augment = {};
+  bool enabled() const { return hflip || shift > 0 || random_views > 0; }
+  /// The fixed views as (dx, dy, mirrored), the image itself first.
   struct View {
     int dx = 0, dy = 0;
     bool flip = false;
   };
   std::vector<View> views() const;
+  /// Every view of an image: the fixed ones and the random ones.
+  size_t view_count() const { return views().size() + static_cast<size_t>(random_views); }
   /// Throws unless the views fit samples of shape `sample`: images [C, H, W], moved at most
-  /// their size. `key` names the setting in the message ("train.tta", "--tta").
+  /// their size; random views with a transform, in [0, kMaxTtaRandomViews], a transform only with
+  /// random views. `key` names the setting in the message ("train.tta", "--tta").
   void check_fits(const Shape& sample, const std::string& key) const;
 };
+
+/// The generator that random view `view` of the sample at dataset index `index` draws from, in
+/// an evaluation with seed `seed` (EvalOptions::seed).
+Rng tta_view_rng(uint64_t seed, int64_t index, int view);
 
 struct EvalOptions {
   Task task = Task::classify;
@@ -58,7 +75,7 @@ struct EvalOptions {
   TtaConfig tta = {};
   CorruptionSpec corrupt = {};  // applied to the inputs only: a reconstruction is scored
                                 // against the clean image
-  uint64_t seed = 0;            // the corruption's draws
+  uint64_t seed = 0;            // the corruption's and the random views' draws
 };
 
 /// Runs the model in eval mode over data's samples at `indices`, `options.batch` at a time, in

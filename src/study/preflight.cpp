@@ -122,8 +122,9 @@ void check_run_before_training(const Study& study, const RunSpec& run) {
       throw Error(fmt::format("{}: run '{}': {}: {}", study_path, run.name, key, e.what()));
     }
   }
-  // Test-time augmentation: a classifier's images, moved at most their size.
-  if (run.train.tta.enabled()) {
+  // Test-time augmentation: a classifier's images, moved at most their size, random views with a
+  // transform that fits them (and no transform without random views).
+  if (run.train.tta.enabled() || run.train.tta.augment.enabled()) {
     try {
       run.train.tta.check_fits(features, "train.tta");
     } catch (const Error& e) {

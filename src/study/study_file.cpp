@@ -369,6 +369,10 @@ TrainConfig read_train(const Lookup& l) {
   t.tta.hflip = l.get_bool("train.tta.hflip", t.tta.hflip);
   // At most the image's side, checked once the dataset's shape is known (preflight.cpp).
   t.tta.shift = l.get_int32("train.tta.shift", t.tta.shift, 0);
+  t.tta.random_views =
+      l.get_int32("train.tta.random_views", t.tta.random_views, 0, kMaxTtaRandomViews);
+  // Its settings against the images, and that it comes with random views, in preflight.cpp.
+  t.tta.augment = read_augment(l, "train.tta.augment");
   t.shuffle = l.get_bool("train.shuffle", t.shuffle);
   const double noise = l.get_number("train.grad_noise", t.grad_noise);
   l.check_non_negative("train.grad_noise", noise);

@@ -10,6 +10,7 @@
 #include "cli/nnlab_binary.hpp"
 #include "data/catalog.hpp"
 #include "eval/evaluate.hpp"
+#include "io/atomic_file.hpp"
 #include "nn/model_builder.hpp"
 #include "support/test_support.hpp"
 #include "train/model_file.hpp"
@@ -104,7 +105,7 @@ TEST_F(Eval, TestTimeAugmentationAveragesTheProbabilitiesOfTheMovedImages) {
   const test::CommandResult r = test::run_nnlab(eval(path, " --tta-shift 2 --json"));
   ASSERT_EQ(r.status, 0) << r.err;
   const json out = json::parse(r.out);
-  EXPECT_EQ(out.at("tta"), json({{"shift", 2}, {"hflip", false}}));
+  EXPECT_EQ(out.at("tta"), json({{"shift", 2}, {"hflip", false}, {"random_views", 0}}));
 
   ExecContext exec(1);
   LoadedModel m = load_model(path, exec, 1000);
@@ -140,6 +141,71 @@ TEST_F(Eval, TestTimeAugmentationAveragesTheProbabilitiesOfTheMovedImages) {
   EXPECT_LE(std::abs(out.at("errors").get<int64_t>() - errors), 2) << errors;
   EXPECT_NEAR(out.at("loss").get<double>(), loss, 1e-4);
   EXPECT_GT(std::abs(loss - plain_loss), 1e-3);  // the views changed the score
+}
+
+// --study: a run's saved model scored on the run's own validation split and test set gives the
+// scores the study gave it (the split drawn again from the repeat's seed, the run's TTA), and
+// --set changes the evaluation's settings.
+TEST_F(Eval, StudyScoresARunsModelOnItsOwnData) {
+  const fs::path study = dir_ / "s.toml";
+  test::write_text(study, R"(name = "s"
+seed = 5
+repeats = 2
+[data]
+dataset = "mnist"
+validation = 300
+train_limit = 1500
+test_limit = 400
+[model]
+layers = [{type = "flatten"}, {type = "dense", units = 10, activation = "softmax"}]
+[train]
+epochs = 1
+batch = 100
+tta = {shift = 1}
+[diagnostics]
+figures = false
+[[runs]]
+name = "one"
+)");
+  const std::string data = " --data-dir " + test::shared_data_dir().string();
+  const fs::path out = dir_ / "out";
+  const test::CommandResult run =
+      test::run_nnlab("run " + study.string() + " --out " + out.string() + data + " --threads 1");
+  ASSERT_EQ(run.status, 0) << run.err;
+  for (const int repeat : {0, 1}) {
+    const fs::path dir = out / "runs" / "one" / ("r" + std::to_string(repeat));
+    const json result = json::parse(read_file((dir / "result.json").string()));
+    const std::string eval = "eval " + (dir / "weights.safetensors").string() + " --study " +
+                             study.string() + data + " --repeat " + std::to_string(repeat) +
+                             " --json";
+    for (const auto& [split, key] : {std::pair{"validation", "val"}, {"test", "test"}}) {
+      const test::CommandResult r = test::run_nnlab(eval + " --split " + split);
+      ASSERT_EQ(r.status, 0) << r.err;
+      const json scored = json::parse(r.out);
+      EXPECT_EQ(scored.at("samples"), split == std::string("test") ? 400 : 300);
+      EXPECT_EQ(scored.at("tta").at("shift"), 1);
+      EXPECT_DOUBLE_EQ(scored.at("accuracy").get<double>(),
+                       result.at(key).at("accuracy").get<double>())
+          << split << " of repeat " << repeat;
+      EXPECT_NEAR(scored.at("loss").get<double>(), result.at(key).at("loss").get<double>(), 1e-6)
+          << split << " of repeat " << repeat;
+    }
+  }
+  // Other settings, another score; the study's own checks apply to them.
+  const std::string r0 = "eval " + (out / "runs/one/r0/weights.safetensors").string() +
+                         " --study " + study.string() + data + " --split validation --json";
+  const test::CommandResult views = test::run_nnlab(
+      r0 + " --set train.tta.random_views=3 --set 'train.tta.augment={rotation = 15}'");
+  ASSERT_EQ(views.status, 0) << views.err;
+  const json v = json::parse(views.out);
+  EXPECT_EQ(v.at("tta").at("random_views"), 3);
+  const json plain = json::parse(test::run_nnlab(r0).out);
+  EXPECT_NE(v.at("loss").get<double>(), plain.at("loss").get<double>());
+  const test::CommandResult bad = test::run_nnlab(r0 + " --set train.tta.random_views=3");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("train.tta.random_views needs a transform"), std::string::npos) << bad.err;
+  const test::CommandResult both = test::run_nnlab(r0 + " --data mnist");
+  EXPECT_NE(both.status, 0);
 }
 
 TEST_F(Eval, RejectsTestTimeAugmentationLargerThanTheImages) {

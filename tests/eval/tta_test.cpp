@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "data/augment.hpp"
 #include "eval/evaluate.hpp"
 #include "nn/model_builder.hpp"
 #include "support/test_support.hpp"
@@ -105,6 +106,76 @@ TEST(Tta, AveragesTheProbabilitiesOfEveryView) {
   // Without views, the single image's probabilities: a different answer.
   const Evaluation plain = evaluate(*model, *loss, d, all, {.batch = 3}, rng);
   EXPECT_NE(plain.probabilities, e.probabilities);
+}
+
+// Random views: each image transformed by the Augmenter with its own generator (tta_view_rng),
+// made here one image at a time and averaged with the image itself and its fixed views.
+TEST(Tta, AveragesRandomViewsDrawnForEachImage) {
+  const Dataset d = images();
+  const auto loss = make_loss("cross_entropy");
+  const auto model = classifier(*loss);
+  const TtaConfig tta{.shift = 1, .random_views = 3, .augment = {.rotation = 30, .scale = 0.2f}};
+  EXPECT_EQ(tta.view_count(), 8u);
+  const std::vector<int64_t> some = {5, 1, 6, 2};
+  Rng rng(0);
+  const Evaluation e = evaluate(*model, *loss, d, some, {.batch = 3, .tta = tta, .seed = 7}, rng);
+  ASSERT_EQ(e.probabilities.size(), 12u);
+
+  const Augmenter drawer(tta.augment, d.sample_shape), mover({.crop = 1}, d.sample_shape);
+  const int shifts[][2] = {{0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}};
+  for (size_t row = 0; row < some.size(); ++row) {
+    std::vector<float> image(kH * kW);
+    d.read_sample(some[row], image.data());
+    std::vector<double> mean(3, 0.0);
+    auto add = [&](const float* pixels) {
+      Tensor x({1, 1, kH, kW}), p;
+      std::copy(pixels, pixels + kH * kW, x.data());
+      model->predict(x, p, rng);
+      for (int c = 0; c < 3; ++c) mean[static_cast<size_t>(c)] += p[c] / 8.0;
+    };
+    std::vector<float> view(kH * kW);
+    for (const auto& s : shifts) {
+      mover.move_whole_pixels(image.data(), view.data(), s[0], s[1], false);
+      add(view.data());
+    }
+    for (int v = 0; v < 3; ++v) {
+      AugmentBuffers buffers;
+      Rng draws = tta_view_rng(7, some[row], v);
+      drawer.apply(image.data(), view.data(), draws, buffers);
+      add(view.data());
+    }
+    for (int c = 0; c < 3; ++c)
+      EXPECT_NEAR(e.probabilities[row * 3 + static_cast<size_t>(c)], mean[static_cast<size_t>(c)],
+                  1e-5)
+          << "sample " << some[row] << " class " << c;
+  }
+
+  // The same views whatever the batch, another seed other views.
+  const Evaluation one_batch =
+      evaluate(*model, *loss, d, some, {.batch = 4, .tta = tta, .seed = 7}, rng);
+  EXPECT_EQ(one_batch.probabilities, e.probabilities);
+  const Evaluation reseeded =
+      evaluate(*model, *loss, d, some, {.batch = 3, .tta = tta, .seed = 8}, rng);
+  EXPECT_NE(reseeded.probabilities, e.probabilities);
+}
+
+TEST(Tta, RandomViewsAndTheirTransformComeTogether) {
+  const Shape image = {1, kH, kW};
+  const auto error = [&](const TtaConfig& tta) {
+    return test::error_of([&] { tta.check_fits(image, "train.tta"); });
+  };
+  EXPECT_NO_THROW(
+      (TtaConfig{.random_views = 2, .augment = {.rotation = 10}}.check_fits(image, "train.tta")));
+  EXPECT_NE(error({.random_views = 2}).find("train.tta.random_views needs a transform"),
+            std::string::npos);
+  EXPECT_NE(error({.augment = {.rotation = 10}})
+                .find("train.tta.augment draws nothing without train.tta.random_views > 0"),
+            std::string::npos);
+  EXPECT_NE(error({.random_views = kMaxTtaRandomViews + 1, .augment = {.rotation = 10}})
+                .find("train.tta.random_views must be in [0, 256]"),
+            std::string::npos);
+  EXPECT_NE(error({.random_views = 1, .augment = {.shift = 7}}).find("train.tta.augment.shift"),
+            std::string::npos);
 }
 
 TEST(Tta, NeedsAClassifierOfImages) {

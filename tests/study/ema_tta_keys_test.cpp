@@ -46,6 +46,25 @@ TEST(TtaKey, IsReadAndCheckedAgainstTheRun) {
   EXPECT_NE(error("task = \"reconstruct\"", "{hflip = true}")
                 .find("train.tta needs a network classifier"),
             std::string::npos);
+  // Random views: their count and their transform, read as data.augment is.
+  const Study r = study("", "{random_views = 4, augment = {rotation = 10, scale = 0.1}}");
+  EXPECT_EQ(r.runs[0].train.tta.random_views, 4);
+  EXPECT_FLOAT_EQ(r.runs[0].train.tta.augment.rotation, 10);
+  EXPECT_FLOAT_EQ(r.runs[0].train.tta.augment.scale, 0.1f);
+  EXPECT_NO_THROW(check_runs_before_training(r, {}));
+  EXPECT_NE(error("", "{random_views = 257, augment = {rotation = 10}}")
+                .find("train.tta.random_views must be in [0, 256], got 257"),
+            std::string::npos);
+  EXPECT_NE(error("", "{random_views = 2, augment = {rotation = 200}}")
+                .find("train.tta.augment.rotation"),
+            std::string::npos);
+  EXPECT_NE(error("", "{augment = {rotation = 10}}")
+                .find("train.tta.augment draws nothing without train.tta.random_views > 0"),
+            std::string::npos);
+  EXPECT_NE(error("", "{random_views = 2}").find("train.tta.random_views needs a transform"),
+            std::string::npos);
+  EXPECT_NE(error("", "{random_views = 2, augment = {shift = 29}}").find("train.tta.augment.shift"),
+            std::string::npos);
   // HOG features are no image to move.
   EXPECT_NE(error("transforms = [{type = \"hog\"}]", "{hflip = true}")
                 .find("train.tta needs images [C, H, W]"),
