@@ -132,7 +132,8 @@ void add_eval_command(CLI::App& app) {
   auto* data = cmd->add_option("--data", args->data, "Dataset name (mnist, fashion-mnist)");
   cmd->add_option("--data-dir", args->data_dir,
                   "The directory holding the datasets (the only one searched)");
-  cmd->add_option("--batch", args->batch, "Evaluation batch size")->check(CLI::PositiveNumber);
+  auto* batch =
+      cmd->add_option("--batch", args->batch, "Evaluation batch size")->check(CLI::PositiveNumber);
   auto* shift = cmd->add_option("--tta-shift", args->tta.shift,
                                 "Test-time augmentation: also the image moved this many pixels "
                                 "left, right, up and down, the 5 views' probabilities averaged "
@@ -146,6 +147,7 @@ void add_eval_command(CLI::App& app) {
                       "Instead of --data: score on the data of the study run the model comes "
                       "from, with that run's train.tta and train.eval_batch")
           ->excludes(data)
+          ->excludes(batch)
           ->excludes(shift)
           ->excludes(hflip);
   cmd->add_option("--run", args->run, "With --study: the run (needed when it has several)")

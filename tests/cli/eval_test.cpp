@@ -206,6 +206,10 @@ name = "one"
   EXPECT_NE(bad.err.find("train.tta.random_views needs a transform"), std::string::npos) << bad.err;
   const test::CommandResult both = test::run_nnlab(r0 + " --data mnist");
   EXPECT_NE(both.status, 0);
+  // The run's train.eval_batch sets the batch: --batch would be ignored, so it is refused.
+  const test::CommandResult batch = test::run_nnlab(r0 + " --batch 5");
+  EXPECT_NE(batch.status, 0);
+  EXPECT_NE(batch.err.find("--batch excludes --study"), std::string::npos) << batch.err;
 }
 
 TEST_F(Eval, RejectsTestTimeAugmentationLargerThanTheImages) {
