@@ -19,6 +19,8 @@ the medians as a table (plain text, --markdown for docs/results.md, or --json).
         --threads 2 --markdown             # S5's autoencoder and FFNN, S4's conv autoencoder
     bench/compare_pytorch.py bench/s3-regression-tiny.toml:tiny:1 --epochs 2000
                                            # S3 regression's 1-16-16-1 MLP, batch 18: µs/step
+    bench/compare_pytorch.py --max-isa avx2 --nnlab build-avx2/nnlab
+                                           # as an AVX2 CPU would (bench/README.md)
 
 A pair is STUDY.toml:RUN[:GOAL], GOAL being the throughput ratio the SPEC asks for (default 3
 for batch >= 256, else 2). The run's `task` says what a batch's target is: the class label
@@ -499,7 +501,8 @@ def torch_child(args) -> dict:
            "useful_flops_per_sample": sum(p["product"] * (3 if p["dx"] else 2) for p in products),
            "peak_rss_kb": peak_self_kb(), "loader": args.torch_loader,
            "threads": torch.get_num_threads(),
-           "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+           "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+           "cpu_capability": cpu_capability(torch.__config__.show())}
     out.update(openblas_limit(products, min(batch, n_train)))
     return out
 
@@ -548,6 +551,13 @@ def openblas_limit(products: list[dict], n: int) -> dict:
             "openblas_library": libs}
 
 
+def cpu_capability(config: str) -> str | None:
+    """The ISA ATen's own kernels dispatch to ("CPU capability usage: AVX2" in
+    torch.__config__.show(); ATEN_CPU_CAPABILITY lowers it)."""
+    m = re.search(r"CPU capability usage:\s*(\S+)", config)
+    return m.group(1) if m else None
+
+
 def peak_self_kb() -> int:
     try:
         for line in open("/proc/self/status"):
@@ -560,9 +570,20 @@ def peak_self_kb() -> int:
 
 # ----------------------------------------------------------------------------- parent
 
-def child_env(threads: int) -> dict:
+# What --max-isa avx2 sets in both children: every library's kernels as on an AVX2 CPU (oneDNN
+# in nnlab and in PyTorch, ATen's own loops, OpenBLAS's sgemm, which Haswell's kernels are).
+MAX_ISA_ENV = {"avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "DNNL_MAX_CPU_ISA": "AVX2",
+                        "ATEN_CPU_CAPABILITY": "avx2", "OPENBLAS_CORETYPE": "Haswell"}}
+
+
+def child_env(threads: int, max_isa: str | None) -> dict:
     env = dict(os.environ)
-    env.pop("OPENBLAS_CORETYPE", None)  # the machine sets Haswell: ~40% slower on AVX-512
+    # The machine may set OPENBLAS_CORETYPE=Haswell (~40% slower on AVX-512), or a variable
+    # that lowers a library's ISA: each side runs the CPU's full ISA unless --max-isa says so.
+    for name in MAX_ISA_ENV["avx2"]:
+        env.pop(name, None)
+    if max_isa:
+        env.update(MAX_ISA_ENV[max_isa])
     env["OMP_NUM_THREADS"] = str(threads)
     env["OPENBLAS_NUM_THREADS"] = str(threads)
     return env
@@ -600,6 +621,31 @@ def check_blas() -> str:
                  "libblas.so.3) would run on the reference BLAS. Run: apt-get install "
                  "libopenblas0-pthread")
     return value
+
+
+def check_nnlab_isa(res: dict, max_isa: str | None, nnlab: str) -> None:
+    """Under --max-isa, nnlab's oneDNN and its own loops both at most that ISA: a build for the
+    CPU's own (-march=native on an AVX-512 CPU) would measure a machine that does not exist."""
+    if not max_isa:
+        return
+    if res.get("onednn_isa") != max_isa:
+        sys.exit(f"--max-isa {max_isa}: nnlab's oneDNN runs {res.get('onednn_isa')!r}")
+    if res.get("compiled_isa") not in ("AVX2", "AVX", "SSE2"):
+        sys.exit(f"--max-isa {max_isa}: {nnlab} was built for {res.get('compiled_isa')!r}; build one "
+                 "for x86-64-v3: cmake -S . -B build-avx2 -DNNLAB_NATIVE=OFF -DNNLAB_TESTS=OFF "
+                 "-DNNLAB_BENCH=OFF -DCMAKE_CXX_FLAGS=-march=x86-64-v3 && cmake --build "
+                 "build-avx2 --target nnlab, then pass --nnlab build-avx2/nnlab")
+
+
+def check_torch_isa(res: dict, max_isa: str | None) -> None:
+    """The PyTorch child ran with the ISA asked for: OpenBLAS's core type and ATen's kernels."""
+    want = MAX_ISA_ENV[max_isa]["OPENBLAS_CORETYPE"] if max_isa else None
+    if res.get("openblas_coretype") != want:
+        sys.exit(f"the PyTorch child saw OPENBLAS_CORETYPE={res.get('openblas_coretype')!r}, "
+                 f"not {want!r}")
+    if max_isa and (res.get("cpu_capability") or "").lower() != max_isa:
+        sys.exit(f"--max-isa {max_isa}: PyTorch's ATen kernels run "
+                 f"{res.get('cpu_capability')!r}")
 
 
 def cpu_model() -> str:
@@ -699,6 +745,10 @@ def main():
     ap.add_argument("--torch-loader", choices=["dataloader", "tensor"], default="dataloader",
                     help="dataloader: TensorDataset+DataLoader (idiomatic, the default); "
                          "tensor: index a shuffled tensor per batch (PyTorch's best case)")
+    ap.add_argument("--max-isa", choices=sorted(MAX_ISA_ENV), default=None,
+                    help="measure as a CPU with at most this ISA would: oneDNN (both sides), "
+                         "ATen and OpenBLAS limited to it; --nnlab must be a build whose own "
+                         "loops target it (-DNNLAB_NATIVE=OFF -DCMAKE_CXX_FLAGS=-march=x86-64-v3)")
     ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument("--child", choices=["torch"], help=argparse.SUPPRESS)
@@ -722,7 +772,7 @@ def main():
     meta = {"cpu": cpu_model(), "torch": info["version"], "torch_parallel": info["parallel_summary"],
             "libblas.so.3": blas, "python": sys.executable,
             "OPENBLAS_CORETYPE": f"unset in the children (was {env_note!r} here)" if env_note
-            else "unset", "epochs": args.epochs, "rounds": args.rounds,
+            else "unset", "max_isa": args.max_isa or "the CPU's", "epochs": args.epochs, "rounds": args.rounds,
             "warmup_batches": args.warmup_batches, "torch_loader": args.torch_loader}
     meta["load_average"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     for k, v in meta.items():
@@ -771,7 +821,7 @@ def main():
                       f"{generated[key]} in {time.perf_counter() - t0:.0f} s", file=log)
             idx_dir = generated[key]
         for threads in args.threads:
-            env = child_env(threads)
+            env = child_env(threads, args.max_isa)
             torch_cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "torch",
                          "--study", study_path, "--run", run, "--threads1", str(threads),
                          "--epochs", str(args.epochs), "--warmup-batches", str(args.warmup_batches),
@@ -792,15 +842,17 @@ def main():
             for r in range(args.rounds):
                 if not args.torch_only:
                     res = run_child_rusage(nn_cmd, env)
+                    check_nnlab_isa(res, args.max_isa, args.nnlab)
                     nn_res.append(res)
                     meta.setdefault("onednn_isa", res.get("onednn_isa"))
+                    meta.setdefault("compiled_isa", res.get("compiled_isa"))
                     print(f"  {run} t={threads} round {r + 1}: nnlab {res['samples_per_second']:,.0f}"
                           f" samples/s, {res['us_per_step']:,.1f} µs/step, "
                           f"{res['limit_share'] * 100:.1f}% of a {res['limit_gflops']:,.1f} "
                           f"GFLOP/s limit, {res['wait4_maxrss_kb'] / 1024:,.0f} MB", file=log)
                 res = run_child_rusage(torch_cmd, env)
-                if res.get("openblas_coretype"):
-                    sys.exit("OPENBLAS_CORETYPE reached the PyTorch child")
+                check_torch_isa(res, args.max_isa)
+                meta.setdefault("torch_cpu_capability", res.get("cpu_capability"))
                 t_res.append(res)
                 ob = res["openblas_limit_gflops"]
                 print(f"  {run} t={threads} round {r + 1}: PyTorch {res['samples_per_second']:,.0f}"
@@ -848,7 +900,12 @@ def main():
     tmp.cleanup()
     meta["load_average_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     if meta.get("onednn_isa"):  # the CPU line as nnlab bench prints it
-        meta["cpu"] = meta["cpu"][:-1] + f"; oneDNN {meta['onednn_isa']})"
+        meta["cpu"] = (meta["cpu"][:-1] + f"; oneDNN {meta['onednn_isa']}; "
+                       f"nnlab {meta.get('compiled_isa')})")
+    isa_note = (f"limited to {args.max_isa.upper()}: "
+                + ", ".join(f"{k}={v}" for k, v in MAX_ISA_ENV[args.max_isa].items())
+                + " in both children" if args.max_isa else "OPENBLAS_CORETYPE unset")
+    isa_note += f"; PyTorch's ATen kernels {meta.get('torch_cpu_capability')}"
     limit_note = ("the limit: the step's useful products (the first layer's input gradient "
                   "excluded) alone on its shapes, oneDNN measured by nnlab bench, OpenBLAS's "
                   "sgemm by NumPy in the PyTorch child (dense nets only); both shares against "
@@ -859,7 +916,7 @@ def main():
         print(f"CPU: {meta['cpu']}; {limit_note}")
     else:
         print(f"CPU: {meta['cpu']}; {limit_note}; PyTorch {meta['torch']} ({meta['torch_parallel']}); "
-              f"libblas.so.3 -> {blas}; OPENBLAS_CORETYPE unset; median of {args.rounds} rounds "
+              f"libblas.so.3 -> {blas}; {isa_note}; median of {args.rounds} rounds "
               f"of {args.epochs} epoch(s) after {args.warmup_batches} warm-up batches; PyTorch "
               f"loader: {args.torch_loader}; load average {meta['load_average']} at the start, "
               f"{meta['load_average_end']} at the end.\n")

@@ -49,8 +49,7 @@ void add_bench_command(CLI::App& app) {
   cmd->callback([args] {
     Study study = load_study(args->study, args->sets);
     check_runs_before_training(study, {args->run});
-    RunSpec* run = &*std::find_if(study.runs.begin(), study.runs.end(),
-                                  [&](const RunSpec& r) { return r.name == args->run; });
+    RunSpec* run = &study.run(args->run);
     args->options.progress = false;
     if (args->no_augment) run->data.augment = {};
     if (!run->learner.network()) {
@@ -99,16 +98,16 @@ void add_bench_command(CLI::App& app) {
           "\"steps\": {}, \"batch\": {}, \"us_per_step\": {}, \"useful_flops_per_sample\": {}, "
           "\"useful_gflops\": {}, \"limit_gflops\": {}, \"limit_seconds_per_step\": {}, "
           "\"limit_share\": {}, \"limit_rounds\": {}, \"cpu_model\": {}, \"cpu_isa\": {}, "
-          "\"onednn_isa\": {}, "
-          "\"cpu\": {}, \"phase_us\": {{\"loader\": {}, \"forward\": {}, \"loss\": {}, "
+          "\"onednn_isa\": {}, \"compiled_isa\": {}, \"cpu\": {}, \"phase_us\": {{\"loader\": {}, "
+          "\"forward\": {}, \"loss\": {}, "
           "\"backward\": {}, \"optimizer\": {}, \"other\": {}}}, \"parameters\": {}}}\n",
           b.samples_per_second, b.seconds, b.peak_rss_kb, b.samples, b.steps, b.batch,
           b.us_per_step(), b.useful_flops_per_sample, b.useful_gflops, b.limit_gflops,
           b.limit_seconds_per_step, b.share(), b.limit_rounds, nlohmann::json(cpu.model).dump(),
           nlohmann::json(cpu.isa_summary()).dump(), nlohmann::json(cpu.onednn_isa).dump(),
-          nlohmann::json(cpu.describe()).dump(), per_step(ph.loader), per_step(ph.forward),
-          per_step(ph.loss), per_step(ph.backward), per_step(ph.optimizer), per_step(ph.other),
-          b.parameters);
+          nlohmann::json(cpu.compiled_isa).dump(), nlohmann::json(cpu.describe()).dump(),
+          per_step(ph.loader), per_step(ph.forward), per_step(ph.loss), per_step(ph.backward),
+          per_step(ph.optimizer), per_step(ph.other), b.parameters);
   });
 }
 

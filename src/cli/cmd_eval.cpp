@@ -96,8 +96,7 @@ Scored study_split(const EvalArgs& a) {
               study.runs.size());
   const std::string name = a.run.empty() ? study.runs[0].name : a.run;
   check_runs_before_training(study, {name});
-  const RunSpec& run = *std::find_if(study.runs.begin(), study.runs.end(),
-                                     [&](const RunSpec& r) { return r.name == name; });
+  const RunSpec& run = study.run(name);
   NNLAB_CHECK(run.learner.network() && run.transforms.empty(),
               "{}: run '{}' is not a network on the dataset's samples (a [learner] or "
               "transforms): nnlab eval scores saved networks",

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "tensor/elementwise.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -159,11 +160,14 @@ uint8_t Optimizer::step_block(const Block& b, float lr, float average_decay) {
     if (!all_finite(gc, m)) health |= kBadGradient;
     const float* grad = gc;
     if (l1 != 0.0f || two_l2 != 0.0f) {
-      // d|w|/dw = sign(w), taken as 0 at w = 0 (the subgradient PyTorch uses).
+      // d|w|/dw = sign(w), taken as 0 at w = 0 (the subgradient PyTorch uses): l1 sign(w) as
+      // bit-mask selects, not a nested ?: which GCC vectorizes only with AVX-512's masks (on an
+      // AVX2 build it stayed scalar, a mispredicted branch per weight: S2's optimizer step took
+      // 5.3 ms instead of 1.4). The same arithmetic as the ?: form, so the same values.
 #pragma omp simd
       for (size_t i = 0; i < m; ++i) {
-        const float sign = wc[i] > 0.0f ? 1.0f : (wc[i] < 0.0f ? -1.0f : 0.0f);
-        penalized[i] = gc[i] + (l1 * sign + two_l2 * wc[i]);
+        const float l1_sign = pick(wc[i] > 0.0f, l1, pick(wc[i] < 0.0f, -l1, 0.0f));
+        penalized[i] = gc[i] + (l1_sign + two_l2 * wc[i]);
       }
       grad = penalized;
     }

@@ -36,9 +36,7 @@ Shape transformed_shape(const Study& study, const RunSpec& run, Shape shape) {
       shape = {t.components};
     } else if (t.type == "encoder") {
       NNLAB_CHECK(i == 0, "{}: an encoder takes the images themselves: list it first", key);
-      const auto ae = std::find_if(study.runs.begin(), study.runs.end(),
-                                   [&](const RunSpec& r) { return r.name == t.run; });
-      const auto& layers = ae->model.layers;  // read_transforms checked it exists
+      const auto& layers = study.run(t.run).model.layers;
       const auto code = std::find_if(layers.begin(), layers.end(),
                                      [](const LayerSpec& l) { return l.type == "code"; });
       // The encoder alone, planned with a loss that accepts any last layer.

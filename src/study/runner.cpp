@@ -89,10 +89,8 @@ json summarize(const json& runs) {
 
 void run_lr_sweep(ExecContext& exec, const Study& study, const LrSweep& sweep, DataCache& cache,
                   const RunOptions& options) {
-  const auto it = std::find_if(study.runs.begin(), study.runs.end(),
-                               [&](const RunSpec& r) { return r.name == sweep.run; });
-  NNLAB_CHECK(it != study.runs.end(), "{}: lr_sweep.run names no run: '{}'", study.path, sweep.run);
-  const RunData data = prepare_run_data(cache.get(it->data), it->data, it->seed);
+  const RunSpec& swept = study.run(sweep.run);  // the study file's reader checked the name
+  const RunData data = prepare_run_data(cache.get(swept.data), swept.data, swept.seed);
   std::string csv = "rate,epoch,step,train_loss\n";
   for (double rate : sweep.rates) {
     // Each rate is a configuration of the run, resolved as a search trial's is.

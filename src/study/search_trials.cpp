@@ -16,14 +16,11 @@ RunSpec resolve_configuration(const Study& study, const std::string& run, const 
   std::vector<std::string> sets = study.overrides;
   for (std::string& s : configuration_overrides(run, config)) sets.push_back(std::move(s));
   Study resolved = parse_study(study.text, study.path, sets);
-  for (RunSpec& r : resolved.runs)
-    if (r.name == run) {
-      // As `nnlab run` checks its runs: a configuration whose model does not fit the data (a
-      // searched last layer of the wrong size) fails here with the layer named, not mid-epoch.
-      check_run_before_training(resolved, r);
-      return std::move(r);
-    }
-  throw Error(fmt::format("{}: no run '{}'", study.path, run));
+  RunSpec& r = resolved.run(run);
+  // As `nnlab run` checks its runs: a configuration whose model does not fit the data (a
+  // searched last layer of the wrong size) fails here with the layer named, not mid-epoch.
+  check_run_before_training(resolved, r);
+  return std::move(r);
 }
 
 double metric_value(const json& scores, const std::string& metric) {

@@ -176,6 +176,10 @@ struct Study {
                                        // key hashes, so that adding a stage keeps finished trials
   std::vector<RunSpec> runs;
   std::optional<LrSweep> lr_sweep;
+
+  /// The run named `name`: an Error naming the study file and its runs when there is none.
+  const RunSpec& run(std::string_view name) const;
+  RunSpec& run(std::string_view name);
 };
 
 /// Reads, overrides (`key=value` strings as given to --set, e.g. "train.epochs=3" or

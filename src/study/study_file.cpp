@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "data/augment.hpp"
 #include "learn/latent_sampler.hpp"
@@ -732,6 +733,19 @@ Study parse_study(const std::string& text, const std::string& path,
   study.lr_sweep = read_lr_sweep(root, study.runs, path);
   check_run_folders(study);
   return study;
+}
+
+const RunSpec& Study::run(std::string_view name) const {
+  const auto it =
+      std::find_if(runs.begin(), runs.end(), [&](const RunSpec& r) { return r.name == name; });
+  if (it != runs.end()) return *it;
+  std::vector<std::string_view> names;
+  for (const RunSpec& r : runs) names.push_back(r.name);
+  throw Error(fmt::format("{}: no run '{}'; runs: {}", path, name, fmt::join(names, ", ")));
+}
+
+RunSpec& Study::run(std::string_view name) {
+  return const_cast<RunSpec&>(std::as_const(*this).run(name));
 }
 
 Study load_study(const std::string& path, const std::vector<std::string>& overrides) {

@@ -53,6 +53,21 @@ std::string onednn_isa_name(dnnl::cpu_isa isa) {
   return fmt::format("isa {:#x}", static_cast<int>(isa));
 }
 
+/// The widest vector ISA of the flags this file was compiled with (every nnlab file gets the
+/// same -march): "AVX-512" from -march=native on such a CPU, "AVX2" from -march=x86-64-v3,
+/// "SSE2" from the compiler's x86-64 default.
+std::string_view compiled_isa_name() {
+#if defined(__AVX512F__)
+  return "AVX-512";
+#elif defined(__AVX2__)
+  return "AVX2";
+#elif defined(__AVX__)
+  return "AVX";
+#else
+  return "SSE2";
+#endif
+}
+
 }  // namespace
 
 bool CpuInfo::has(std::string_view flag) const {
@@ -70,7 +85,8 @@ std::string CpuInfo::isa_summary() const {
 }
 
 std::string CpuInfo::describe() const {
-  return fmt::format("{} ({} cpus; {}; oneDNN {})", model, cpus, isa_summary(), onednn_isa);
+  return fmt::format("{} ({} cpus; {}; oneDNN {}; nnlab {})", model, cpus, isa_summary(),
+                     onednn_isa, compiled_isa);
 }
 
 CpuInfo parse_cpu_info(std::string_view text) {
@@ -104,6 +120,7 @@ CpuInfo cpu_info() {
   CpuInfo info = parse_cpu_info(text.str());
   info.cpus = hardware_threads();
   info.onednn_isa = onednn_isa_name(dnnl::get_effective_cpu_isa());
+  info.compiled_isa = compiled_isa_name();
   return info;
 }
 

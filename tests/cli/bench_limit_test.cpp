@@ -8,6 +8,7 @@
 
 #include "cli/nnlab_binary.hpp"
 #include "support/test_support.hpp"
+#include "tensor/cpu_info.hpp"
 
 namespace {
 
@@ -28,7 +29,7 @@ TEST(BenchLimit, JsonHasTheCpuAndTheShareOfTheLimit) {
   for (const char* key : {"samples_per_second", "seconds", "peak_rss_kb", "parameters", "steps",
                           "batch", "us_per_step", "useful_flops_per_sample", "useful_gflops",
                           "limit_gflops", "limit_seconds_per_step", "limit_share", "limit_rounds",
-                          "cpu_model", "cpu_isa", "onednn_isa", "cpu", "phase_us"})
+                          "cpu_model", "cpu_isa", "onednn_isa", "compiled_isa", "cpu", "phase_us"})
     EXPECT_TRUE(j.contains(key)) << key << " missing in " << j.dump();
   // The quick start's CNN on 300 images, batch 64: 5 steps an epoch, the last of 44; the limit
   // measured after each of the 2 timed epochs.
@@ -68,3 +69,65 @@ TEST(BenchLimit, AtMostFiveLimitRounds) {
   EXPECT_EQ(j["limit_rounds"], 4);
   EXPECT_GT(j["limit_share"].get<double>(), 0);
 }
+
+namespace {
+
+// bench/compare_pytorch.py on S3's tiny regression net, 1 epoch and round: its --json output
+// (printed before a missed goal's exit status 1; a refusal prints none), and its stderr.
+struct Comparison {
+  nlohmann::json result;  // null when the script printed no JSON
+  std::string err;
+};
+Comparison compare_tiny(const std::string& env, const std::string& options) {
+  const auto root = std::filesystem::path(NNLAB_SOURCE_DIR);
+  const auto r = nnlab::test::run_command(
+      env + " /usr/bin/python3 " + (root / "bench" / "compare_pytorch.py").string() + " " +
+      (root / "bench" / "s3-regression-tiny.toml").string() +
+      ":tiny:1 --epochs 1 --rounds 1 --warmup-batches 1 --json --data-dir " +
+      nnlab::test::shared_data_dir().string() + " --nnlab " + nnlab::test::nnlab_binary() + " " +
+      options);
+  const size_t brace = r.out.find("{");
+  return {
+      brace == std::string::npos ? nlohmann::json() : nlohmann::json::parse(r.out.substr(brace)),
+      r.err};
+}
+
+bool torch_importable() {
+  return nnlab::test::run_command("/usr/bin/python3 -c 'import torch'").status == 0;
+}
+
+// By default both sides run the CPU's full ISA, even where the caller's environment lowers it;
+// --max-isa avx2 lowers oneDNN (both sides), ATen and OpenBLAS, and refuses an nnlab whose own
+// loops were built for more.
+TEST(BenchLimit, ComparePytorchRunsTheIsaItSays) {
+  if (!std::filesystem::exists(nnlab::test::nnlab_binary()))
+    return nnlab::test::skip_for_missing(nnlab::test::nnlab_binary() + " not built");
+  if (!torch_importable()) return nnlab::test::skip_for_missing("PyTorch (python3-torch)");
+  const nnlab::CpuInfo cpu = nnlab::cpu_info();  // this test's own oneDNN: the full ISA
+
+  const Comparison full = compare_tiny(
+      "ONEDNN_MAX_CPU_ISA=SSE41 ATEN_CPU_CAPABILITY=default OPENBLAS_CORETYPE=Haswell", "");
+  ASSERT_FALSE(full.result.is_null()) << full.err;
+  EXPECT_EQ(full.result["meta"]["onednn_isa"], cpu.onednn_isa);
+  EXPECT_EQ(full.result["meta"]["compiled_isa"], cpu.compiled_isa);
+  const auto& torch_run = full.result["rows"][0]["torch_runs"][0];
+  EXPECT_TRUE(torch_run["openblas_coretype"].is_null()) << torch_run.dump();
+  EXPECT_NE(torch_run["cpu_capability"], "DEFAULT") << torch_run.dump();
+
+  const Comparison avx2 = compare_tiny("", "--max-isa avx2");
+  if (!cpu.has("avx2")) {  // oneDNN then runs less than AVX2: no such measurement here
+    EXPECT_TRUE(avx2.result.is_null());
+    EXPECT_NE(avx2.err.find("nnlab's oneDNN runs"), std::string::npos) << avx2.err;
+  } else if (cpu.compiled_isa == "AVX-512") {
+    EXPECT_TRUE(avx2.result.is_null());
+    EXPECT_NE(avx2.err.find("was built for 'AVX-512'"), std::string::npos) << avx2.err;
+  } else {
+    ASSERT_FALSE(avx2.result.is_null()) << avx2.err;
+    EXPECT_EQ(avx2.result["meta"]["onednn_isa"], "avx2");
+    EXPECT_EQ(avx2.result["meta"]["max_isa"], "avx2");
+    EXPECT_EQ(avx2.result["meta"]["torch_cpu_capability"], "AVX2");
+    EXPECT_EQ(avx2.result["rows"][0]["torch_runs"][0]["openblas_coretype"], "Haswell");
+  }
+}
+
+}  // namespace

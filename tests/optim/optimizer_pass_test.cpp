@@ -73,6 +73,21 @@ TEST(OptimizerPass, PenaltyGradientsMatchFiniteDifferences) {
   EXPECT_GT(m->penalty(), 0.0);
 }
 
+// L1's gradient is sign(w): 1, -1, and 0 at w = 0 and -0, where |w| has its kink (PyTorch's
+// torch.sign), for every element whatever its place in a vector of the loop.
+TEST(OptimizerPass, L1PushesEachWeightTowardZeroAndLeavesZeroAlone) {
+  const auto m = model_of(test::exec(), {7}, {layer("dense", {{"units", 5}, {"l1", 0.5}})});
+  Parameter& w = *m->parameters()[0];
+  ASSERT_TRUE(w.is_weight);
+  const float pattern[] = {0.0f, 1.0f, -1.0f, -0.0f, 2.0f, -3.0f, 0.25f};
+  for (int64_t i = 0; i < w.value.size(); ++i) w.value[i] = pattern[i % 7];
+  std::fill(m->grads().begin(), m->grads().end(), 0.0f);
+  sgd(*m, 1.0f)->step(1.0f);  // lr 1, no loss gradient: w - 0.5 sign(w)
+  const float expected[] = {0.0f, 0.5f, -0.5f, 0.0f, 1.5f, -2.5f, -0.25f};
+  for (int64_t i = 0; i < w.value.size(); ++i)
+    EXPECT_EQ(w.value[i], expected[i % 7]) << "weight " << i << " from " << pattern[i % 7];
+}
+
 TEST(OptimizerPass, MaxNormBoundsEachUnitAndLeavesShortOnesAlone) {
   // dense [8, 20]: rows are units; conv2d [3, 2, 3, 3]: filters; conv_transpose2d [3, 2, 3, 3]
   // ([in, out, k, k], Keras' Conv2DTranspose with MaxNorm(axis=[0, 1, 2])): input channels.

@@ -9,8 +9,6 @@
 namespace nnlab {
 namespace {
 
-using test::run_named;
-
 using test::parse_error;
 
 using test::error_of;
@@ -46,14 +44,14 @@ sweep = {"model.layers[0].activation" = ["tanh", "sigmoid"]}
 
 TEST(LayerKeys, ARunChangesOneLayerOrEveryLayerHoldingAKey) {
   const Study s = parse_study(kLayerKeysStudy, "layers.toml", {});
-  const auto& wide = run_named(s, "wide").model.layers;
+  const auto& wide = s.run("wide").model.layers;
   EXPECT_EQ(wide[0].numbers.at("units"), 64);
   EXPECT_EQ(wide[2].numbers.at("units"), 16);          // only layer 0
   EXPECT_EQ(wide[1].numbers.at("rate"), 0.2);          // every layer holding rate ...
   EXPECT_EQ(wide[3].numbers.at("rate"), 0.1);          // ... but an indexed key of the run wins
   EXPECT_EQ(wide[2].strings.at("init"), "he_normal");  // a key the layer did not have
   EXPECT_EQ(wide[0].strings.at("activation"), "relu");
-  const auto& base = run_named(s, "base").model.layers;  // the common list is untouched
+  const auto& base = s.run("base").model.layers;  // the common list is untouched
   EXPECT_EQ(base[0].numbers.at("units"), 32);
   EXPECT_EQ(base[1].numbers.at("rate"), 0.5);
   EXPECT_EQ(base[2].strings.count("init"), 0u);
@@ -61,28 +59,27 @@ TEST(LayerKeys, ARunChangesOneLayerOrEveryLayerHoldingAKey) {
 
 TEST(LayerKeys, ASweepVariesOneLayer) {
   const Study s = parse_study(kLayerKeysStudy, "layers.toml", {});
-  EXPECT_EQ(run_named(s, "units=8").model.layers[2].numbers.at("units"), 8);
-  EXPECT_EQ(run_named(s, "units=24").model.layers[2].numbers.at("units"), 24);
-  EXPECT_EQ(run_named(s, "units=24").model.layers[0].numbers.at("units"), 32);
+  EXPECT_EQ(s.run("units=8").model.layers[2].numbers.at("units"), 8);
+  EXPECT_EQ(s.run("units=24").model.layers[2].numbers.at("units"), 24);
+  EXPECT_EQ(s.run("units=24").model.layers[0].numbers.at("units"), 32);
   // Strings sweep too: one layer's activation, the others keep model.activation.
-  const auto& tanh = run_named(s, "act-activation=tanh").model.layers;
+  const auto& tanh = s.run("act-activation=tanh").model.layers;
   EXPECT_EQ(tanh[0].strings.at("activation"), "tanh");
   EXPECT_EQ(tanh[2].strings.at("activation"), "relu");
-  EXPECT_EQ(run_named(s, "act-activation=sigmoid").model.layers[0].strings.at("activation"),
-            "sigmoid");
+  EXPECT_EQ(s.run("act-activation=sigmoid").model.layers[0].strings.at("activation"), "sigmoid");
 }
 
 TEST(LayerKeys, SetReachesOneLayer) {
   const Study s = parse_study(kLayerKeysStudy, "layers.toml",
                               {"model.layers[2].units=48", "runs.base.model.layers[0].units=128",
                                "runs.base.model.layers.rate=0.3"});
-  const auto& base = run_named(s, "base").model.layers;
+  const auto& base = s.run("base").model.layers;
   EXPECT_EQ(base[0].numbers.at("units"), 128);
   EXPECT_EQ(base[2].numbers.at("units"), 48);  // the common list
   EXPECT_EQ(base[1].numbers.at("rate"), 0.3);  // a run inheriting its layers
-  EXPECT_EQ(run_named(s, "wide").model.layers[2].numbers.at("units"), 48);
-  EXPECT_EQ(run_named(s, "wide").model.layers[0].numbers.at("units"), 64);    // its own key wins
-  EXPECT_EQ(run_named(s, "units=8").model.layers[2].numbers.at("units"), 8);  // so does a sweep's
+  EXPECT_EQ(s.run("wide").model.layers[2].numbers.at("units"), 48);
+  EXPECT_EQ(s.run("wide").model.layers[0].numbers.at("units"), 64);    // its own key wins
+  EXPECT_EQ(s.run("units=8").model.layers[2].numbers.at("units"), 8);  // so does a sweep's
 }
 
 TEST(LayerKeys, IndexOutOfRangeNamesTheKeyAndTheLayerCount) {

@@ -9,8 +9,6 @@
 namespace nnlab {
 namespace {
 
-using test::run_named;
-
 using test::error_of;
 
 const char* kOverridesStudy = R"(name = "sweeps"
@@ -31,19 +29,19 @@ TEST(Overrides, SetReachesOneRunOfASweepByItsNameOrAllThroughTheSweepsRun) {
       kOverridesStudy, "sweeps.toml",
       {"runs.reg-l2=0.0001.train.epochs=2", "runs.reg-l2=0.0001.model.layers[0].units=8",
        "runs.reg-l2=1e-05.reference.test_accuracy=0.98", "runs.reg.train.batch=16"});
-  const RunSpec& chosen = run_named(s, "reg-l2=0.0001");
+  const RunSpec& chosen = s.run("reg-l2=0.0001");
   EXPECT_EQ(chosen.train.epochs, 2);
   EXPECT_EQ(chosen.model.layers[0].numbers.at("units"), 8);
   EXPECT_DOUBLE_EQ(chosen.model.layers[0].numbers.at("l2"), 1e-4);  // the swept value stays
-  const RunSpec& sibling = run_named(s, "reg-l2=1e-05");
+  const RunSpec& sibling = s.run("reg-l2=1e-05");
   EXPECT_EQ(sibling.train.epochs, 5);
   EXPECT_EQ(sibling.model.layers[0].numbers.at("units"), 16);
   EXPECT_DOUBLE_EQ(*sibling.reference.test_accuracy, 0.98);
   // The sweep's own run: every run it makes, and no other.
   EXPECT_EQ(chosen.train.batch, 16);
   EXPECT_EQ(sibling.train.batch, 16);
-  EXPECT_EQ(run_named(s, "plain").train.batch, 64);
-  EXPECT_EQ(run_named(s, "plain").train.epochs, 5);
+  EXPECT_EQ(s.run("plain").train.batch, 64);
+  EXPECT_EQ(s.run("plain").train.epochs, 5);
 }
 
 TEST(Overrides, SetOnAStudyWithoutRunsNamesItsOneRun) {

@@ -14,8 +14,6 @@
 namespace nnlab {
 namespace {
 
-using test::run_named;
-
 const char* kStudyFileStudy = R"(name = "demo"
 description = "a test study"
 seed = 7
@@ -83,7 +81,7 @@ TEST(StudyFile, ParsesRunsWithMergedSettings) {
   EXPECT_EQ(s.description, "a test study");
   ASSERT_EQ(s.runs.size(), 8u);  // base, relu, 4 reg, 2 noise
 
-  const RunSpec& base = run_named(s, "base");
+  const RunSpec& base = s.run("base");
   EXPECT_EQ(base.repeats, 2);
   EXPECT_EQ(base.seed, 7u);
   EXPECT_EQ(base.data.train_limit, 1000);
@@ -116,7 +114,7 @@ TEST(StudyFile, ParsesRunsWithMergedSettings) {
   EXPECT_EQ(out.numbers.at("l2"), 0.0);  // its own value wins
   EXPECT_EQ(out.strings.at("init"), "glorot_uniform");
 
-  const RunSpec& relu = run_named(s, "relu");
+  const RunSpec& relu = s.run("relu");
   EXPECT_EQ(relu.repeats, 5);
   EXPECT_EQ(relu.train.epochs, 4);
   EXPECT_FLOAT_EQ(relu.train.optimizer.lr, 0.1f);
@@ -125,19 +123,30 @@ TEST(StudyFile, ParsesRunsWithMergedSettings) {
   EXPECT_EQ(relu.model.layers[3].strings.at("activation"), "softmax");
   EXPECT_FALSE(relu.reference.test_accuracy.has_value());
 
-  const RunSpec& reg = run_named(s, "reg-l2=1e-05-batch=16");
+  const RunSpec& reg = s.run("reg-l2=1e-05-batch=16");
   EXPECT_DOUBLE_EQ(reg.model.layers[0].numbers.at("l2"), 1e-5);
   EXPECT_EQ(reg.train.batch, 16);
-  EXPECT_EQ(run_named(s, "reg-l2=0.0001-batch=64").train.batch, 64);
+  EXPECT_EQ(s.run("reg-l2=0.0001-batch=64").train.batch, 64);
   EXPECT_EQ(s.runs[2].name, "reg-l2=1e-05-batch=16");
   EXPECT_EQ(s.runs[3].name, "reg-l2=1e-05-batch=64");
   EXPECT_EQ(s.runs[4].name, "reg-l2=0.0001-batch=16");
-  EXPECT_EQ(run_named(s, "noise-sigma=0.05").model.layers[2].numbers.at("sigma"), 0.05);
+  EXPECT_EQ(s.run("noise-sigma=0.05").model.layers[2].numbers.at("sigma"), 0.05);
 
   ASSERT_TRUE(s.lr_sweep.has_value());
   EXPECT_EQ(s.lr_sweep->run, "base");
   EXPECT_EQ(s.lr_sweep->rates, (std::vector<double>{1e-3, 0.1, 1}));
   EXPECT_EQ(s.lr_sweep->epochs, 1);
+}
+
+TEST(StudyFile, RunLooksARunUpByName) {
+  Study s = parse_study(kStudyFileStudy, "demo.toml", {});
+  EXPECT_EQ(&s.run("relu"), &s.runs[1]);
+  s.run("relu").repeats = 9;  // the mutable overload gives the run itself
+  EXPECT_EQ(s.runs[1].repeats, 9);
+  EXPECT_EQ(test::error_of([&] { (void)s.run("nope"); }),
+            "demo.toml: no run 'nope'; runs: base, relu, reg-l2=1e-05-batch=16, "
+            "reg-l2=1e-05-batch=64, reg-l2=0.0001-batch=16, reg-l2=0.0001-batch=64, "
+            "noise-sigma=0.02, noise-sigma=0.05");
 }
 
 TEST(StudyFile, StudyWithoutRunsHasOneNamedAfterIt) {
@@ -181,14 +190,14 @@ TEST(StudyFile, SetOverridesChangeValues) {
       parse_study(kStudyFileStudy, "demo.toml",
                   {"train.epochs=9", "data.dataset=fashion-mnist", "runs.relu.train.batch=128",
                    "model.layers.rate=0.3", "runs.relu.train.label_smoothing=0.1"});
-  EXPECT_EQ(run_named(s, "relu").train.label_smoothing, 0.1f);
-  const RunSpec& base = run_named(s, "base");
+  EXPECT_EQ(s.run("relu").train.label_smoothing, 0.1f);
+  const RunSpec& base = s.run("base");
   EXPECT_EQ(base.train.epochs, 9);
   EXPECT_EQ(base.data.dataset, "fashion-mnist");
   EXPECT_EQ(base.train.batch, 32);
   EXPECT_EQ(base.model.layers[1].numbers.at("rate"), 0.3);
-  EXPECT_EQ(run_named(s, "relu").train.batch, 128);
-  EXPECT_EQ(run_named(s, "relu").train.epochs, 4);  // the run's own value still wins
+  EXPECT_EQ(s.run("relu").train.batch, 128);
+  EXPECT_EQ(s.run("relu").train.epochs, 4);  // the run's own value still wins
   EXPECT_EQ(base.train.label_smoothing, 0.0f);
   EXPECT_NE(s.source_text.find("# --set train.epochs=9\n"), std::string::npos);
 }
@@ -383,7 +392,7 @@ TEST(StudyFile, AugmentationAndOversampling) {
           "data.augment.rotation = 0\n[[runs]]\nname = \"p\"\n"
           "sweep = {\"data.oversample.p\" = [0, 1]}\n",
       "aug.toml", {"runs.plain.data.augment.probability=0.5"});
-  const DataConfig& plain = run_named(s, "plain").data;
+  const DataConfig& plain = s.run("plain").data;
   EXPECT_EQ(plain.augment.shift, 2.f);
   EXPECT_EQ(plain.augment.rotation, 0.f);  // the run's own value over the common table's
   EXPECT_FLOAT_EQ(plain.augment.scale, 0.1f);
@@ -396,9 +405,9 @@ TEST(StudyFile, AugmentationAndOversampling) {
   EXPECT_FLOAT_EQ(plain.oversample->augment.noise, 0.05f);
   EXPECT_EQ(plain.oversample->augment.rotation, 20.f);
   EXPECT_EQ(plain.oversample->augment.shift, 0.f);
-  EXPECT_EQ(run_named(s, "plain").diagnostics.augment_preview, 4);
-  EXPECT_EQ(run_named(s, "p=1").data.oversample->p, 1.f);
-  EXPECT_EQ(run_named(s, "p=1").data.augment.rotation, 10.f);
+  EXPECT_EQ(s.run("plain").diagnostics.augment_preview, 4);
+  EXPECT_EQ(s.run("p=1").data.oversample->p, 1.f);
+  EXPECT_EQ(s.run("p=1").data.augment.rotation, 10.f);
 
   // Absent tables: no augmentation, no oversampling, the default preview size.
   const RunSpec bare = parse_study(layers, "bare.toml", {}).runs[0];

@@ -2,7 +2,6 @@
 // text's parse fails with, and a run found by its name.
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,13 +16,6 @@ inline const std::string kOneDenseLayer = "[model]\nlayers = [{type=\"dense\", u
 /// it parses).
 inline std::string parse_error(const std::string& text, const std::vector<std::string>& sets = {}) {
   return error_of([&] { parse_study(text, "bad.toml", sets); });
-}
-
-/// The run of s called name (a thrown error if there is none).
-inline const RunSpec& run_named(const Study& s, const std::string& name) {
-  for (const auto& r : s.runs)
-    if (r.name == name) return r;
-  throw std::runtime_error("no run " + name);
 }
 
 }  // namespace nnlab::test

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -54,6 +55,12 @@ TEST(CpuInfo, AgreesWithProcCpuinfo) {
   const std::string d = c.describe();
   EXPECT_EQ(d.rfind(c.model + " (", 0), 0u) << d;
   EXPECT_NE(d.find("oneDNN " + c.onednn_isa), std::string::npos) << d;
+  EXPECT_NE(d.find("; nnlab " + c.compiled_isa + ")"), std::string::npos) << d;
+  // This very test runs, so the CPU has every instruction set the build was compiled for.
+  const std::map<std::string, std::vector<std::string>> needs = {
+      {"AVX-512", {"avx512f"}}, {"AVX2", {"avx2"}}, {"AVX", {"avx"}}, {"SSE2", {}}};
+  ASSERT_EQ(needs.count(c.compiled_isa), 1u) << c.compiled_isa;
+  for (const std::string& f : needs.at(c.compiled_isa)) EXPECT_TRUE(c.has(f)) << f;
 }
 
 }  // namespace
