@@ -94,15 +94,16 @@ void add_bench_command(CLI::App& app) {
     // "parameters" stays the last key: scripts and tests read the line as it always ended.
     if (args->json)
       fmt::print(
-          "{{\"samples_per_second\": {}, \"seconds\": {}, \"peak_rss_kb\": {}, \"samples\": {}, "
+          "{{\"samples_per_second\": {}, \"seconds\": {}, \"peak_rss_kb\": {}, "
+          "\"process_peak_rss_kb\": {}, \"samples\": {}, "
           "\"steps\": {}, \"batch\": {}, \"us_per_step\": {}, \"useful_flops_per_sample\": {}, "
           "\"useful_gflops\": {}, \"limit_gflops\": {}, \"limit_seconds_per_step\": {}, "
           "\"limit_share\": {}, \"limit_rounds\": {}, \"cpu_model\": {}, \"cpu_isa\": {}, "
           "\"onednn_isa\": {}, \"compiled_isa\": {}, \"cpu\": {}, \"phase_us\": {{\"loader\": {}, "
           "\"forward\": {}, \"loss\": {}, "
           "\"backward\": {}, \"optimizer\": {}, \"other\": {}}}, \"parameters\": {}}}\n",
-          b.samples_per_second, b.seconds, b.peak_rss_kb, b.samples, b.steps, b.batch,
-          b.us_per_step(), b.useful_flops_per_sample, b.useful_gflops, b.limit_gflops,
+          b.samples_per_second, b.seconds, b.peak_rss_kb, b.process_peak_rss_kb, b.samples, b.steps,
+          b.batch, b.us_per_step(), b.useful_flops_per_sample, b.useful_gflops, b.limit_gflops,
           b.limit_seconds_per_step, b.share(), b.limit_rounds, nlohmann::json(cpu.model).dump(),
           nlohmann::json(cpu.isa_summary()).dump(), nlohmann::json(cpu.onednn_isa).dump(),
           nlohmann::json(cpu.compiled_isa).dump(), nlohmann::json(cpu.describe()).dump(),

@@ -32,7 +32,7 @@ Shape batch_of(int64_t n, const Shape& sample) {
   return s;
 }
 
-/// The buffers the timed calls read and write: allocated once, before any timing, and kept at
+/// The buffers one layer's timed calls read and write: allocated before its timing, and kept at
 /// stable addresses (a deque never moves its elements) for the lambdas that point into them.
 class Buffers {
  public:
@@ -43,10 +43,11 @@ class Buffers {
   }
   /// Random values in an image batch's layout with channels in blocks of `channel_block`.
   Tensor& random(const Shape& shape, int channel_block, dnnl::stream& stream) {
-    Tensor& t = random(shape);
-    if (channel_block == 0) return t;
+    if (channel_block == 0) return random(shape);
+    Tensor plain(shape);  // freed once relaid: only the blocked copy is read
+    rng_.fill_uniform(plain.span(), -1.0f, 1.0f);
     Tensor& blocked = store_.emplace_back();
-    relayout(stream, t, channel_block, blocked);
+    relayout(stream, plain, channel_block, blocked);
     return blocked;
   }
 
@@ -143,30 +144,32 @@ StepLimit measure_step_limit(Model& model, int64_t batch, const LimitOptions& op
   NNLAB_CHECK(batch > 0, "step limit: batch must be > 0, got {}", batch);
   NNLAB_CHECK(options.min_calls > 0 && options.max_calls >= options.min_calls,
               "step limit: bad repetition counts {} and {}", options.min_calls, options.max_calls);
-  // One mechanism for every layer: the work list of each layer with products, then one timing
-  // loop over all of it.
+  // One mechanism for every layer: the work list of a layer with products, then its timing.
+  // A layer at a time, its random tensors and contexts freed before the next layer's are
+  // made: the measurement then adds one layer's buffers to the process's peak memory, not the
+  // whole net's (a benchmark's peak RSS, compared with PyTorch's, stays the training's own).
   const StepFlops flops = useful_flops(model);
-  Buffers buf;
-  std::deque<LayerContext> contexts;
-  Rng rng(1);
-  std::vector<Work> work;
   const std::vector<int> blocks = step_layouts(model, batch);
   const auto layouts = [&](int i) { return std::pair{i == 0 ? 0 : blocks[i - 1], blocks[i]}; };
+  // The conv layers' backward assigns the model's gradients: keep them as they were.
+  const std::vector<float> grads(model.grads().begin(), model.grads().end());
+  Rng rng(1);
+  StepLimit limit;
+  limit.batch = batch;
   for (const LayerFlops& f : flops.layers) {
     Layer& layer = model.layer(f.layer);
+    Buffers buf;
+    std::deque<LayerContext> contexts;
+    std::vector<Work> work;
     if (f.kind == "dense")
       dense_work(model, layer, f, batch, buf, contexts, work);
     else
       conv_work(model, layer, f, batch, buf, contexts, rng, layouts(f.layer), work);
-  }
-  // The conv layers' backward assigns the model's gradients: keep them as they were.
-  const std::vector<float> grads(model.grads().begin(), model.grads().end());
-  StepLimit limit;
-  limit.batch = batch;
-  for (const Work& w : work) {
-    limit.products.push_back(time_work(w, options));
-    limit.flops += w.flops;
-    limit.seconds += limit.products.back().seconds;
+    for (const Work& w : work) {
+      limit.products.push_back(time_work(w, options));
+      limit.flops += w.flops;
+      limit.seconds += limit.products.back().seconds;
+    }
   }
   std::copy(grads.begin(), grads.end(), model.grads().begin());
   return limit;

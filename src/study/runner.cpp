@@ -308,6 +308,7 @@ BenchResult bench_run(const RunSpec& run, const RunOptions& options, int epochs,
   NNLAB_CHECK(r.samples > 0 && r.seconds > 0, "bench: run '{}' trained no timed samples", run.name);
   r.samples_per_second = static_cast<double>(r.samples) / r.seconds;
   r.peak_rss_kb = limits.rounds.empty() ? peak_rss_kb() : limits.training_peak_rss_kb;
+  r.process_peak_rss_kb = peak_rss_kb();
   r.parameters = s.model->parameter_count();
   r.useful_flops_per_sample = useful_flops(*s.model).per_sample();
   r.useful_gflops = r.useful_flops_per_sample * r.samples_per_second * 1e-9;

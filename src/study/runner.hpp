@@ -44,8 +44,9 @@ struct BenchResult {
   int64_t batch = 0;    // the step's batch: train.batch, or the whole pool when smaller
   double seconds = 0;   // wall time of the training epochs
   double samples_per_second = 0;
-  int64_t peak_rss_kb = 0;  // the process's peak resident memory
-  int64_t parameters = 0;   // of the model trained, for a side by side to check it is the same
+  int64_t peak_rss_kb = 0;          // the process's peak resident memory, the training's alone
+  int64_t process_peak_rss_kb = 0;  // the same at the end: the limit's rounds included
+  int64_t parameters = 0;  // of the model trained, for a side by side to check it is the same
   // The machine's limit on the same thread budget (perf/): the useful FLOPs of the products per
   // sample, their rate achieved in training, and their rate when the step's products run alone
   // on its shapes (0 for a model without products), measured after each timed epoch and
