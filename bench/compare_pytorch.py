@@ -570,17 +570,20 @@ def peak_self_kb() -> int:
 
 # ----------------------------------------------------------------------------- parent
 
-# What --max-isa avx2 sets in both children: every library's kernels as on an AVX2 CPU (oneDNN
-# in nnlab and in PyTorch, ATen's own loops, OpenBLAS's sgemm, which Haswell's kernels are).
-MAX_ISA_ENV = {"avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "DNNL_MAX_CPU_ISA": "AVX2",
-                        "ATEN_CPU_CAPABILITY": "avx2", "OPENBLAS_CORETYPE": "Haswell"}}
+# The variables that lower a library's ISA: oneDNN's (in nnlab and in PyTorch, under both of
+# its names), ATen's own loops' and OpenBLAS's sgemm's.
+ISA_VARIABLES = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY",
+                 "OPENBLAS_CORETYPE")
+# Their values for --max-isa: every library's kernels as on such a CPU (Haswell's are
+# OpenBLAS's AVX2 kernels).
+MAX_ISA_ENV = {"avx2": dict(zip(ISA_VARIABLES, ("AVX2", "AVX2", "avx2", "Haswell")))}
 
 
 def child_env(threads: int, max_isa: str | None) -> dict:
     env = dict(os.environ)
     # The machine may set OPENBLAS_CORETYPE=Haswell (~40% slower on AVX-512), or a variable
     # that lowers a library's ISA: each side runs the CPU's full ISA unless --max-isa says so.
-    for name in MAX_ISA_ENV["avx2"]:
+    for name in ISA_VARIABLES:
         env.pop(name, None)
     if max_isa:
         env.update(MAX_ISA_ENV[max_isa])
@@ -772,8 +775,8 @@ def main():
     meta = {"cpu": cpu_model(), "torch": info["version"], "torch_parallel": info["parallel_summary"],
             "libblas.so.3": blas, "python": sys.executable,
             "OPENBLAS_CORETYPE": f"unset in the children (was {env_note!r} here)" if env_note
-            else "unset", "max_isa": args.max_isa or "the CPU's", "epochs": args.epochs, "rounds": args.rounds,
-            "warmup_batches": args.warmup_batches, "torch_loader": args.torch_loader}
+            else "unset", "max_isa": args.max_isa or "the CPU's", "epochs": args.epochs,
+            "rounds": args.rounds, "warmup_batches": args.warmup_batches, "torch_loader": args.torch_loader}
     meta["load_average"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     for k, v in meta.items():
         print(f"# {k}: {v}", file=log)
