@@ -194,7 +194,7 @@ std::string ensembles_section(const json& m) {
   }
   if (rows.empty()) return "";
   return "<p>The members' test probabilities averaged sample by sample: the repeats of a run, "
-         "the top refits of a search.</p>\n" +
+         "the top refits of a search, the runs an ensemble of the study file names.</p>\n" +
          html::table({"ensemble", "members", "test acc", "members' mean", "best member", "gain",
                       "test errors", "test loss", "of"},
                      rows);

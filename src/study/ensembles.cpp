@@ -13,20 +13,24 @@ namespace nnlab {
 
 using nlohmann::json;
 
-json study_ensembles(const json& runs, const std::string& out_dir) {
-  const auto group_of = [](const json& r) {
-    return r.value("ensemble_of", r["name"].get<std::string>());
-  };
-  std::vector<std::string> groups;
-  for (const json& r : runs)
-    if (std::find(groups.begin(), groups.end(), group_of(r)) == groups.end())
-      groups.push_back(group_of(r));
+namespace {
 
-  json out = json::array();
+// The group a result belongs to: its search's name for a refit, else its run's name.
+std::string group_of(const json& r) { return r.value("ensemble_of", r["name"].get<std::string>()); }
+
+// The members of `groups` among `runs`: results that did not diverge and kept their test outputs.
+struct Members {
+  std::vector<TestOutputs> outputs;
+  std::vector<std::string> names;
+  std::vector<double> accuracies;
+  std::vector<std::string> groups_without;  // groups with no member at all
+};
+
+Members members_of(const json& runs, const std::string& out_dir,
+                   const std::vector<std::string>& groups) {
+  Members m;
   for (const std::string& group : groups) {
-    std::vector<TestOutputs> members;
-    std::vector<std::string> names;
-    std::vector<double> accuracies;
+    const size_t before = m.outputs.size();
     for (const json& r : runs) {
       if (group_of(r) != group || r.value("stopped", "") == "diverged" || !r.contains("dir") ||
           !r.contains("test") || !r["test"].contains("accuracy"))
@@ -34,25 +38,58 @@ json study_ensembles(const json& runs, const std::string& out_dir) {
       const std::filesystem::path file =
           std::filesystem::path(out_dir) / r["dir"].get<std::string>() / "test_outputs.safetensors";
       if (!std::filesystem::exists(file)) continue;
-      members.push_back(load_test_outputs(file.string()));
-      names.push_back(fmt::format("{} r{}", r["name"].get<std::string>(), r["repeat"].get<int>()));
-      accuracies.push_back(r["test"]["accuracy"].get<double>());
+      m.outputs.push_back(load_test_outputs(file.string()));
+      m.names.push_back(
+          fmt::format("{} r{}", r["name"].get<std::string>(), r["repeat"].get<int>()));
+      m.accuracies.push_back(r["test"]["accuracy"].get<double>());
     }
-    if (members.size() < 2) continue;
-    json e = {{"name", group}, {"members", names}};
-    try {
-      const EnsembleScore s = score_ensemble(members, names);
-      double sum = 0;
-      for (double a : accuracies) sum += a;
-      e["test_accuracy"] = s.accuracy;
-      e["test_loss"] = s.loss;
-      e["test_errors"] = s.errors;
-      e["members_test_accuracy_mean"] = sum / static_cast<double>(accuracies.size());
-      e["members_test_accuracy_best"] = *std::max_element(accuracies.begin(), accuracies.end());
-    } catch (const Error& err) {
-      e["skipped"] = err.what();
-    }
-    out.push_back(std::move(e));
+    if (m.outputs.size() == before) m.groups_without.push_back(group);
+  }
+  return m;
+}
+
+json scored(const std::string& name, const Members& m) {
+  json e = {{"name", name}, {"members", m.names}};
+  try {
+    const EnsembleScore s = score_ensemble(m.outputs, m.names);
+    double sum = 0;
+    for (double a : m.accuracies) sum += a;
+    e["test_accuracy"] = s.accuracy;
+    e["test_loss"] = s.loss;
+    e["test_errors"] = s.errors;
+    e["members_test_accuracy_mean"] = sum / static_cast<double>(m.accuracies.size());
+    e["members_test_accuracy_best"] = *std::max_element(m.accuracies.begin(), m.accuracies.end());
+  } catch (const Error& err) {
+    e["skipped"] = err.what();
+  }
+  return e;
+}
+
+}  // namespace
+
+json study_ensembles(const json& runs, const std::string& out_dir,
+                     const std::vector<EnsembleSpec>& declared) {
+  std::vector<std::string> groups;
+  for (const json& r : runs)
+    if (std::find(groups.begin(), groups.end(), group_of(r)) == groups.end())
+      groups.push_back(group_of(r));
+
+  json out = json::array();
+  for (const std::string& group : groups)
+    if (const Members m = members_of(runs, out_dir, {group}); m.outputs.size() >= 2)
+      out.push_back(scored(group, m));
+  for (const EnsembleSpec& spec : declared) {
+    const Members m = members_of(runs, out_dir, spec.runs);
+    if (!m.groups_without.empty())
+      out.push_back({{"name", spec.name},
+                     {"members", m.names},
+                     {"skipped", fmt::format("{} {} kept no test outputs in this folder (not "
+                                             "run yet, left out by --run, diverged, or a "
+                                             "learner without probabilities)",
+                                             m.groups_without.size() == 1 ? "run" : "runs",
+                                             fmt::join(m.groups_without, ", "))}});
+    else
+      out.push_back(scored(spec.name, m));
   }
   return out;
 }

@@ -223,7 +223,8 @@ StudyResult run_study(const Study& study, const RunOptions& options) {
     return {.report = "", .metrics = metrics, .failure = ""};
   if (study.lr_sweep && options.only_runs.empty())
     run_lr_sweep(exec, study, *study.lr_sweep, cache, options);
-  if (json ensembles = study_ensembles(metrics["runs"], options.out_dir); !ensembles.empty())
+  if (json ensembles = study_ensembles(metrics["runs"], options.out_dir, study.ensembles);
+      !ensembles.empty())
     metrics["ensembles"] = std::move(ensembles);
   metrics["environment"]["wall_seconds"] = wall_seconds();
   write_file_atomic(options.out_dir + "/metrics.json", metrics.dump(2));

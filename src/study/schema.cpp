@@ -187,7 +187,12 @@ KeyDef make_study_schema() {
       {"lr_sweep",
        K::table,
        {{"run", K::string, {}}, {"rates", K::number_array, {}}, {"epochs", K::integer, {}}}});
-  root.children.push_back({"runs", K::runs, {}});
+  root.children.push_back({"runs", K::table_array, {run_schema()}});
+  // [[ensembles]]: runs whose models are averaged as one (study/ensembles.hpp).
+  root.children.push_back(
+      {"ensembles",
+       K::table_array,
+       {{"ensembles", K::table, {{"name", K::string, {}}, {"runs", K::string_array, {}}}}}});
   return root;
 }
 
@@ -425,16 +430,19 @@ void validate_value(const toml::node& node, const KeyDef& def, const std::string
     case K::search:
       if (!node.is_table()) wrong("a table");
       break;
-    case K::runs: {
+    case K::table_array: {
+      const std::string shape = fmt::format("an array of tables ([[{}]])", key);
       const auto* array = node.as_array();
-      if (!array) wrong("an array of tables ([[runs]])");
+      if (!array) wrong(shape.c_str());
       for (size_t i = 0; i < array->size(); ++i) {
         const auto& item = *array->get(i);
-        if (!item.is_table()) wrong("an array of tables ([[runs]])");
+        if (!item.is_table()) wrong(shape.c_str());
+        // An entry is named by its name where it has one: runs.cnn.train.lr, else runs[2].
         const auto* name = item.as_table()->get("name");
-        const std::string run_key = name && name->is_string() ? "runs." + name->as_string()->get()
-                                                              : fmt::format("runs[{}]", i);
-        check_table(*item.as_table(), run_schema(), run_key, file);
+        const std::string item_key = name && name->is_string()
+                                         ? key + "." + name->as_string()->get()
+                                         : fmt::format("{}[{}]", key, i);
+        check_table(*item.as_table(), def.children.at(0), item_key, file);
       }
       break;
     }

@@ -20,7 +20,7 @@ enum class Kind {
   layers,             // model.layers: array of inline tables {type=..., numbers or strings}
   layer_value,        // one layer's parameter: a number, a string or an array of numbers
   transforms,         // transforms: array of inline tables {type=..., numbers, strings, booleans}
-  runs,               // [[runs]]
+  table_array,        // [[NAME]]: an array of tables, each checked against children[0]
   sweep,              // runs.sweep: {"dotted.key" = [values...]}
   search,             // runs.search: checked when read (study/search_file.cpp)
   count_or_fraction,  // data.validation

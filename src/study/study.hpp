@@ -163,6 +163,13 @@ struct LrSweep {
   int epochs = 1;
 };
 
+/// [[ensembles]]: the classifiers of several runs (every repeat of each, or a search's refits)
+/// averaged as one model (study/ensembles.hpp), beside the ensembles of each run's own repeats.
+struct EnsembleSpec {
+  std::string name;               // unique among the ensembles and the runs
+  std::vector<std::string> runs;  // at least two runs of the study, each a classifier
+};
+
 struct Study {
   std::string name;
   std::string description;
@@ -176,6 +183,7 @@ struct Study {
                                        // key hashes, so that adding a stage keeps finished trials
   std::vector<RunSpec> runs;
   std::optional<LrSweep> lr_sweep;
+  std::vector<EnsembleSpec> ensembles;
 
   /// The run named `name`: an Error naming the study file and its runs when there is none.
   const RunSpec& run(std::string_view name) const;

@@ -657,6 +657,55 @@ std::optional<LrSweep> read_lr_sweep(const toml::table& root, const std::vector<
   return sweep;
 }
 
+// [[ensembles]]: each names at least two distinct classifier runs of the study, and a name that
+// no run and no other ensemble has (a run's own repeats are an ensemble named after the run).
+std::vector<EnsembleSpec> read_ensembles(const toml::table& root, const std::vector<RunSpec>& runs,
+                                         const std::string& file) {
+  std::vector<EnsembleSpec> out;
+  const auto* array = root.get_as<toml::array>("ensembles");
+  if (!array) return out;
+  std::vector<std::string> run_names;
+  for (const RunSpec& r : runs) run_names.push_back(r.name);
+  for (const auto& item : *array) {
+    const toml::table& t = *item.as_table();
+    const std::string at = where(item, file);
+    NNLAB_CHECK(t.get("name") && t.get("runs"),
+                "{}: every [[ensembles]] entry needs a name and runs", at);
+    EnsembleSpec e{.name = t.get_as<std::string>("name")->get(), .runs = {}};
+    const std::string name_at = where(*t.get("name"), file);
+    NNLAB_CHECK(!e.name.empty(), "{}: ensembles.name must not be empty", name_at);
+    NNLAB_CHECK(std::find(run_names.begin(), run_names.end(), e.name) == run_names.end(),
+                "{}: ensemble '{}' has the name of a run, whose repeats are an ensemble of that "
+                "name already",
+                name_at, e.name);
+    for (const EnsembleSpec& earlier : out)
+      NNLAB_CHECK(earlier.name != e.name, "{}: ensembles.name '{}' is used by two ensembles",
+                  name_at, e.name);
+    for (const auto& node : *t.get_as<toml::array>("runs")) {
+      const std::string run = node.as_string()->get();
+      const std::string run_at = where(node, file);
+      NNLAB_CHECK(std::find(run_names.begin(), run_names.end(), run) != run_names.end(),
+                  "{}: ensembles.{}.runs names no run: '{}' (runs: {}; did you mean '{}'?)", run_at,
+                  e.name, run, fmt::join(run_names, ", "), closest(run, run_names));
+      NNLAB_CHECK(std::find(e.runs.begin(), e.runs.end(), run) == e.runs.end(),
+                  "{}: ensembles.{}.runs names run '{}' twice", run_at, e.name, run);
+      const RunSpec& spec =
+          *std::find_if(runs.begin(), runs.end(), [&](const RunSpec& r) { return r.name == run; });
+      NNLAB_CHECK(spec.task == Task::classify,
+                  "{}: ensembles.{}.runs: run '{}' is not a classifier (task = \"classify\"); an "
+                  "ensemble averages class probabilities",
+                  run_at, e.name, run);
+      e.runs.push_back(run);
+    }
+    NNLAB_CHECK(e.runs.size() >= 2,
+                "{}: ensembles.{}.runs must name at least two runs (one run's repeats are an "
+                "ensemble of their own already)",
+                where(*t.get("runs"), file), e.name);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace
 
 Study parse_study(const std::string& text, const std::string& path,
@@ -731,6 +780,7 @@ Study parse_study(const std::string& text, const std::string& path,
     }
   }
   study.lr_sweep = read_lr_sweep(root, study.runs, path);
+  study.ensembles = read_ensembles(root, study.runs, path);
   check_run_folders(study);
   return study;
 }

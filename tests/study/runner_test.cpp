@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "data/catalog.hpp"
+#include "eval/ensemble.hpp"
 #include "eval/evaluate.hpp"
 #include "io/atomic_file.hpp"
 #include "study/version.hpp"
@@ -177,6 +178,63 @@ TEST(Runner, ARunLeftOutByOnlyRunsKeepsItsResults) {
   const std::string html = read_file(again.report);
   EXPECT_NE(html.find(">Run: a</h"), std::string::npos);
   EXPECT_NE(html.find(">Run: b</h"), std::string::npos);
+}
+
+// [[ensembles]] averages the repeats of several runs as one model: skipped, naming the run, while
+// one of them has no test outputs in the folder; scored once both have trained (here by two
+// --run calls, the first run's results read back), as the mean of its members' probabilities.
+TEST(Runner, AnEnsembleOfSeveralRunsAveragesAllTheirRepeats) {
+  const fs::path dir = test::temp_dir();
+  const Study study = parse_study(std::string(kRunnerStudy) +
+                                      "[[runs]]\nname = \"b\"\nrepeats = 1\n"
+                                      "model.layers = [{type = \"dense\", units = 16}, "
+                                      "{type = \"dense\", units = 10, activation = \"softmax\"}]\n"
+                                      "[[ensembles]]\nname = \"a and b\"\nruns = [\"a\", \"b\"]\n",
+                                  "tiny.toml", {});
+  RunOptions options{.out_dir = dir.string(),
+                     .data_dir = test::shared_data_dir().string(),
+                     .threads = 2,
+                     .resume = false,
+                     .progress = false,
+                     .only_runs = {"a"}};
+  run_study(study, options);
+  auto metrics = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
+  ASSERT_EQ(metrics["ensembles"].size(), 2u) << metrics["ensembles"].dump(1);
+  EXPECT_EQ(metrics["ensembles"][0]["name"], "a");  // a's own repeats
+  EXPECT_EQ(metrics["ensembles"][1]["name"], "a and b");
+  EXPECT_NE(metrics["ensembles"][1].value("skipped", "").find("run b kept no test outputs"),
+            std::string::npos)
+      << metrics["ensembles"][1].dump();
+
+  options.only_runs = {"b"};
+  const StudyResult result = run_study(study, options);
+  metrics = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
+  ASSERT_EQ(metrics["ensembles"].size(), 2u) << metrics["ensembles"].dump(1);
+  const auto& both = metrics["ensembles"][1];
+  ASSERT_FALSE(both.contains("skipped")) << both.dump();
+  EXPECT_EQ(both["members"], nlohmann::json({"a r0", "a r1", "b r0"}));
+  // The same score from the three members' saved probabilities, averaged here.
+  std::vector<TestOutputs> outs;
+  for (const char* member : {"runs/a/r0", "runs/a/r1", "runs/b/r0"})
+    outs.push_back(load_test_outputs((dir / member / "test_outputs.safetensors").string()));
+  int64_t right = 0;
+  for (int64_t i = 0; i < outs[0].count; ++i) {
+    int64_t best = 0;
+    std::vector<double> mean(10);
+    for (int64_t c = 0; c < 10; ++c) {
+      for (const TestOutputs& o : outs) mean[c] += o.probabilities[i * 10 + c] / 3.0;
+      if (mean[c] > mean[best]) best = c;
+    }
+    right += best == outs[0].labels[i];
+  }
+  EXPECT_EQ(outs[0].count, 300);
+  EXPECT_NEAR(both["test_accuracy"].get<double>(), static_cast<double>(right) / 300, 1e-12);
+  EXPECT_EQ(both["test_errors"], 300 - right);
+  double mean_accuracy = 0;
+  for (size_t k = 0; k < 3; ++k)
+    mean_accuracy += metrics["runs"][k]["test"]["accuracy"].get<double>();
+  EXPECT_NEAR(both["members_test_accuracy_mean"].get<double>(), mean_accuracy / 3, 1e-12);
+  EXPECT_NE(read_file(result.report).find("a and b"), std::string::npos);
 }
 
 TEST(Runner, UnknownRunNameIsAnError) {

@@ -456,6 +456,47 @@ TEST(StudyFile, RunNamesAndLrSweep) {
                {"bad.toml:4:", "lr_sweep.run", "sigmod", "did you mean 'sigmoid'?"});
 }
 
+TEST(StudyFile, EnsemblesNameTwoOrMoreClassifierRuns) {
+  const std::string runs =
+      "[model]\nlayers = [{type=\"dense\", units=10}]\n"
+      "[[runs]]\nname = \"deep\"\n[[runs]]\nname = \"wide\"\n[[runs]]\nname = \"ae\"\n"
+      "task = \"reconstruct\"\nmodel.layers = [{type=\"dense\", units=784}]\n"
+      "train.loss = \"mse\"\n";
+  const Study s = parse_study(runs +
+                                  "[[ensembles]]\nname = \"both\"\nruns = [\"wide\", \"deep\"]\n"
+                                  "[[ensembles]]\nname = \"again\"\nruns = [\"deep\", \"wide\"]\n",
+                              "e.toml", {});
+  ASSERT_EQ(s.ensembles.size(), 2u);
+  EXPECT_EQ(s.ensembles[0].name, "both");
+  EXPECT_EQ(s.ensembles[0].runs, (std::vector<std::string>{"wide", "deep"}));  // the file's order
+  EXPECT_EQ(s.ensembles[1].name, "again");
+  EXPECT_TRUE(parse_study(runs, "e.toml", {}).ensembles.empty());
+
+  expect_error(
+      runs + "[[ensembles]]\nname = \"both\"\nruns = [\"deep\", \"wdie\"]\n",
+      {"bad.toml:14:", "ensembles.both.runs names no run: 'wdie'", "did you mean 'wide'?"});
+  expect_error(runs + "[[ensembles]]\nname = \"both\"\nruns = [\"deep\", \"deep\"]\n",
+               {"bad.toml:14:", "names run 'deep' twice"});
+  expect_error(runs + "[[ensembles]]\nname = \"both\"\nruns = [\"deep\"]\n",
+               {"bad.toml:14:", "ensembles.both.runs must name at least two runs"});
+  expect_error(runs + "[[ensembles]]\nname = \"both\"\nruns = [\"deep\", \"ae\"]\n",
+               {"bad.toml:14:", "run 'ae' is not a classifier"});
+  expect_error(runs + "[[ensembles]]\nname = \"deep\"\nruns = [\"deep\", \"wide\"]\n",
+               {"bad.toml:13:", "ensemble 'deep' has the name of a run"});
+  expect_error(runs +
+                   "[[ensembles]]\nname = \"e\"\nruns = [\"deep\", \"wide\"]\n"
+                   "[[ensembles]]\nname = \"e\"\nruns = [\"wide\", \"deep\"]\n",
+               {"bad.toml:16:", "ensembles.name 'e' is used by two ensembles"});
+  expect_error(runs + "[[ensembles]]\nname = \"e\"\n",
+               {"bad.toml:12:", "every [[ensembles]] entry needs a name and runs"});
+  expect_error(runs + "[[ensembles]]\nname = \"e\"\nruns = [\"deep\", \"wide\"]\nk = 3\n",
+               {"bad.toml:15:", "unknown key 'ensembles.e.k'"});
+  expect_error(runs + "[[ensembles]]\nname = \"e\"\nruns = []\n",
+               {"bad.toml:14:", "ensembles.e.runs must be a non-empty array of strings"});
+  expect_error("ensembles = 3\n" + runs,
+               {"bad.toml:1:", "ensembles must be an array of tables ([[ensembles]])"});
+}
+
 // A sweep is a search grid kept run by run: the grid's limit holds before a run is made (four
 // axes of 32 values would have made 1,048,576 runs at once).
 TEST(StudyFile, SweepGridsAreBoundedLikeSearchGrids) {
