@@ -102,7 +102,10 @@ def main():
     anchors = ANCHORS[a.dataset]
 
     xs = [p[0] for p in trials + singles + ensembles] + ([a.budget] if a.budget else [])
-    x_max = max(5.0, math.ceil(max(xs) / 5) * 5)
+    # Ticks every 5, 10 or 20 minutes (at most about 12 labels), and room after the last point so
+    # that no marker sits on the frame.
+    x_step = next(t for t in (5, 10, 20, 30, 60) if max(xs) * 1.03 / t <= 12)
+    x_max = max(float(x_step), math.ceil(max(xs) * 1.03 / x_step) * x_step)
     ys = [p[1] for p in trials + singles + ensembles] + [v for v, _ in anchors]
     y_lo = math.floor(min(ys) * 500) / 500
     y_hi = min(1.0, math.ceil(max(ys) * 500) / 500 + 0.0005)
@@ -127,7 +130,7 @@ def main():
                    'stroke="#eee"/>')
         out.append(f'<text x="{LEFT - 6}" y="{py(tick) + 4:.1f}" text-anchor="end">{tick:.3f}</text>')
         tick += step
-    for m in range(0, int(x_max) + 1, 5):
+    for m in range(0, int(x_max) + 1, x_step):
         out.append(f'<text x="{px(m):.1f}" y="{TOP + ph + 18}" text-anchor="middle">{m}</text>')
     out.append(f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#888"/>')
     out.append(f'<text x="{LEFT + pw / 2}" y="{HEIGHT - 20}" text-anchor="middle">'

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -664,34 +665,38 @@ std::vector<EnsembleSpec> read_ensembles(const toml::table& root, const std::vec
   std::vector<EnsembleSpec> out;
   const auto* array = root.get_as<toml::array>("ensembles");
   if (!array) return out;
+  // Sets and a map, not linear scans: a file may declare many ensembles of many runs.
+  std::map<std::string, const RunSpec*> by_name;
   std::vector<std::string> run_names;
-  for (const RunSpec& r : runs) run_names.push_back(r.name);
+  for (const RunSpec& r : runs) {
+    by_name[r.name] = &r;
+    run_names.push_back(r.name);
+  }
+  std::set<std::string> ensemble_names;
   for (const auto& item : *array) {
     const toml::table& t = *item.as_table();
-    const std::string at = where(item, file);
     NNLAB_CHECK(t.get("name") && t.get("runs"),
-                "{}: every [[ensembles]] entry needs a name and runs", at);
+                "{}: every [[ensembles]] entry needs a name and runs", where(item, file));
     EnsembleSpec e{.name = t.get_as<std::string>("name")->get(), .runs = {}};
     const std::string name_at = where(*t.get("name"), file);
     NNLAB_CHECK(!e.name.empty(), "{}: ensembles.name must not be empty", name_at);
-    NNLAB_CHECK(std::find(run_names.begin(), run_names.end(), e.name) == run_names.end(),
+    NNLAB_CHECK(!by_name.contains(e.name),
                 "{}: ensemble '{}' has the name of a run, whose repeats are an ensemble of that "
                 "name already",
                 name_at, e.name);
-    for (const EnsembleSpec& earlier : out)
-      NNLAB_CHECK(earlier.name != e.name, "{}: ensembles.name '{}' is used by two ensembles",
-                  name_at, e.name);
+    NNLAB_CHECK(ensemble_names.insert(e.name).second,
+                "{}: ensembles.name '{}' is used by two ensembles", name_at, e.name);
+    std::set<std::string> named;
     for (const auto& node : *t.get_as<toml::array>("runs")) {
       const std::string run = node.as_string()->get();
       const std::string run_at = where(node, file);
-      NNLAB_CHECK(std::find(run_names.begin(), run_names.end(), run) != run_names.end(),
+      const auto it = by_name.find(run);
+      NNLAB_CHECK(it != by_name.end(),
                   "{}: ensembles.{}.runs names no run: '{}' (runs: {}; did you mean '{}'?)", run_at,
                   e.name, run, fmt::join(run_names, ", "), closest(run, run_names));
-      NNLAB_CHECK(std::find(e.runs.begin(), e.runs.end(), run) == e.runs.end(),
-                  "{}: ensembles.{}.runs names run '{}' twice", run_at, e.name, run);
-      const RunSpec& spec =
-          *std::find_if(runs.begin(), runs.end(), [&](const RunSpec& r) { return r.name == run; });
-      NNLAB_CHECK(spec.task == Task::classify,
+      NNLAB_CHECK(named.insert(run).second, "{}: ensembles.{}.runs names run '{}' twice", run_at,
+                  e.name, run);
+      NNLAB_CHECK(it->second->task == Task::classify,
                   "{}: ensembles.{}.runs: run '{}' is not a classifier (task = \"classify\"); an "
                   "ensemble averages class probabilities",
                   run_at, e.name, run);
