@@ -21,6 +21,7 @@
 #include "nn/dense.hpp"
 #include "nn/dropout.hpp"
 #include "nn/layer.hpp"
+#include "nn/loss.hpp"
 #include "nn/model.hpp"
 #include "optim/optimizer.hpp"
 #include "tensor/exec_context.hpp"
@@ -233,6 +234,38 @@ BENCHMARK(BM_Dropout)
     ->ArgNames({"batch", "width", "threads"})
     ->Args({512, 1024, 1})
     ->Args({512, 1024, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// A loss and its gradient alone on a [batch, width] output in [-4, 4) (targets in [0, 1)).
+// Args: which (0: binary cross-entropy, S5's autoencoder [256, 1092]; 1: cross-entropy), batch,
+// width, threads.
+void BM_Loss(benchmark::State& state) {
+  nnlab::ExecContext exec(static_cast<int>(state.range(3)));
+  const bool bce = state.range(0) == 0;
+  const int64_t batch = state.range(1), width = state.range(2);
+  const auto loss = nnlab::make_loss(bce ? "binary_cross_entropy" : "cross_entropy");
+  Tensor out = random_tensor({batch, width}, 5), values = random_tensor({batch, width}, 6), dout;
+  for (int64_t i = 0; i < out.size(); ++i) {
+    out[i] *= 8.0f;
+    values[i] += 0.5f;
+  }
+  std::vector<int32_t> labels(static_cast<size_t>(batch));
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int32_t>(i % width);
+  const nnlab::Targets targets{.labels = labels, .values = &values};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(loss->compute(out, targets, &dout));
+    benchmark::ClobberMemory();
+  }
+  state.counters["Melem/s"] = benchmark::Counter(static_cast<double>(out.size()) * 1e-6,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(loss->name());
+}
+BENCHMARK(BM_Loss)
+    ->ArgNames({"which", "batch", "width", "threads"})
+    ->Args({0, 256, 1092, 1})
+    ->Args({0, 256, 1092, 2})
+    ->Args({1, 512, 10, 2})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

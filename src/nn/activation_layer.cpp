@@ -384,12 +384,6 @@ void sigmoid_values(const float* in, float* out, int64_t n) {
   if (n > 0) forward_values(ActKind::sigmoid, in, out, n);
 }
 
-void softplus_values(const float* in, float* out, int64_t n) {
-  if (n == 0) return;
-  forward_values(ActKind::softplus, in, out, n);  // e^x
-  softplus_from_exp(in, out, n);
-}
-
 void softmax_rows(const float* in, float* out, int64_t rows, int64_t cols) {
 #pragma omp parallel for if (rows * cols > kRowwiseThreadMin)
   for (int64_t r = 0; r < rows; ++r) {

@@ -85,9 +85,6 @@ void softmax_rows(const float* in, float* out, int64_t rows, int64_t cols);
 /// The sigmoid of each of `n` values (in and out may alias), as a sigmoid layer computes it (the
 /// same oneDNN primitive, on a stream of its own, with the calling thread's OpenMP budget).
 void sigmoid_values(const float* in, float* out, int64_t n);
-/// The softplus of each of `n` values, log(1 + e^x), as a softplus layer computes it (`in` and
-/// `out` must not alias).
-void softplus_values(const float* in, float* out, int64_t n);
 
 /// An Activation or a Softmax layer for any name of activation_names().
 LayerPtr make_activation(const std::string& layer_name, const std::string& activation,

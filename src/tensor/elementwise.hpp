@@ -5,6 +5,8 @@
 // so the result does not depend on the thread count.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <type_traits>
@@ -35,6 +37,32 @@ void elementwise(int64_t n, Body body) {
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i) body(i);
   }
+}
+
+/// The sum in double of term(i) over [0, n), term vectorized and threaded like `elementwise`
+/// (it may also write element i of an output). The terms are summed in at most 256 chunks of
+/// fixed bounds, and the chunks' sums in order, so the sum depends on n alone, never on the
+/// thread count; and nothing is allocated.
+template <class Term>
+double elementwise_sum(int64_t n, Term term) {
+  constexpr int64_t kMaxChunks = 256, kMinChunk = 4096;
+  const int64_t chunk = std::max(kMinChunk, (n + kMaxChunks - 1) / kMaxChunks);
+  const int64_t chunks = (n + chunk - 1) / chunk;
+  std::array<double, kMaxChunks> sums;
+#pragma omp parallel for schedule(static) if (n > kElementwiseThreadMin)
+  for (int64_t k = 0; k < chunks; ++k) {
+    const int64_t end = std::min(n, (k + 1) * chunk);
+    // A copy in the thread: GCC would otherwise reload the captured pointers for each element
+    // (a store through one of them might change them) and gather where it should load.
+    const Term local = term;
+    double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t i = k * chunk; i < end; ++i) sum += local(i);
+    sums[static_cast<size_t>(k)] = sum;
+  }
+  double total = 0.0;
+  for (int64_t k = 0; k < chunks; ++k) total += sums[static_cast<size_t>(k)];
+  return total;
 }
 
 }  // namespace nnlab
