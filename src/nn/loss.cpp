@@ -6,7 +6,6 @@
 #include <type_traits>
 #include <utility>
 
-#include "nn/activation_layer.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/error.hpp"
 #include "tensor/vector_math.hpp"
