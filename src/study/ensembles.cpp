@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <vector>
 
 #include "eval/ensemble.hpp"
@@ -15,10 +16,26 @@ using nlohmann::json;
 
 namespace {
 
-// The group a result belongs to: its search's name for a refit, else its run's name.
-std::string group_of(const json& r) { return r.value("ensemble_of", r["name"].get<std::string>()); }
+// The results of each group, a group being a search's name for its refits ("ensemble_of"), else a
+// run's name for its repeats; groups in the order they first appear, results in metrics' order.
+// Indexed once, so that finding a group's results does not scan every result again.
+struct Groups {
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const json*>> results;
+};
 
-// The members of `groups` among `runs`: results that did not diverge and kept their test outputs.
+Groups group_results(const json& runs) {
+  Groups g;
+  for (const json& r : runs) {
+    const std::string group = r.value("ensemble_of", r["name"].get<std::string>());
+    auto [it, added] = g.results.try_emplace(group);
+    if (added) g.order.push_back(group);
+    it->second.push_back(&r);
+  }
+  return g;
+}
+
+// The members of `names`' groups: results that did not diverge and kept their test outputs.
 struct Members {
   std::vector<TestOutputs> outputs;
   std::vector<std::string> names;
@@ -26,14 +43,17 @@ struct Members {
   std::vector<std::string> groups_without;  // groups with no member at all
 };
 
-Members members_of(const json& runs, const std::string& out_dir,
-                   const std::vector<std::string>& groups) {
+Members members_of(const Groups& groups, const std::string& out_dir,
+                   const std::vector<std::string>& names) {
+  static const std::vector<const json*> kNone;  // a group with no result (a run not run yet)
   Members m;
-  for (const std::string& group : groups) {
+  for (const std::string& group : names) {
     const size_t before = m.outputs.size();
-    for (const json& r : runs) {
-      if (group_of(r) != group || r.value("stopped", "") == "diverged" || !r.contains("dir") ||
-          !r.contains("test") || !r["test"].contains("accuracy"))
+    const auto it = groups.results.find(group);
+    for (const json* result : it != groups.results.end() ? it->second : kNone) {
+      const json& r = *result;
+      if (r.value("stopped", "") == "diverged" || !r.contains("dir") || !r.contains("test") ||
+          !r["test"].contains("accuracy"))
         continue;
       const std::filesystem::path file =
           std::filesystem::path(out_dir) / r["dir"].get<std::string>() / "test_outputs.safetensors";
@@ -69,17 +89,13 @@ json scored(const std::string& name, const Members& m) {
 
 json study_ensembles(const json& runs, const std::string& out_dir,
                      const std::vector<EnsembleSpec>& declared) {
-  std::vector<std::string> groups;
-  for (const json& r : runs)
-    if (std::find(groups.begin(), groups.end(), group_of(r)) == groups.end())
-      groups.push_back(group_of(r));
-
+  const Groups groups = group_results(runs);
   json out = json::array();
-  for (const std::string& group : groups)
-    if (const Members m = members_of(runs, out_dir, {group}); m.outputs.size() >= 2)
+  for (const std::string& group : groups.order)
+    if (const Members m = members_of(groups, out_dir, {group}); m.outputs.size() >= 2)
       out.push_back(scored(group, m));
   for (const EnsembleSpec& spec : declared) {
-    const Members m = members_of(runs, out_dir, spec.runs);
+    const Members m = members_of(groups, out_dir, spec.runs);
     if (!m.groups_without.empty())
       out.push_back({{"name", spec.name},
                      {"members", m.names},
