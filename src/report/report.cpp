@@ -205,10 +205,13 @@ std::string comparison_section(const json& m) {
   std::vector<std::string> labels;
   std::vector<double> means, stds, refs;
   for (const json& s : m.at("summary")) {
+    // A run without the study's score (an autoencoder among classifiers) has no place here.
+    const double mean = num(s, {(key + "_mean").c_str()}), ref = num(s, {"reference", key.c_str()});
+    if (std::isnan(mean) && std::isnan(ref)) continue;
     labels.push_back(text(s, "name"));
-    means.push_back(num(s, {(key + "_mean").c_str()}));
+    means.push_back(mean);
     stds.push_back(num(s, {(key + "_std").c_str()}));
-    refs.push_back(num(s, {"reference", key.c_str()}));
+    refs.push_back(ref);
   }
   if (labels.empty()) return "";
   return svg::interval_chart(labels, means,

@@ -227,6 +227,21 @@ TEST(Report, SummaryGivesValidationAccuracyWithItsSpread) {
   EXPECT_EQ(one.find("0.9850 ±"), std::string::npos);
 }
 
+// The comparison chart draws the runs that have the study's score: in a study of classifiers
+// and autoencoders (S5), an autoencoder has no test accuracy and no place on its axis.
+TEST(Report, ComparisonLeavesOutRunsWithoutTheScore) {
+  const fs::path dir = synthetic_output();
+  nlohmann::json m = nlohmann::json::parse(read_file((dir / "metrics.json").string()));
+  m["summary"].push_back({{"name", "coder"}, {"repeats", 1}, {"test_mse_mean", 0.0118}});
+  write_text(dir / "metrics.json", m.dump());
+  const std::string html = read_file(render_report(dir.string()));
+  const size_t from = html.find("id=\"comparison\"");
+  ASSERT_NE(from, std::string::npos);
+  const std::string section = html.substr(from, html.find("<h2", from + 1) - from);
+  EXPECT_NE(section.find(">baseline<"), std::string::npos) << section;
+  EXPECT_EQ(section.find("coder"), std::string::npos) << section;
+}
+
 TEST(Report, MisclassifiedCountsAllTestErrors) {
   // The CSV holds the first 2 (diagnostics.misclassified); the test set had 139 errors.
   const std::string html = read_file(render_report(synthetic_output().string()));
