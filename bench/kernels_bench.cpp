@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "nn/activation_layer.hpp"
+#include "nn/batch_norm.hpp"
 #include "nn/dense.hpp"
+#include "nn/dnnl_util.hpp"
 #include "nn/dropout.hpp"
 #include "nn/layer.hpp"
 #include "nn/loss.hpp"
@@ -214,6 +216,32 @@ void activation_args(benchmark::internal::Benchmark* b) {
       b->Args({static_cast<int64_t>(kind), batch, width, 2});
 }
 BENCHMARK(BM_Activation)->Apply(activation_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// One batch norm layer alone, forward (the batch statistics) + backward, on a [128, 32, 28, 28]
+// batch (the first block of the best-mnist nets) plain or with its channels blocked as a
+// convolution writes them. Args: block (0: plain), threads.
+void BM_BatchNorm(benchmark::State& state) {
+  nnlab::ExecContext exec(static_cast<int>(state.range(1)));
+  const int block = static_cast<int>(state.range(0));
+  std::vector<nnlab::LayerPtr> layers;
+  layers.push_back(std::make_unique<nnlab::BatchNorm>("bn"));
+  nnlab::Rng rng(1);
+  nnlab::Model model(exec, {32, 28, 28}, std::move(layers), nnlab::Head::none, rng);
+  Tensor x, dy;
+  nnlab::relayout(exec.stream(), random_tensor({128, 32, 28, 28}, 5), block, x);
+  nnlab::relayout(exec.stream(), random_tensor({128, 32, 28, 28}, 6), block, dy);
+  nnlab::LayerContext ctx;
+  ctx.exec = &exec;
+  run_layer(state, model.layer(0), x, dy, ctx);
+  state.SetLabel(block == 0 ? "plain" : "blocked");
+}
+BENCHMARK(BM_BatchNorm)
+    ->ArgNames({"block", "threads"})
+    ->Args({0, 2})
+    ->Args({8, 2})
+    ->Args({16, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // One dropout layer alone, forward (the mask drawn) + backward, on a [batch, width] input.
 // Args: batch, width, threads.

@@ -3,7 +3,8 @@
 // of an image (statistics over N, H and W).
 //
 //   N = batch, C = features or channels, M = values per channel in a batch (N, or N*H*W).
-//   x, y: [N, C] or [N, C, L] or [N, C, H, W]
+//   x, y: [N, C] or [N, C, L] or [N, C, H, W] (an image batch plain or with its channels blocked:
+//         y and dx take x's layout)
 //   gamma, beta: [C] parameters (init 1 and 0; not weights: no weight decay, no penalties)
 //   running_mean, running_var: [C] buffers (init 0 and 1)
 //   train: the batch's mean and biased variance normalize x; then
@@ -38,6 +39,7 @@ class BatchNorm : public Layer {
   Buffer& running_var() { return buffers_[1]; }
 
  protected:
+  bool takes_blocked() const override { return true; }
   Shape build_impl(const Shape& in) override;
   void forward_impl(const Tensor& x, LayerContext& ctx) override;
   void backward_impl(LayerContext& ctx, const Tensor& dy) override;
@@ -51,7 +53,7 @@ class BatchNorm : public Layer {
   // Per-channel work space, reused from batch to batch (no allocation per step).
   struct Work {
     std::vector<double> partial, sums, sums2;
-    std::vector<float> a, b, k, inv_std;
+    Tensor a, b, k, inv_std;  // 64-byte aligned: a block of channels' values is one vector load
   } work_;
 };
 

@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "gradient_check.hpp"
+#include "nn/dnnl_util.hpp"
 #include "nn/layer_spec.hpp"
 #include "support/test_support.hpp"
 #include "tensor/error.hpp"
@@ -128,6 +131,43 @@ TEST(BatchNorm, OneValuePerChannelLeavesTheRunningVarianceAlone) {
   m->forward(random_tensor({1, 3}, 11), Mode::train, rng, pass);
   for (int64_t ch = 0; ch < 3; ++ch)
     EXPECT_EQ(bn_of(*m).running_var().value[ch], var[static_cast<size_t>(ch)]);
+}
+
+// A batch whose channels come blocked, as a convolution writes them, stays blocked through the
+// layer (no reorder before and after it) and gets the bits the plain batch gets: the output,
+// the input gradient, dgamma, dbeta and the running statistics, in train and eval mode, for
+// planes shorter than, equal to and longer than the sums' 16 lanes, and a batch of samples
+// that is not a whole number of the sums' chunks.
+TEST(BatchNorm, BlockedBatchesKeepTheirLayoutAndGetThePlainBits) {
+  const auto same_bits = [](std::span<const float> a, std::span<const float> b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
+  };
+  for (const int block : {4, 8, 16})
+    for (const int64_t side : {3, 4, 5, 28})
+      for (const Mode mode : {Mode::train, Mode::eval}) {
+        const std::string what = fmt::format("block {}, {}x{} planes, {}", block, side, side,
+                                             mode == Mode::train ? "train" : "eval");
+        const Shape sample{32, side, side};
+        auto plain = bn_model(sample, 12), blocked = bn_model(sample, 12);
+        const Tensor x = random_tensor({11, 32, side, side}, 13, 2.0f);
+        const Tensor dy = random_tensor({11, 32, side, side}, 14);
+        Tensor x_blocked;
+        relayout(test::exec().stream(), x, block, x_blocked);
+        Rng rng(1);
+        Pass pass_plain, pass_blocked;
+        const Tensor& y_plain = plain->forward(x, mode, rng, pass_plain);
+        const Tensor& y_blocked = blocked->forward(x_blocked, mode, rng, pass_blocked);
+        EXPECT_EQ(pass_blocked.context(0).y.channel_block(), block) << what;
+        EXPECT_TRUE(same_bits(y_plain.span(), y_blocked.span())) << what << ": the output";
+        plain->backward(pass_plain, dy, /*input_grad=*/true);
+        blocked->backward(pass_blocked, dy, /*input_grad=*/true);
+        EXPECT_TRUE(
+            same_bits(pass_plain.input_gradient().span(), pass_blocked.input_gradient().span()))
+            << what << ": the input gradient";
+        EXPECT_TRUE(same_bits(plain->grads(), blocked->grads())) << what << ": dgamma, dbeta";
+        EXPECT_TRUE(same_bits(plain->buffer_values(), blocked->buffer_values()))
+            << what << ": the running statistics";
+      }
 }
 
 // Reads the per-sample shape and batch sizes n1, n2 (training steps) and n3 (eval), gamma, beta,
