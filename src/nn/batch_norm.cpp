@@ -1,11 +1,11 @@
-// Hand-written rather than oneDNN's batch_normalization: for the plain NCHW tensors nnlab's
-// layers passed each other, oneDNN 2.7 ran its generic ncsp code (measured on a 2-core AVX-512
-// EPYC, batch 128 x 32 x 28 x 28: about 23 ms forward and 32 ms backward, 40% of a BN-conv net's
-// step); these few vectorized passes over whole channel planes take a fraction of that. They
-// take an image batch in either layout, plain or with its channels blocked as a convolution
-// writes them (nn/layer.hpp), so a conv, batch norm, ReLU, pool chain is never reordered, and
-// compute the same bits in both. Sums are formed per fixed chunk of samples and added in chunk
-// order, so the result does not depend on the thread count.
+// Hand-written rather than oneDNN's batch_normalization: for plain NCHW tensors oneDNN 2.7 runs
+// its generic ncsp code (measured on a 2-core AVX-512 EPYC, batch 128 x 32 x 28 x 28: about 23
+// ms forward and 32 ms backward, 40% of a BN-conv net's step), and its sums are split by thread,
+// so its results may change with the thread count. These few vectorized passes over whole
+// channel planes take a fraction of that; their sums are formed per fixed chunk of samples and
+// added in chunk order, the same for any thread count. They take an image batch in either
+// layout, plain or with its channels blocked as a convolution writes them (nn/layer.hpp), and
+// compute the same bits in both: a conv, batch norm, ReLU, pool chain is never reordered.
 #include "nn/batch_norm.hpp"
 
 #include <algorithm>
