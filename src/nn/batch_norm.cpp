@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "nn/activations.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/error.hpp"
 
@@ -159,6 +160,11 @@ void per_value(const float* in, const float* in2, float* __restrict out, const G
 
 }  // namespace
 
+bool BatchNorm::applies_post_op(const PostOp& op) const {
+  return op.algorithm == dnnl::algorithm::eltwise_relu ||
+         (op.algorithm == dnnl::algorithm::eltwise_linear && op.alpha == 1.0f && op.beta == 0.0f);
+}
+
 BatchNorm::BatchNorm(std::string name, float momentum, float eps)
     : Layer(std::move(name)), momentum_(momentum), eps_(eps) {
   NNLAB_CHECK(momentum > 0.0f && momentum <= 1.0f && eps > 0.0f && std::isfinite(eps),
@@ -225,8 +231,21 @@ void BatchNorm::forward_impl(const Tensor& x, LayerContext& ctx) {
     }
     const float* sc = scale.data();
     const float* sh = shift.data();
-    per_value(xs, nullptr, ctx.y.data(), geometry,
-              [sc, sh](int64_t ch, float v, float) { return std::fma(v, sc[ch], sh[ch]); });
+    // A ReLU or leaky ReLU after this layer is applied here, in the same pass (applies_post_op),
+    // with the function the activation layer itself computes.
+    const PostOp& op = ctx.post_op;
+    const float alpha = op.alpha;
+    if (op.algorithm == dnnl::algorithm::eltwise_relu && alpha == 0.0f)
+      per_value(xs, nullptr, ctx.y.data(), geometry, [sc, sh](int64_t ch, float v, float) {
+        return act::Relu::fn(std::fma(v, sc[ch], sh[ch]));
+      });
+    else if (op.algorithm == dnnl::algorithm::eltwise_relu)
+      per_value(xs, nullptr, ctx.y.data(), geometry, [sc, sh, alpha](int64_t ch, float v, float) {
+        return act::LeakyRelu::fn(std::fma(v, sc[ch], sh[ch]), alpha);
+      });
+    else  // none, or the identity
+      per_value(xs, nullptr, ctx.y.data(), geometry,
+                [sc, sh](int64_t ch, float v, float) { return std::fma(v, sc[ch], sh[ch]); });
   };
   if (ctx.mode == Mode::eval) {
     normalize(running_mean().value.data(), running_var().value.data());

@@ -4,7 +4,8 @@
 //
 //   N = batch, C = features or channels, M = values per channel in a batch (N, or N*H*W).
 //   x, y: [N, C] or [N, C, L] or [N, C, H, W] (an image batch plain or with its channels blocked:
-//         y and dx take x's layout)
+//         y and dx take x's layout); a ReLU, leaky ReLU or linear activation after the layer is
+//         applied as y is written (Layer::applies_post_op)
 //   gamma, beta: [C] parameters (init 1 and 0; not weights: no weight decay, no penalties)
 //   running_mean, running_var: [C] buffers (init 0 and 1)
 //   train: the batch's mean and biased variance normalize x; then
@@ -30,6 +31,8 @@ class BatchNorm : public Layer {
   explicit BatchNorm(std::string name, float momentum = 0.1f, float eps = 1e-5f);
 
   std::string kind() const override { return "batch_norm"; }
+  /// A ReLU, leaky ReLU or linear activation after the layer is applied as it writes y.
+  bool applies_post_op(const PostOp& op) const override;
   std::string describe() const override;
   void init(Rng& rng) override;
 

@@ -4,7 +4,8 @@
 // computes when an identity reshape between the two keeps them apart. Activations whose backward
 // needs more than their output (elu, gelu, softplus, leaky_relu with a negative slope) are not
 // fused, nor sigmoid and tanh after a convolution of few input channels (oneDNN's gemm-based
-// convolution computes them with other code).
+// convolution computes them with other code). Batch norm applies a ReLU, leaky ReLU or linear
+// activation after it in its own pass.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "gradient_check.hpp"
 #include "nn/activation_layer.hpp"
+#include "nn/batch_norm.hpp"
 #include "nn/conv2d.hpp"
 #include "nn/dense.hpp"
 #include "nn/flatten.hpp"
@@ -96,6 +98,51 @@ INSTANTIATE_TEST_SUITE_P(
             FusedCase{ActKind::leaky_relu, -0.5f, false}, FusedCase{ActKind::elu, 1.0f, false},
             FusedCase{ActKind::gelu, 0.0f, false}, FusedCase{ActKind::softplus, 0.0f, false}),
         ::testing::Values(int64_t{3}, int64_t{16})));
+
+// Batch norm applies a ReLU, leaky ReLU or linear activation after it (both layouts: a 16-filter
+// convolution writes blocked batches, a 3-filter one plain), and the net computes what it
+// computes with the two layers apart; sigmoid is left to its own layer.
+TEST(FusedActivation, BatchNormAppliesTheActivationAfterIt) {
+  for (const FusedCase c :
+       {FusedCase{ActKind::relu, 0.0f, true}, FusedCase{ActKind::leaky_relu, 0.1f, true},
+        FusedCase{ActKind::linear, 0.0f, true}, FusedCase{ActKind::sigmoid, 0.0f, false}})
+    for (const int64_t filters : {3, 16}) {
+      const std::string what = fmt::format("{}, {} filters", act_name(c.kind), filters);
+      // conv, batch norm, activation, flatten, dense; `apart`: a reshape before the activation.
+      const auto make = [&](bool apart) {
+        std::vector<LayerPtr> layers;
+        layers.push_back(std::make_unique<Conv2d>("conv", filters, 3));
+        layers.push_back(std::make_unique<BatchNorm>("bn"));
+        if (apart) layers.push_back(std::make_unique<Reshape>("apart", Shape{filters, 4, 4}));
+        layers.push_back(std::make_unique<Activation>("act", c.kind, c.alpha));
+        layers.push_back(std::make_unique<Flatten>("flatten"));
+        layers.push_back(std::make_unique<Dense>("out", 5));
+        Rng rng(5);
+        return std::make_unique<Model>(test::exec(), Shape{2, 6, 6}, std::move(layers), Head::none,
+                                       rng);
+      };
+      auto fused = make(false), apart = make(true);
+      const Tensor x = random_tensor({7, 2, 6, 6}, 11);
+      const Tensor dy = random_tensor({7, 5}, 12);
+      Rng rng(0);
+      Pass pf, pa;
+      EXPECT_EQ(differing(fused->forward(x, Mode::train, rng, pf),
+                          apart->forward(x, Mode::train, rng, pa)),
+                0)
+          << what << ": the output";
+      // A fused activation passes batch norm's output through.
+      EXPECT_EQ(pf.context(2).y.data() == pf.context(1).y.data(), c.fused) << what;
+      fused->backward(pf, dy, /*input_grad=*/true);
+      apart->backward(pa, dy, /*input_grad=*/true);
+      EXPECT_TRUE(std::equal(fused->grads().begin(), fused->grads().end(), apart->grads().begin()))
+          << what << ": the parameter gradients";
+      EXPECT_EQ(differing(pf.input_gradient(), pa.input_gradient()), 0)
+          << what << ": the input gradient";
+      EXPECT_TRUE(std::equal(fused->buffer_values().begin(), fused->buffer_values().end(),
+                             apart->buffer_values().begin()))
+          << what << ": the running statistics";
+    }
+}
 
 // A pass that ends at the weighted layer returns its output without the activation; one that
 // starts at the activation applies it.
