@@ -126,45 +126,58 @@ std::string environment(const json& m, size_t runs) {
 }
 
 std::string summary_section(const json& m, const std::map<std::string, const json*>& first) {
-  // Runs are compared on their accuracy, or without classes on their MSE (summary_score).
-  const std::string score = summary_score(m), key = "test_" + score, val = "val_" + score;
+  // Runs are compared on their accuracy, or without classes on their MSE (summary_score); a run
+  // without the study's score shows its own, named (row_score).
+  const std::string study_score = summary_score(m);
   std::vector<std::vector<std::string>> rows;
   for (const json& s : m.at("summary")) {
     const std::string name = text(s, "name");
     const auto it = first.find(name);
     const json& r0 = it != first.end() ? *it->second : json::object();
+    const std::string score = row_score(s, study_score), key = "test_" + score,
+                      val = "val_" + score;
+    // A figure of the run's own score, named where it is not the column's.
+    const auto named = [&](double v, const std::string& cell) {
+      return std::isfinite(v) && score != study_score ? cell + " (" + score + ")" : cell;
+    };
     const double ours = num(s, {(key + "_mean").c_str()});
+    const double val_mean = num(s, {(val + "_mean").c_str()});
     const double ref = num(s, {"reference", key.c_str()});
     const double ref_std = num(s, {"reference", (key + "_std").c_str()});
-    rows.push_back({html::escape(name), integer(num(s, {"repeats"})),
-                    mean_std(ours, num(s, {(key + "_std").c_str()}), num(s, {"repeats"})),
-                    mean_std(num(s, {(val + "_mean").c_str()}), num(s, {(val + "_std").c_str()}),
-                             num(s, {"repeats"})),
-                    mean_std(ref, ref_std), difference(ours, ref, score == "accuracy"),
-                    r0.contains("learner") ? "–" : report::count(num(r0, {"params"})),
-                    report::fixed(num(s, {"train_seconds_mean"}), 1)});
+    rows.push_back(
+        {html::escape(name), integer(num(s, {"repeats"})),
+         named(ours, mean_std(ours, num(s, {(key + "_std").c_str()}), num(s, {"repeats"}))),
+         named(val_mean, mean_std(val_mean, num(s, {(val + "_std").c_str()}), num(s, {"repeats"}))),
+         mean_std(ref, ref_std), difference(ours, ref, score == "accuracy"),
+         r0.contains("learner") ? "–" : report::count(num(r0, {"params"})),
+         report::fixed(num(s, {"train_seconds_mean"}), 1)});
   }
-  return html::table(
-      {"run", "repeats", "test " + score + " (mean ± std)", "validation " + score + " (mean ± std)",
-       "reference test " + score, "difference", "params", "seconds"},
-      rows);
+  return html::table({"run", "repeats", "test " + study_score + " (mean ± std)",
+                      "validation " + study_score + " (mean ± std)",
+                      "reference test " + study_score, "difference", "params", "seconds"},
+                     rows);
 }
 
 std::string repeats_section(const json& m) {
-  const std::string score = summary_score(m);
+  const std::string study_score = summary_score(m);
   std::vector<std::vector<std::string>> rows;
   for (const json& r : m.at("runs")) {
+    const std::string score = row_score(r, study_score);
+    // A figure of the run's own score, named where it is not the column's.
+    const auto figure = [&](const char* part) {
+      const double v = num(r, {part, score.c_str()});
+      return report::fixed(v) +
+             (std::isfinite(v) && score != study_score ? " (" + score + ")" : "");
+    };
     rows.push_back(
         {html::escape(text(r, "name")), integer(num(r, {"repeat"})), integer(num(r, {"seed"})),
          integer(num(r, {"epochs_run"})), integer(num(r, {"best_epoch"})),
-         html::escape(text(r, "stopped")), report::fixed(num(r, {"train", score.c_str()})),
-         report::fixed(num(r, {"val", score.c_str()})),
-         report::fixed(num(r, {"test", score.c_str()})), report::fixed(num(r, {"test", "loss"})),
-         report::count(num(r, {"test", "errors"})), report::fixed(num(r, {"macro", "f1"})),
-         report::fixed(num(r, {"train_seconds"}), 1),
+         html::escape(text(r, "stopped")), figure("train"), figure("val"), figure("test"),
+         report::fixed(num(r, {"test", "loss"})), report::count(num(r, {"test", "errors"})),
+         report::fixed(num(r, {"macro", "f1"})), report::fixed(num(r, {"train_seconds"}), 1),
          report::count(num(r, {"samples_per_second"}))});
   }
-  const std::string s = score == "accuracy" ? "acc" : score;
+  const std::string s = study_score == "accuracy" ? "acc" : study_score;
   return html::table(
       {"run", "repeat", "seed", "epochs", "best epoch", "stopped", "train " + s, "val " + s,
        "test " + s, "test loss", "test errors", "macro F1", "seconds", "samples/s"},

@@ -48,11 +48,26 @@ std::string summary_score(const json& metrics) {
   return "loss";
 }
 
+std::string row_score(const json& entry, const std::string& study_score) {
+  const auto has = [&](const std::string& score) {
+    const json test = entry.value("test", json::object());
+    return std::isfinite(number(entry, ("test_" + score + "_mean").c_str())) ||
+           std::isfinite(number(test, score.c_str()));
+  };
+  if (has(study_score)) return study_score;
+  for (const char* own : {"mse", "loss"})
+    if (has(own)) return own;
+  return study_score;
+}
+
 std::string summary_table(const json& metrics) {
-  const std::string score = "test_" + summary_score(metrics);
-  std::vector<std::vector<std::string>> rows = {{"run", "repeats", "test " + summary_score(metrics),
-                                                 "reference", "difference", "epochs", "seconds"}};
+  const std::string study_score = summary_score(metrics);
+  std::vector<std::vector<std::string>> rows = {
+      {"run", "repeats", "test " + study_score, "reference", "difference", "epochs", "seconds"}};
   for (const json& s : metrics.value("summary", json::array())) {
+    const std::string own = row_score(s, study_score), score = "test_" + own;
+    // Named where it is not the column's.
+    const std::string named = own == study_score ? "" : " (" + own + ")";
     const json reference = s.value("reference", json::object());
     const double repeats = number(s, "repeats"), diverged = number(s, "diverged");
     const double ours = number(s, (score + "_mean").c_str());
@@ -61,7 +76,7 @@ std::string summary_table(const json& metrics) {
     std::string count = fixed(repeats, 0);
     if (diverged > 0) count += fmt::format(" ({:.0f} diverged)", diverged);
     rows.push_back({s.value("name", "?"), count,
-                    mean_std(ours, number(s, (score + "_std").c_str()), repeats > 1),
+                    mean_std(ours, number(s, (score + "_std").c_str()), repeats > 1) + named,
                     mean_std(ref, number(reference, (score + "_std").c_str()), true),
                     std::isfinite(ours - ref) ? fmt::format("{:+.4f}", ours - ref) : "-",
                     fixed(epochs, epochs == std::round(epochs) ? 0 : 1),

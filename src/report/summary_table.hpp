@@ -13,7 +13,8 @@ namespace nnlab {
 ///
 /// Test accuracy is the mean ± sample std over the repeats (no ± for one repeat), the
 /// reference and difference come from the run's `reference`, epochs and seconds are means per
-/// repeat; "-" where a figure is missing. Diverged repeats are counted beside the repeats.
+/// repeat; "-" where a figure is missing. Diverged repeats are counted beside the repeats. A run
+/// without the study's score shows its own, named: "0.0118 (mse)" (row_score).
 std::string summary_table(const nlohmann::json& metrics);
 
 /// The score a study's runs are compared on, as named in a run's "train", "val" and "test":
@@ -21,5 +22,10 @@ std::string summary_table(const nlohmann::json& metrics);
 /// "loss" (results written before the MSE). The summary holds "test_SCORE_mean" and "_std",
 /// the reference "test_SCORE".
 std::string summary_score(const nlohmann::json& metrics);
+
+/// The score one entry of the summary (`test_SCORE_mean`) or of "runs" (`test.SCORE`) is shown
+/// with: the study's where the entry has it, else the entry's own ("mse", else "loss"), so an
+/// autoencoder among classifiers shows its test MSE, not a blank.
+std::string row_score(const nlohmann::json& entry, const std::string& study_score);
 
 }  // namespace nnlab

@@ -70,5 +70,23 @@ TEST(SummaryTable, AReconstructionStudyShowsTheTestMseBesideItsReference) {
             "ed32        1  0.0079    0.0085        -0.0006      20     31.5\n");
 }
 
+// A study of classifiers and an autoencoder (S5) compares on accuracy; the autoencoder, which has
+// none, shows its own test MSE, named, where it showed a blank.
+TEST(SummaryTable, ARunWithoutTheStudysScoreShowsItsOwn) {
+  const json m = json::parse(R"({"summary": [
+      {"name": "regularized", "repeats": 1, "test_accuracy_mean": 0.8998, "test_accuracy_std": 0,
+       "test_loss_mean": 0.3, "epochs_mean": 30, "train_seconds_mean": 60, "reference": {}},
+      {"name": "autoencoder", "repeats": 1, "test_loss_mean": 0.1695, "test_mse_mean": 0.0118,
+       "test_mse_std": 0, "epochs_mean": 30, "train_seconds_mean": 120,
+       "reference": {"test_mse": 0.0125}}]})");
+  EXPECT_EQ(summary_score(m), "accuracy");
+  EXPECT_EQ(row_score(m["summary"][1], "accuracy"), "mse");
+  EXPECT_EQ(row_score(m["summary"][0], "accuracy"), "accuracy");
+  EXPECT_EQ(summary_table(m),
+            "run          repeats  test accuracy  reference  difference  epochs  seconds\n"
+            "regularized        1  0.8998         -                   -      30     60.0\n"
+            "autoencoder        1  0.0118 (mse)   0.0125        -0.0007      30    120.0\n");
+}
+
 }  // namespace
 }  // namespace nnlab
