@@ -32,6 +32,14 @@ struct Geometry {
   int block = 1;
 };
 
+// The geometry of a batch x of `channels` channels of `length` values each.
+Geometry geometry_of(const Tensor& x, int64_t channels, int64_t length) {
+  return {.n = x.rows(),
+          .channels = channels,
+          .length = length,
+          .block = std::max(1, x.channel_block())};
+}
+
 // Calls body(std::integral_constant<int, B>) for the geometry's block B, a constant there so that
 // the loops over a block's channels vectorize whole.
 template <class Body>
@@ -209,8 +217,7 @@ void BatchNorm::update_running_stats(const float* mean, const float* var, int64_
 
 void BatchNorm::forward_impl(const Tensor& x, LayerContext& ctx) {
   const int64_t n = x.rows(), c = channels_, l = length_;
-  const Geometry geometry{
-      .n = n, .channels = c, .length = l, .block = std::max(1, x.channel_block())};
+  const Geometry geometry = geometry_of(x, c, l);
   ctx.y.resize(x.shape());
   ctx.y.set_channel_block(x.channel_block());
   if (n == 0) return;
@@ -231,21 +238,22 @@ void BatchNorm::forward_impl(const Tensor& x, LayerContext& ctx) {
     }
     const float* sc = scale.data();
     const float* sh = shift.data();
+    const auto write = [&](auto activate) {
+      per_value(xs, nullptr, ctx.y.data(), geometry,
+                [sc, sh, activate](int64_t ch, float v, float) {
+                  return activate(std::fma(v, sc[ch], sh[ch]));
+                });
+    };
     // A ReLU or leaky ReLU after this layer is applied here, in the same pass (applies_post_op),
     // with the function the activation layer itself computes.
     const PostOp& op = ctx.post_op;
     const float alpha = op.alpha;
-    if (op.algorithm == dnnl::algorithm::eltwise_relu && alpha == 0.0f)
-      per_value(xs, nullptr, ctx.y.data(), geometry, [sc, sh](int64_t ch, float v, float) {
-        return act::Relu::fn(std::fma(v, sc[ch], sh[ch]));
-      });
-    else if (op.algorithm == dnnl::algorithm::eltwise_relu)
-      per_value(xs, nullptr, ctx.y.data(), geometry, [sc, sh, alpha](int64_t ch, float v, float) {
-        return act::LeakyRelu::fn(std::fma(v, sc[ch], sh[ch]), alpha);
-      });
-    else  // none, or the identity
-      per_value(xs, nullptr, ctx.y.data(), geometry,
-                [sc, sh](int64_t ch, float v, float) { return std::fma(v, sc[ch], sh[ch]); });
+    if (op.algorithm != dnnl::algorithm::eltwise_relu)  // none, or the identity
+      write([](float z) { return z; });
+    else if (alpha == 0.0f)
+      write([](float z) { return act::Relu::fn(z); });
+    else
+      write([alpha](float z) { return act::LeakyRelu::fn(z, alpha); });
   };
   if (ctx.mode == Mode::eval) {
     normalize(running_mean().value.data(), running_var().value.data());
@@ -277,8 +285,7 @@ void BatchNorm::forward_impl(const Tensor& x, LayerContext& ctx) {
 void BatchNorm::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const Tensor& x = *ctx.x;
   const int64_t n = x.rows(), c = channels_, l = length_;
-  const Geometry geometry{
-      .n = n, .channels = c, .length = l, .block = std::max(1, x.channel_block())};
+  const Geometry geometry = geometry_of(x, c, l);
   ctx.dx.resize(x.shape());
   ctx.dx.set_channel_block(x.channel_block());
   const bool train = ctx.mode == Mode::train;

@@ -136,9 +136,8 @@ std::string summary_section(const json& m, const std::map<std::string, const jso
     const json& r0 = it != first.end() ? *it->second : json::object();
     const std::string score = row_score(s, study_score), key = "test_" + score,
                       val = "val_" + score;
-    // A figure of the run's own score, named where it is not the column's.
     const auto named = [&](double v, const std::string& cell) {
-      return std::isfinite(v) && score != study_score ? cell + " (" + score + ")" : cell;
+      return with_score_name(cell, std::isfinite(v), score, study_score);
     };
     const double ours = num(s, {(key + "_mean").c_str()});
     const double val_mean = num(s, {(val + "_mean").c_str()});
@@ -163,11 +162,9 @@ std::string repeats_section(const json& m) {
   std::vector<std::vector<std::string>> rows;
   for (const json& r : m.at("runs")) {
     const std::string score = row_score(r, study_score);
-    // A figure of the run's own score, named where it is not the column's.
     const auto figure = [&](const char* part) {
       const double v = num(r, {part, score.c_str()});
-      return report::fixed(v) +
-             (std::isfinite(v) && score != study_score ? " (" + score + ")" : "");
+      return with_score_name(report::fixed(v), std::isfinite(v), score, study_score);
     };
     rows.push_back(
         {html::escape(text(r, "name")), integer(num(r, {"repeat"})), integer(num(r, {"seed"})),

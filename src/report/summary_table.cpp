@@ -60,14 +60,17 @@ std::string row_score(const json& entry, const std::string& study_score) {
   return study_score;
 }
 
+std::string with_score_name(const std::string& cell, bool present, const std::string& score,
+                            const std::string& study_score) {
+  return present && score != study_score ? cell + " (" + score + ")" : cell;
+}
+
 std::string summary_table(const json& metrics) {
   const std::string study_score = summary_score(metrics);
   std::vector<std::vector<std::string>> rows = {
       {"run", "repeats", "test " + study_score, "reference", "difference", "epochs", "seconds"}};
   for (const json& s : metrics.value("summary", json::array())) {
     const std::string own = row_score(s, study_score), score = "test_" + own;
-    // Named where it is not the column's.
-    const std::string named = own == study_score ? "" : " (" + own + ")";
     const json reference = s.value("reference", json::object());
     const double repeats = number(s, "repeats"), diverged = number(s, "diverged");
     const double ours = number(s, (score + "_mean").c_str());
@@ -75,12 +78,14 @@ std::string summary_table(const json& metrics) {
     const double epochs = number(s, "epochs_mean");
     std::string count = fixed(repeats, 0);
     if (diverged > 0) count += fmt::format(" ({:.0f} diverged)", diverged);
-    rows.push_back({s.value("name", "?"), count,
-                    mean_std(ours, number(s, (score + "_std").c_str()), repeats > 1) + named,
-                    mean_std(ref, number(reference, (score + "_std").c_str()), true),
-                    std::isfinite(ours - ref) ? fmt::format("{:+.4f}", ours - ref) : "-",
-                    fixed(epochs, epochs == std::round(epochs) ? 0 : 1),
-                    fixed(number(s, "train_seconds_mean"), 1)});
+    rows.push_back(
+        {s.value("name", "?"), count,
+         with_score_name(mean_std(ours, number(s, (score + "_std").c_str()), repeats > 1),
+                         std::isfinite(ours), own, study_score),
+         mean_std(ref, number(reference, (score + "_std").c_str()), true),
+         std::isfinite(ours - ref) ? fmt::format("{:+.4f}", ours - ref) : "-",
+         fixed(epochs, epochs == std::round(epochs) ? 0 : 1),
+         fixed(number(s, "train_seconds_mean"), 1)});
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows)

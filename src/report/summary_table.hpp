@@ -28,4 +28,9 @@ std::string summary_score(const nlohmann::json& metrics);
 /// autoencoder among classifiers shows its test MSE, not a blank.
 std::string row_score(const nlohmann::json& entry, const std::string& study_score);
 
+/// A row's figure `cell` of its own score, named where that is not the study's and the figure is
+/// there: "0.0118" -> "0.0118 (mse)".
+std::string with_score_name(const std::string& cell, bool present, const std::string& score,
+                            const std::string& study_score);
+
 }  // namespace nnlab
