@@ -64,7 +64,11 @@ for (const table of document.querySelectorAll('table.sortable')) {
 }
 )";
 
-bool looks_numeric(const std::string& cell) {
+// A number, or a number with a parenthesized note after it: a run's own score where it lacks
+// the study's ("0.0112 (mse)", summary_table.hpp's with_score_name).
+bool looks_numeric(std::string_view cell) {
+  if (const size_t note = cell.find(" ("); note != std::string_view::npos && cell.ends_with(')'))
+    cell = cell.substr(0, note);
   if (cell.empty()) return false;
   for (char c : cell) {
     const auto u = static_cast<unsigned char>(c);

@@ -23,4 +23,14 @@ std::string count(double value) {
   return std::isfinite(value) ? group_thousands(fmt::format("{:.0f}", value)) : "–";
 }
 
+std::string decimal_text(double value, int decimals, bool sign) {
+  constexpr double kScientificFrom = 1e9;
+  const bool scientific = std::abs(value) >= kScientificFrom;
+  if (sign)
+    return scientific ? fmt::format("{:+.{}e}", value, decimals)
+                      : fmt::format("{:+.{}f}", value, decimals);
+  return scientific ? fmt::format("{:.{}e}", value, decimals)
+                    : fmt::format("{:.{}f}", value, decimals);
+}
+
 }  // namespace nnlab::report

@@ -13,4 +13,9 @@ std::string group_thousands(const std::string& text);
 /// An integer count with thousands separators ("1,333,770"); "–" for NaN.
 std::string count(double value);
 
+/// A finite `value` with `decimals` fixed decimals ("0.9916"), in scientific notation with as
+/// many from a magnitude of 1e9 on ("1.0000e+300"), where fixed notation would print every
+/// integer digit (a diverged loss, a hostile metrics.json); `sign`: "+" before a positive value.
+std::string decimal_text(double value, int decimals, bool sign = false);
+
 }  // namespace nnlab::report

@@ -58,10 +58,11 @@ std::string mean_std(double mean, double std, double repeats = 2) {
 // Ours minus the reference, coloured by whether it is better: higher for an accuracy, lower for
 // an error (MSE, loss).
 std::string difference(double ours, double reference, bool higher_is_better) {
-  if (!std::isfinite(ours) || !std::isfinite(reference)) return "–";
   const double d = ours - reference;
+  if (!std::isfinite(d)) return "–";  // either is not finite, or their difference overflows
   const bool better = higher_is_better ? d >= 0 : d <= 0;
-  return fmt::format("<span class=\"{}\">{:+.4f}</span>", better ? "better" : "worse", d);
+  return fmt::format("<span class=\"{}\">{}</span>", better ? "better" : "worse",
+                     report::decimal_text(d, 4, true));
 }
 
 // "mnist: 54,000 train / 6,000 validation / 10,000 test" for a run's "data" entry.

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "io/csv.hpp"
+#include "report/number_format.hpp"
 
 namespace nnlab::report {
 
@@ -50,7 +51,7 @@ std::optional<CsvTable> read_table(const std::filesystem::path& path) {
 }
 
 std::string fixed(double value, int decimals) {
-  return std::isfinite(value) ? fmt::format("{:.{}f}", value, decimals) : "–";
+  return std::isfinite(value) ? report::decimal_text(value, decimals) : "–";
 }
 
 }  // namespace nnlab::report

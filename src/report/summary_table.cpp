@@ -6,6 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "report/number_format.hpp"
+
 namespace nnlab {
 namespace {
 
@@ -16,7 +18,7 @@ double number(const json& j, const char* key) {
 }
 
 std::string fixed(double v, int decimals = 4) {
-  return std::isfinite(v) ? fmt::format("{:.{}f}", v, decimals) : "-";
+  return std::isfinite(v) ? report::decimal_text(v, decimals) : "-";
 }
 
 std::string mean_std(double mean, double std, bool with_std) {
@@ -83,7 +85,7 @@ std::string summary_table(const json& metrics) {
          with_score_name(mean_std(ours, number(s, (score + "_std").c_str()), repeats > 1),
                          std::isfinite(ours), own, study_score),
          mean_std(ref, number(reference, (score + "_std").c_str()), true),
-         std::isfinite(ours - ref) ? fmt::format("{:+.4f}", ours - ref) : "-",
+         std::isfinite(ours - ref) ? report::decimal_text(ours - ref, 4, true) : "-",
          fixed(epochs, epochs == std::round(epochs) ? 0 : 1),
          fixed(number(s, "train_seconds_mean"), 1)});
   }

@@ -1,17 +1,14 @@
 #include "study/output_dir.hpp"
 
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
-#include <sstream>
 
 #include "io/atomic_file.hpp"
 #include "study/run_repeat.hpp"
+#include "study/settings_diff.hpp"
 #include "tensor/error.hpp"
 
 namespace nnlab {
@@ -118,31 +115,6 @@ void claim_output_dir(const Study& study, const std::string& dir) {
 
 namespace {
 
-// Each leaf setting of resolved TOML as "key" -> its TOML text; array items as key[i].
-void flatten(const toml::node& node, const std::string& key,
-             std::map<std::string, std::string>& out) {
-  if (const auto* table = node.as_table()) {
-    for (const auto& [k, v] : *table)
-      flatten(v, key.empty() ? std::string(k.str()) : key + "." + std::string(k.str()), out);
-  } else if (const auto* array = node.as_array()) {
-    for (size_t i = 0; i < array->size(); ++i)
-      flatten(*array->get(i), fmt::format("{}[{}]", key, i), out);
-  } else if (const auto* x = node.as_floating_point()) {
-    out[key] =
-        fmt::format("{}", x->get());  // the shortest exact text: 0.005, not toml++'s 17 digits
-  } else {
-    std::ostringstream text;
-    node.visit([&text](const auto& v) { text << v; });
-    out[key] = text.str();
-  }
-}
-
-std::map<std::string, std::string> settings_of(const std::string& resolved) {
-  std::map<std::string, std::string> out;
-  flatten(toml::parse(resolved), "", out);
-  return out;
-}
-
 // The settings a folder's study had (its study.toml: the file as read, then one "# --set ..."
 // line per override) against `study`'s: [{"key", "was", "now"}], null where a side lacks the key.
 json changed_settings(const std::string& held_path, const Study& study) {
@@ -156,20 +128,7 @@ json changed_settings(const std::string& held_path, const Study& study) {
     sets.insert(sets.begin(), line.substr(8));
     text.resize(from);
   }
-  const auto was = settings_of(parse_study(text, held_path, sets).resolved);
-  const auto now = settings_of(study.resolved);
-  json changes = json::array();
-  const auto text_or_null = [](const auto& m, const std::string& k) {
-    const auto it = m.find(k);
-    return it == m.end() ? json(nullptr) : json(it->second);
-  };
-  std::set<std::string> keys;
-  for (const auto& [k, v] : was) keys.insert(k);
-  for (const auto& [k, v] : now) keys.insert(k);
-  for (const std::string& k : keys)
-    if (text_or_null(was, k) != text_or_null(now, k))
-      changes.push_back({{"key", k}, {"was", text_or_null(was, k)}, {"now", text_or_null(now, k)}});
-  return changes;
+  return settings_diff(parse_study(text, held_path, sets).resolved, study.resolved);
 }
 
 std::string describe(const json& changes) {
@@ -179,8 +138,12 @@ std::string describe(const json& changes) {
       lines.push_back(fmt::format("and {} more", changes.size() - 10));
       break;
     }
+    // A whole run or layer added is one long value: its start is enough to recognize it.
+    constexpr size_t kShown = 60;
     const auto side = [](const json& v) {
-      return v.is_null() ? std::string("(unset)") : v.get<std::string>();
+      if (v.is_null()) return std::string("(unset)");
+      const auto text = v.get<std::string>();
+      return text.size() <= kShown ? text : text.substr(0, kShown) + "...";
     };
     lines.push_back(
         fmt::format("{}: {} -> {}", c["key"].get<std::string>(), side(c["was"]), side(c["now"])));

@@ -208,4 +208,19 @@ TEST_F(Cli, HelpAndVersion) {
   EXPECT_NE(r.out.find("--set"), std::string::npos);
 }
 
+// The commit --version (and metrics.json) names is the source tree's as it was built, not as it
+// was when CMake configured the build folder: a build after a commit stamps the new commit.
+// ("unknown" outside a git checkout, where git describe fails.)
+TEST_F(Cli, TheVersionNamesTheCommitTheSourcesAreAt) {
+  const auto described =
+      nnlab::test::run_command("git -C '" + std::string(NNLAB_SOURCE_DIR) +
+                               "' describe --always --dirty --abbrev=12 --match '^$' 2>/dev/null");
+  std::string commit = described.out.substr(0, described.out.find('\n'));
+  if (described.status != 0 || commit.empty()) commit = "unknown";
+  const Result r = run("--version");
+  ASSERT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("(commit " + commit + ")"), std::string::npos)
+      << r.out << " (the sources: " << commit << "; a binary older than the last edit fails)";
+}
+
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "report/number_format.hpp"
+
 namespace nnlab {
 namespace {
 
@@ -86,6 +88,22 @@ TEST(SummaryTable, ARunWithoutTheStudysScoreShowsItsOwn) {
             "run          repeats  test accuracy  reference  difference  epochs  seconds\n"
             "regularized        1  0.8998         -                   -      30     60.0\n"
             "autoencoder        1  0.0118 (mse)   0.0125        -0.0007      30    120.0\n");
+}
+
+// A figure too large for fixed decimals (a diverged loss, a hostile metrics.json) is written in
+// scientific notation with as many decimals, not as its 300 integer digits.
+TEST(SummaryTable, AHugeFigureIsWrittenInScientificNotation) {
+  const json m = json::parse(R"({"summary": [
+      {"name": "diverged", "repeats": 1, "test_loss_mean": 1e300, "test_loss_std": 0,
+       "test_mse_mean": 2.5e12, "test_mse_std": 0, "epochs_mean": 3, "train_seconds_mean": 1.5,
+       "reference": {"test_mse": 0.0085}}]})");
+  EXPECT_EQ(summary_table(m),
+            "run       repeats  test mse    reference   difference  epochs  seconds\n"
+            "diverged        1  2.5000e+12  0.0085     +2.5000e+12       3      1.5\n");
+  EXPECT_EQ(report::decimal_text(1e300, 4), "1.0000e+300");
+  EXPECT_EQ(report::decimal_text(-123456789.0, 2), "-123456789.00");
+  EXPECT_EQ(report::decimal_text(-1234567890.0, 2), "-1.23e+09");
+  EXPECT_EQ(report::decimal_text(0.99164, 4), "0.9916");
 }
 
 }  // namespace
