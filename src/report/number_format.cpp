@@ -25,12 +25,10 @@ std::string count(double value) {
 
 std::string decimal_text(double value, int decimals, bool sign) {
   constexpr double kScientificFrom = 1e9;
-  const bool scientific = std::abs(value) >= kScientificFrom;
-  if (sign)
-    return scientific ? fmt::format("{:+.{}e}", value, decimals)
-                      : fmt::format("{:+.{}f}", value, decimals);
-  return scientific ? fmt::format("{:.{}e}", value, decimals)
-                    : fmt::format("{:.{}f}", value, decimals);
+  const std::string text = std::abs(value) >= kScientificFrom
+                               ? fmt::format("{:.{}e}", value, decimals)
+                               : fmt::format("{:.{}f}", value, decimals);
+  return sign && !std::signbit(value) ? "+" + text : text;
 }
 
 }  // namespace nnlab::report

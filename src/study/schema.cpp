@@ -202,10 +202,6 @@ std::vector<std::string> names_of(const KeyDef& table, const std::string& prefix
   return names;
 }
 
-std::string join_key(const std::string& prefix, const std::string& key) {
-  return prefix.empty() ? key : prefix + "." + key;
-}
-
 const KeyDef* child(const KeyDef& table, const std::string& name) {
   for (const auto& c : table.children)
     if (c.name == name) return &c;
@@ -451,6 +447,10 @@ void validate_value(const toml::node& node, const KeyDef& def, const std::string
 
 void validate_study(const toml::table& root, const std::string& file) {
   check_table(root, study_schema(), "", file);
+}
+
+std::string join_key(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
 }
 
 }  // namespace nnlab::study_detail

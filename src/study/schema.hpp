@@ -45,6 +45,9 @@ const KeyDef& run_schema();
 const KeyDef& resolve_key(const KeyDef& table, const std::string& dotted,
                           const std::string& context);
 
+/// The dotted key of `key` inside the table at `prefix` ("train" + "epochs" -> "train.epochs");
+/// `key` alone at the root (an empty prefix).
+std::string join_key(const std::string& prefix, const std::string& key);
 /// Checks every key and value type of a parsed study.
 void validate_study(const toml::table& root, const std::string& file);
 /// Checks one value against a key's definition; `key` names it in the message.

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <vector>
 
+#include "study/schema.hpp"
+
 namespace nnlab {
 namespace {
 
@@ -45,10 +47,6 @@ std::string inline_text(const toml::node& node) {
   return text.str();
 }
 
-std::string join(const std::string& key, std::string_view name) {
-  return key.empty() ? std::string(name) : key + "." + std::string(name);
-}
-
 // Appends to `out` the differences below `key` (a null node: the side lacks it).
 void diff(const toml::node* was, const toml::node* now, const std::string& key, json& out) {
   const toml::table* wt = was != nullptr ? was->as_table() : nullptr;
@@ -57,7 +55,8 @@ void diff(const toml::node* was, const toml::node* now, const std::string& key, 
     std::set<std::string> names;
     for (const auto& [k, v] : *wt) names.insert(std::string(k.str()));
     for (const auto& [k, v] : *nt) names.insert(std::string(k.str()));
-    for (const std::string& k : names) diff(wt->get(k), nt->get(k), join(key, k), out);
+    for (const std::string& k : names)
+      diff(wt->get(k), nt->get(k), study_detail::join_key(key, k), out);
     return;
   }
   const toml::array* wa = was != nullptr ? was->as_array() : nullptr;
