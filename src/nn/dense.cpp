@@ -1,5 +1,7 @@
 #include "nn/dense.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 
 #include "nn/dnnl_util.hpp"
@@ -78,10 +80,39 @@ void Dense::forward_impl(const Tensor& x, LayerContext& ctx) {
 void Dense::backward_impl(LayerContext& ctx, const Tensor& dy) {
   const Tensor& x = *ctx.x;
   const int64_t n = x.rows();
-  if (ctx.input_grad) ctx.dx.resize(x.shape());
   // dW[U, F] = dy^T[U, N] x[N, F]
-  gemm(true, false, units_, in_features_, n, 1.0f, dy.data(), x.data(), 0.0f,
-       params_[0].grad.data());
+  const auto weight_grad = [&] {
+    gemm(true, false, units_, in_features_, n, 1.0f, dy.data(), x.data(), 0.0f,
+         params_[0].grad.data());
+  };
+  // dx[N, F] = dy[N, U] W[U, F]
+  const auto input_grad = [&] {
+    gemm(false, false, n, in_features_, units_, 1.0f, dy.data(), params_[0].value.data(), 0.0f,
+         ctx.dx.data());
+  };
+  if (!ctx.input_grad) {
+    weight_grad();  // a pass's first layer: nothing reads dx
+  } else {
+    ctx.dx.resize(x.shape());
+    if (ctx.exec->threads() == 2) {
+      // The two products are independent and of the same size. On two threads each runs whole
+      // on one (sgemm called inside a parallel region runs single-threaded), which saves one
+      // product's fork, partition and join: 1.03-1.4x on the autoencoder's layers and S1's,
+      // 1.01x on S2's largest (docs/results.md, "a dense layer's two backward products side by
+      // side"). oneDNN's sgemm gives the same bits on one thread as on two for these shapes.
+      // With more threads, one product alone scales further than two side by side.
+#pragma omp parallel num_threads(2)
+      {
+        if (omp_get_thread_num() == 0)
+          weight_grad();
+        else
+          input_grad();
+      }
+    } else {
+      weight_grad();
+      input_grad();
+    }
+  }
   // db[u] = sum over rows of dy[r, u]: threads take bands of units, each summed over the rows
   // in order, so the sums do not depend on the thread count.
   float* db = params_[1].grad.data();
@@ -98,10 +129,6 @@ void Dense::backward_impl(LayerContext& ctx, const Tensor& dy) {
       for (int64_t u = u0; u < u1; ++u) db[u] += gr[u];
     }
   }
-  if (!ctx.input_grad) return;  // a pass's first layer: nothing reads dx
-  // dx[N, F] = dy[N, U] W[U, F]
-  gemm(false, false, n, in_features_, units_, 1.0f, dy.data(), params_[0].value.data(), 0.0f,
-       ctx.dx.data());
 }
 
 }  // namespace nnlab
