@@ -152,6 +152,7 @@ std::string summary_section(const json& m, const std::map<std::string, const jso
          r0.contains("learner") ? "–" : report::count(num(r0, {"params"})),
          report::fixed(num(s, {"train_seconds_mean"}), 1)});
   }
+  if (rows.empty()) return "";  // a search that refits nothing trains no run
   return html::table({"run", "repeats", "test " + study_score + " (mean ± std)",
                       "validation " + study_score + " (mean ± std)",
                       "reference test " + study_score, "difference", "params", "seconds"},
@@ -175,6 +176,7 @@ std::string repeats_section(const json& m) {
          report::fixed(num(r, {"macro", "f1"})), report::fixed(num(r, {"train_seconds"}), 1),
          report::count(num(r, {"samples_per_second"}))});
   }
+  if (rows.empty()) return "";
   const std::string s = study_score == "accuracy" ? "acc" : study_score;
   return html::table(
       {"run", "repeat", "seed", "epochs", "best epoch", "stopped", "train " + s, "val " + s,

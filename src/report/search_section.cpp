@@ -201,19 +201,36 @@ std::string search_section(const json& metrics) {
     if (s.contains("best"))
       for (const auto& [k, v] : s["best"]["params"].items())
         best += html::escape(k + " = " + setting_text(v, s["best"]["params"])) + "; ";
+    // Output folders from before "refit" was recorded refit at least the best configuration.
+    const int refit = s.value("refit", 1);
+    const std::string refits =
+        refit == 0   ? "Nothing is refit (refit = 0): the search only ranks."
+        : refit == 1 ? fmt::format(
+                           "The best configuration is refit on all training data and "
+                           "tested once as the run {}.",
+                           html::escape(run))
+                     : fmt::format(
+                           "The best {} configurations are refit on all training data "
+                           "and tested once as the runs {}, {}#2, ...",
+                           refit, html::escape(run), html::escape(run));
+    // The trials' own seconds, summed, hold across resumes; "seconds" is the wall time of the
+    // command that wrote metrics.json (a resume of a finished search: about none).
+    double trial_seconds = 0;
+    for (const json& t : trials)
+      if (std::isfinite(number(t, "seconds"))) trial_seconds += number(t, "seconds");
+    const size_t stages = s["stages"].size();
     out += fmt::format(
-        "<p>{} configurations in {} stages, scored by {} on validation ({}), {}; {} workers x {} "
-        "threads, {} s, {} epochs trained. Best: {}mean {} {}{}. The best configurations are "
-        "refit on all training data and tested once as the runs {}, {}#2, ...</p>\n",
-        trials.size(), s["stages"].size(), html::escape(metric),
+        "<p>{} trials in {} stage{}, scored by {} on validation ({}), {}; {} workers x {} "
+        "threads; {} epochs trained in {} s of trials (summed; {} s of wall time in the command "
+        "that wrote this). Best: {}mean {} {}{}. {}</p>\n",
+        trials.size(), stages, stages == 1 ? "" : "s", html::escape(metric),
         s["folds"].get<int>() > 0 ? fmt::format("{}-fold cross-validation", s["folds"].get<int>())
                                   : "the hold-out split",
         maximize ? "higher is better" : "lower is better", s["workers"].get<int>(),
-        s["threads_per_worker"].get<int>(), fixed(number(s, "seconds"), 1),
-        count(number(s, "epochs_trained")), best, html::escape(metric),
+        s["threads_per_worker"].get<int>(), count(number(s, "epochs_trained")),
+        fixed(trial_seconds, 1), fixed(number(s, "seconds"), 1), best, html::escape(metric),
         s.contains("best") ? fixed(number(s["best"], "mean_score"), 5) : "–",
-        s.contains("best") ? " ± " + fixed(number(s["best"], "std_score"), 5) : "",
-        html::escape(run), html::escape(run));
+        s.contains("best") ? " ± " + fixed(number(s["best"], "std_score"), 5) : "", refits);
     const std::vector<std::string> keys = varied_keys(trials);
     out += best_so_far(trials, maximize, metric);
     for (const auto& k : keys) out += score_against(trials, k, metric, maximize);

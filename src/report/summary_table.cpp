@@ -90,6 +90,8 @@ std::string summary_table(const json& metrics) {
          fixed(number(s, "train_seconds_mean"), 1)});
   }
   std::vector<size_t> width(rows[0].size(), 0);
+  // A search that refits nothing trains no run: no table, as in the report.
+  if (rows.size() == 1) rows.clear();
   for (const auto& row : rows)
     for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], columns(row[c]));
   std::string out;

@@ -675,6 +675,7 @@ SearchOutcome run_search(ExecContext& exec, const Study& study, const RunSpec& r
                 {"threads_per_worker", scope.threads_per_worker},
                 {"seconds", elapsed(scope)},
                 {"epochs_trained", epochs},
+                {"refit", spec.refit},
                 {"stages", table.stages},
                 {"trials", rows}};
   write_file_atomic(dir + "/trials.csv", trials_csv(table.rows, spec, scope.folds.size()));

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "io/atomic_file.hpp"
 #include "report/html.hpp"
+#include "report/report.hpp"
+#include "support/test_support.hpp"
 
 namespace nnlab {
 namespace {
@@ -71,6 +74,53 @@ TEST(SearchSection, CategoricalKeysShowEachValuesBestInTheMetricsDirection) {
   EXPECT_NE(section.find("train.optimizer.lr"), std::string::npos);
   EXPECT_NE(section.find("Successive halving: configurations per rung"), std::string::npos);
   EXPECT_NE(section.find("Best score so far"), std::string::npos);
+}
+
+TEST(SearchSection, SaysWhatIsRefitAsTheSearchSetsIt) {
+  json m = accuracy_search();
+  const auto text = [&](int refit) {
+    m["search"]["net"]["refit"] = refit;
+    return report::search_section(m);
+  };
+  const std::string none = text(0), one = text(1), three = text(3);
+  EXPECT_NE(none.find("Nothing is refit (refit = 0): the search only ranks."), std::string::npos);
+  EXPECT_EQ(none.find("tested once"), std::string::npos) << none;
+  EXPECT_NE(one.find("The best configuration is refit on all training data and tested once as "
+                     "the run net."),
+            std::string::npos);
+  EXPECT_EQ(one.find("net#2"), std::string::npos);
+  EXPECT_NE(three.find("The best 3 configurations are refit on all training data and tested "
+                       "once as the runs net, net#2, ..."),
+            std::string::npos);
+  // A folder written before "refit" was recorded: at least the best was refit.
+  m["search"]["net"].erase("refit");
+  EXPECT_NE(report::search_section(m).find("tested once as the run net."), std::string::npos);
+}
+
+TEST(SearchSection, AReportOfASearchThatRefitsNothingHasNoEmptyRunTables) {
+  const auto dir = test::temp_dir() / "out";
+  std::filesystem::create_directories(dir);
+  json m = accuracy_search();
+  m["search"]["net"]["refit"] = 0;
+  m["study"] = "ranks-only";
+  m["runs"] = json::array();
+  m["summary"] = json::array();
+  write_file_atomic((dir / "metrics.json").string(), m.dump());
+  const std::string html = read_file(render_report(dir.string()));
+  EXPECT_NE(html.find(">Search</h2>"), std::string::npos);
+  EXPECT_EQ(html.find(">Summary</h2>"), std::string::npos) << html;
+  EXPECT_EQ(html.find(">Repeats</h2>"), std::string::npos);
+}
+
+TEST(SearchSection, GivesTheTrialsSecondsSummedNotJustTheLastCommandsWallTime) {
+  // A finished search resumed: its metrics.json "seconds" is the resume's, about none.
+  json m = accuracy_search();
+  m["search"]["net"]["seconds"] = 0.9;
+  const std::string section = report::search_section(m);
+  EXPECT_NE(section.find("4 trials in 1 stage, "), std::string::npos) << section;
+  EXPECT_NE(section.find("30 epochs trained in 6.0 s of trials (summed; 0.9 s of wall time"),
+            std::string::npos)
+      << section;
 }
 
 }  // namespace

@@ -47,9 +47,9 @@ TEST(SummaryTable, OneAlignedRowPerRunWithReferenceAndDifference) {
             "-0.0050       2      1.0\n");
 }
 
-TEST(SummaryTable, NoSummaryYetGivesTheHeaderOnly) {
-  EXPECT_EQ(summary_table(json::object()),
-            "run  repeats  test accuracy  reference  difference  epochs  seconds\n");
+TEST(SummaryTable, NoRunTrainedGivesNoTable) {
+  EXPECT_EQ(summary_table(json::object()), "");
+  EXPECT_EQ(summary_table(json::parse(R"({"summary": [], "runs": []})")), "");
 }
 
 TEST(SummaryTable, ARegressionStudyShowsTheTestLoss) {
