@@ -1,20 +1,18 @@
 #include "nn/flatten.hpp"
 
-#include <cstring>
-
 namespace nnlab {
 
-// A copy rather than a view of x: ctx.y must own its storage so the next batch can resize it.
+// Views, not copies, as Reshape's: the values of a plain batch are already in the row-major
+// order flatten gives (a blocked batch is made plain by Layer::forward first, in this layer's
+// own context). Tensor::view takes a non-const pointer; the next layer (or the previous one's
+// backward) only reads through it.
 void Flatten::forward_impl(const Tensor& x, LayerContext& ctx) {
-  ctx.y.resize({x.rows(), x.cols()});
-  if (x.size() > 0)
-    std::memcpy(ctx.y.data(), x.data(), static_cast<size_t>(x.size()) * sizeof(float));
+  // The built shape, not x.cols(): an empty batch is [0, 0] by its cols().
+  ctx.y = Tensor::view(const_cast<float*>(x.data()), {x.rows(), output_shape()[0]});
 }
 
 void Flatten::backward_impl(LayerContext& ctx, const Tensor& dy) {
-  ctx.dx.resize(ctx.x->shape());
-  if (dy.size() > 0)
-    std::memcpy(ctx.dx.data(), dy.data(), static_cast<size_t>(dy.size()) * sizeof(float));
+  ctx.dx = Tensor::view(const_cast<float*>(dy.data()), ctx.x->shape());
 }
 
 }  // namespace nnlab
