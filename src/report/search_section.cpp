@@ -187,6 +187,21 @@ std::string nested(const json& n, const std::string& metric) {
          html::table({"outer fold", "chosen", "inner mean " + metric, "outer " + metric}, rows);
 }
 
+/// What the search refit, as its "refit" says (a number read as a double, so a hostile value
+/// cannot overflow an int). Folders from before "refit" was recorded refit at least the best.
+std::string refit_sentence(const json& s, const std::string& run) {
+  const double refit = s.contains("refit") ? number(s, "refit") : 1;
+  if (refit == 0) return "Nothing is refit (refit = 0): the search only ranks.";
+  if (refit == 1)
+    return fmt::format(
+        "The best configuration is refit on all training data and tested once as the run {}.",
+        html::escape(run));
+  return fmt::format(
+      "The best {} configurations are refit on all training data and tested once as the runs "
+      "{}, {}#2, ...",
+      count(refit), html::escape(run), html::escape(run));
+}
+
 }  // namespace
 
 std::string search_section(const json& metrics) {
@@ -201,18 +216,6 @@ std::string search_section(const json& metrics) {
     if (s.contains("best"))
       for (const auto& [k, v] : s["best"]["params"].items())
         best += html::escape(k + " = " + setting_text(v, s["best"]["params"])) + "; ";
-    // Output folders from before "refit" was recorded refit at least the best configuration.
-    const int refit = s.value("refit", 1);
-    const std::string refits =
-        refit == 0   ? "Nothing is refit (refit = 0): the search only ranks."
-        : refit == 1 ? fmt::format(
-                           "The best configuration is refit on all training data and "
-                           "tested once as the run {}.",
-                           html::escape(run))
-                     : fmt::format(
-                           "The best {} configurations are refit on all training data "
-                           "and tested once as the runs {}, {}#2, ...",
-                           refit, html::escape(run), html::escape(run));
     // The trials' own seconds, summed, hold across resumes; "seconds" is the wall time of the
     // command that wrote metrics.json (a resume of a finished search: about none).
     double trial_seconds = 0;
@@ -230,7 +233,8 @@ std::string search_section(const json& metrics) {
         s["threads_per_worker"].get<int>(), count(number(s, "epochs_trained")),
         fixed(trial_seconds, 1), fixed(number(s, "seconds"), 1), best, html::escape(metric),
         s.contains("best") ? fixed(number(s["best"], "mean_score"), 5) : "–",
-        s.contains("best") ? " ± " + fixed(number(s["best"], "std_score"), 5) : "", refits);
+        s.contains("best") ? " ± " + fixed(number(s["best"], "std_score"), 5) : "",
+        refit_sentence(s, run));
     const std::vector<std::string> keys = varied_keys(trials);
     out += best_so_far(trials, maximize, metric);
     for (const auto& k : keys) out += score_against(trials, k, metric, maximize);

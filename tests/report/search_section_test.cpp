@@ -92,6 +92,11 @@ TEST(SearchSection, SaysWhatIsRefitAsTheSearchSetsIt) {
   EXPECT_NE(three.find("The best 3 configurations are refit on all training data and tested "
                        "once as the runs net, net#2, ..."),
             std::string::npos);
+  // A hostile count is written as it stands, not cast to an int.
+  EXPECT_NE(text(0).find("refit = 0"), std::string::npos);
+  m["search"]["net"]["refit"] = 1e12;
+  EXPECT_NE(report::search_section(m).find("The best 1,000,000,000,000 configurations"),
+            std::string::npos);
   // A folder written before "refit" was recorded: at least the best was refit.
   m["search"]["net"].erase("refit");
   EXPECT_NE(report::search_section(m).find("tested once as the run net."), std::string::npos);
